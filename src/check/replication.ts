@@ -1,0 +1,100 @@
+import { clusterServers, type ClusterConfig, type Config } from '../config/schema';
+import type { SecretResolver } from '../config/secrets';
+import type { Finding } from '../model/findings';
+import type { Observation } from '../model/observations';
+import { analyseCluster, type ClusterAnalysis } from '../health/replication';
+import { overThreshold } from '../health/lag';
+import { MysqlConnections } from '../probes/mysql/connections';
+import { probeServer } from '../probes/mysql/probe';
+import { createLimiter } from '../util/limiter';
+import { sleep } from '../util/deadline';
+
+const HISTORY = 60;
+
+export interface ReplicationSample {
+  findings: Finding[];
+  observations: Observation[];
+}
+
+/**
+ * Samples every configured cluster: probes (I/O) then analysis (pure). It keeps connections
+ * and each replica's lag history between samples, so a long-running caller (watch, a Lambda
+ * sampling every few seconds) gets `sustainedSamples` across samples for free.
+ */
+export class ReplicationChecker {
+  private readonly history = new Map<string, Array<number | null>>();
+  private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
+
+  constructor(
+    private readonly config: Config,
+    private readonly secrets: SecretResolver,
+    readonly connections = new MysqlConnections(),
+    private readonly confirmDelayMs = 1000,
+  ) {
+    this.limit = createLimiter(config.concurrency);
+  }
+
+  /**
+   * One sample of every cluster. With `confirm`, a replica over its lag threshold is sampled
+   * again (every `confirmDelayMs`) until `sustainedSamples` agree, so that a one-shot `check`
+   * gives the same verdict a long-running watcher would.
+   */
+  async sample({ confirm = false } = {}): Promise<ReplicationSample> {
+    const results = await Promise.all(this.config.clusters.map((c) => this.sampleCluster(c, confirm)));
+    return { findings: results.flatMap((r) => r.findings), observations: results.flatMap((r) => r.observations) };
+  }
+
+  async close(): Promise<void> {
+    await this.connections.closeAll();
+  }
+
+  private async sampleCluster(cluster: ClusterConfig, confirm: boolean): Promise<ClusterAnalysis> {
+    for (let round = 1; ; round++) {
+      const analysis = await this.sampleOnce(cluster);
+      const unconfirmed = [...analysis.lags].filter(
+        ([target, lag]) => overThreshold(lag, cluster.lag) && !analysis.findings.some((f) => f.code === 'ReplicaLagging' && f.target === target),
+      );
+      if (!confirm || unconfirmed.length === 0 || round >= cluster.lag.sustainedSamples) return analysis;
+      await sleep(this.confirmDelayMs);
+    }
+  }
+
+  private async sampleOnce(cluster: ClusterConfig): Promise<ClusterAnalysis> {
+    const password = () => this.secrets.resolve(cluster.password);
+    const readings = await Promise.all(
+      clusterServers(cluster).map((s) =>
+        this.limit(() =>
+          probeServer(
+            this.connections,
+            {
+              key: `${cluster.name}/${s.name}`,
+              cluster: cluster.name,
+              name: s.name,
+              role: s.role,
+              host: s.host,
+              port: s.port,
+              user: cluster.user,
+              timeoutMs: cluster.timeoutMs,
+              heartbeatTable: cluster.heartbeat?.table,
+            },
+            password,
+          ),
+        ),
+      ),
+    );
+    const [primary, ...replicas] = readings;
+    const analysis = analyseCluster({
+      cluster: cluster.name,
+      lag: cluster.lag,
+      heartbeat: cluster.heartbeat ? { staleSeconds: cluster.heartbeat.staleSeconds } : undefined,
+      primary: primary!,
+      replicas,
+      lagHistory: (target) => this.history.get(`${cluster.name}/${target}`) ?? [],
+    });
+    for (const [target, lag] of analysis.lags) {
+      const key = `${cluster.name}/${target}`;
+      this.history.set(key, [...(this.history.get(key) ?? []), lag].slice(-HISTORY));
+    }
+    return analysis;
+  }
+}

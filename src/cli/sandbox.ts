@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { sandboxDown, sandboxStatus, sandboxUp } from '../gameday/sandbox/sandbox';
+import { table } from './table';
+import type { Io } from './main';
+
+export const DEFAULT_SANDBOX_DIR = '.replwatch/sandbox';
+
+export function registerSandbox(program: Command, io: Io, setCode: (c: number) => void): void {
+  const sandbox = program.command('sandbox').description('the local topology used by tests and the game day');
+  sandbox
+    .command('up')
+    .description('start a GTID primary, two replicas and two memcached nodes on free loopback ports')
+    .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
+    .option('--json', 'print the sandbox state as JSON')
+    .action(async (opts: { dir: string; json?: boolean }) => {
+      const state = await sandboxUp({ dir: opts.dir, log: io.err });
+      if (opts.json) {
+        const { password: _hidden, ...shown } = state;
+        io.out(JSON.stringify(shown, null, 2));
+      } else {
+        io.out(`sandbox up in ${state.dir}\nconfig: ${state.configFile}\ntry:    npx replwatch check --config ${state.configFile}`);
+      }
+    });
+  sandbox
+    .command('down')
+    .description('stop every sandbox process and remove its directory')
+    .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
+    .action(async (opts: { dir: string }) => {
+      io.out((await sandboxDown(opts.dir)) ? `sandbox in ${opts.dir} is down` : `no sandbox in ${opts.dir}`);
+    });
+  sandbox
+    .command('status')
+    .description('which sandbox processes run; exit 0 when all do')
+    .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
+    .option('--json', 'print JSON')
+    .action(async (opts: { dir: string; json?: boolean }) => {
+      const status = await sandboxStatus(opts.dir);
+      if (opts.json) io.out(JSON.stringify(status, null, 2));
+      else if (status.parts.length === 0) io.out(`no sandbox in ${status.dir}`);
+      else io.out(table([['NAME', 'KIND', 'PORT', 'PID', 'STATE'], ...status.parts.map((p) => [p.name, p.kind, String(p.port), String(p.pid), p.running ? 'running' : 'DOWN'])]));
+      setCode(status.up ? 0 : 1);
+    });
+}

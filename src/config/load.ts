@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema';
+
+/** A config that cannot be used. The message names the file, the path and the bad value. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const SECRET_KEYS = new Set(['password']);
+
+/** `clusters[0].primary.port` from zod's ['clusters', 0, 'primary', 'port']. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    const k = String(key);
+    return out ? `${out}.${k}` : k;
+  }, '');
+}
+
+function describeValue(path: readonly PropertyKey[], value: unknown): string {
+  if (path.some((k) => SECRET_KEYS.has(String(k)))) return '(value hidden)';
+  if (value === undefined) return '(missing)';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function issueLines(file: string, data: unknown, issues: z.core.$ZodIssue[], lineOf: (p: readonly PropertyKey[]) => number | undefined): string[] {
+  return issues.flatMap((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((key) => {
+      const path = key === undefined ? issue.path : [...issue.path, key];
+      const line = lineOf(path);
+      const where = `${file}${line ? `:${line}` : ''}: ${formatPath(path) || '(top level)'}`;
+      if (key !== undefined) return `${where}: unknown key (allowed keys are listed in the README)`;
+      return `${where}: ${issue.message}; got ${describeValue(path, valueAt(data, path))}`;
+    });
+  });
+}
+
+/** Parses and validates config text; `file` is only used in messages. */
+export function parseConfig(text: string, file: string): Config {
+  const isJson = extname(file).toLowerCase() === '.json';
+  let data: unknown;
+  let lineOf: (p: readonly PropertyKey[]) => number | undefined = () => undefined;
+  if (isJson) {
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
+    }
+  } else {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      const err = doc.errors[0]!;
+      const at = err.linePos?.[0];
+      throw new ConfigError(`${file}${at ? `:${at.line}` : ''}: not valid YAML: ${err.message.split('\n')[0]}`);
+    }
+    data = doc.toJS();
+    lineOf = (path) => {
+      for (let n = path.length; n >= 0; n--) {
+        const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+        if (node?.range) return lines.linePos(node.range[0]).line;
+      }
+      return undefined;
+    };
+  }
+  if (data === null || data === undefined) data = {};
+  const result = configSchema.safeParse(data);
+  if (!result.success) {
+    throw new ConfigError(issueLines(file, data, result.error.issues, lineOf).join('\n'));
+  }
+  return result.data;
+}
+
+export async function loadConfig(file: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${file}: cannot read config file (${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message})`);
+  }
+  return parseConfig(text, file);
+}

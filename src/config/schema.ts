@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/**
+ * The config file of ../shared/DESIGN.md. Every object is strict: a misspelt key is an error,
+ * never silently ignored (a typo in `criticalSeconds` must not turn a threshold off).
+ */
+
+/** A password: a literal, or a reference resolved at run time (env:NAME, ssm:/path, secret:ARN). */
+export const secretRef = z.string();
+
+const port = z.number().int().min(1).max(65535);
+
+const server = z.strictObject({
+  name: z.string().min(1).optional(),
+  host: z.string().min(1),
+  port: port.default(3306),
+});
+
+const replica = z.strictObject({
+  name: z.string().min(1),
+  host: z.string().min(1),
+  port: port.default(3306),
+});
+
+const lag = z
+  .strictObject({
+    warningSeconds: z.number().nonnegative().default(5),
+    criticalSeconds: z.number().nonnegative().default(30),
+    sustainedSamples: z.number().int().min(1).max(60).default(2),
+  })
+  .refine((l) => l.warningSeconds <= l.criticalSeconds, {
+    message: 'warningSeconds must not exceed criticalSeconds',
+    path: ['warningSeconds'],
+  });
+
+const qualifiedTable = z
+  .string()
+  .regex(/^[A-Za-z0-9_$]+\.[A-Za-z0-9_$]+$/, 'expected database.table, e.g. percona.heartbeat');
+
+const cluster = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only'),
+    primary: server,
+    replicas: z.array(replica).min(1),
+    user: z.string().min(1),
+    password: secretRef.default(''),
+    /** Per-operation deadline: connect, and each query. */
+    timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+    lag: lag.default({ warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 2 }),
+    heartbeat: z
+      .strictObject({
+        table: qualifiedTable,
+        /** The writer's account, for the heartbeat function; defaults to the monitor's. */
+        user: z.string().min(1).optional(),
+        password: secretRef.optional(),
+        /** Heartbeat older than this on the primary means the writer stopped. */
+        staleSeconds: z.number().positive().default(10),
+      })
+      .optional(),
+    replication: z.strictObject({ user: z.string().min(1), password: secretRef }).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>([c.primary.name ?? `${c.name}-primary`]);
+    c.replicas.forEach((r, i) => {
+      if (seen.has(r.name)) {
+        ctx.addIssue({ code: 'custom', message: `duplicate server name "${r.name}"`, path: ['replicas', i, 'name'] });
+      }
+      seen.add(r.name);
+      if (r.host === c.primary.host && r.port === c.primary.port) {
+        ctx.addIssue({ code: 'custom', message: 'a replica cannot be the primary itself', path: ['replicas', i] });
+      }
+    });
+  });
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+
+const memcachePool = z.strictObject({
+  name: z.string().min(1),
+  nodes: z.array(hostPort).min(1),
+  timeoutMs: z.number().int().min(10).max(30_000).default(500),
+});
+
+const networkGroup = z.strictObject({
+  name: z.string().min(1),
+  targets: z.array(hostPort).min(1),
+  probes: z.number().int().min(1).max(10_000).default(100),
+  timeoutMs: z.number().int().min(10).max(30_000).default(300),
+  loss: z
+    .strictObject({
+      warningPercent: z.number().min(0).max(100).default(2),
+      criticalPercent: z.number().min(0).max(100).default(10),
+    })
+    .default({ warningPercent: 2, criticalPercent: 10 }),
+});
+
+const alerts = z.strictObject({
+  snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'expected an SNS topic ARN').optional(),
+  repeatMinutes: z.number().positive().default(30),
+});
+
+export const configSchema = z
+  .strictObject({
+    clusters: z.array(cluster).default([]),
+    memcache: z.array(memcachePool).default([]),
+    network: z.array(networkGroup).default([]),
+    alerts: alerts.default({ repeatMinutes: 30 }),
+    /** How often a check samples inside one scheduled run; 60 means once per run. */
+    sampleSeconds: z.number().min(1).max(60).default(60),
+    /** How many servers are probed at once. */
+    concurrency: z.number().int().min(1).max(1000).default(64),
+  })
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    c.clusters.forEach((cl, i) => {
+      if (names.has(cl.name)) ctx.addIssue({ code: 'custom', message: `duplicate cluster name "${cl.name}"`, path: ['clusters', i, 'name'] });
+      names.add(cl.name);
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ClusterConfig = Config['clusters'][number];
+export type ReplicaConfig = ClusterConfig['replicas'][number];
+
+/** A server of a cluster with its resolved display name. */
+export interface ServerConfig {
+  name: string;
+  host: string;
+  port: number;
+  role: 'primary' | 'replica';
+}
+
+export function primaryName(cluster: ClusterConfig): string {
+  return cluster.primary.name ?? `${cluster.name}-primary`;
+}
+
+export function clusterServers(cluster: ClusterConfig): ServerConfig[] {
+  return [
+    { name: primaryName(cluster), host: cluster.primary.host, port: cluster.primary.port, role: 'primary' },
+    ...cluster.replicas.map((r) => ({ name: r.name, host: r.host, port: r.port, role: 'replica' as const })),
+  ];
+}

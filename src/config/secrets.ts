@@ -1,0 +1,86 @@
+/**
+ * Password references: a literal, `env:NAME`, `ssm:/path` (SecureString, decrypted) or
+ * `secret:ARN-or-name` (Secrets Manager; a JSON secret's `password` field is used, as RDS
+ * writes them). Resolved lazily, at first use, and cached for one invocation so a rotated
+ * secret is picked up by the next one.
+ */
+
+export type SecretFetcher = (ref: { kind: 'ssm' | 'secret'; id: string }) => Promise<string>;
+
+export class SecretError extends Error {
+  override name = 'SecretError';
+}
+
+export function describeRef(ref: string): string {
+  if (ref.startsWith('env:') || ref.startsWith('ssm:') || ref.startsWith('secret:')) return ref;
+  return '(literal)';
+}
+
+/** Fetches from AWS; the SDK clients are loaded only when a reference needs them. */
+export const awsSecretFetcher: SecretFetcher = async ({ kind, id }) => {
+  const abortSignal = AbortSignal.timeout(5000);
+  if (kind === 'ssm') {
+    const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+    const out = await ssmClient(SSMClient).send(new GetParameterCommand({ Name: id, WithDecryption: true }), { abortSignal });
+    return out.Parameter?.Value ?? '';
+  }
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const out = await smClient(SecretsManagerClient).send(new GetSecretValueCommand({ SecretId: id }), { abortSignal });
+  const text = out.SecretString ?? '';
+  if (text.trimStart().startsWith('{')) {
+    const parsed = JSON.parse(text) as { password?: unknown };
+    if (typeof parsed.password === 'string') return parsed.password;
+  }
+  return text;
+};
+
+// Created once per process (outside handlers), as the Lambda guidance asks.
+let ssm: unknown;
+let sm: unknown;
+function ssmClient<T>(ctor: new (cfg: object) => T): T {
+  return (ssm ??= new ctor({ maxAttempts: 2 })) as T;
+}
+function smClient<T>(ctor: new (cfg: object) => T): T {
+  return (sm ??= new ctor({ maxAttempts: 2 })) as T;
+}
+
+export class SecretResolver {
+  private readonly cache = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly fetcher: SecretFetcher = awsSecretFetcher,
+  ) {}
+
+  resolve(ref: string): Promise<string> {
+    let value = this.cache.get(ref);
+    if (!value) {
+      value = this.load(ref);
+      // A failed lookup is retried next time rather than cached.
+      value.catch(() => this.cache.delete(ref));
+      this.cache.set(ref, value);
+    }
+    return value;
+  }
+
+  private async load(ref: string): Promise<string> {
+    if (ref.startsWith('env:')) {
+      const name = ref.slice(4);
+      const value = this.env[name];
+      if (value === undefined) throw new SecretError(`environment variable ${name} is not set (password ${ref})`);
+      return value;
+    }
+    for (const kind of ['ssm', 'secret'] as const) {
+      if (ref.startsWith(`${kind}:`)) {
+        const id = ref.slice(kind.length + 1);
+        try {
+          return await this.fetcher({ kind, id });
+        } catch (e) {
+          // The SDK's message names the parameter, never its value.
+          throw new SecretError(`cannot read ${ref}: ${(e as Error).message}`);
+        }
+      }
+    }
+    return ref;
+  }
+}

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { sleep } from '../../util/deadline';
+
+/** A free loopback port, chosen by the kernel, so two sandboxes never collide. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a daemon in its own process group, detached, with output to `logFile`. */
+export function startDaemon(command: string, args: string[], logFile: string): number {
+  const fd = openSync(logFile, 'a');
+  try {
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGCONT (a drill may have SIGSTOPped it), SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopProcesses(pids: number[], graceMs = 5000): Promise<void> {
+  for (const pid of pids) signal(pid, 'SIGCONT');
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(50);
+  for (const pid of pids.filter(isAlive)) signal(pid, 'SIGKILL');
+  while (pids.some(isAlive) && Date.now() < deadline + 2000) await sleep(20);
+}
+
+/**
+ * A detached shell that waits for `ownerPid` to exit and then kills `pids` and removes `dir`: a
+ * test run that crashes, or a Ctrl-C'd `npm start` killed with -9, leaves no orphan servers.
+ */
+export function startReaper(ownerPid: number, pids: number[], dir: string): number {
+  const list = pids.join(' ');
+  const script = `while kill -0 ${ownerPid} 2>/dev/null; do sleep 0.5; done; kill -CONT ${list} 2>/dev/null; kill -TERM ${list} 2>/dev/null; sleep 3; kill -KILL ${list} 2>/dev/null; rm -rf '${dir.replace(/'/g, `'\\''`)}'`;
+  const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child.pid ?? 0;
+}

@@ -1,0 +1,313 @@
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { stringify } from 'yaml';
+import { ensureBinaries, type Binaries } from './binaries';
+import { freePort, isAlive, startDaemon, startReaper, stopProcesses } from './processes';
+import { installHeartbeat } from '../../heartbeat/install';
+import { sleep } from '../../util/deadline';
+
+const run = promisify(execFile);
+
+export interface SandboxServer {
+  name: string;
+  role: 'primary' | 'replica';
+  port: number;
+  socket: string;
+  serverId: number;
+  datadir: string;
+  pid: number;
+}
+
+export interface SandboxMemcached {
+  name: string;
+  port: number;
+  pid: number;
+}
+
+/** sandbox.json: everything `down`, `status`, tests and the game day need to find the parts. */
+export interface SandboxState {
+  dir: string;
+  createdAt: string;
+  cluster: string;
+  /** Sandbox-only secret, random per sandbox; the file is mode 0600. */
+  password: string;
+  servers: SandboxServer[];
+  memcached: SandboxMemcached[];
+  configFile: string;
+  heartbeatTable: string;
+  reaperPid?: number;
+  binaries: Binaries;
+}
+
+export interface UpOptions {
+  dir: string;
+  /** When this process exits, a reaper tears the sandbox down. */
+  ownerPid?: number;
+  replicas?: number;
+  log?: (line: string) => void;
+}
+
+const STATE = 'sandbox.json';
+export const HEARTBEAT_TABLE = 'percona.heartbeat';
+
+export async function readState(dir: string): Promise<SandboxState | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, STATE), 'utf8')) as SandboxState;
+  } catch {
+    return undefined;
+  }
+}
+
+function allPids(s: SandboxState): number[] {
+  return [...s.servers.map((x) => x.pid), ...s.memcached.map((m) => m.pid)];
+}
+
+function mariadbArgs(b: Binaries, dir: string, s: Omit<SandboxServer, 'pid'>): string[] {
+  const args = [
+    '--no-defaults',
+    `--datadir=${s.datadir}`,
+    `--socket=${s.socket}`,
+    `--port=${s.port}`,
+    '--bind-address=127.0.0.1',
+    `--pid-file=${join(dir, `${s.name}.pid`)}`,
+    `--log-error=${join(dir, `${s.name}.err`)}`,
+    `--server-id=${s.serverId}`,
+    '--log-bin=mysql-bin',
+    '--log-slave-updates=ON',
+    '--binlog-format=ROW',
+    '--gtid-strict-mode=ON',
+    '--skip-name-resolve',
+    '--innodb-buffer-pool-size=32M',
+    '--innodb-log-file-size=8M',
+    '--innodb-flush-log-at-trx-commit=2',
+    '--sync-binlog=0',
+    '--event-scheduler=ON',
+    '--performance-schema=OFF',
+    '--max-connections=1000',
+    '--slave-net-timeout=10',
+    '--report-host=127.0.0.1',
+    `--report-port=${s.port}`,
+    `--read-only=${s.role === 'replica' ? 'ON' : 'OFF'}`,
+  ];
+  if (process.getuid?.() === 0) args.push('--user=root');
+  void b;
+  return args;
+}
+
+async function rootConnection(socket: string): Promise<mysql.Connection> {
+  return mysql.createConnection({ socketPath: socket, user: 'root', connectTimeout: 2000, multipleStatements: true });
+}
+
+async function waitReady(socket: string, pid: number, errLog: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const c = await rootConnection(socket);
+      await c.end();
+      return;
+    } catch {
+      if (!isAlive(pid) || Date.now() > deadline) {
+        const log = await readFile(errLog, 'utf8').catch(() => '');
+        throw new Error(`mariadbd (pid ${pid}) did not come up on ${socket}:\n${log.split('\n').slice(-15).join('\n')}`);
+      }
+      await sleep(50);
+    }
+  }
+}
+
+async function waitReplicasCaughtUp(state: SandboxState, timeoutMs = 15_000): Promise<void> {
+  const primary = await rootConnection(state.servers[0]!.socket);
+  try {
+    const [[row]] = (await primary.query('SELECT @@gtid_binlog_pos AS pos')) as unknown as [[{ pos: string }]];
+    for (const r of state.servers.slice(1)) {
+      const c = await rootConnection(r.socket);
+      try {
+        const [[res]] = (await c.query('SELECT MASTER_GTID_WAIT(?, ?) AS w', [row.pos, timeoutMs / 1000])) as unknown as [[{ w: number }]];
+        if (Number(res.w) !== 0) throw new Error(`${r.name} did not catch up with the primary (${row.pos})`);
+      } finally {
+        await c.end();
+      }
+    }
+  } finally {
+    await primary.end();
+  }
+}
+
+/**
+ * Brings up a GTID primary, its replicas and two memcached nodes from the system's binaries,
+ * on free loopback ports, in `dir`. About 2 s on a 2-core machine.
+ */
+export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
+  const log = opts.log ?? (() => undefined);
+  const dir = resolve(opts.dir);
+  const existing = await readState(dir);
+  if (existing && allPids(existing).some(isAlive)) {
+    throw new Error(`a sandbox is already running in ${dir}; run: replwatch sandbox down --dir ${dir}`);
+  }
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const binaries = ensureBinaries(log);
+
+  const template = join(dir, 'template');
+  await run(binaries.installDb, [
+    '--no-defaults',
+    `--datadir=${template}`,
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
+    ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+    '--innodb-log-file-size=8M',
+    '--innodb-buffer-pool-size=32M',
+  ]).catch((e: Error & { stderr?: string }) => {
+    throw new Error(`mariadb-install-db failed: ${e.stderr ?? e.message}`);
+  });
+
+  const cluster = 'sandbox';
+  const count = opts.replicas ?? 2;
+  const specs: Array<Omit<SandboxServer, 'pid'>> = [];
+  for (let i = 0; i <= count; i++) {
+    const name = i === 0 ? `${cluster}-primary` : `${cluster}-r${i}`;
+    specs.push({ name, role: i === 0 ? 'primary' : 'replica', port: await freePort(), socket: join(dir, `${name}.sock`), serverId: i + 1, datadir: join(dir, `${name}-data`) });
+  }
+  await Promise.all(specs.map((s) => cp(template, s.datadir, { recursive: true })));
+  await rm(template, { recursive: true, force: true });
+
+  const state: SandboxState = {
+    dir,
+    createdAt: new Date().toISOString(),
+    cluster,
+    password: randomBytes(12).toString('base64url'),
+    servers: [],
+    memcached: [],
+    configFile: join(dir, 'replwatch.yml'),
+    heartbeatTable: HEARTBEAT_TABLE,
+    binaries,
+  };
+  const save = () => writeFile(join(dir, STATE), JSON.stringify(state, null, 2), { mode: 0o600 });
+  try {
+    for (const s of specs) {
+      state.servers.push({ ...s, pid: startDaemon(binaries.mariadbd, mariadbArgs(binaries, dir, s), join(dir, `${s.name}.out`)) });
+    }
+    for (const name of ['sessions-a', 'sessions-b']) {
+      const port = await freePort();
+      const args = ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-m', '16', '-t', '1', '-c', '256'];
+      if (process.getuid?.() === 0) args.push('-u', 'root');
+      state.memcached.push({ name, port, pid: startDaemon(binaries.memcached, args, join(dir, `${name}.log`)) });
+    }
+    await save();
+    if (opts.ownerPid) {
+      state.reaperPid = startReaper(opts.ownerPid, allPids(state), dir);
+      await save();
+    }
+    await Promise.all(state.servers.map((s) => waitReady(s.socket, s.pid, join(dir, `${s.name}.err`))));
+    await initialiseTopology(state);
+    await writeFile(state.configFile, sandboxConfig(state), { mode: 0o600 });
+    await waitReplicasCaughtUp(state);
+    log(`sandbox up in ${dir}`);
+    return state;
+  } catch (e) {
+    await sandboxDown(dir).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function initialiseTopology(state: SandboxState): Promise<void> {
+  const [primary, ...replicas] = state.servers;
+  const pw = state.password;
+  const c = await rootConnection(primary!.socket);
+  try {
+    await c.query(
+      `CREATE USER 'repl'@'%' IDENTIFIED BY ?;
+       GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';
+       CREATE USER 'replwatch'@'%' IDENTIFIED BY ?;
+       GRANT REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'replwatch'@'%';
+       CREATE USER 'replwatch_hb'@'%' IDENTIFIED BY ?;
+       CREATE DATABASE app;
+       CREATE TABLE app.accounts (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, balance DECIMAL(12,2) NOT NULL DEFAULT 0);
+       INSERT INTO app.accounts (id, name, balance) VALUES (1, 'ada', 10), (2, 'grace', 20), (3, 'linus', 30);`,
+      [pw, pw, pw],
+    );
+    await installHeartbeat(c, state.heartbeatTable, 1, 5000);
+    await c.query(
+      `GRANT SELECT ON ${state.heartbeatTable} TO 'replwatch'@'%';
+       GRANT SELECT, INSERT, UPDATE ON ${state.heartbeatTable} TO 'replwatch_hb'@'%';`,
+    );
+  } finally {
+    await c.end();
+  }
+  await Promise.all(
+    replicas.map(async (r) => {
+      const rc = await rootConnection(r.socket);
+      try {
+        await rc.query(
+          `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary!.port}, MASTER_USER='repl', MASTER_PASSWORD=?,
+             MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=1;
+           START SLAVE;`,
+          [pw],
+        );
+      } finally {
+        await rc.end();
+      }
+    }),
+  );
+}
+
+/** The replwatch config for this sandbox. The literal password is for the sandbox only. */
+export function sandboxConfig(state: SandboxState): string {
+  const [primary, ...replicas] = state.servers;
+  const doc = {
+    clusters: [
+      {
+        name: state.cluster,
+        primary: { name: primary!.name, host: '127.0.0.1', port: primary!.port },
+        replicas: replicas.map((r) => ({ name: r.name, host: '127.0.0.1', port: r.port })),
+        user: 'replwatch',
+        password: state.password,
+        timeoutMs: 1000,
+        lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 2 },
+        heartbeat: { table: state.heartbeatTable, user: 'replwatch_hb', password: state.password },
+      },
+    ],
+  };
+  return `# replwatch sandbox (${state.dir}). Sandbox only: real configs take passwords as\n# env:NAME, ssm:/path or secret:ARN references, never literals.\n${stringify(doc)}`;
+}
+
+/** Stops every process of the sandbox in `dir` (even SIGSTOPped ones) and removes `dir`. */
+export async function sandboxDown(dir: string): Promise<boolean> {
+  const state = await readState(resolve(dir));
+  if (!state) {
+    if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
+    return false;
+  }
+  if (state.reaperPid) {
+    try {
+      process.kill(state.reaperPid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  await stopProcesses(allPids(state));
+  await rm(state.dir, { recursive: true, force: true });
+  return true;
+}
+
+export interface SandboxStatus {
+  dir: string;
+  up: boolean;
+  configFile?: string;
+  parts: Array<{ name: string; kind: 'mariadb' | 'memcached'; role?: string; port: number; pid: number; running: boolean }>;
+}
+
+export async function sandboxStatus(dir: string): Promise<SandboxStatus> {
+  const state = await readState(resolve(dir));
+  if (!state) return { dir: resolve(dir), up: false, parts: [] };
+  const parts = [
+    ...state.servers.map((s) => ({ name: s.name, kind: 'mariadb' as const, role: s.role, port: s.port, pid: s.pid, running: isAlive(s.pid) })),
+    ...state.memcached.map((m) => ({ name: m.name, kind: 'memcached' as const, port: m.port, pid: m.pid, running: isAlive(m.pid) })),
+  ];
+  return { dir: state.dir, up: parts.every((p) => p.running), configFile: state.configFile, parts };
+}

@@ -1,0 +1,350 @@
+import type { Finding } from '../model/findings';
+import type { MysqlPrimaryObservation, MysqlReplicaObservation, ReplicationChannel, ServerReading } from '../model/observations';
+import { errantTransactions } from '../model/gtid';
+import { replicaLag, sustainedLagSeverity, type LagFigure, type LagThresholds } from './lag';
+
+/**
+ * Observations of one cluster -> findings, in orchestrator's manner: look at the whole
+ * topology before naming a failure. Pure: everything it needs comes in as values.
+ */
+export interface ClusterReadings {
+  cluster: string;
+  lag: LagThresholds;
+  /** Whether a heartbeat table is configured, and when its primary row counts as stale. */
+  heartbeat?: { staleSeconds: number };
+  primary: ServerReading;
+  replicas: ServerReading[];
+  /** Earlier lag samples of a replica, oldest first, not including this one. */
+  lagHistory: (target: string) => Array<number | null>;
+}
+
+export interface ClusterAnalysis {
+  observations: Array<MysqlPrimaryObservation | MysqlReplicaObservation>;
+  findings: Finding[];
+  /** This sample's lag per replica, for the caller's history. */
+  lags: Map<string, number | null>;
+}
+
+export function rebuildCommand(cluster: string, replica: string): string {
+  return `replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}`;
+}
+
+const endpoint = (r: { host: string; port: number }) => `${r.host}:${r.port}`;
+
+function reason(r: ServerReading): string {
+  return r.error ? `${r.error.code}: ${r.error.message}` : 'unknown error';
+}
+
+/** The channel that follows the configured primary: by server id when known, else by address. */
+function primaryChannel(replica: ServerReading, primary: ServerReading): ReplicationChannel | undefined {
+  const channels = replica.channels ?? [];
+  return (
+    channels.find((c) => primary.serverId !== undefined && c.sourceServerId !== null && c.sourceServerId === primary.serverId) ??
+    channels.find((c) => c.sourceHost.toLowerCase() === primary.host.toLowerCase() && c.sourcePort === primary.port)
+  );
+}
+
+/** MariaDB wraps the real error in event coordinates; keep the part a person needs. */
+export function shortSqlError(errno: number, error: string): string {
+  const inner = /;\s*(.+?),\s*Error_code:\s*\d+/.exec(error)?.[1] ?? /^Error '(.+?)' on query/.exec(error)?.[1];
+  const text = (inner ?? error).trim();
+  return `${errno} ${text.length > 200 ? `${text.slice(0, 197)}...` : text}`;
+}
+
+function startStatement(flavor: ServerReading['flavor'], channel: string): string {
+  if (flavor === 'mysql') return channel ? `START REPLICA FOR CHANNEL '${channel}'` : 'START REPLICA';
+  return channel ? `START SLAVE '${channel}'` : 'START SLAVE';
+}
+
+const channelLabel = (c: ReplicationChannel) => (c.name ? ` (channel '${c.name}')` : '');
+
+/** Findings from the replication threads of every channel, one per code. */
+function threadFindings(cluster: string, r: ServerReading): Finding[] {
+  const byCode = new Map<string, Finding>();
+  const add = (f: Finding, channel: ReplicationChannel) => {
+    const seen = byCode.get(f.code);
+    if (seen) (seen.details.channels as string[]).push(channel.name);
+    else byCode.set(f.code, { ...f, details: { ...f.details, channels: [channel.name] } });
+  };
+  for (const c of r.channels ?? []) {
+    const base = { cluster, target: r.target };
+    if (!c.sqlRunning && c.sqlErrno !== 0) {
+      add(
+        {
+          ...base,
+          code: 'ReplicationBroken',
+          severity: 'critical',
+          summary: `SQL thread stopped${channelLabel(c)}: ${shortSqlError(c.sqlErrno, c.sqlError)}`,
+          runbook: rebuildCommand(cluster, r.target),
+          details: { lastSqlErrno: c.sqlErrno, lastSqlError: c.sqlError, source: endpoint({ host: c.sourceHost, port: c.sourcePort }) },
+        },
+        c,
+      );
+    }
+    if (!c.ioRunning && c.ioErrno !== 0) {
+      add(
+        {
+          ...base,
+          code: 'ReplicaIoError',
+          severity: 'critical',
+          summary: `IO thread ${c.ioState === 'Connecting' ? 'cannot connect' : 'stopped'}${channelLabel(c)}: ${c.ioErrno} ${c.ioError}`,
+          action: `check that ${c.sourceHost}:${c.sourcePort} is up and reachable from ${r.target}, and the replication account's credentials`,
+          details: { lastIoErrno: c.ioErrno, lastIoError: c.ioError, ioState: c.ioState, source: endpoint({ host: c.sourceHost, port: c.sourcePort }) },
+        },
+        c,
+      );
+    }
+    const ioStoppedClean = c.ioState === 'No' && c.ioErrno === 0;
+    const sqlStoppedClean = !c.sqlRunning && c.sqlErrno === 0;
+    if ((ioStoppedClean || sqlStoppedClean) && c.sqlErrno === 0 && c.ioErrno === 0) {
+      add(
+        {
+          ...base,
+          code: 'ReplicationStopped',
+          severity: 'warning',
+          summary: `replication stopped with no error${channelLabel(c)} (IO thread: ${c.ioState || 'No'}, SQL thread: ${c.sqlRunning ? 'Yes' : 'No'})`,
+          action: `if no maintenance is under way, run on ${r.target}: ${startStatement(r.flavor, c.name)}`,
+          details: { ioState: c.ioState, sqlRunning: c.sqlRunning },
+        },
+        c,
+      );
+    }
+  }
+  return [...byCode.values()];
+}
+
+export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
+  const { cluster, primary } = input;
+  const findings: Finding[] = [];
+  const observations: ClusterAnalysis['observations'] = [];
+  const lags = new Map<string, number | null>();
+
+  const primaryOwnRow = primary.heartbeat?.find((h) => h.serverId === primary.serverId);
+  observations.push({
+    kind: 'mysql-primary',
+    cluster,
+    target: primary.target,
+    reachable: primary.reachable,
+    readOnly: primary.readOnly ?? null,
+    heartbeatAgeSeconds: primaryOwnRow?.ageSeconds ?? null,
+    probeMs: round(primary.probeMs),
+    ...(primary.error ? { error: reason(primary) } : {}),
+  });
+
+  // Replicas that are symptoms of a dead primary: their IO and lag findings are folded into it.
+  const replicaSymptoms: Finding[] = [];
+  const votes: Array<{ target: string; alive: boolean; evidence: string }> = [];
+
+  for (const r of input.replicas) {
+    const obs: MysqlReplicaObservation = {
+      kind: 'mysql-replica',
+      cluster,
+      target: r.target,
+      reachable: r.reachable,
+      lagSeconds: null,
+      lagSource: null,
+      ioRunning: null,
+      sqlRunning: null,
+      readOnly: r.readOnly ?? null,
+      source: null,
+      probeMs: round(r.probeMs),
+    };
+    observations.push(obs);
+    if (!r.reachable) {
+      lags.set(r.target, null);
+      findings.push({
+        code: 'ReplicaUnreachable',
+        severity: 'critical',
+        cluster,
+        target: r.target,
+        summary: `cannot query ${endpoint(r)}: ${reason(r)}`,
+        action: `check that mariadbd/mysqld runs on ${endpoint(r)} and that replwatch can reach it`,
+        details: { error: r.error, probeMs: round(r.probeMs) },
+      });
+      obs.error = reason(r);
+      continue;
+    }
+    const channels = r.channels ?? [];
+    const main = primaryChannel(r, primary);
+    const shown = main ?? channels[0];
+    if (shown) {
+      obs.ioRunning = shown.ioRunning;
+      obs.sqlRunning = shown.sqlRunning;
+      obs.source = { host: shown.sourceHost, port: shown.sourcePort };
+    }
+
+    if (channels.length === 0) {
+      findings.push({
+        code: 'NotReplicating',
+        severity: 'critical',
+        cluster,
+        target: r.target,
+        summary: `no replication configured on ${r.target} (replica status is empty)`,
+        runbook: rebuildCommand(cluster, r.target),
+        details: {},
+      });
+    } else if (!main && (primary.reachable || primary.serverId !== undefined)) {
+      // Only a reachable primary can prove a replica follows someone else; an unreachable one
+      // known by another name (DNS vs IP) must not page as WrongPrimary.
+      findings.push({
+        code: 'WrongPrimary',
+        severity: 'critical',
+        cluster,
+        target: r.target,
+        summary: `replicates from ${channels.map((c) => endpoint({ host: c.sourceHost, port: c.sourcePort })).join(', ')}, not the configured primary ${endpoint(primary)}`,
+        action: `confirm which server is the primary; fix the config, or repoint ${r.target} with CHANGE MASTER TO`,
+        details: { sources: channels.map((c) => ({ channel: c.name, host: c.sourceHost, port: c.sourcePort, serverId: c.sourceServerId })), configuredPrimary: endpoint(primary) },
+      });
+    }
+
+    const threads = threadFindings(cluster, r);
+    if (main && !primary.reachable) {
+      const alive = main.ioRunning && main.ioErrno === 0;
+      votes.push({ target: r.target, alive, evidence: alive ? `IO thread running` : `IO thread ${main.ioState}: ${main.ioErrno} ${main.ioError}`.trim() });
+    }
+
+    if (r.readOnly === false) {
+      findings.push({
+        code: 'ReplicaWritable',
+        severity: 'warning',
+        cluster,
+        target: r.target,
+        summary: `read_only is OFF on ${r.target}: a write there diverges it from the primary`,
+        action: `run on ${r.target}: ${r.flavor === 'mysql' ? 'SET GLOBAL super_read_only = ON' : 'SET GLOBAL read_only = ON'}`,
+        details: { readOnly: false, superReadOnly: r.superReadOnly ?? null },
+      });
+    }
+
+    if (primary.reachable && r.flavor === primary.flavor && r.gtidExecuted !== undefined && primary.gtidExecuted !== undefined) {
+      const origin = primary.flavor === 'mysql' ? (primary.serverUuid ?? '') : String(primary.serverId);
+      const errant = errantTransactions({ flavor: primary.flavor ?? 'mariadb', replicaGtids: r.gtidExecuted, primaryGtids: primary.gtidExecuted, primaryOrigin: origin });
+      if (errant) {
+        findings.push({
+          code: 'ErrantTransactions',
+          severity: 'critical',
+          cluster,
+          target: r.target,
+          summary: `transactions exist only on ${r.target}, never on the primary: ${errant.length > 120 ? `${errant.slice(0, 117)}...` : errant}`,
+          runbook: rebuildCommand(cluster, r.target),
+          details: { errant, replicaGtids: r.gtidExecuted, primaryGtids: primary.gtidExecuted },
+        });
+      }
+    }
+
+    let figure: LagFigure = { lagSeconds: null, lagSource: null };
+    if (main) {
+      figure = replicaLag({
+        channel: main,
+        primaryServerId: primary.serverId ?? null,
+        replicaHeartbeat: r.heartbeat,
+        primaryHeartbeat: primary.reachable ? primary.heartbeat : undefined,
+      });
+    }
+    obs.lagSeconds = figure.lagSeconds;
+    obs.lagSource = figure.lagSource;
+    lags.set(r.target, figure.lagSeconds);
+
+    const lagFinding = lagFindingFor(input, r.target, figure);
+    const symptoms = threads.filter((f) => f.code === 'ReplicaIoError');
+    if (lagFinding && !threads.some((f) => f.code !== 'ReplicaIoError')) symptoms.push(lagFinding);
+    findings.push(...threads.filter((f) => f.code !== 'ReplicaIoError'));
+    replicaSymptoms.push(...symptoms);
+  }
+
+  findings.push(...primaryFindings(input, votes, replicaSymptoms));
+  findings.push(...privilegeFindings(cluster, [primary, ...input.replicas]));
+  return { observations, findings, lags };
+}
+
+function lagFindingFor(input: ClusterReadings, target: string, figure: LagFigure): Finding | undefined {
+  const samples = [...input.lagHistory(target), figure.lagSeconds];
+  const severity = sustainedLagSeverity(samples, input.lag);
+  if (!severity || figure.lagSeconds === null) return undefined;
+  const threshold = severity === 'critical' ? input.lag.criticalSeconds : input.lag.warningSeconds;
+  return {
+    code: 'ReplicaLagging',
+    severity,
+    cluster: input.cluster,
+    target,
+    summary: `lag ${figure.lagSeconds.toFixed(1)} s (${figure.lagSource}), over the ${severity} threshold of ${threshold} s for ${input.lag.sustainedSamples} samples`,
+    action: `look for a long transaction or a write burst on the primary, and for disk or CPU pressure on ${target}`,
+    details: { lagSeconds: figure.lagSeconds, lagSource: figure.lagSource, samples: samples.slice(-input.lag.sustainedSamples), thresholds: input.lag },
+  };
+}
+
+/**
+ * The primary: reachable (then only its heartbeat is judged), or not. When it is not, the
+ * replicas testify: if any still replicates from it, the fault is on replwatch's own path
+ * (a warning); if none does, or none can be asked, it is down (critical, one finding that
+ * absorbs the replicas' IO errors and lag, which are only its symptoms).
+ */
+function primaryFindings(input: ClusterReadings, votes: Array<{ target: string; alive: boolean; evidence: string }>, symptoms: Finding[]): Finding[] {
+  const { primary, cluster } = input;
+  if (primary.reachable) {
+    const out = [...symptoms];
+    if (input.heartbeat) {
+      const own = primary.heartbeat?.find((h) => h.serverId === primary.serverId);
+      if (!own || own.ageSeconds > input.heartbeat.staleSeconds) {
+        out.push({
+          code: 'HeartbeatStale',
+          severity: 'warning',
+          cluster,
+          target: primary.target,
+          summary: own
+            ? `heartbeat on the primary is ${own.ageSeconds.toFixed(1)} s old: the writer has stopped; lag is still measured against it`
+            : `no heartbeat row for server_id ${primary.serverId} on the primary${primary.heartbeatError ? `: ${primary.heartbeatError}` : ''}`,
+          action: `start the heartbeat writer (the heartbeat function, or: replwatch heartbeat install --config FILE --cluster ${cluster})`,
+          details: { ageSeconds: own?.ageSeconds ?? null, staleSeconds: input.heartbeat.staleSeconds },
+        });
+      }
+    }
+    return out;
+  }
+  const alive = votes.filter((v) => v.alive);
+  if (alive.length > 0) {
+    return [
+      ...symptoms,
+      {
+        code: 'PrimaryUnreachable',
+        severity: 'warning',
+        cluster,
+        target: primary.target,
+        summary: `replwatch cannot reach the primary ${endpoint(primary)} (${reason(primary)}), but ${alive.map((v) => v.target).join(', ')} still replicate from it: the fault is on the monitor's own network path`,
+        action: `check the route, security group and DNS from replwatch to ${endpoint(primary)}; the database itself is serving its replicas`,
+        details: { scope: 'monitor-path', error: primary.error, replicas: votes },
+      },
+    ];
+  }
+  return [
+    {
+      code: 'PrimaryUnreachable',
+      severity: 'critical',
+      cluster,
+      target: primary.target,
+      summary:
+        votes.length > 0
+          ? `primary ${endpoint(primary)} is down: replwatch cannot reach it (${reason(primary)}) and no replica replicates from it`
+          : `primary ${endpoint(primary)} is unreachable (${reason(primary)}) and no replica could confirm it is alive`,
+      action: `check mariadbd/mysqld on ${endpoint(primary)}; if it cannot come back, promote a replica`,
+      details: { scope: 'database', error: primary.error, replicas: votes, absorbed: symptoms.map((s) => ({ code: s.code, target: s.target, summary: s.summary })) },
+    },
+  ];
+}
+
+function privilegeFindings(cluster: string, readings: ServerReading[]): Finding[] {
+  return readings
+    .filter((r) => r.reachable && (r.grants?.excess.length ?? 0) > 0)
+    .map((r) => ({
+      code: 'MonitorOverPrivileged' as const,
+      severity: 'info' as const,
+      cluster,
+      target: r.target,
+      summary: `replwatch's account holds more than a monitor needs on ${r.target}: ${r.grants!.excess.join(', ')}`,
+      action: 'grant only what the README lists (REPLICATION CLIENT, SLAVE MONITOR, SELECT on the heartbeat table)',
+      details: { excess: r.grants!.excess },
+    }));
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,41 @@
+/** The fixed finding vocabulary of ../shared/DESIGN.md: add codes, never rename them. */
+export const FINDING_CODES = [
+  'ReplicaLagging',
+  'ReplicationBroken',
+  'ReplicaIoError',
+  'ReplicationStopped',
+  'NotReplicating',
+  'ReplicaUnreachable',
+  'PrimaryUnreachable',
+  'ReplicaWritable',
+  'ErrantTransactions',
+  'WrongPrimary',
+  'MemcacheUnreachable',
+  'MemcacheSlow',
+  'MemcacheDegraded',
+  'PacketLoss',
+  'HostUnreachable',
+  // Added by replwatch beyond the design's table:
+  'HeartbeatStale',
+  'MonitorOverPrivileged',
+] as const;
+
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** `info` never pages and never changes the exit code; it is advice for whoever reads the table. */
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  cluster: string;
+  target: string;
+  summary: string;
+  /** The rebuild command, for findings a rebuild fixes. */
+  runbook?: string;
+  /** The exact next step for findings a rebuild does not fix (a statement to run, a host to check). */
+  action?: string;
+  details: Record<string, unknown>;
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };

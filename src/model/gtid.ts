@@ -1,0 +1,111 @@
+/**
+ * GTID sets of both families, and the one question replwatch asks of them: which transactions
+ * does a replica have that its primary never had (errant transactions)?
+ */
+
+/** MySQL: `uuid[:tag]:1-5:7` entries; the key is `uuid` or `uuid:tag` (8.4 tagged GTIDs). */
+export type MysqlGtidSet = Map<string, Array<[number, number]>>;
+
+export function parseMysqlGtidSet(text: string): MysqlGtidSet {
+  const set: MysqlGtidSet = new Map();
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (!entry) continue;
+    const parts = entry.split(':');
+    const intervals: Array<[number, number]> = [];
+    const keyParts: string[] = [];
+    for (const part of parts) {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+      if (m) intervals.push([Number(m[1]), Number(m[2] ?? m[1])]);
+      else keyParts.push(part.toLowerCase());
+    }
+    const key = keyParts.join(':');
+    set.set(key, normalise([...(set.get(key) ?? []), ...intervals]));
+  }
+  return set;
+}
+
+function normalise(intervals: Array<[number, number]>): Array<[number, number]> {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [s, e] of sorted) {
+    const last = out.at(-1);
+    if (last && s <= last[1] + 1) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
+}
+
+function subtractIntervals(a: Array<[number, number]>, b: Array<[number, number]>): Array<[number, number]> {
+  let rest = a.map(([s, e]) => [s, e] as [number, number]);
+  for (const [bs, be] of b) {
+    rest = rest.flatMap(([s, e]): Array<[number, number]> => {
+      if (be < s || bs > e) return [[s, e]];
+      const pieces: Array<[number, number]> = [];
+      if (bs > s) pieces.push([s, bs - 1]);
+      if (be < e) pieces.push([be + 1, e]);
+      return pieces;
+    });
+  }
+  return rest;
+}
+
+export function formatMysqlGtidSet(set: MysqlGtidSet): string {
+  return [...set]
+    .filter(([, iv]) => iv.length > 0)
+    .map(([key, iv]) => `${key}:${iv.map(([s, e]) => (s === e ? `${s}` : `${s}-${e}`)).join(':')}`)
+    .join(',');
+}
+
+/** MariaDB: `domain-server-seq` entries, as in @@gtid_binlog_state. */
+export interface MariadbGtid {
+  domain: number;
+  serverId: number;
+  seq: number;
+}
+
+export function parseMariadbGtidList(text: string): MariadbGtid[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const m = /^(\d+)-(\d+)-(\d+)$/.exec(s);
+      if (!m) throw new Error(`not a MariaDB GTID: ${s}`);
+      return { domain: Number(m[1]), serverId: Number(m[2]), seq: Number(m[3]) };
+    });
+}
+
+export interface ErrantInput {
+  flavor: 'mariadb' | 'mysql';
+  replicaGtids: string;
+  primaryGtids: string;
+  /** The primary's own origin (MySQL server_uuid, MariaDB server_id as text). */
+  primaryOrigin: string;
+}
+
+/**
+ * Transactions on the replica that the primary does not have. Those originating on the
+ * primary itself are never errant: they only mean the replica was read after the primary was
+ * (probes run in parallel), so skipping them makes the answer free of that race.
+ */
+export function errantTransactions({ flavor, replicaGtids, primaryGtids, primaryOrigin }: ErrantInput): string {
+  if (flavor === 'mysql') {
+    const replica = parseMysqlGtidSet(replicaGtids);
+    const primary = parseMysqlGtidSet(primaryGtids);
+    const errant: MysqlGtidSet = new Map();
+    const origin = primaryOrigin.toLowerCase();
+    for (const [key, intervals] of replica) {
+      if (key === origin || key.startsWith(`${origin}:`)) continue;
+      const rest = subtractIntervals(intervals, primary.get(key) ?? []);
+      if (rest.length > 0) errant.set(key, rest);
+    }
+    return formatMysqlGtidSet(errant);
+  }
+  const primary = parseMariadbGtidList(primaryGtids);
+  return parseMariadbGtidList(replicaGtids)
+    .filter((g) => String(g.serverId) !== primaryOrigin)
+    .filter((g) => !primary.some((p) => p.domain === g.domain && p.serverId === g.serverId && p.seq >= g.seq))
+    .map((g) => `${g.domain}-${g.serverId}-${g.seq}`)
+    .join(',');
+}
