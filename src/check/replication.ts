@@ -14,6 +14,8 @@ const HISTORY = 60;
 export interface ReplicationSample {
   findings: Finding[];
   observations: Observation[];
+  /** Wall time per cluster, confirmation rounds included. */
+  durationMs: Map<string, number>;
 }
 
 /**
@@ -27,7 +29,6 @@ export class ReplicationChecker {
 
   constructor(
     private readonly config: Config,
-    private readonly secrets: SecretResolver,
     readonly connections = new MysqlConnections(),
     private readonly confirmDelayMs = 1000,
   ) {
@@ -37,20 +38,29 @@ export class ReplicationChecker {
   /**
    * One sample of every cluster. With `confirm`, a replica over its lag threshold is sampled
    * again (every `confirmDelayMs`) until `sustainedSamples` agree, so that a one-shot `check`
-   * gives the same verdict a long-running watcher would.
+   * gives the same verdict a long-running watcher would. `secrets` is per invocation, so a
+   * rotated password is read again by the next one; open connections are kept.
    */
-  async sample({ confirm = false } = {}): Promise<ReplicationSample> {
-    const results = await Promise.all(this.config.clusters.map((c) => this.sampleCluster(c, confirm)));
-    return { findings: results.flatMap((r) => r.findings), observations: results.flatMap((r) => r.observations) };
+  async sample(secrets: SecretResolver, { confirm = false } = {}): Promise<ReplicationSample> {
+    const durationMs = new Map<string, number>();
+    const results = await Promise.all(
+      this.config.clusters.map(async (c) => {
+        const started = performance.now();
+        const analysis = await this.sampleCluster(c, secrets, confirm);
+        durationMs.set(c.name, Math.round(performance.now() - started));
+        return analysis;
+      }),
+    );
+    return { findings: results.flatMap((r) => r.findings), observations: results.flatMap((r) => r.observations), durationMs };
   }
 
   async close(): Promise<void> {
     await this.connections.closeAll();
   }
 
-  private async sampleCluster(cluster: ClusterConfig, confirm: boolean): Promise<ClusterAnalysis> {
+  private async sampleCluster(cluster: ClusterConfig, secrets: SecretResolver, confirm: boolean): Promise<ClusterAnalysis> {
     for (let round = 1; ; round++) {
-      const analysis = await this.sampleOnce(cluster);
+      const analysis = await this.sampleOnce(cluster, secrets);
       const unconfirmed = [...analysis.lags].filter(
         ([target, lag]) => overThreshold(lag, cluster.lag) && !analysis.findings.some((f) => f.code === 'ReplicaLagging' && f.target === target),
       );
@@ -59,8 +69,8 @@ export class ReplicationChecker {
     }
   }
 
-  private async sampleOnce(cluster: ClusterConfig): Promise<ClusterAnalysis> {
-    const password = () => this.secrets.resolve(cluster.password);
+  private async sampleOnce(cluster: ClusterConfig, secrets: SecretResolver): Promise<ClusterAnalysis> {
+    const password = () => secrets.resolve(cluster.password);
     const readings = await Promise.all(
       clusterServers(cluster).map((s) =>
         this.limit(() =>

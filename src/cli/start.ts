@@ -33,7 +33,8 @@ export function registerStart(program: Command, io: Io): void {
     .action(async (opts: { dir: string; every: string; samples?: string }) => {
       io.err('starting the sandbox (mariadbd primary + 2 replicas, 2 memcached)...');
       const state = await sandboxUp({ dir: opts.dir, ownerPid: process.pid, log: io.err });
-      const checker = new ReplicationChecker(await loadConfig(state.configFile), new SecretResolver());
+      const checker = new ReplicationChecker(await loadConfig(state.configFile));
+      const secrets = new SecretResolver();
       let stopping = false;
       const stop = () => {
         stopping = true;
@@ -43,7 +44,7 @@ export function registerStart(program: Command, io: Io): void {
       try {
         const limit = opts.samples ? Number(opts.samples) : Infinity;
         for (let n = 0; n < limit && !stopping; n++) {
-          const sample = await checker.sample();
+          const sample = await checker.sample(secrets);
           const report = { checkedAt: new Date().toISOString(), findings: sortFindings(sample.findings), observations: sample.observations };
           const screen = `${renderReport(report, io.tty)}\n\n${hints(state)}\nCtrl-C stops and removes the sandbox.`;
           io.out(io.tty ? `\x1b[2J\x1b[H${screen}` : `${screen}\n`);

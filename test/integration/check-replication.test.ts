@@ -1,0 +1,166 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import type { CheckReport } from '../../src/check/report';
+import { cli, cliProcess } from '../support/cli';
+import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
+
+let sb: SandboxState;
+
+async function check(config = sb.configFile): Promise<{ code: number; report: CheckReport }> {
+  const r = await cli('check', '--config', config, '--json');
+  if (r.code === 3) throw new Error(`check could not run: ${r.stderr}`);
+  return { code: r.code, report: JSON.parse(r.stdout) as CheckReport };
+}
+
+async function healthy(): Promise<boolean> {
+  return (await check()).report.findings.length === 0;
+}
+
+beforeAll(async () => {
+  sb = await startSandbox();
+});
+afterAll(async () => {
+  await stopSandbox(sb);
+});
+
+describe('replwatch check on a real GTID topology', () => {
+  it('reports a healthy topology with no findings and exit 0, lag from the heartbeat', async () => {
+    const r = cliProcess(['check', '--config', sb.configFile, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as CheckReport;
+    expect(report.findings).toEqual([]);
+    expect(Number.isNaN(Date.parse(report.checkedAt))).toBe(false);
+    const replicas = report.observations.filter((o) => o.kind === 'mysql-replica');
+    expect(replicas.map((o) => o.target)).toEqual(['sandbox-r1', 'sandbox-r2']);
+    for (const o of replicas) {
+      expect(o).toMatchObject({ cluster: 'sandbox', reachable: true, lagSource: 'heartbeat', ioRunning: true, sqlRunning: true, readOnly: true });
+      expect(o.lagSeconds).toBeGreaterThanOrEqual(0);
+      expect(o.lagSeconds).toBeLessThan(2);
+    }
+    const table = cliProcess(['check', '--config', sb.configFile]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/sandbox\/sandbox-r2\s+replica\s+up/);
+    expect(table.stdout).toContain('OK: no findings');
+  });
+
+  it('names a broken SQL thread with its error and the runbook, exit 2, the other replica clean', async () => {
+    await sql(sb, 'sandbox-r1', "SET sql_log_bin=0; INSERT INTO app.accounts VALUES (40, 'only-on-r1', 0); SET sql_log_bin=1");
+    await sql(sb, 'sandbox-primary', "INSERT INTO app.accounts VALUES (40, 'from-primary', 0)");
+    await waitFor('r1 SQL thread to stop', async () => (await check()).report.findings.some((f) => f.code === 'ReplicationBroken'));
+    const { code, report } = await check();
+    expect(code).toBe(2);
+    const broken = report.findings.find((f) => f.code === 'ReplicationBroken')!;
+    expect(broken).toMatchObject({
+      severity: 'critical',
+      cluster: 'sandbox',
+      target: 'sandbox-r1',
+      summary: "SQL thread stopped: 1062 Duplicate entry '40' for key 'PRIMARY'",
+      runbook: 'replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1',
+    });
+    expect(broken.details.lastSqlError).toContain('Duplicate entry');
+    expect(report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
+    expect(report.findings.filter((f) => f.severity !== 'info')).toHaveLength(1);
+
+    await sql(sb, 'sandbox-r1', 'SET sql_log_bin=0; DELETE FROM app.accounts WHERE id = 40; SET sql_log_bin=1; START SLAVE');
+    await waitFor('r1 to recover', healthy);
+  });
+
+  it('tells a replica stopped by hand (STOP SLAVE) from a broken one: ReplicationStopped, exit 1', async () => {
+    await sql(sb, 'sandbox-r2', 'STOP SLAVE');
+    const { code, report } = await check();
+    expect(code).toBe(1);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({ code: 'ReplicationStopped', severity: 'warning', target: 'sandbox-r2' });
+    expect(report.findings[0]!.action).toContain('START SLAVE');
+    const obs = report.observations.find((o) => o.target === 'sandbox-r2');
+    expect(obs).toMatchObject({ ioRunning: false, sqlRunning: false });
+    await sql(sb, 'sandbox-r2', 'START SLAVE');
+    await waitFor('r2 to replicate again', healthy);
+  });
+
+  it('flags a replica with read_only off', async () => {
+    await sql(sb, 'sandbox-r1', 'SET GLOBAL read_only = 0');
+    const { code, report } = await check();
+    expect(code).toBe(1);
+    expect(report.findings.map((f) => [f.code, f.target])).toEqual([['ReplicaWritable', 'sandbox-r1']]);
+    await sql(sb, 'sandbox-r1', 'SET GLOBAL read_only = 1');
+    expect(await healthy()).toBe(true);
+  });
+
+  it('turns a hung (SIGSTOPped) replica into ReplicaUnreachable within its timeout, and the others stay checked', async () => {
+    const r2 = sb.servers.find((s) => s.name === 'sandbox-r2')!;
+    process.kill(r2.pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const { code, report } = await check();
+      const elapsed = Date.now() - started;
+      expect(code).toBe(2);
+      expect(report.findings.filter((f) => f.severity !== 'info').map((f) => [f.code, f.target])).toEqual([['ReplicaUnreachable', 'sandbox-r2']]);
+      expect(report.findings[0]!.summary).toMatch(/no answer within 1000 ms|ETIMEDOUT/);
+      expect(report.observations.find((o) => o.target === 'sandbox-r1')).toMatchObject({ reachable: true, sqlRunning: true });
+      // sandbox timeoutMs is 1000: the connect deadline, plus a second of slack.
+      expect(elapsed).toBeLessThan(2000);
+    } finally {
+      process.kill(r2.pid, 'SIGCONT');
+    }
+    await waitFor('r2 to answer again', healthy);
+  });
+
+  it('checks every cluster when another one is blackholed, within the timeout', async () => {
+    const sockets: Socket[] = [];
+    const listen = async (): Promise<[Server, number]> => {
+      const srv = createServer((s) => sockets.push(s)); // accepts, never greets
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      return [srv, (srv.address() as { port: number }).port];
+    };
+    const [hole1, port] = await listen();
+    const [hole2, port2] = await listen();
+    const cfg = join(sb.dir, 'two-clusters.yml');
+    const sandboxCluster = (await import('yaml')).parse((await import('node:fs')).readFileSync(sb.configFile, 'utf8')).clusters[0];
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        clusters: [
+          { name: 'dark', primary: { host: '127.0.0.1', port }, replicas: [{ name: 'dark-r1', host: '127.0.0.1', port: port2 }], user: 'x', password: 'y', timeoutMs: 500 },
+          sandboxCluster,
+        ],
+      }),
+    );
+    try {
+      const started = Date.now();
+      const { code, report } = await check(cfg);
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(code).toBe(2);
+      expect(report.findings.filter((f) => f.cluster === 'dark').map((f) => [f.code, f.severity]).sort()).toEqual([
+        ['PrimaryUnreachable', 'critical'],
+        ['ReplicaUnreachable', 'critical'],
+      ]);
+      expect(report.findings.filter((f) => f.cluster === 'sandbox')).toEqual([]);
+      expect(report.observations.filter((o) => o.cluster === 'sandbox' && o.reachable)).toHaveLength(3);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      hole1.close();
+      hole2.close();
+    }
+  });
+
+  it('never prints a password, whether it comes from env: or is rejected by the server', async () => {
+    const secret = 'Sup3r-Secret-Value-42';
+    const cluster = (await import('yaml')).parse((await import('node:fs')).readFileSync(sb.configFile, 'utf8')).clusters[0];
+    const cfg = join(sb.dir, 'env-password.yml');
+    writeFileSync(cfg, JSON.stringify({ clusters: [{ ...cluster, heartbeat: { table: cluster.heartbeat.table }, password: 'env:RW_TEST_PASSWORD' }] }));
+    const wrong = cliProcess(['check', '--config', cfg, '--json'], { RW_TEST_PASSWORD: secret });
+    expect(wrong.code).toBe(2);
+    expect(JSON.parse(wrong.stdout).findings[0].code).toBe('PrimaryUnreachable');
+    expect(wrong.stdout + wrong.stderr).toContain('Access denied');
+    expect(wrong.stdout + wrong.stderr).not.toContain(secret);
+    const right = cliProcess(['check', '--config', cfg], { RW_TEST_PASSWORD: sb.password });
+    expect(right.code).toBe(0);
+    expect(right.stdout + right.stderr).not.toContain(sb.password);
+    const unset = cliProcess(['check', '--config', cfg, '--json'], {});
+    expect(unset.stdout + unset.stderr).toContain('RW_TEST_PASSWORD is not set');
+  });
+});

@@ -1,0 +1,6 @@
+import { ensureBinaries } from '../../src/gameday/sandbox/binaries';
+
+/** Installs mariadb-server, memcached and iptables once (as root on Debian) before any worker starts. */
+export default function setup(): void {
+  ensureBinaries();
+}
