@@ -1,0 +1,102 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/load';
+import { cliProcess } from '../support/cli';
+
+const DESIGN_EXAMPLE = `
+clusters:
+  - name: main
+    primary: { host: 127.0.0.1, port: 3306 }
+    replicas:
+      - { name: main-r1, host: 127.0.0.1, port: 3307 }
+    user: replwatch
+    password: env:REPLWATCH_DB_PASSWORD   # or a literal, ssm:/path, secret:ARN
+    lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 2 }
+    heartbeat: { table: percona.heartbeat }
+    replication: { user: repl, password: env:REPL_PW }
+memcache:
+  - name: sessions
+    nodes: ["127.0.0.1:11211"]
+    timeoutMs: 500
+network:
+  - name: db-hosts
+    targets: ["127.0.0.1:3306"]
+    probes: 100
+    timeoutMs: 300
+    loss: { warningPercent: 2, criticalPercent: 10 }
+alerts:
+  snsTopicArn: arn:aws:sns:us-east-1:123456789012:replwatch-pages
+  repeatMinutes: 30
+`;
+
+function errorOf(text: string, file = 'replwatch.yml'): string {
+  try {
+    parseConfig(text, file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it("accepts the design's example as written, with defaults filled in", () => {
+    const c = parseConfig(DESIGN_EXAMPLE, 'replwatch.yml');
+    expect(c.clusters[0]).toMatchObject({ name: 'main', password: 'env:REPLWATCH_DB_PASSWORD', timeoutMs: 2000, heartbeat: { table: 'percona.heartbeat', staleSeconds: 10 } });
+    expect(c.memcache[0]!.nodes).toEqual(['127.0.0.1:11211']);
+    expect(c.alerts.repeatMinutes).toBe(30);
+    expect(c.sampleSeconds).toBe(60);
+  });
+
+  it('fills sensible defaults for what is left out', () => {
+    const c = parseConfig('clusters:\n  - { name: a, primary: { host: db1 }, replicas: [{ name: a-r1, host: db2 }], user: u }\n', 'x.yml');
+    expect(c.clusters[0]).toMatchObject({ primary: { port: 3306 }, password: '', lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 2 } });
+  });
+
+  it('names the file, line, path and bad value of a wrong type', () => {
+    const msg = errorOf(DESIGN_EXAMPLE.replace('port: 3306 }', 'port: "abc" }'));
+    expect(msg).toBe('replwatch.yml:4: clusters[0].primary.port: Invalid input: expected number, received string; got "abc"');
+  });
+
+  it('rejects unknown keys, naming them', () => {
+    expect(errorOf(DESIGN_EXAMPLE.replace('sustainedSamples: 2', 'sustainedSample: 2'))).toContain('replwatch.yml:9: clusters[0].lag.sustainedSample: unknown key');
+    expect(errorOf('clusterz: []\n')).toContain('replwatch.yml:1: clusterz: unknown key');
+  });
+
+  it('never echoes a password, even a wrongly typed one', () => {
+    const msg = errorOf(DESIGN_EXAMPLE.replace('password: env:REPLWATCH_DB_PASSWORD', 'password: 123456789'));
+    expect(msg).toContain('clusters[0].password');
+    expect(msg).not.toContain('123456789');
+  });
+
+  it('checks meaning, not only shape', () => {
+    expect(errorOf(DESIGN_EXAMPLE.replace('warningSeconds: 5', 'warningSeconds: 50'))).toContain('clusters[0].lag.warningSeconds: warningSeconds must not exceed criticalSeconds; got 50');
+    expect(errorOf(DESIGN_EXAMPLE.replace('port: 3307', 'port: 3306'))).toContain('clusters[0].replicas[0]: a replica cannot be the primary itself');
+    expect(errorOf(DESIGN_EXAMPLE.replace('table: percona.heartbeat', 'table: heartbeat'))).toContain('expected database.table');
+    expect(errorOf(DESIGN_EXAMPLE.replace('127.0.0.1:11211', '127.0.0.1'))).toContain('memcache[0].nodes[0]: expected host:port; got "127.0.0.1"');
+  });
+
+  it('reads JSON too, and reports its syntax errors and missing files by name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-config-'));
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ clusters: [{ name: 'a', primary: { host: 'h' }, replicas: [{ name: 'r', host: 'h2', port: 70000 }], user: 'u' }] }));
+    await expect(loadConfig(join(dir, 'c.json'))).rejects.toThrow(`${join(dir, 'c.json')}: clusters[0].replicas[0].port: Too big: expected number to be <=65535; got 70000`);
+    writeFileSync(join(dir, 'bad.json'), '{"clusters": [');
+    await expect(loadConfig(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json: not valid JSON/);
+    writeFileSync(join(dir, 'bad.yml'), 'clusters:\n  - name: a\n   oops: [\n');
+    await expect(loadConfig(join(dir, 'bad.yml'))).rejects.toThrow(/bad\.yml:\d+: not valid YAML/);
+    await expect(loadConfig(join(dir, 'missing.yml'))).rejects.toThrow(`${join(dir, 'missing.yml')}: cannot read config file (no such file)`);
+  });
+
+  it('makes `replwatch check` exit 3 (unknown) with the message on stderr and nothing on stdout', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-config-'));
+    const file = join(dir, 'replwatch.yml');
+    writeFileSync(file, DESIGN_EXAMPLE.replace('port: 3306 }', 'port: "abc" }'));
+    const r = cliProcess(['check', '--config', file, '--json']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`${file}:4: clusters[0].primary.port`);
+    expect(cliProcess(['check']).code).toBe(3);
+  });
+});

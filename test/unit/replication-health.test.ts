@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { analyseCluster, shortSqlError, type ClusterReadings } from '../../src/health/replication';
+import type { ReplicationChannel, ServerReading } from '../../src/model/observations';
+
+const channel = (over: Partial<ReplicationChannel> = {}): ReplicationChannel => ({
+  name: '',
+  sourceHost: '10.0.0.1',
+  sourcePort: 3306,
+  sourceServerId: 1,
+  sourceUuid: null,
+  ioRunning: true,
+  ioState: 'Yes',
+  sqlRunning: true,
+  ioErrno: 0,
+  ioError: '',
+  sqlErrno: 0,
+  sqlError: '',
+  secondsBehind: 0,
+  sqlDelay: 0,
+  usingGtid: true,
+  ...over,
+});
+
+const primary = (over: Partial<ServerReading> = {}): ServerReading => ({
+  cluster: 'main',
+  target: 'main-primary',
+  role: 'primary',
+  host: '10.0.0.1',
+  port: 3306,
+  reachable: true,
+  probeMs: 1,
+  flavor: 'mariadb',
+  version: '10.11.19-MariaDB',
+  serverId: 1,
+  serverUuid: null,
+  readOnly: false,
+  channels: [],
+  gtidExecuted: '0-1-100',
+  grants: { excess: [] },
+  ...over,
+});
+
+const replica = (name: string, serverId: number, over: Partial<ServerReading> = {}): ServerReading => ({
+  ...primary(),
+  target: name,
+  role: 'replica',
+  host: `10.0.0.${serverId}`,
+  serverId,
+  readOnly: true,
+  channels: [channel()],
+  gtidExecuted: '0-1-100',
+  ...over,
+});
+
+const unreachable = (r: ServerReading): ServerReading => ({
+  cluster: r.cluster,
+  target: r.target,
+  role: r.role,
+  host: r.host,
+  port: r.port,
+  reachable: false,
+  probeMs: 1000,
+  error: { code: 'ETIMEDOUT', message: 'connect 10.0.0.1:3306: no answer within 1000 ms' },
+});
+
+function analyse(over: Partial<ClusterReadings> = {}) {
+  return analyseCluster({
+    cluster: 'main',
+    lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 2 },
+    primary: primary(),
+    replicas: [replica('main-r1', 2), replica('main-r2', 3)],
+    lagHistory: () => [],
+    ...over,
+  });
+}
+
+const codes = (a: ReturnType<typeof analyse>) => a.findings.map((f) => `${f.code}/${f.severity}/${f.target}`).sort();
+
+describe('analyseCluster', () => {
+  it('finds nothing wrong with a healthy topology and reports Seconds_Behind lag', () => {
+    const a = analyse();
+    expect(a.findings).toEqual([]);
+    expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ kind: 'mysql-replica', lagSeconds: 0, lagSource: 'seconds_behind', ioRunning: true, sqlRunning: true });
+  });
+
+  it('names a broken SQL thread with the short error and the runbook', () => {
+    const error = "Could not execute Write_rows_v1 event on table app.t; Duplicate entry '3' for key 'PRIMARY', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's master log mysql-bin.000001, end_log_pos 1234";
+    const a = analyse({ replicas: [replica('main-r1', 2, { channels: [channel({ sqlRunning: false, sqlErrno: 1062, sqlError: error, secondsBehind: null })] }), replica('main-r2', 3)] });
+    expect(a.findings).toHaveLength(1);
+    expect(a.findings[0]).toMatchObject({
+      code: 'ReplicationBroken',
+      severity: 'critical',
+      summary: "SQL thread stopped: 1062 Duplicate entry '3' for key 'PRIMARY'",
+      runbook: 'replwatch runbook rebuild-replica --cluster main --replica main-r1',
+    });
+  });
+
+  it('keeps MySQL error text that has no MariaDB wrapper', () => {
+    expect(shortSqlError(1146, "Error 'Table 'app.t' doesn't exist' on query. Default database: 'app'. Query: 'insert into t values (1)'")).toBe("1146 Table 'app.t' doesn't exist");
+    expect(shortSqlError(1594, 'Relay log read failure')).toBe('1594 Relay log read failure');
+  });
+
+  it('tells STOP SLAVE (no error) from an IO error, and NULL lag never reads as healthy', () => {
+    const a = analyse({
+      replicas: [
+        replica('main-r1', 2, { channels: [channel({ ioRunning: false, ioState: 'No', sqlRunning: false, secondsBehind: null })] }),
+        replica('main-r2', 3, { channels: [channel({ ioRunning: false, ioState: 'Connecting', ioErrno: 1045, ioError: 'Access denied for user repl', secondsBehind: null })] }),
+      ],
+    });
+    expect(codes(a)).toEqual(['ReplicaIoError/critical/main-r2', 'ReplicationStopped/warning/main-r1']);
+    expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: null, ioRunning: false, sqlRunning: false });
+  });
+
+  it('flags a replica with no replication, one replicating from elsewhere, and a writable one', () => {
+    const a = analyse({
+      replicas: [
+        replica('main-r1', 2, { channels: [] }),
+        replica('main-r2', 3, { channels: [channel({ sourceHost: '10.9.9.9', sourceServerId: 77 })], readOnly: false }),
+      ],
+    });
+    expect(codes(a)).toEqual(['NotReplicating/critical/main-r1', 'ReplicaWritable/warning/main-r2', 'WrongPrimary/critical/main-r2']);
+  });
+
+  it('recognises the primary by server id even when the replica names it differently (DNS vs IP)', () => {
+    const a = analyse({ replicas: [replica('main-r1', 2, { channels: [channel({ sourceHost: 'db-primary.internal' })] })] });
+    expect(a.findings).toEqual([]);
+  });
+
+  it('merges several broken multi-source channels into one finding per code', () => {
+    const broken = { sqlRunning: false, sqlErrno: 1062, sqlError: 'dup', secondsBehind: null };
+    const a = analyse({ replicas: [replica('main-r1', 2, { channels: [channel(), channel({ name: 'a', sourceHost: '10.1.1.1', sourceServerId: 8, ...broken }), channel({ name: 'b', sourceHost: '10.1.1.2', sourceServerId: 9, ...broken })] })] });
+    expect(a.findings).toHaveLength(1);
+    expect(a.findings[0]!.summary).toContain("channel 'a'");
+    expect(a.findings[0]!.details.channels).toEqual(['a', 'b']);
+  });
+
+  it('finds errant GTIDs on a replica but not the race where the replica is ahead of what we read on the primary', () => {
+    const a = analyse({
+      primary: primary({ gtidExecuted: '0-1-100' }),
+      replicas: [replica('main-r1', 2, { gtidExecuted: '0-1-101' }), replica('main-r2', 3, { gtidExecuted: '0-1-100,0-3-7' })],
+    });
+    expect(codes(a)).toEqual(['ErrantTransactions/critical/main-r2']);
+    expect(a.findings[0]!.details.errant).toBe('0-3-7');
+  });
+
+  describe('lag thresholds and sustained samples', () => {
+    const lagging = (secondsBehind: number) => [replica('main-r1', 2, { channels: [channel({ secondsBehind })] })];
+
+    it('does not page on a single sample over the threshold', () => {
+      expect(analyse({ replicas: lagging(40) }).findings).toEqual([]);
+    });
+
+    it('warns when the warning threshold held for sustainedSamples, critical when critical held', () => {
+      expect(codes(analyse({ replicas: lagging(10), lagHistory: () => [9] }))).toEqual(['ReplicaLagging/warning/main-r1']);
+      expect(codes(analyse({ replicas: lagging(40), lagHistory: () => [31] }))).toEqual(['ReplicaLagging/critical/main-r1']);
+      expect(codes(analyse({ replicas: lagging(40), lagHistory: () => [10] }))).toEqual(['ReplicaLagging/warning/main-r1']);
+      expect(analyse({ replicas: lagging(40), lagHistory: () => [1] }).findings).toEqual([]);
+    });
+
+    it('prefers the heartbeat, net of the writer interval, over Seconds_Behind', () => {
+      const a = analyse({
+        heartbeat: { staleSeconds: 10 },
+        primary: primary({ heartbeat: [{ serverId: 1, ageSeconds: 0.7 }] }),
+        replicas: [replica('main-r1', 2, { heartbeat: [{ serverId: 1, ageSeconds: 12.7 }], channels: [channel({ secondsBehind: 3 })] })],
+        lagHistory: () => [11],
+      });
+      expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: 12, lagSource: 'heartbeat' });
+      expect(codes(a)).toEqual(['ReplicaLagging/warning/main-r1']);
+    });
+
+    it('warns that the heartbeat writer stopped instead of paging lag on every replica', () => {
+      const a = analyse({
+        heartbeat: { staleSeconds: 10 },
+        primary: primary({ heartbeat: [{ serverId: 1, ageSeconds: 300 }] }),
+        replicas: [replica('main-r1', 2, { heartbeat: [{ serverId: 1, ageSeconds: 300.2 }] })],
+        lagHistory: () => [0.2],
+      });
+      expect(codes(a)).toEqual(['HeartbeatStale/warning/main-primary']);
+      expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: 0.2, lagSource: 'heartbeat' });
+    });
+  });
+
+  describe('an unreachable primary (holistic, as orchestrator does)', () => {
+    const ioDown = { ioRunning: false, ioState: 'Connecting', ioErrno: 2003, ioError: "Can't connect to server on '10.0.0.1' (111)", secondsBehind: null };
+
+    it('is the database being down when every replica fails to connect to it: one critical finding', () => {
+      const a = analyse({
+        primary: unreachable(primary()),
+        replicas: [replica('main-r1', 2, { channels: [channel(ioDown)] }), replica('main-r2', 3, { channels: [channel(ioDown)] })],
+        lagHistory: () => [60],
+      });
+      expect(codes(a)).toEqual(['PrimaryUnreachable/critical/main-primary']);
+      expect((a.findings[0]!.details.absorbed as unknown[]).length).toBe(2);
+    });
+
+    it("is the monitor's path when any replica still replicates from it: a warning", () => {
+      const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2), replica('main-r2', 3, { channels: [channel(ioDown)] })] });
+      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary', 'ReplicaIoError/critical/main-r2']);
+      expect(a.findings.find((f) => f.code === 'PrimaryUnreachable')!.details.scope).toBe('monitor-path');
+    });
+
+    it('assumes the worst when no replica can be asked', () => {
+      const a = analyse({ primary: unreachable(primary()), replicas: [unreachable(replica('main-r1', 2)), unreachable(replica('main-r2', 3))] });
+      expect(codes(a)).toEqual(['PrimaryUnreachable/critical/main-primary', 'ReplicaUnreachable/critical/main-r1', 'ReplicaUnreachable/critical/main-r2']);
+    });
+
+    it('does not call a replica WrongPrimary when the primary cannot be asked who it is', () => {
+      const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels: [channel({ sourceHost: 'db-primary.internal' })] })] });
+      expect(a.findings.map((f) => f.code)).not.toContain('WrongPrimary');
+    });
+  });
+
+  it('advises, without paging, when the monitor account holds too much', () => {
+    const a = analyse({ primary: primary({ grants: { excess: ['SUPER', 'INSERT'] } }) });
+    expect(codes(a)).toEqual(['MonitorOverPrivileged/info/main-primary']);
+  });
+});
