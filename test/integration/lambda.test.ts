@@ -1,0 +1,73 @@
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { sql, startSandbox, stopSandbox } from '../support/sandbox';
+
+const cw = mockClient(CloudWatchClient);
+let sb: SandboxState;
+
+function context(budgetMs: number): Context {
+  const end = Date.now() + budgetMs;
+  return { getRemainingTimeInMillis: () => end - Date.now(), functionName: 'test', awsRequestId: 'req-1' } as unknown as Context;
+}
+const event = {} as ScheduledEvent;
+
+beforeAll(async () => {
+  sb = await startSandbox();
+  // Sample every second so one invocation takes several samples, as in sub-minute detection.
+  const doc = parse(readFileSync(sb.configFile, 'utf8'));
+  const file = join(sb.dir, 'lambda.yml');
+  writeFileSync(file, JSON.stringify({ ...doc, sampleSeconds: 1 }));
+  process.env.REPLWATCH_CONFIG = file;
+  process.env.METRICS_NAMESPACE = 'ReplwatchTest';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+});
+afterAll(async () => {
+  await stopSandbox(sb);
+});
+
+describe('Lambda handlers against the sandbox (AWS mocked)', () => {
+  it('checkReplication samples until its time budget ends and publishes high-resolution metrics each time', async () => {
+    cw.on(PutMetricDataCommand).resolves({});
+    const { handler } = await import('../../functions/checkReplication');
+    const result = await handler(event, context(8500));
+    expect(result.worst).toBe(0);
+    expect(result.samples).toBeGreaterThanOrEqual(2);
+    const calls = cw.commandCalls(PutMetricDataCommand);
+    expect(calls).toHaveLength(result.samples);
+    const data = calls[0]!.args[0].input.MetricData!;
+    expect(calls[0]!.args[0].input.Namespace).toBe('ReplwatchTest');
+    expect(data.filter((d) => d.MetricName === 'ReplicaLagSeconds').map((d) => d.Dimensions![1]!.Value)).toEqual(['sandbox-r1', 'sandbox-r2']);
+    expect(data.find((d) => d.MetricName === 'ChecksCompleted')).toMatchObject({ Value: 1, StorageResolution: 1 });
+  });
+
+  it('checkReplication reports a broken replica through the metrics and its result', async () => {
+    cw.reset();
+    cw.on(PutMetricDataCommand).resolves({});
+    await sql(sb, 'sandbox-r2', 'STOP SLAVE');
+    const { handler } = await import('../../functions/checkReplication');
+    const result = await handler(event, context(1000));
+    expect(result).toEqual({ samples: 1, worst: 1 });
+    const data = cw.commandCalls(PutMetricDataCommand)[0]!.args[0].input.MetricData!;
+    expect(data.filter((d) => d.MetricName === 'ReplicationHealthy').map((d) => d.Value)).toEqual([1, 0]);
+    await sql(sb, 'sandbox-r2', 'START SLAVE');
+  });
+
+  it('heartbeat writes the row every second with the writer account', async () => {
+    // Stop the sandbox's EVENT writer so only the Lambda writes.
+    await sql(sb, 'sandbox-primary', 'SET GLOBAL event_scheduler = OFF');
+    const before = (await sql(sb, 'sandbox-primary', 'SELECT ts FROM percona.heartbeat WHERE server_id = 1')) as Array<{ ts: string }>;
+    const { handler } = await import('../../functions/heartbeat');
+    const result = await handler(event, context(4500));
+    expect(result.failedClusters).toEqual([]);
+    expect(result.writes).toBeGreaterThanOrEqual(2);
+    const after = (await sql(sb, 'sandbox-primary', 'SELECT ts FROM percona.heartbeat WHERE server_id = 1')) as Array<{ ts: string }>;
+    expect(after[0]!.ts > before[0]!.ts).toBe(true);
+    expect(Date.now() - Date.parse(`${after[0]!.ts}Z`)).toBeLessThan(2500);
+  });
+});
