@@ -11,16 +11,16 @@ export function parseMysqlGtidSet(text: string): MysqlGtidSet {
   for (const raw of text.split(',')) {
     const entry = raw.trim();
     if (!entry) continue;
-    const parts = entry.split(':');
-    const intervals: Array<[number, number]> = [];
-    const keyParts: string[] = [];
-    for (const part of parts) {
+    // MySQL prints a uuid once, then its untagged intervals, then each tag with its own:
+    // `uuid:1-5:tag_a:1-3:tag_b:7`.
+    const [uuid = '', ...rest] = entry.split(':');
+    const base = uuid.toLowerCase();
+    let key = base;
+    for (const part of rest) {
       const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-      if (m) intervals.push([Number(m[1]), Number(m[2] ?? m[1])]);
-      else keyParts.push(part.toLowerCase());
+      if (m) set.set(key, normalise([...(set.get(key) ?? []), [Number(m[1]), Number(m[2] ?? m[1])]]));
+      else key = `${base}:${part.toLowerCase()}`;
     }
-    const key = keyParts.join(':');
-    set.set(key, normalise([...(set.get(key) ?? []), ...intervals]));
   }
   return set;
 }
