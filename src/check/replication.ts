@@ -14,8 +14,6 @@ const HISTORY = 60;
 export interface ReplicationSample {
   findings: Finding[];
   observations: Observation[];
-  /** Wall time per cluster, confirmation rounds included. */
-  durationMs: Map<string, number>;
 }
 
 /**
@@ -42,16 +40,8 @@ export class ReplicationChecker {
    * rotated password is read again by the next one; open connections are kept.
    */
   async sample(secrets: SecretResolver, { confirm = false } = {}): Promise<ReplicationSample> {
-    const durationMs = new Map<string, number>();
-    const results = await Promise.all(
-      this.config.clusters.map(async (c) => {
-        const started = performance.now();
-        const analysis = await this.sampleCluster(c, secrets, confirm);
-        durationMs.set(c.name, Math.round(performance.now() - started));
-        return analysis;
-      }),
-    );
-    return { findings: results.flatMap((r) => r.findings), observations: results.flatMap((r) => r.observations), durationMs };
+    const results = await Promise.all(this.config.clusters.map((c) => this.sampleCluster(c, secrets, confirm)));
+    return { findings: results.flatMap((r) => r.findings), observations: results.flatMap((r) => r.observations) };
   }
 
   async close(): Promise<void> {

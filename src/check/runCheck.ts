@@ -1,16 +1,15 @@
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
-import { ReplicationChecker } from './replication';
-import { sortFindings, type CheckReport } from './report';
+import { Checker } from './checker';
+import type { CheckReport } from './report';
 
 /** `replwatch check`: every check once, lag confirmed over its sustained window. */
 export async function runCheck(config: Config, secrets: SecretResolver, now: () => Date = () => new Date()): Promise<CheckReport> {
   const checkedAt = now().toISOString();
-  const replication = new ReplicationChecker(config);
+  const checker = new Checker(config);
   try {
-    const sample = await replication.sample(secrets, { confirm: true });
-    return { checkedAt, findings: sortFindings(sample.findings), observations: sample.observations };
+    return { checkedAt, ...(await checker.sample(secrets, { confirm: true })) };
   } finally {
-    await replication.close();
+    await checker.close();
   }
 }

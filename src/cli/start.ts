@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { SecretResolver } from '../config/secrets';
-import { ReplicationChecker } from '../check/replication';
-import { sortFindings } from '../check/report';
+import { Checker } from '../check/checker';
 import { sandboxDown, sandboxUp, type SandboxState } from '../gameday/sandbox/sandbox';
 import { sleep } from '../util/deadline';
 import { renderReport } from './table';
@@ -33,7 +32,7 @@ export function registerStart(program: Command, io: Io): void {
     .action(async (opts: { dir: string; every: string; samples?: string }) => {
       io.err('starting the sandbox (mariadbd primary + 2 replicas, 2 memcached)...');
       const state = await sandboxUp({ dir: opts.dir, ownerPid: process.pid, log: io.err });
-      const checker = new ReplicationChecker(await loadConfig(state.configFile));
+      const checker = new Checker(await loadConfig(state.configFile));
       const secrets = new SecretResolver();
       let stopping = false;
       const stop = () => {
@@ -45,7 +44,7 @@ export function registerStart(program: Command, io: Io): void {
         const limit = opts.samples ? Number(opts.samples) : Infinity;
         for (let n = 0; n < limit && !stopping; n++) {
           const sample = await checker.sample(secrets);
-          const report = { checkedAt: new Date().toISOString(), findings: sortFindings(sample.findings), observations: sample.observations };
+          const report = { checkedAt: new Date().toISOString(), ...sample };
           const screen = `${renderReport(report, io.tty)}\n\n${hints(state)}\nCtrl-C stops and removes the sandbox.`;
           io.out(io.tty ? `\x1b[2J\x1b[H${screen}` : `${screen}\n`);
           for (let waited = 0; waited < Number(opts.every) * 1000 && !stopping && n + 1 < limit; waited += 100) await sleep(100);

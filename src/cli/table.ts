@@ -1,7 +1,7 @@
 import type { CheckReport } from '../check/report';
 import type { Finding } from '../model/findings';
 
-/** Plain aligned columns; colour only when writing to a terminal. */
+/** Plain aligned columns. */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
@@ -13,20 +13,34 @@ function paint(text: string, colour: string, tty: boolean): string {
   return tty ? `${colour}${text}\x1b[0m` : text;
 }
 
-const fmt = (v: number | null | undefined, unit: string) => (v === null || v === undefined ? '-' : `${v.toFixed(unit === 'ms' ? 1 : 2)} ${unit}`);
+const num = (v: number | null | undefined, unit: string, digits = 2) => (v === null || v === undefined ? '-' : `${v.toFixed(digits)} ${unit}`);
+const yn = (b: boolean | null) => (b === null ? '-' : b ? 'yes' : 'NO');
+const up = (b: boolean) => (b ? 'up' : 'UNREACHABLE');
 
+/** The human view of a report: one table per kind of target, then the findings, worst first. */
 export function renderReport(report: CheckReport, tty = false): string {
-  const lines: string[] = [];
-  const rows: string[][] = [['TARGET', 'KIND', 'STATE', 'LAG', 'SOURCE', 'IO', 'SQL', 'RO', 'PROBE']];
+  const sections: string[] = [];
+  const mysql: string[][] = [['MYSQL', 'ROLE', 'STATE', 'LAG', 'SOURCE', 'IO', 'SQL', 'RO', 'PROBE']];
+  const memcache: string[][] = [['MEMCACHE', 'STATE', 'ROUND TRIP', 'UPTIME', 'CONNS', 'EVICTIONS']];
+  const network: string[][] = [['NETWORK', 'SOURCE', 'LOSS', 'RTT P50', 'RTT P95', 'JITTER']];
   for (const o of report.observations) {
-    if (o.kind === 'mysql-primary') {
-      rows.push([`${o.cluster}/${o.target}`, 'primary', o.reachable ? 'up' : 'UNREACHABLE', o.heartbeatAgeSeconds === null ? '-' : `hb ${fmt(o.heartbeatAgeSeconds, 's')}`, '', '', '', o.readOnly === null ? '-' : o.readOnly ? 'on' : 'off', fmt(o.probeMs, 'ms')]);
-    } else {
-      const yn = (b: boolean | null) => (b === null ? '-' : b ? 'yes' : 'NO');
-      rows.push([`${o.cluster}/${o.target}`, 'replica', o.reachable ? 'up' : 'UNREACHABLE', fmt(o.lagSeconds, 's'), o.lagSource ?? '-', yn(o.ioRunning), yn(o.sqlRunning), o.readOnly === null ? '-' : o.readOnly ? 'on' : 'OFF', fmt(o.probeMs, 'ms')]);
+    switch (o.kind) {
+      case 'mysql-primary':
+        mysql.push([`${o.cluster}/${o.target}`, 'primary', up(o.reachable), o.heartbeatAgeSeconds === null ? '-' : `hb ${num(o.heartbeatAgeSeconds, 's')}`, '', '', '', o.readOnly === null ? '-' : o.readOnly ? 'on' : 'off', num(o.probeMs, 'ms', 1)]);
+        break;
+      case 'mysql-replica':
+        mysql.push([`${o.cluster}/${o.target}`, 'replica', up(o.reachable), num(o.lagSeconds, 's'), o.lagSource ?? '-', yn(o.ioRunning), yn(o.sqlRunning), o.readOnly === null ? '-' : o.readOnly ? 'on' : 'OFF', num(o.probeMs, 'ms', 1)]);
+        break;
+      case 'memcache':
+        memcache.push([`${o.pool}/${o.target}`, up(o.reachable), num(o.roundTripMs, 'ms'), o.uptimeSeconds == null ? '-' : `${o.uptimeSeconds} s`, String(o.currConnections ?? '-'), String(o.evictions ?? '-')]);
+        break;
+      case 'network':
+        network.push([`${o.group}/${o.target}`, o.source, o.lossPercent === null ? (o.error ? 'error' : '-') : `${o.lossPercent.toFixed(1)} %`, num(o.rttMs.p50, 'ms'), num(o.rttMs.p95, 'ms'), num(o.jitterMs, 'ms')]);
+        break;
     }
   }
-  lines.push(table(rows), '');
+  for (const t of [mysql, memcache, network]) if (t.length > 1) sections.push(table(t));
+  const lines = [sections.join('\n\n'), ''];
   if (report.findings.length === 0) {
     lines.push(paint('OK: no findings', '\x1b[32m', tty));
   } else {

@@ -74,24 +74,51 @@ const cluster = z
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 
-const memcachePool = z.strictObject({
-  name: z.string().min(1),
-  nodes: z.array(hostPort).min(1),
-  timeoutMs: z.number().int().min(10).max(30_000).default(500),
-});
+const memcachePool = z
+  .strictObject({
+    name: z.string().min(1),
+    /** The nodes, or an ElastiCache configuration endpoint that lists them (auto discovery). */
+    nodes: z.array(hostPort).min(1).optional(),
+    configEndpoint: hostPort.optional(),
+    /** Deadline of each operation: connect, version, stats, set, get, delete. */
+    timeoutMs: z.number().int().min(10).max(30_000).default(500),
+    /** A canary round trip slower than this is MemcacheSlow; default half the timeout, at most 100 ms. */
+    slowMs: z.number().positive().optional(),
+    /** Evictions per second (between two samples) above this are MemcacheDegraded. */
+    evictionsPerSecond: z.number().nonnegative().default(100),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.nodes === undefined) === (p.configEndpoint === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give either nodes or configEndpoint (ElastiCache auto discovery), not both', path: ['nodes'] });
+    }
+    if (p.slowMs !== undefined && p.slowMs >= p.timeoutMs) {
+      ctx.addIssue({ code: 'custom', message: 'slowMs must be below timeoutMs', path: ['slowMs'] });
+    }
+  });
 
-const networkGroup = z.strictObject({
-  name: z.string().min(1),
-  targets: z.array(hostPort).min(1),
-  probes: z.number().int().min(1).max(10_000).default(100),
-  timeoutMs: z.number().int().min(10).max(30_000).default(300),
-  loss: z
-    .strictObject({
-      warningPercent: z.number().min(0).max(100).default(2),
-      criticalPercent: z.number().min(0).max(100).default(10),
-    })
-    .default({ warningPercent: 2, criticalPercent: 10 }),
-});
+const networkGroup = z
+  .strictObject({
+    name: z.string().min(1),
+    targets: z.array(hostPort).default([]),
+    probes: z.number().int().min(1).max(10_000).default(100),
+    // Below the kernel's 1 s SYN retransmit, so a lost SYN is counted lost, not retried.
+    timeoutMs: z.number().int().min(10).max(950, 'must stay below the 1 s SYN retransmit timer').default(300),
+    loss: z
+      .strictObject({
+        warningPercent: z.number().min(0).max(100).default(2),
+        criticalPercent: z.number().min(0).max(100).default(10),
+      })
+      .refine((l) => l.warningPercent <= l.criticalPercent, { message: 'warningPercent must not exceed criticalPercent', path: ['warningPercent'] })
+      .default({ warningPercent: 2, criticalPercent: 10 }),
+    /** CloudWatch Network Synthetic Monitor probes to read as well: target host:port -> probe id. */
+    awsNetworkMonitor: z
+      .strictObject({
+        monitorName: z.string().min(1),
+        probes: z.record(hostPort, z.string().regex(/^probe-[a-z0-9]+$/, 'expected a probe id such as probe-1418fv6mkaaykp5vm874is561')),
+      })
+      .optional(),
+  })
+  .refine((g) => g.targets.length > 0 || g.awsNetworkMonitor !== undefined, { message: 'give targets, awsNetworkMonitor, or both', path: ['targets'] });
 
 const alerts = z.strictObject({
   snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'expected an SNS topic ARN').optional(),
@@ -120,6 +147,14 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema>;
 export type ClusterConfig = Config['clusters'][number];
 export type ReplicaConfig = ClusterConfig['replicas'][number];
+export type MemcachePoolConfig = Config['memcache'][number];
+export type NetworkGroupConfig = Config['network'][number];
+
+/** `host:port` -> parts; the schema has already checked the shape. */
+export function splitHostPort(target: string): { host: string; port: number } {
+  const i = target.lastIndexOf(':');
+  return { host: target.slice(0, i), port: Number(target.slice(i + 1)) };
+}
 
 /** A server of a cluster with its resolved display name. */
 export interface ServerConfig {

@@ -90,4 +90,33 @@ export interface MysqlPrimaryObservation {
   error?: string;
 }
 
-export type Observation = MysqlReplicaObservation | MysqlPrimaryObservation;
+/** JSON contract: `observations[]` entries of kind memcache. */
+export interface MemcacheObservation {
+  kind: 'memcache';
+  pool: string;
+  target: string;
+  reachable: boolean;
+  roundTripMs: number | null;
+  version?: string | null;
+  uptimeSeconds?: number | null;
+  currConnections?: number | null;
+  evictions?: number | null;
+  error?: string;
+}
+
+/** JSON contract: `observations[]` entries of kind network. */
+export interface NetworkObservation {
+  kind: 'network';
+  group: string;
+  target: string;
+  /** `tcp` for replwatch's own handshakes, `networkmonitor` for AWS Network Synthetic Monitor. */
+  source: 'tcp' | 'networkmonitor';
+  lossPercent: number | null;
+  rttMs: { p50: number | null; p95: number | null; max: number | null };
+  jitterMs: number | null;
+  sent?: number;
+  lost?: number;
+  error?: string;
+}
+
+export type Observation = MysqlReplicaObservation | MysqlPrimaryObservation | MemcacheObservation | NetworkObservation;

@@ -5,42 +5,62 @@ import type { Observation } from '../model/observations';
 /** PutMetricData takes at most 1000 metrics per call. */
 export const MAX_METRICS_PER_CALL = 1000;
 
+export type CheckName = 'replication' | 'memcache' | 'network';
+
 export interface MetricsInput {
   observations: Observation[];
   findings: Finding[];
-  /** Wall time of the sample, per cluster. */
-  durationMs: Map<string, number>;
+  /** Wall time of the whole sample. */
+  durationMs: number;
   timestamp: Date;
   /** 1 for sub-minute sampling, so alarms can act on each sample; 60 otherwise. */
   storageResolution: 1 | 60;
-  check: string;
+  check: CheckName;
 }
 
+const dims = (pairs: Record<string, string>) => Object.entries(pairs).map(([Name, Value]) => ({ Name, Value }));
+
 /**
- * Observations -> CloudWatch datums: per replica lag and a 0/1 health flag (0 when any warning
- * or critical finding names it), per primary reachability, per cluster the check's duration, and
- * one `ChecksCompleted` that the dead-man alarm watches.
+ * Observations -> CloudWatch datums. Replication: lag and a 0/1 health flag per replica (0 when
+ * any warning or critical finding names it), reachability per primary. Memcache: reachability and
+ * round trip per node. Network: loss and RTT per target (replwatch's own probes only; AWS
+ * publishes Network Monitor's). Every check: its duration, and the `ChecksCompleted` count that
+ * the dead-man alarm watches.
  */
-export function replicationMetrics(input: MetricsInput): MetricDatum[] {
+export function checkMetrics(input: MetricsInput): MetricDatum[] {
   const base = { Timestamp: input.timestamp, StorageResolution: input.storageResolution };
   const troubled = new Set(input.findings.filter((f) => f.severity !== 'info').map((f) => `${f.cluster}/${f.target}`));
   const out: MetricDatum[] = [];
+  const put = (MetricName: string, Unit: MetricDatum['Unit'], Value: number, d: Record<string, string>) => out.push({ ...base, MetricName, Unit, Value, Dimensions: dims(d) });
   for (const o of input.observations) {
-    if (o.kind === 'mysql-replica') {
-      const dims = [
-        { Name: 'Cluster', Value: o.cluster },
-        { Name: 'Replica', Value: o.target },
-      ];
-      if (o.lagSeconds !== null) out.push({ ...base, MetricName: 'ReplicaLagSeconds', Unit: 'Seconds', Value: o.lagSeconds, Dimensions: dims });
-      out.push({ ...base, MetricName: 'ReplicationHealthy', Unit: 'Count', Value: troubled.has(`${o.cluster}/${o.target}`) ? 0 : 1, Dimensions: dims });
-    } else if (o.kind === 'mysql-primary') {
-      out.push({ ...base, MetricName: 'PrimaryReachable', Unit: 'Count', Value: o.reachable ? 1 : 0, Dimensions: [{ Name: 'Cluster', Value: o.cluster }] });
+    switch (o.kind) {
+      case 'mysql-replica': {
+        const d = { Cluster: o.cluster, Replica: o.target };
+        if (o.lagSeconds !== null) put('ReplicaLagSeconds', 'Seconds', o.lagSeconds, d);
+        put('ReplicationHealthy', 'Count', troubled.has(`${o.cluster}/${o.target}`) ? 0 : 1, d);
+        break;
+      }
+      case 'mysql-primary':
+        put('PrimaryReachable', 'Count', o.reachable ? 1 : 0, { Cluster: o.cluster });
+        break;
+      case 'memcache': {
+        const d = { Pool: o.pool, Node: o.target };
+        put('MemcacheReachable', 'Count', o.reachable ? 1 : 0, d);
+        if (o.roundTripMs !== null) put('MemcacheRoundTripMs', 'Milliseconds', o.roundTripMs, d);
+        break;
+      }
+      case 'network': {
+        if (o.source !== 'tcp' || o.lossPercent === null) break;
+        const d = { Group: o.group, Target: o.target };
+        put('NetworkLossPercent', 'Percent', o.lossPercent, d);
+        if (o.rttMs.p50 !== null) put('NetworkRttP50Ms', 'Milliseconds', o.rttMs.p50, d);
+        if (o.rttMs.p95 !== null) put('NetworkRttP95Ms', 'Milliseconds', o.rttMs.p95, d);
+        break;
+      }
     }
   }
-  for (const [cluster, ms] of input.durationMs) {
-    out.push({ ...base, MetricName: 'CheckDurationMs', Unit: 'Milliseconds', Value: ms, Dimensions: [{ Name: 'Cluster', Value: cluster }] });
-  }
-  out.push({ ...base, MetricName: 'ChecksCompleted', Unit: 'Count', Value: 1, Dimensions: [{ Name: 'Check', Value: input.check }] });
+  put('CheckDurationMs', 'Milliseconds', input.durationMs, { Check: input.check });
+  put('ChecksCompleted', 'Count', 1, { Check: input.check });
   return out;
 }
 

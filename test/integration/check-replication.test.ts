@@ -139,7 +139,7 @@ describe('replwatch check on a real GTID topology', () => {
         ['ReplicaUnreachable', 'critical'],
       ]);
       expect(report.findings.filter((f) => f.cluster === 'sandbox')).toEqual([]);
-      expect(report.observations.filter((o) => o.cluster === 'sandbox' && o.reachable)).toHaveLength(3);
+      expect(report.observations.filter((o) => (o.kind === 'mysql-primary' || o.kind === 'mysql-replica') && o.cluster === 'sandbox' && o.reachable)).toHaveLength(3);
     } finally {
       sockets.forEach((s) => s.destroy());
       hole1.close();

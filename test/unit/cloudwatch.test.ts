@@ -1,7 +1,7 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_METRICS_PER_CALL, publishMetrics, replicationMetrics } from '../../src/sinks/cloudwatch';
+import { MAX_METRICS_PER_CALL, checkMetrics, publishMetrics } from '../../src/sinks/cloudwatch';
 import type { Finding } from '../../src/model/findings';
 
 const cw = mockClient(CloudWatchClient);
@@ -26,17 +26,17 @@ describe('publishMetrics', () => {
   });
 });
 
-describe('replicationMetrics', () => {
-  it('publishes lag, health and reachability per target, duration per cluster, and the dead-man count', () => {
+describe('checkMetrics', () => {
+  it('publishes lag, health and reachability per target, the duration, and the dead-man count', () => {
     const findings: Finding[] = [{ code: 'ReplicationStopped', severity: 'warning', cluster: 'main', target: 'main-r2', summary: '', details: {} }];
-    const data = replicationMetrics({
+    const data = checkMetrics({
       observations: [
         { kind: 'mysql-primary', cluster: 'main', target: 'main-primary', reachable: true, readOnly: false, heartbeatAgeSeconds: 0.4, probeMs: 2 },
         { kind: 'mysql-replica', cluster: 'main', target: 'main-r1', reachable: true, lagSeconds: 1.5, lagSource: 'heartbeat', ioRunning: true, sqlRunning: true, readOnly: true, source: null, probeMs: 2 },
         { kind: 'mysql-replica', cluster: 'main', target: 'main-r2', reachable: true, lagSeconds: null, lagSource: null, ioRunning: false, sqlRunning: false, readOnly: true, source: null, probeMs: 2 },
       ],
       findings,
-      durationMs: new Map([['main', 12]]),
+      durationMs: 12,
       timestamp: new Date('2026-11-22T10:00:00Z'),
       storageResolution: 1,
       check: 'replication',
@@ -47,9 +47,35 @@ describe('replicationMetrics', () => {
       'ReplicaLagSeconds main/main-r1 1.5',
       'ReplicationHealthy main/main-r1 1',
       'ReplicationHealthy main/main-r2 0',
-      'CheckDurationMs main 12',
+      'CheckDurationMs replication 12',
       'ChecksCompleted replication 1',
     ]);
     expect(data.every((d) => d.StorageResolution === 1)).toBe(true);
+  });
+
+  it('publishes memcache reachability and round trip, and loss and RTT of our own network probes only', () => {
+    const data = checkMetrics({
+      observations: [
+        { kind: 'memcache', pool: 'sessions', target: '10.0.1.5:11211', reachable: true, roundTripMs: 0.4 },
+        { kind: 'memcache', pool: 'sessions', target: '10.0.1.6:11211', reachable: false, roundTripMs: null },
+        { kind: 'network', group: 'db', target: '10.0.0.5:3306', source: 'tcp', lossPercent: 3, rttMs: { p50: 0.2, p95: 0.9, max: 2 }, jitterMs: 0.1 },
+        { kind: 'network', group: 'db', target: '10.0.0.5:3306', source: 'networkmonitor', lossPercent: 1, rttMs: { p50: 0.3, p95: null, max: null }, jitterMs: null },
+      ],
+      findings: [],
+      durationMs: 40,
+      timestamp: new Date('2026-11-22T10:00:00Z'),
+      storageResolution: 60,
+      check: 'network',
+    });
+    expect(data.map((d) => `${d.MetricName} ${d.Dimensions!.map((x) => x.Value).join('/')} ${d.Value}`)).toEqual([
+      'MemcacheReachable sessions/10.0.1.5:11211 1',
+      'MemcacheRoundTripMs sessions/10.0.1.5:11211 0.4',
+      'MemcacheReachable sessions/10.0.1.6:11211 0',
+      'NetworkLossPercent db/10.0.0.5:3306 3',
+      'NetworkRttP50Ms db/10.0.0.5:3306 0.2',
+      'NetworkRttP95Ms db/10.0.0.5:3306 0.9',
+      'CheckDurationMs network 40',
+      'ChecksCompleted network 1',
+    ]);
   });
 });

@@ -1,0 +1,18 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { MemcacheChecker } from '../src/check/memcache';
+import { runScheduledCheck } from '../src/lambda/checkRun';
+import { lambdaConfig, logger } from '../src/lambda/runtime';
+
+const cloudwatch = new CloudWatchClient({});
+
+/** Every minute: memcached reachability, round trip and canary, sampled every `sampleSeconds`. */
+export const checkMemcache = async (_event: ScheduledEvent, context: Context) => {
+  const config = await lambdaConfig();
+  const checker = new MemcacheChecker(config);
+  return runScheduledCheck('memcache', config, context, cloudwatch, { sample: () => checker.sample(), close: () => checker.close() });
+};
+
+export const handler = middy(checkMemcache).use(injectLambdaContext(logger));

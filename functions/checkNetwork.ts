@@ -1,0 +1,18 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { NetworkChecker } from '../src/check/network';
+import { runScheduledCheck } from '../src/lambda/checkRun';
+import { lambdaConfig, logger } from '../src/lambda/runtime';
+
+const cloudwatch = new CloudWatchClient({});
+
+/** Every minute: TCP-handshake packet loss to the hosts that matter, and AWS Network Monitor probes. */
+export const checkNetwork = async (_event: ScheduledEvent, context: Context) => {
+  const config = await lambdaConfig();
+  const checker = new NetworkChecker(config, () => cloudwatch);
+  return runScheduledCheck('network', config, context, cloudwatch, { sample: () => checker.sample(), close: () => undefined });
+};
+
+export const handler = middy(checkNetwork).use(injectLambdaContext(logger));

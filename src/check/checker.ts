@@ -1,0 +1,41 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { Config } from '../config/schema';
+import type { SecretResolver } from '../config/secrets';
+import type { Finding } from '../model/findings';
+import type { Observation } from '../model/observations';
+import { MemcacheChecker } from './memcache';
+import { NetworkChecker } from './network';
+import { ReplicationChecker } from './replication';
+import { sortFindings } from './report';
+
+export interface Sample {
+  findings: Finding[];
+  observations: Observation[];
+}
+
+let sharedCloudwatch: CloudWatchClient | undefined;
+/** Created on first use: a config without AWS Network Monitor probes never builds a client. */
+export const lazyCloudwatch = (): CloudWatchClient => (sharedCloudwatch ??= new CloudWatchClient({ maxAttempts: 2 }));
+
+/** Every kind of check, sampled together (the CLI's view); Lambdas run one kind each. */
+export class Checker {
+  readonly replication: ReplicationChecker;
+  readonly memcache: MemcacheChecker;
+  readonly network: NetworkChecker;
+
+  constructor(config: Config, cloudwatch: () => CloudWatchClient = lazyCloudwatch) {
+    this.replication = new ReplicationChecker(config);
+    this.memcache = new MemcacheChecker(config);
+    this.network = new NetworkChecker(config, cloudwatch);
+  }
+
+  async sample(secrets: SecretResolver, options: { confirm?: boolean } = {}): Promise<Sample> {
+    const parts = await Promise.all([this.replication.sample(secrets, options), this.memcache.sample(), this.network.sample()]);
+    return { findings: sortFindings(parts.flatMap((p) => p.findings)), observations: parts.flatMap((p) => p.observations) };
+  }
+
+  async close(): Promise<void> {
+    this.memcache.close();
+    await this.replication.close();
+  }
+}
