@@ -60,9 +60,9 @@ export async function stopProcesses(pids: number[], graceMs = 5000): Promise<voi
  * A detached shell that waits for `ownerPid` to exit and then kills `pids` and removes `dir`: a
  * test run that crashes, or a Ctrl-C'd `npm start` killed with -9, leaves no orphan servers.
  */
-export function startReaper(ownerPid: number, pids: number[], dir: string): number {
+export function startReaper(ownerPid: number, pids: number[], dir: string, extraCleanup = ''): number {
   const list = pids.join(' ');
-  const script = `while kill -0 ${ownerPid} 2>/dev/null; do sleep 0.5; done; kill -CONT ${list} 2>/dev/null; kill -TERM ${list} 2>/dev/null; sleep 3; kill -KILL ${list} 2>/dev/null; rm -rf '${dir.replace(/'/g, `'\\''`)}'`;
+  const script = `while kill -0 ${ownerPid} 2>/dev/null; do sleep 0.5; done; kill -CONT ${list} 2>/dev/null; kill -TERM ${list} 2>/dev/null; sleep 3; kill -KILL ${list} 2>/dev/null; ${extraCleanup ? `${extraCleanup}; ` : ''}rm -rf '${dir.replace(/'/g, `'\\''`)}'`;
   const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
   child.unref();
   return child.pid ?? 0;

@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './binaries';
 import { freePort, isAlive, startDaemon, startReaper, stopProcesses } from './processes';
 import { installHeartbeat } from '../../heartbeat/install';
+import { createLossyHost, destroyLossyHost, lossyHostCleanup, netnsUnsupported, type LossyHost } from './netns';
 import { sleep } from '../../util/deadline';
 
 const run = promisify(execFile);
@@ -42,6 +43,10 @@ export interface SandboxState {
   heartbeatTable: string;
   reaperPid?: number;
   binaries: Binaries;
+  /** A memcached in a network namespace whose link can be made lossy (root only). */
+  lossyHost?: LossyHost;
+  /** Why there is no lossy host, when there is none. */
+  lossyHostSkipped?: string;
 }
 
 export interface UpOptions {
@@ -64,7 +69,7 @@ export async function readState(dir: string): Promise<SandboxState | undefined> 
 }
 
 function allPids(s: SandboxState): number[] {
-  return [...s.servers.map((x) => x.pid), ...s.memcached.map((m) => m.pid)];
+  return [...s.servers.map((x) => x.pid), ...s.memcached.map((m) => m.pid), ...(s.lossyHost ? [s.lossyHost.pid] : [])];
 }
 
 function mariadbArgs(b: Binaries, dir: string, s: Omit<SandboxServer, 'pid'>): string[] {
@@ -199,8 +204,13 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
       state.memcached.push({ name, port, pid: startDaemon(binaries.memcached, args, join(dir, `${name}.log`)) });
     }
     await save();
+    state.lossyHostSkipped = netnsUnsupported();
+    if (!state.lossyHostSkipped) {
+      state.lossyHost = await createLossyHost(binaries.memcached, join(dir, 'lossy-host.log'));
+      await save();
+    }
     if (opts.ownerPid) {
-      state.reaperPid = startReaper(opts.ownerPid, allPids(state), dir);
+      state.reaperPid = startReaper(opts.ownerPid, allPids(state), dir, state.lossyHost ? lossyHostCleanup(state.lossyHost) : '');
       await save();
     }
     await Promise.all(state.servers.map((s) => waitReady(s.socket, s.pid, join(dir, `${s.name}.err`))));
@@ -272,6 +282,16 @@ export function sandboxConfig(state: SandboxState): string {
         heartbeat: { table: state.heartbeatTable, user: 'replwatch_hb', password: state.password },
       },
     ],
+    memcache: [{ name: 'sessions', nodes: state.memcached.map((m) => `127.0.0.1:${m.port}`), timeoutMs: 500 }],
+    network: [
+      {
+        name: 'sandbox-hosts',
+        targets: [`127.0.0.1:${primary!.port}`, ...(state.lossyHost ? [`${state.lossyHost.nsAddr}:${state.lossyHost.port}`] : [])],
+        probes: 100,
+        timeoutMs: 300,
+        loss: { warningPercent: 2, criticalPercent: 10 },
+      },
+    ],
   };
   return `# replwatch sandbox (${state.dir}). Sandbox only: real configs take passwords as\n# env:NAME, ssm:/path or secret:ARN references, never literals.\n${stringify(doc)}`;
 }
@@ -291,6 +311,7 @@ export async function sandboxDown(dir: string): Promise<boolean> {
     }
   }
   await stopProcesses(allPids(state));
+  if (state.lossyHost) await destroyLossyHost(state.lossyHost);
   await rm(state.dir, { recursive: true, force: true });
   return true;
 }
@@ -299,7 +320,8 @@ export interface SandboxStatus {
   dir: string;
   up: boolean;
   configFile?: string;
-  parts: Array<{ name: string; kind: 'mariadb' | 'memcached'; role?: string; port: number; pid: number; running: boolean }>;
+  parts: Array<{ name: string; kind: 'mariadb' | 'memcached'; role?: string; host?: string; port: number; pid: number; running: boolean }>;
+  lossyHostSkipped?: string;
 }
 
 export async function sandboxStatus(dir: string): Promise<SandboxStatus> {
@@ -308,6 +330,7 @@ export async function sandboxStatus(dir: string): Promise<SandboxStatus> {
   const parts = [
     ...state.servers.map((s) => ({ name: s.name, kind: 'mariadb' as const, role: s.role, port: s.port, pid: s.pid, running: isAlive(s.pid) })),
     ...state.memcached.map((m) => ({ name: m.name, kind: 'memcached' as const, port: m.port, pid: m.pid, running: isAlive(m.pid) })),
+    ...(state.lossyHost ? [{ name: `lossy-host (netns ${state.lossyHost.ns})`, kind: 'memcached' as const, host: state.lossyHost.nsAddr, port: state.lossyHost.port, pid: state.lossyHost.pid, running: isAlive(state.lossyHost.pid) }] : []),
   ];
-  return { dir: state.dir, up: parts.every((p) => p.running), configFile: state.configFile, parts };
+  return { dir: state.dir, up: parts.every((p) => p.running), configFile: state.configFile, parts, ...(state.lossyHostSkipped ? { lossyHostSkipped: state.lossyHostSkipped } : {}) };
 }

@@ -13,7 +13,7 @@ export interface StoredValue {
 
 export type Reply =
   | { kind: 'line'; line: string }
-  | { kind: 'stats'; stats: Record<string, string> }
+  | { kind: 'stats'; stats: Map<string, string> }
   | { kind: 'values'; values: StoredValue[] }
   | { kind: 'error'; message: string };
 
@@ -52,13 +52,14 @@ export function parseReply(buf: Buffer, shape: ReplyShape): { reply: Reply; used
   if (shape === 'line') return { reply: { kind: 'line', line: first.line }, used: first.next };
 
   if (shape === 'stats') {
-    const stats: Record<string, string> = {};
+    // A Map: a node may name a stat `__proto__` (the fuzzer did).
+    const stats = new Map<string, string>();
     let at: { line: string; next: number } | undefined = first;
     while (at) {
       if (at.line === 'END') return { reply: { kind: 'stats', stats }, used: at.next };
       const m = /^STAT (\S+) ?(.*)$/.exec(at.line);
       if (!m) throw new ProtocolError(`unexpected line in stats: ${JSON.stringify(at.line.slice(0, 80))}`);
-      stats[m[1]!] = m[2]!;
+      stats.set(m[1]!, m[2]!);
       at = lineAt(buf, at.next);
     }
     return undefined;
@@ -93,10 +94,13 @@ export interface NodeStats {
   bytes: number | null;
 }
 
-export function nodeStats(stats: Record<string, string>): NodeStats {
-  const num = (k: string) => (stats[k] === undefined || !/^\d+$/.test(stats[k]!) ? null : Number(stats[k]));
+export function nodeStats(stats: Map<string, string>): NodeStats {
+  const num = (k: string) => {
+    const v = stats.get(k);
+    return v === undefined || !/^\d+$/.test(v) ? null : Number(v);
+  };
   return {
-    version: stats.version ?? null,
+    version: stats.get('version') ?? null,
     uptime: num('uptime'),
     currConnections: num('curr_connections'),
     evictions: num('evictions'),

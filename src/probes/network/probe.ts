@@ -1,4 +1,5 @@
 import { createLimiter } from '../../util/limiter';
+import { sleep } from '../../util/deadline';
 import { handshake } from './handshake';
 
 export interface NetworkTarget {
@@ -24,14 +25,24 @@ export interface NetworkReading {
   probeMs: number;
 }
 
-/** Handshakes in flight per target: enough to finish 200 probes well inside a second on a clean path. */
-export const PROBES_IN_FLIGHT = 16;
+/** At most this many handshakes in flight per target, whatever the pacing. */
+export const MAX_IN_FLIGHT = 32;
 
-/** `probes` handshakes to one target at bounded concurrency; returns raw counts, no verdict. */
-export async function probeNetworkTarget(t: NetworkTarget, inFlight = PROBES_IN_FLIGHT): Promise<NetworkReading> {
+/**
+ * Spacing between handshake starts: a whole run spreads over about a second (as `ping -i`
+ * does), so lost probes wait out their deadline in parallel while answered ones are timed one
+ * at a time, not queued behind each other in the event loop.
+ */
+export const paceMs = (probes: number): number => Math.min(10, Math.max(1, 1000 / probes));
+
+/** `probes` paced handshakes to one target at bounded concurrency; raw counts, no verdict. */
+export async function probeNetworkTarget(t: NetworkTarget, inFlight = MAX_IN_FLIGHT): Promise<NetworkReading> {
   const started = performance.now();
   const limit = createLimiter(inFlight);
-  const outcomes = await Promise.all(Array.from({ length: t.probes }, () => limit(() => handshake(t.host, t.port, t.timeoutMs))));
+  const pace = paceMs(t.probes);
+  const outcomes = await Promise.all(
+    Array.from({ length: t.probes }, (_, i) => sleep(i * pace).then(() => limit(() => handshake(t.host, t.port, t.timeoutMs)))),
+  );
   const reading: NetworkReading = { group: t.group, target: t.name, sent: t.probes, lost: 0, refused: 0, rtts: [], lossReasons: {}, probeMs: 0 };
   for (const o of outcomes) {
     if (o.delivered) {
