@@ -70,8 +70,10 @@ export function analyseMemcacheNode(t: MemcacheThresholds, r: MemcacheReading, p
   const now = r.stats;
   const was = previous?.reachable ? previous.stats : undefined;
   if (now && was) {
-    if (now.uptime !== null && was.uptime !== null && now.uptime < was.uptime) {
-      reasons.push(`it restarted (uptime ${now.uptime} s, was ${was.uptime} s): the cache is cold`);
+    // uptime has a one-second grain (and starts near 62 s): a new pid tells a quick restart too.
+    const newPid = now.pid !== null && was.pid !== null && now.pid !== was.pid;
+    if (newPid || (now.uptime !== null && was.uptime !== null && now.uptime < was.uptime)) {
+      reasons.push(`it restarted (${newPid ? `pid ${was.pid} -> ${now.pid}, ` : ''}uptime ${now.uptime} s, was ${was.uptime} s): the cache is cold`);
     } else {
       const seconds = Math.max(0.001, (r.at - previous!.at) / 1000);
       if (now.evictions !== null && was.evictions !== null) {

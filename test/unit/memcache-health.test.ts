@@ -3,7 +3,7 @@ import { analyseMemcacheNode, slowThresholdMs } from '../../src/health/memcache'
 import type { MemcacheReading } from '../../src/probes/memcache/probe';
 
 const t = { timeoutMs: 500, evictionsPerSecond: 100 };
-const stats = { version: '1.6.18', uptime: 1000, currConnections: 5, evictions: 0, listenDisabledNum: 0, limitMaxbytes: 64 << 20, bytes: 1000 };
+const stats = { version: '1.6.18', pid: 100, uptime: 1000, currConnections: 5, evictions: 0, listenDisabledNum: 0, limitMaxbytes: 64 << 20, bytes: 1000 };
 const reading = (over: Partial<MemcacheReading> = {}): MemcacheReading => ({
   pool: 'sessions',
   target: '10.0.1.5:11211',
@@ -53,6 +53,8 @@ describe('analyseMemcacheNode', () => {
     expect(analyseMemcacheNode(t, reading({ stats: { ...stats, listenDisabledNum: 3 } }), before).findings[0]!.summary).toContain('connection limit 3 time(s)');
     const restarted = analyseMemcacheNode(t, reading({ stats: { ...stats, uptime: 4, evictions: 0 } }), reading({ stats: { ...stats, uptime: 1000, evictions: 900 } }));
     expect(restarted.findings[0]!.summary).toContain('restarted (uptime 4 s, was 1000 s)');
+    const quick = analyseMemcacheNode(t, reading({ stats: { ...stats, pid: 101 } }), reading());
+    expect(quick.findings[0]!.summary).toContain('restarted (pid 100 -> 101, uptime 1000 s, was 1000 s)');
   });
 
   it('merges several degradations into one finding per node', () => {

@@ -33,7 +33,7 @@ describe('parseReply', () => {
     expect(parsed.used).toBe(Buffer.byteLength(STATS));
     expect(parsed.reply.kind).toBe('stats');
     if (parsed.reply.kind !== 'stats') return;
-    expect(nodeStats(parsed.reply.stats)).toEqual({ version: '1.6.18', uptime: 3651, currConnections: 2, evictions: 5, listenDisabledNum: 0, limitMaxbytes: 16777216, bytes: 1024 });
+    expect(nodeStats(parsed.reply.stats)).toEqual({ version: '1.6.18', pid: 8120, uptime: 3651, currConnections: 2, evictions: 5, listenDisabledNum: 0, limitMaxbytes: 16777216, bytes: 1024 });
   });
 
   it('reads values with binary-safe data, several per reply', () => {

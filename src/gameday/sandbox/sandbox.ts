@@ -3,6 +3,7 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { stringify } from 'yaml';
@@ -104,6 +105,37 @@ function mariadbArgs(b: Binaries, dir: string, s: Omit<SandboxServer, 'pid'>): s
   return args;
 }
 
+function startMemcached(b: Binaries, dir: string, name: string, port: number): number {
+  const args = ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-m', '16', '-t', '1', '-c', '256'];
+  if (process.getuid?.() === 0) args.push('-u', 'root');
+  return startDaemon(b.memcached, args, join(dir, `${name}.log`));
+}
+
+/** Starts a sandbox memcached node again on its port (after a drill killed it); waits until it listens. */
+export async function restartMemcached(state: SandboxState, name: string): Promise<SandboxMemcached> {
+  const node = state.memcached.find((m) => m.name === name);
+  if (!node) throw new Error(`no memcached node ${name} in the sandbox`);
+  await stopProcesses([node.pid]);
+  node.pid = startMemcached(state.binaries, state.dir, name, node.port);
+  await writeFile(join(state.dir, STATE), JSON.stringify(state, null, 2), { mode: 0o600 });
+  const deadline = Date.now() + 5000;
+  while (!(await listening(node.port))) {
+    if (Date.now() > deadline) throw new Error(`memcached ${name} did not come back on port ${node.port}`);
+    await sleep(20);
+  }
+  return node;
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
 async function rootConnection(socket: string): Promise<mysql.Connection> {
   return mysql.createConnection({ socketPath: socket, user: 'root', connectTimeout: 2000, multipleStatements: true });
 }
@@ -199,9 +231,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     }
     for (const name of ['sessions-a', 'sessions-b']) {
       const port = await freePort();
-      const args = ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-m', '16', '-t', '1', '-c', '256'];
-      if (process.getuid?.() === 0) args.push('-u', 'root');
-      state.memcached.push({ name, port, pid: startDaemon(binaries.memcached, args, join(dir, `${name}.log`)) });
+      state.memcached.push({ name, port, pid: startMemcached(binaries, dir, name, port) });
     }
     await save();
     state.lossyHostSkipped = netnsUnsupported();

@@ -86,6 +86,7 @@ export function parseReply(buf: Buffer, shape: ReplyShape): { reply: Reply; used
 /** Numbers from `stats`: the ones the health rules read. Missing ones are null. */
 export interface NodeStats {
   version: string | null;
+  pid: number | null;
   uptime: number | null;
   currConnections: number | null;
   evictions: number | null;
@@ -101,6 +102,7 @@ export function nodeStats(stats: Map<string, string>): NodeStats {
   };
   return {
     version: stats.get('version') ?? null,
+    pid: num('pid'),
     uptime: num('uptime'),
     currConnections: num('curr_connections'),
     evictions: num('evictions'),

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load';
+import { MemcacheChecker } from '../../src/check/memcache';
+import { restartMemcached, type SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { startSandbox, stopSandbox } from '../support/sandbox';
+
+let sb: SandboxState;
+let checker: MemcacheChecker;
+const TIMEOUT = 500;
+
+const node = (name: string) => sb.memcached.find((m) => m.name === name)!;
+const target = (name: string) => `127.0.0.1:${node(name).port}`;
+
+beforeAll(async () => {
+  sb = await startSandbox();
+  const config = parseConfig(JSON.stringify({ memcache: [{ name: 'sessions', nodes: sb.memcached.map((m) => `127.0.0.1:${m.port}`), timeoutMs: TIMEOUT }] }), 'test.json');
+  checker = new MemcacheChecker(config);
+});
+afterAll(async () => {
+  checker.close();
+  await stopSandbox(sb);
+});
+
+describe('memcache checks on real memcached nodes', () => {
+  it('reports both nodes reachable, with version, uptime and a canary round trip', async () => {
+    const { findings, observations } = await checker.sample();
+    expect(findings).toEqual([]);
+    expect(observations.map((o) => o.target)).toEqual([target('sessions-a'), target('sessions-b')]);
+    for (const o of observations) {
+      expect(o).toMatchObject({ kind: 'memcache', pool: 'sessions', reachable: true, version: '1.6.18' });
+      expect(o.roundTripMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('catches a hung (SIGSTOPped) node within its timeout + 1 s, the other node clean, and recovers on SIGCONT', async () => {
+    process.kill(node('sessions-a').pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const { findings } = await checker.sample();
+      expect(Date.now() - started).toBeLessThan(TIMEOUT + 1000);
+      expect(findings.map((f) => [f.code, f.target])).toEqual([['MemcacheUnreachable', target('sessions-a')]]);
+      expect(findings[0]!.summary).toContain(`no reply within ${TIMEOUT} ms`);
+      // A fresh connection to a stopped node is accepted by the kernel and still never answered.
+      const again = await checker.sample();
+      expect(again.findings.map((f) => f.code)).toEqual(['MemcacheUnreachable']);
+    } finally {
+      process.kill(node('sessions-a').pid, 'SIGCONT');
+    }
+    expect((await checker.sample()).findings).toEqual([]);
+  });
+
+  it('catches a killed node (connection refused), and a restart as a cold cache once it is back', async () => {
+    process.kill(node('sessions-b').pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    const down = await checker.sample();
+    expect(down.findings.map((f) => [f.code, f.target])).toEqual([['MemcacheUnreachable', target('sessions-b')]]);
+    expect(down.findings[0]!.summary).toContain('ECONNREFUSED');
+
+    await restartMemcached(sb, 'sessions-b');
+    const back = await checker.sample();
+    expect(back.findings).toEqual([]);
+    await restartMemcached(sb, 'sessions-b');
+    const restarted = await checker.sample();
+    expect(restarted.findings.map((f) => [f.code, f.target])).toEqual([['MemcacheDegraded', target('sessions-b')]]);
+    expect(restarted.findings[0]!.summary).toMatch(/restarted \(pid \d+ -> \d+, uptime \d+ s, was \d+ s\): the cache is cold/);
+  });
+});
