@@ -40,6 +40,8 @@ describe('replwatch check on a real GTID topology', () => {
       expect(o.lagSeconds).toBeGreaterThanOrEqual(0);
       expect(o.lagSeconds).toBeLessThan(2);
     }
+    expect(report.observations.filter((o) => o.kind === 'memcache').map((o) => o.target)).toEqual(sb.memcached.map((m) => `127.0.0.1:${m.port}`));
+    expect(report.observations.find((o) => o.kind === 'network')).toMatchObject({ group: 'sandbox-hosts', target: `127.0.0.1:${sb.servers[0]!.port}`, lossPercent: 0 });
     const table = cliProcess(['check', '--config', sb.configFile]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/sandbox\/sandbox-r2\s+replica\s+up/);

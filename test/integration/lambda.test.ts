@@ -58,6 +58,19 @@ describe('Lambda handlers against the sandbox (AWS mocked)', () => {
     await sql(sb, 'sandbox-r2', 'START SLAVE');
   });
 
+  it('checkMemcache and checkNetwork publish per-node and per-target metrics', async () => {
+    cw.reset();
+    cw.on(PutMetricDataCommand).resolves({});
+    const memcache = await (await import('../../functions/checkMemcache')).handler(event, context(1000));
+    expect(memcache).toEqual({ samples: 1, worst: 0 });
+    const network = await (await import('../../functions/checkNetwork')).handler(event, context(1000));
+    expect(network).toEqual({ samples: 1, worst: 0 });
+    const [mc, net] = cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input.MetricData!);
+    expect(mc!.filter((d) => d.MetricName === 'MemcacheReachable').map((d) => d.Value)).toEqual([1, 1]);
+    expect(mc!.find((d) => d.MetricName === 'ChecksCompleted')!.Dimensions).toEqual([{ Name: 'Check', Value: 'memcache' }]);
+    expect(net!.filter((d) => d.MetricName === 'NetworkLossPercent').map((d) => d.Value)).toEqual(sb.lossyHost ? [0, 0] : [0]);
+  });
+
   it('heartbeat writes the row every second with the writer account', async () => {
     // Stop the sandbox's EVENT writer so only the Lambda writes.
     await sql(sb, 'sandbox-primary', 'SET GLOBAL event_scheduler = OFF');
