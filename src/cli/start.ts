@@ -9,16 +9,22 @@ import { DEFAULT_SANDBOX_DIR } from './sandbox';
 import type { Io } from './main';
 
 function hints(s: SandboxState): string {
-  const [, r1] = s.servers;
-  const sock = (name: string) => s.servers.find((x) => x.name === name)!.socket;
-  return [
-    'Break something in another terminal and watch the table:',
-    `  mariadb -S ${sock(r1!.name)} -uroot -e 'STOP SLAVE'                       # ReplicationStopped`,
-    `  mariadb -S ${sock(r1!.name)} -uroot -e 'SET GLOBAL read_only=0'           # ReplicaWritable`,
-    `  mariadb -S ${sock(r1!.name)} -uroot -e 'INSERT INTO app.accounts VALUES (4,"x",0)'   # then the same on the primary: ReplicationBroken`,
-    `  kill -STOP ${s.servers[2]!.pid}                                              # a hung replica: ReplicaUnreachable (kill -CONT to heal)`,
-    `Check once from another shell: npx replwatch check --config ${s.configFile}`,
-  ].join('\n');
+  const sock = (role: string) => s.servers.find((x) => x.name === role)!.socket;
+  const r1 = `mariadb -S ${sock('sandbox-r1')} -uroot -e`;
+  const lines = [
+    'Break something from another terminal and watch the table:',
+    `  ${r1} 'STOP SLAVE'                      -> ReplicationStopped`,
+    `  ${r1} 'SET GLOBAL read_only=0'          -> ReplicaWritable`,
+    `  ${r1} 'SET sql_log_bin=0; INSERT INTO app.accounts VALUES (9,"x",0)'`,
+    `  mariadb -S ${sock('sandbox-primary')} -uroot -e 'INSERT INTO app.accounts VALUES (9,"y",0)'   -> ReplicationBroken`,
+    `  kill -STOP ${s.servers[2]!.pid}   (kill -CONT to heal)   -> ReplicaUnreachable`,
+    `  kill -STOP ${s.memcached[0]!.pid}   (kill -CONT to heal)   -> MemcacheUnreachable`,
+  ];
+  if (s.lossyHost) {
+    lines.push(`  ip netns exec ${s.lossyHost.ns} iptables -A INPUT -p tcp --syn -m statistic --mode random --probability 0.3 -j DROP   -> PacketLoss (iptables -F INPUT to heal)`);
+  }
+  lines.push(`Check once: npx replwatch check --config ${s.configFile}`);
+  return lines.join('\n');
 }
 
 /** `npm start`: the sandbox, monitored every few seconds, torn down on Ctrl-C. */
