@@ -4,16 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
 import type { CheckReport } from '../../src/check/report';
-import { cli, cliProcess } from '../support/cli';
+import { checkJson, cliProcess } from '../support/cli';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
 let sb: SandboxState;
 
-async function check(config = sb.configFile): Promise<{ code: number; report: CheckReport }> {
-  const r = await cli('check', '--config', config, '--json');
-  if (r.code === 3) throw new Error(`check could not run: ${r.stderr}`);
-  return { code: r.code, report: JSON.parse(r.stdout) as CheckReport };
-}
+const check = (config = sb.configFile) => checkJson(config);
 
 async function healthy(): Promise<boolean> {
   return (await check()).report.findings.length === 0;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
 import type { CheckReport } from '../../src/check/report';
 import type { MysqlReplicaObservation } from '../../src/model/observations';
-import { cli } from '../support/cli';
+import { checkJson } from '../support/cli';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
 let sb: SandboxState;
@@ -13,11 +13,7 @@ let lagConfig: string;
 let sbmConfig: string;
 const DELAY = 4;
 
-async function check(config: string): Promise<{ code: number; report: CheckReport }> {
-  const r = await cli('check', '--config', config, '--json');
-  if (r.code === 3) throw new Error(r.stderr);
-  return { code: r.code, report: JSON.parse(r.stdout) as CheckReport };
-}
+const check = checkJson;
 
 const replica = (report: CheckReport, name: string) => report.observations.find((o) => o.target === name) as MysqlReplicaObservation;
 

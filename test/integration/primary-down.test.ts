@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
 import type { CheckReport } from '../../src/check/report';
-import { cli } from '../support/cli';
+import { checkJson } from '../support/cli';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
 let sb: SandboxState;
 
-async function check(): Promise<{ code: number; report: CheckReport }> {
-  const r = await cli('check', '--config', sb.configFile, '--json');
-  if (r.code === 3) throw new Error(r.stderr);
-  return { code: r.code, report: JSON.parse(r.stdout) as CheckReport };
-}
+const check = () => checkJson(sb.configFile);
 
 const pageWorthy = (r: CheckReport) => r.findings.filter((f) => f.severity !== 'info');
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
+import type { CheckReport } from '../../src/check/report';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -22,4 +23,11 @@ export async function cli(...args: string[]): Promise<CliResult> {
 export function cliProcess(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   const r = spawnSync(process.execPath, [join(root, 'bin/replwatch.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `replwatch check --config FILE --json`, parsed; a check that could not run (exit 3) fails the test. */
+export async function checkJson(config: string): Promise<{ code: number; report: CheckReport }> {
+  const r = await cli('check', '--config', config, '--json');
+  if (r.code === 3) throw new Error(`check could not run: ${r.stderr}`);
+  return { code: r.code, report: JSON.parse(r.stdout) as CheckReport };
 }

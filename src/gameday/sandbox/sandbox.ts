@@ -73,7 +73,7 @@ function allPids(s: SandboxState): number[] {
   return [...s.servers.map((x) => x.pid), ...s.memcached.map((m) => m.pid), ...(s.lossyHost ? [s.lossyHost.pid] : [])];
 }
 
-function mariadbArgs(b: Binaries, dir: string, s: Omit<SandboxServer, 'pid'>): string[] {
+function mariadbArgs(dir: string, s: Omit<SandboxServer, 'pid'>): string[] {
   const args = [
     '--no-defaults',
     `--datadir=${s.datadir}`,
@@ -101,7 +101,6 @@ function mariadbArgs(b: Binaries, dir: string, s: Omit<SandboxServer, 'pid'>): s
     `--read-only=${s.role === 'replica' ? 'ON' : 'OFF'}`,
   ];
   if (process.getuid?.() === 0) args.push('--user=root');
-  void b;
   return args;
 }
 
@@ -227,7 +226,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
   const save = () => writeFile(join(dir, STATE), JSON.stringify(state, null, 2), { mode: 0o600 });
   try {
     for (const s of specs) {
-      state.servers.push({ ...s, pid: startDaemon(binaries.mariadbd, mariadbArgs(binaries, dir, s), join(dir, `${s.name}.out`)) });
+      state.servers.push({ ...s, pid: startDaemon(binaries.mariadbd, mariadbArgs(dir, s), join(dir, `${s.name}.out`)) });
     }
     for (const name of ['sessions-a', 'sessions-b']) {
       const port = await freePort();

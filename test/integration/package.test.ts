@@ -1,0 +1,247 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Packages the deployment offline (`node scripts/package.mjs` -> `osls package --stage local`)
+ * and checks what would be deployed: the CloudFormation template and the zips.
+ */
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const out = join(root, '.serverless');
+
+type Json = Record<string, any>;
+interface Statement {
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  Condition?: Json;
+}
+
+let template: Json;
+let resources: Record<string, Json>;
+let packageOutput = '';
+const extracted: string[] = [];
+
+beforeAll(() => {
+  const run = spawnSync(process.execPath, [join(root, 'scripts/package.mjs')], { cwd: root, encoding: 'utf8', timeout: 110_000 });
+  packageOutput = `${run.stdout}\n${run.stderr}`;
+  if (run.status !== 0) throw new Error(`scripts/package.mjs exited ${run.status} ${run.signal ?? ''}:\n${packageOutput}`);
+  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  resources = template.Resources;
+}, 120_000);
+
+afterAll(() => {
+  for (const dir of extracted) rmSync(dir, { recursive: true, force: true });
+});
+
+const FUNCTIONS = { checkReplication: { memory: 512 }, heartbeat: { memory: 256 } } as const;
+type FunctionName = keyof typeof FUNCTIONS;
+
+function lambda(name: FunctionName): [string, Json] {
+  const found = Object.entries(resources).filter(
+    ([, r]) => r.Type === 'AWS::Lambda::Function' && typeof r.Properties.FunctionName === 'string' && r.Properties.FunctionName.endsWith(`-${name}`),
+  );
+  expect(found, `exactly one Lambda function named *-${name}`).toHaveLength(1);
+  return found[0]!;
+}
+
+/** The logical id of the role a function runs as (`Role: !GetAtt X.Arn`). */
+function roleOf(name: FunctionName): string {
+  const role = lambda(name)[1].Properties.Role;
+  expect(role?.['Fn::GetAtt']?.[1], `${name} Role is a GetAtt of a role in this stack`).toBe('Arn');
+  return role['Fn::GetAtt'][0];
+}
+
+function roleStatements(roleId: string): Statement[] {
+  const role = resources[roleId];
+  expect(role?.Type).toBe('AWS::IAM::Role');
+  return (role!.Properties.Policies ?? []).flatMap((p: Json) => p.PolicyDocument.Statement as Statement[]);
+}
+
+/** Every policy statement anywhere in the template (roles, policies, bucket policies, ...). */
+function allStatements(node: unknown, found: Statement[] = []): Statement[] {
+  if (Array.isArray(node)) for (const n of node) allStatements(n, found);
+  else if (node && typeof node === 'object') {
+    const o = node as Json;
+    if (typeof o.Effect === 'string' && ('Action' in o || 'NotAction' in o)) found.push(o as Statement);
+    for (const v of Object.values(o)) allStatements(v, found);
+  }
+  return found;
+}
+
+const actions = (s: Statement): string[] => (s.Action === undefined ? [] : Array.isArray(s.Action) ? s.Action : [s.Action]);
+const grants = (statements: Statement[], action: string) => statements.filter((s) => s.Effect === 'Allow' && actions(s).includes(action));
+const text = (v: unknown) => JSON.stringify(v);
+
+/** Reads a zip's entries (central directory; stored or deflated). */
+function readZip(file: string): Map<string, Buffer> {
+  const buf = readFileSync(file);
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65_557); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error(`${file}: not a zip`);
+  const count = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const entries = new Map<string, Buffer>();
+  for (let n = 0; n < count; n++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error(`${file}: bad central directory`);
+    const method = buf.readUInt16LE(p + 10);
+    const size = buf.readUInt32LE(p + 20);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const local = buf.readUInt32LE(p + 42);
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(start, start + size);
+    if (!name.endsWith('/')) entries.set(name, method === 0 ? Buffer.from(raw) : inflateRawSync(raw));
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return entries;
+}
+
+describe('serverless package (osls, offline, stage local)', () => {
+  it('prints the zip sizes', () => {
+    expect(packageOutput).toMatch(/checkReplication\.zip\s+[\d.]+ MB/);
+    expect(packageOutput).toMatch(/heartbeat\.zip\s+[\d.]+ MB/);
+  });
+
+  it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s runs on nodejs22.x, arm64, with its memory, timeout and environment', (name) => {
+    const props = lambda(name)[1].Properties;
+    expect(props.Runtime).toBe('nodejs22.x');
+    expect(props.Architectures).toEqual(['arm64']);
+    expect(props.MemorySize).toBe(FUNCTIONS[name].memory);
+    expect(props.Timeout).toBe(60);
+    expect(props.Handler).toBe(`functions/${name}.handler`);
+    const env = props.Environment.Variables;
+    expect(env.REPLWATCH_CONFIG).toBe('replwatch.yml');
+    expect(env.METRICS_NAMESPACE).toBe('Replwatch');
+    expect(env.POWERTOOLS_SERVICE_NAME).toBe('replwatch');
+    expect(env.NODE_OPTIONS).toContain('--enable-source-maps');
+    // Plain strings: a Ref/GetAtt here would make packaging and `invoke local` ask for credentials.
+    for (const v of Object.values(env)) expect(typeof v).toBe('string');
+    // The local stage runs outside any VPC.
+    expect(props.VpcConfig).toBeUndefined();
+  });
+
+  it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s is triggered every minute by an EventBridge rule', (name) => {
+    const [id] = lambda(name);
+    const rules = Object.entries(resources).filter(
+      ([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.Targets?.some((t: Json) => t.Arn?.['Fn::GetAtt']?.[0] === id),
+    );
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0]!;
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(rule.Properties.State).toBe('ENABLED');
+    // EventBridge may invoke exactly this function, from exactly this rule.
+    const permission = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.SourceArn?.['Fn::GetAtt']?.[0] === ruleId,
+    );
+    expect(permission?.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
+    expect(permission?.Properties.FunctionName['Fn::GetAtt'][0]).toBe(id);
+  });
+
+  it('gives each function its own IAM role', () => {
+    const check = roleOf('checkReplication');
+    const heartbeat = roleOf('heartbeat');
+    expect(check).not.toBe(heartbeat);
+    for (const role of [check, heartbeat]) {
+      expect(resources[role]?.Type).toBe('AWS::IAM::Role');
+      // Not the framework's shared role.
+      expect(role).not.toBe('IamRoleLambdaExecution');
+      expect(text(resources[role]!.Properties.AssumeRolePolicyDocument)).toContain('lambda.amazonaws.com');
+    }
+  });
+
+  it('allows no wildcard action anywhere in the template', () => {
+    const statements = allStatements(template);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) {
+      // NotAction allows everything except a list: never acceptable here.
+      expect(s.NotAction, text(s)).toBeUndefined();
+      if (s.Effect !== 'Allow') continue; // a Deny on s3:* (the deployment bucket's TLS-only rule) only takes away
+      expect(actions(s).length, text(s)).toBeGreaterThan(0);
+      for (const a of actions(s)) expect(a, text(s)).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
+    }
+  });
+
+  it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s may put metrics only in its namespace', (name) => {
+    const statements = roleStatements(roleOf(name));
+    const put = grants(statements, 'cloudwatch:PutMetricData');
+    expect(put).toHaveLength(1);
+    expect(put[0]!.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Replwatch' } });
+    // Nothing else in CloudWatch.
+    expect(statements.flatMap(actions).filter((a) => a.startsWith('cloudwatch:'))).toEqual(['cloudwatch:PutMetricData']);
+  });
+
+  it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s reads only replwatch/* SSM parameters and secrets', (name) => {
+    const statements = roleStatements(roleOf(name));
+    const ssm = grants(statements, 'ssm:GetParameter');
+    expect(ssm).toHaveLength(1);
+    expect(text(ssm[0]!.Resource)).toMatch(/:ssm:(\$\{AWS::Region\}|[a-z0-9-]+):(\$\{AWS::AccountId\}|\d{12}):parameter\/replwatch\/\*"/);
+    const secrets = grants(statements, 'secretsmanager:GetSecretValue');
+    expect(secrets).toHaveLength(1);
+    expect(text(secrets[0]!.Resource)).toMatch(/:secretsmanager:(\$\{AWS::Region\}|[a-z0-9-]+):(\$\{AWS::AccountId\}|\d{12}):secret:replwatch\/\*"/);
+    // Nothing beyond logs, metrics, parameters and secrets; no KMS (default keys).
+    const services = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap(actions).map((a) => a.split(':')[0]));
+    expect([...services].sort()).toEqual(['cloudwatch', 'logs', 'secretsmanager', 'ssm']);
+    expect(statements.flatMap(actions)).not.toContain('kms:Decrypt');
+    for (const s of statements.filter((s) => s.Effect === 'Allow' && !actions(s).includes('cloudwatch:PutMetricData'))) {
+      // Only PutMetricData (no resource-level permissions, scoped by its condition) may use Resource "*".
+      expect(text(s.Resource), text(s)).not.toBe('"*"');
+    }
+  });
+
+  describe('zips', () => {
+    const zips = () => readdirSync(out).filter((f) => f.endsWith('.zip')).sort();
+
+    it('has one zip per function', () => {
+      expect(zips()).toEqual(['checkReplication.zip', 'heartbeat.zip']);
+    });
+
+    it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s.zip is under 5 MB and holds one bundled CommonJS handler that loads on its own', (name) => {
+      const file = join(out, `${name}.zip`);
+      expect(readFileSync(file).length).toBeLessThan(5 * 1024 * 1024);
+      const entries = readZip(file);
+      const names = [...entries.keys()];
+      // Bundled: no node_modules, no TypeScript sources, nothing from other functions.
+      expect(names.filter((n) => n.includes('node_modules/'))).toEqual([]);
+      expect(names.filter((n) => n.endsWith('.ts'))).toEqual([]);
+      const handlers = names.filter((n) => /^functions\/[^/]+\.(c|m)?js$/.test(n));
+      expect(handlers).toEqual([`functions/${name}.cjs`]);
+      const code = entries.get(handlers[0]!)!.toString('utf8');
+      expect(code.length, 'bundle size').toBeGreaterThan(100_000); // middy, mysql2 and the AWS SDK are inside
+      // Not left as run-time requires (esbuild writes them with double quotes).
+      expect(code.match(/require\("(@middy\/core|mysql2(\/promise)?|@aws-sdk\/client-[a-z-]+)"\)/)?.[0] ?? null).toBeNull();
+      expect(names).toContain(`functions/${name}.cjs.map`);
+      if (existsSync(join(root, 'replwatch.yml'))) {
+        expect(entries.get('replwatch.yml')?.toString('utf8')).toBe(readFileSync(join(root, 'replwatch.yml'), 'utf8'));
+      }
+
+      // Unpack outside the repo (no package.json, no node_modules above it, as in /var/task) and load it.
+      const dir = mkdtempSync(join(tmpdir(), `replwatch-${name}-`));
+      extracted.push(dir);
+      for (const [entry, data] of entries) {
+        mkdirSync(dirname(join(dir, entry)), { recursive: true });
+        writeFileSync(join(dir, entry), data);
+      }
+      const load = spawnSync(
+        process.execPath,
+        ['-e', `const m = require(${JSON.stringify(join(dir, 'functions', `${name}.cjs`))}); process.stdout.write(typeof m.handler);`],
+        { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' } },
+      );
+      expect(load.stderr).toBe('');
+      expect(load.stdout).toBe('function');
+    });
+  });
+});
