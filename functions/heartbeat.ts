@@ -12,6 +12,10 @@ import { MysqlConnections } from '../src/probes/mysql/connections';
  */
 export const heartbeat = async (_event: ScheduledEvent, context: Context) => {
   const config = await lambdaConfig();
+  if (!config.clusters.some((c) => c.heartbeat)) {
+    logger.warn('no cluster sets heartbeat.table: nothing to write (lag falls back to Seconds_Behind_*)');
+    return { writes: 0, failedClusters: [] };
+  }
   const secrets = new SecretResolver();
   const connections = new MysqlConnections();
   const failures = new Map<string, string>();

@@ -40,7 +40,15 @@ afterAll(() => {
   for (const dir of extracted) rmSync(dir, { recursive: true, force: true });
 });
 
-const FUNCTIONS = { checkReplication: { memory: 512 }, heartbeat: { memory: 256 } } as const;
+/** Each function's memory, and every AWS service and CloudWatch action its role may use. */
+const FUNCTIONS = {
+  checkReplication: { memory: 512, services: ['cloudwatch', 'logs', 'secretsmanager', 'ssm'], cloudwatch: ['cloudwatch:PutMetricData'] },
+  checkMemcache: { memory: 256, services: ['cloudwatch', 'logs'], cloudwatch: ['cloudwatch:PutMetricData'] },
+  checkNetwork: { memory: 256, services: ['cloudwatch', 'logs'], cloudwatch: ['cloudwatch:GetMetricData', 'cloudwatch:PutMetricData'] },
+  heartbeat: { memory: 256, services: ['logs', 'secretsmanager', 'ssm'], cloudwatch: [] },
+} as const;
+const NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+const with_ = (service: string) => NAMES.filter((n) => (FUNCTIONS[n].services as readonly string[]).includes(service));
 type FunctionName = keyof typeof FUNCTIONS;
 
 function lambda(name: FunctionName): [string, Json] {
@@ -111,12 +119,11 @@ function readZip(file: string): Map<string, Buffer> {
 }
 
 describe('serverless package (osls, offline, stage local)', () => {
-  it('prints the zip sizes', () => {
-    expect(packageOutput).toMatch(/checkReplication\.zip\s+[\d.]+ MB/);
-    expect(packageOutput).toMatch(/heartbeat\.zip\s+[\d.]+ MB/);
+  it.each(NAMES)('prints the size of %s.zip', (name) => {
+    expect(packageOutput).toMatch(new RegExp(`${name}\\.zip\\s+[\\d.]+ MB`));
   });
 
-  it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s runs on nodejs22.x, arm64, with its memory, timeout and environment', (name) => {
+  it.each(NAMES)('%s runs on nodejs22.x, arm64, with its memory, timeout and environment', (name) => {
     const props = lambda(name)[1].Properties;
     expect(props.Runtime).toBe('nodejs22.x');
     expect(props.Architectures).toEqual(['arm64']);
@@ -134,7 +141,7 @@ describe('serverless package (osls, offline, stage local)', () => {
     expect(props.VpcConfig).toBeUndefined();
   });
 
-  it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s is triggered every minute by an EventBridge rule', (name) => {
+  it.each(NAMES)('%s is triggered every minute by an EventBridge rule', (name) => {
     const [id] = lambda(name);
     const rules = Object.entries(resources).filter(
       ([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.Targets?.some((t: Json) => t.Arn?.['Fn::GetAtt']?.[0] === id),
@@ -152,10 +159,9 @@ describe('serverless package (osls, offline, stage local)', () => {
   });
 
   it('gives each function its own IAM role', () => {
-    const check = roleOf('checkReplication');
-    const heartbeat = roleOf('heartbeat');
-    expect(check).not.toBe(heartbeat);
-    for (const role of [check, heartbeat]) {
+    const roles = NAMES.map(roleOf);
+    expect(new Set(roles).size).toBe(NAMES.length);
+    for (const role of roles) {
       expect(resources[role]?.Type).toBe('AWS::IAM::Role');
       // Not the framework's shared role.
       expect(role).not.toBe('IamRoleLambdaExecution');
@@ -175,16 +181,24 @@ describe('serverless package (osls, offline, stage local)', () => {
     }
   });
 
-  it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s may put metrics only in its namespace', (name) => {
+  it.each(NAMES)('%s may use only the services it needs', (name) => {
     const statements = roleStatements(roleOf(name));
-    const put = grants(statements, 'cloudwatch:PutMetricData');
-    expect(put).toHaveLength(1);
-    expect(put[0]!.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Replwatch' } });
-    // Nothing else in CloudWatch.
-    expect(statements.flatMap(actions).filter((a) => a.startsWith('cloudwatch:'))).toEqual(['cloudwatch:PutMetricData']);
+    const services = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap(actions).map((a) => a.split(':')[0]));
+    expect([...services].sort()).toEqual([...FUNCTIONS[name].services]);
+    expect(statements.flatMap(actions).filter((a) => a.startsWith('cloudwatch:')).sort()).toEqual([...FUNCTIONS[name].cloudwatch]);
+    // Only CloudWatch's metric calls (no resource-level permissions) may use Resource "*".
+    for (const s of statements.filter((s) => s.Effect === 'Allow' && !actions(s).every((a) => a.startsWith('cloudwatch:')))) {
+      expect(text(s.Resource), text(s)).not.toBe('"*"');
+    }
   });
 
-  it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s reads only replwatch/* SSM parameters and secrets', (name) => {
+  it.each(with_('cloudwatch'))('%s may put metrics only in its namespace', (name) => {
+    const put = grants(roleStatements(roleOf(name)), 'cloudwatch:PutMetricData');
+    expect(put).toHaveLength(1);
+    expect(put[0]!.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Replwatch' } });
+  });
+
+  it.each(with_('ssm'))('%s reads only replwatch/* SSM parameters and secrets', (name) => {
     const statements = roleStatements(roleOf(name));
     const ssm = grants(statements, 'ssm:GetParameter');
     expect(ssm).toHaveLength(1);
@@ -192,24 +206,16 @@ describe('serverless package (osls, offline, stage local)', () => {
     const secrets = grants(statements, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
     expect(text(secrets[0]!.Resource)).toMatch(/:secretsmanager:(\$\{AWS::Region\}|[a-z0-9-]+):(\$\{AWS::AccountId\}|\d{12}):secret:replwatch\/\*"/);
-    // Nothing beyond logs, metrics, parameters and secrets; no KMS (default keys).
-    const services = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap(actions).map((a) => a.split(':')[0]));
-    expect([...services].sort()).toEqual(['cloudwatch', 'logs', 'secretsmanager', 'ssm']);
-    expect(statements.flatMap(actions)).not.toContain('kms:Decrypt');
-    for (const s of statements.filter((s) => s.Effect === 'Allow' && !actions(s).includes('cloudwatch:PutMetricData'))) {
-      // Only PutMetricData (no resource-level permissions, scoped by its condition) may use Resource "*".
-      expect(text(s.Resource), text(s)).not.toBe('"*"');
-    }
   });
 
   describe('zips', () => {
     const zips = () => readdirSync(out).filter((f) => f.endsWith('.zip')).sort();
 
     it('has one zip per function', () => {
-      expect(zips()).toEqual(['checkReplication.zip', 'heartbeat.zip']);
+      expect(zips()).toEqual(NAMES.map((n) => `${n}.zip`).sort());
     });
 
-    it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s.zip is under 5 MB and holds one bundled CommonJS handler that loads on its own', (name) => {
+    it.each(NAMES)('%s.zip is under 5 MB and holds one bundled CommonJS handler that loads on its own', (name) => {
       const file = join(out, `${name}.zip`);
       expect(readFileSync(file).length).toBeLessThan(5 * 1024 * 1024);
       const entries = readZip(file);
