@@ -65,3 +65,33 @@ describe('memcache checks on real memcached nodes', () => {
     expect(restarted.findings[0]!.summary).toMatch(/restarted \(pid \d+ -> \d+, uptime \d+ s, was \d+ s\): the cache is cold/);
   });
 });
+
+describe('ElastiCache auto discovery', () => {
+  it('probes the nodes a configuration endpoint lists (a stand-in answering `config get cluster`)', async () => {
+    // AWS is the one thing replaced: this endpoint answers as ElastiCache's does, listing the
+    // sandbox's real memcached nodes, which are then probed for real.
+    const { createServer } = await import('node:net');
+    const payload = `7\n${sb.memcached.map((m) => `node-${m.name}.cache.local|127.0.0.1|${m.port}`).join(' ')}\n`;
+    const endpoint = createServer((socket) =>
+      socket.on('data', (d) => {
+        if (d.toString().startsWith('config get cluster')) socket.write(`CONFIG cluster 0 ${Buffer.byteLength(payload)}\r\n${payload}\r\nEND\r\n`);
+        else socket.write('ERROR\r\n');
+      }),
+    );
+    await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+    const port = (endpoint.address() as { port: number }).port;
+    const discovering = new MemcacheChecker(parseConfig(JSON.stringify({ memcache: [{ name: 'ec', configEndpoint: `127.0.0.1:${port}`, timeoutMs: TIMEOUT }] }), 'ec.json'));
+    try {
+      const { findings, observations } = await discovering.sample();
+      expect(findings).toEqual([]);
+      expect(observations.map((o) => [o.target, o.reachable])).toEqual(sb.memcached.map((m) => [`node-${m.name}.cache.local:${m.port}`, true]));
+      endpoint.close();
+      discovering.close();
+      const lost = await discovering.sample();
+      expect(lost.findings.map((f) => [f.code, f.target])).toEqual([['MemcacheUnreachable', `127.0.0.1:${port}`]]);
+    } finally {
+      discovering.close();
+      endpoint.close();
+    }
+  });
+});
