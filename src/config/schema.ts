@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FINDING_CODES } from '../model/findings';
 
 /**
  * The config file of ../shared/DESIGN.md. Every object is strict: a misspelt key is an error,
@@ -120,9 +121,27 @@ const networkGroup = z
   })
   .refine((g) => g.targets.length > 0 || g.awsNetworkMonitor !== undefined, { message: 'give targets, awsNetworkMonitor, or both', path: ['targets'] });
 
+const isoTime = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'expected a date-time such as 2026-11-22T22:00:00Z');
+
+const silence = z
+  .strictObject({
+    cluster: z.string().min(1).optional(),
+    target: z.string().min(1).optional(),
+    code: z.enum(FINDING_CODES).optional(),
+    from: isoTime,
+    to: isoTime,
+    reason: z.string().min(1),
+  })
+  .refine((s) => Date.parse(s.from) < Date.parse(s.to), { message: 'from must be before to', path: ['to'] });
+
 const alerts = z.strictObject({
   snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'expected an SNS topic ARN').optional(),
+  /** A still-firing alert is paged again after this many minutes. */
   repeatMinutes: z.number().positive().default(30),
+  /** Clear samples in a row before a firing alert resolves (hysteresis against flapping). */
+  resolveSamples: z.number().int().min(1).max(100).default(2),
+  /** Maintenance windows; `replwatch silence add` writes more to the state store. */
+  silences: z.array(silence).default([]),
 });
 
 export const configSchema = z
@@ -130,9 +149,9 @@ export const configSchema = z
     clusters: z.array(cluster).default([]),
     memcache: z.array(memcachePool).default([]),
     network: z.array(networkGroup).default([]),
-    alerts: alerts.default({ repeatMinutes: 30 }),
-    /** How often a check samples inside one scheduled run; 60 means once per run. */
-    sampleSeconds: z.number().min(1).max(60).default(60),
+    alerts: alerts.default({ repeatMinutes: 30, resolveSamples: 2, silences: [] }),
+    /** How often a check samples inside one scheduled run (EventBridge fires once a minute). */
+    sampleSeconds: z.number().min(1).max(60).default(10),
     /** How many servers are probed at once. */
     concurrency: z.number().int().min(1).max(1000).default(64),
   })

@@ -47,7 +47,8 @@ describe('config', () => {
     expect(c.clusters[0]).toMatchObject({ name: 'main', password: 'env:REPLWATCH_DB_PASSWORD', timeoutMs: 2000, heartbeat: { table: 'percona.heartbeat', staleSeconds: 10 } });
     expect(c.memcache[0]!.nodes).toEqual(['127.0.0.1:11211']);
     expect(c.alerts.repeatMinutes).toBe(30);
-    expect(c.sampleSeconds).toBe(60);
+    expect(c.sampleSeconds).toBe(10);
+    expect(c.alerts).toMatchObject({ resolveSamples: 2, silences: [] });
   });
 
   it('fills sensible defaults for what is left out', () => {

@@ -1,0 +1,67 @@
+import type { Finding, FindingCode, Severity } from '../model/findings';
+
+export type AlertStatus = 'pending' | 'firing';
+export type TransitionKind = 'firing' | 'repeat' | 'resolved';
+
+/** One alert's life between samples; what the state store keeps. */
+export interface AlertState {
+  /** `code|cluster|target`: the identity of an incident, and the page thread. */
+  key: string;
+  status: AlertStatus;
+  severity: Exclude<Severity, 'info'>;
+  /** The latest evidence. */
+  finding: Finding;
+  firstSeenAt: string;
+  firedAt?: string;
+  lastPagedAt?: string;
+  consecutiveFound: number;
+  consecutiveClear: number;
+  /** A page some sinks did not take; sent to them again on the next sample. */
+  undelivered?: { kind: TransitionKind; sinks: string[]; at: string };
+  /** Optimistic concurrency: bumped on every write, checked by conditional writes. */
+  version: number;
+}
+
+/**
+ * A change to one alert in the store, and the page it calls for. Writes are conditional on
+ * `expectedVersion` (null: the alert must not exist yet), so when two overlapping runs compute
+ * the same transition only one write lands, and only its run pages.
+ */
+export interface AlertWrite {
+  key: string;
+  /** The new state, or null to delete (resolved, or pending that cleared). */
+  alert: AlertState | null;
+  expectedVersion: number | null;
+  page?: TransitionKind;
+  /** The alert as paged: the new state, or for `resolved` the last one. */
+  paged?: AlertState;
+  /** A firing alert that got worse (warning -> critical), paged again as firing. */
+  escalated?: boolean;
+}
+
+export const alertKey = (f: Pick<Finding, 'code' | 'cluster' | 'target'>): string => `${f.code}|${f.cluster}|${f.target}`;
+
+/**
+ * How many samples in a row a finding must be seen before it pages. Conditions that are sticky
+ * and certain (an SQL error, an errant GTID) page at once; those a single dropped packet or a
+ * reconnect can produce wait for a second sample. Lag is already sustained by its own rule.
+ */
+export const PENDING_SAMPLES: Record<FindingCode, number> = {
+  ReplicaLagging: 1,
+  ReplicationBroken: 1,
+  ReplicaIoError: 2,
+  ReplicationStopped: 1,
+  NotReplicating: 1,
+  ReplicaUnreachable: 2,
+  PrimaryUnreachable: 2,
+  ReplicaWritable: 1,
+  ErrantTransactions: 1,
+  WrongPrimary: 1,
+  MemcacheUnreachable: 2,
+  MemcacheSlow: 2,
+  MemcacheDegraded: 1,
+  PacketLoss: 2,
+  HostUnreachable: 2,
+  HeartbeatStale: 2,
+  MonitorOverPrivileged: Number.POSITIVE_INFINITY,
+};

@@ -1,0 +1,36 @@
+import type { Finding, FindingCode } from '../model/findings';
+import { alertKey } from './alert';
+
+/** Codes that a dead primary explains on its replicas. */
+const PRIMARY_SYMPTOMS = new Set<FindingCode>(['ReplicaIoError', 'ReplicaLagging', 'HeartbeatStale']);
+/** Codes that an unreachable or lossy host explains on the services it runs. */
+const HOST_SYMPTOMS = new Set<FindingCode>(['ReplicaUnreachable', 'PrimaryUnreachable', 'ReplicaIoError', 'ReplicaLagging', 'MemcacheUnreachable', 'MemcacheSlow']);
+
+export interface Inhibition {
+  key: string;
+  by: string;
+}
+
+/**
+ * Findings that are only symptoms of another finding, and would page twice for one incident: a
+ * dead primary (critical PrimaryUnreachable) inhibits its replicas' IO errors and lag; a host
+ * unreachable or losing critical packets inhibits the unreachability and slowness of what runs on
+ * it. `hostOf` names a finding's host (a MySQL target is a config name, not an address). Pure.
+ */
+export function inhibitions(findings: Finding[], hostOf: (f: Finding) => string | undefined): Inhibition[] {
+  const out: Inhibition[] = [];
+  const deadPrimaries = findings.filter((f) => f.code === 'PrimaryUnreachable' && f.severity === 'critical');
+  const badHosts = findings.filter((f) => f.code === 'HostUnreachable' || (f.code === 'PacketLoss' && f.severity === 'critical'));
+  for (const f of findings) {
+    const byPrimary = deadPrimaries.find((p) => p.cluster === f.cluster && PRIMARY_SYMPTOMS.has(f.code) && p !== f);
+    if (byPrimary) {
+      out.push({ key: alertKey(f), by: alertKey(byPrimary) });
+      continue;
+    }
+    if (!HOST_SYMPTOMS.has(f.code)) continue;
+    const host = hostOf(f);
+    const byHost = host === undefined ? undefined : badHosts.find((h) => hostOf(h) === host);
+    if (byHost) out.push({ key: alertKey(f), by: alertKey(byHost) });
+  }
+  return out;
+}

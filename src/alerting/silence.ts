@@ -1,0 +1,31 @@
+import type { Finding } from '../model/findings';
+
+/** A maintenance window: findings matching every field given are not paged from `from` to `to`. */
+export interface Silence {
+  id: string;
+  cluster?: string;
+  target?: string;
+  code?: string;
+  from: string;
+  to: string;
+  reason: string;
+  createdBy?: string;
+}
+
+export function silenceMatches(s: Silence, f: Pick<Finding, 'cluster' | 'target' | 'code'>, now: Date): boolean {
+  const t = now.getTime();
+  if (t < Date.parse(s.from) || t >= Date.parse(s.to)) return false;
+  return (s.cluster === undefined || s.cluster === f.cluster) && (s.target === undefined || s.target === f.target) && (s.code === undefined || s.code === f.code);
+}
+
+export function activeSilence(silences: Silence[], f: Pick<Finding, 'cluster' | 'target' | 'code'>, now: Date): Silence | undefined {
+  return silences.find((s) => silenceMatches(s, f, now));
+}
+
+/** `90m`, `2h`, `1d`, `45s` -> milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new Error(`not a duration: ${JSON.stringify(text)} (use e.g. 500ms, 10s, 90m, 2h, 1d)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}

@@ -1,0 +1,16 @@
+import type { Config } from '../config/schema';
+import type { PageSink } from '../sinks/pages';
+import type { StateStore } from '../state/store';
+import { hostResolver } from './hosts';
+import { Pager } from './pager';
+
+/** A Pager with the config's policy, silences and host map. */
+export function pagerFor(config: Config, store: StateStore, sinks: PageSink[]): Pager {
+  return new Pager({
+    store,
+    sinks,
+    policy: { resolveSamples: config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },
+    silences: config.alerts.silences.map((s, i) => ({ id: `config-${i}`, ...s })),
+    hostOf: hostResolver(config),
+  });
+}

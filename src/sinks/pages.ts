@@ -1,0 +1,65 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { snsPublishInput, type Page } from '../alerting/page';
+import { sleep } from '../util/deadline';
+
+/** Where pages go. `send` rejects when the page was not taken; the caller counts and retries. */
+export interface PageSink {
+  readonly name: string;
+  send(page: Page): Promise<void>;
+}
+
+/** SNS Publish with its own deadline per attempt and backoff between attempts (bounded: < 4 s). */
+export class SnsPageSink implements PageSink {
+  readonly name = 'sns';
+  constructor(
+    private readonly client: SNSClient,
+    private readonly topicArn: string,
+    private readonly attempts = 3,
+    private readonly timeoutMs = 1000,
+  ) {}
+
+  async send(page: Page): Promise<void> {
+    let last: unknown;
+    for (let attempt = 0; attempt < this.attempts; attempt++) {
+      if (attempt > 0) await sleep(200 * 2 ** (attempt - 1));
+      try {
+        await this.client.send(new PublishCommand(snsPublishInput(this.topicArn, page)), { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+        return;
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+}
+
+const COLOUR = { critical: '\x1b[31m', warning: '\x1b[33m', resolved: '\x1b[32m' };
+
+/** One coloured line per transition, for a person watching a terminal. */
+export class ConsolePageSink implements PageSink {
+  readonly name = 'console';
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly tty: boolean,
+  ) {}
+
+  async send(page: Page): Promise<void> {
+    const colour = page.kind === 'resolved' ? COLOUR.resolved : COLOUR[page.severity];
+    const line = `${page.at} PAGE ${page.subject}${page.kind === 'resolved' ? '' : ` | ${page.chatbot.content.nextSteps.join(' | ')}`}`;
+    this.write(this.tty ? `${colour}${line}\x1b[0m` : line);
+  }
+}
+
+/** One JSON object per line: the local record of every page, which the game day scores from. */
+export class JsonlPageSink implements PageSink {
+  readonly name = 'jsonl';
+  constructor(private readonly file: string) {}
+
+  async send(page: Page): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true });
+    const { chatbot: _chatbot, ...record } = page;
+    await appendFile(this.file, `${JSON.stringify(record)}\n`);
+  }
+}

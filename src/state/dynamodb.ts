@@ -1,0 +1,80 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { AlertState, AlertWrite } from '../alerting/alert';
+import type { Silence } from '../alerting/silence';
+import type { StateStore } from './store';
+
+const TIMEOUT_MS = 3000;
+const DAY_S = 86_400;
+
+/**
+ * Lambda's state: one DynamoDB table (pk string), items `alert#<key>` with a `version` that
+ * conditional writes check, and `silence#<id>` that expire through TTL a day after they end.
+ */
+export class DynamoStore implements StateStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  private opts() {
+    return { abortSignal: AbortSignal.timeout(TIMEOUT_MS) };
+  }
+
+  private async scan(kind: 'alert' | 'silence'): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new ScanCommand({ TableName: this.table, FilterExpression: 'kind = :k', ExpressionAttributeValues: { ':k': kind }, ExclusiveStartKey: start, ConsistentRead: true }),
+        this.opts(),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async loadAlerts(): Promise<Map<string, AlertState>> {
+    return new Map((await this.scan('alert')).map((i) => [String(i.key), i.state as AlertState]));
+  }
+
+  async write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean> {
+    const pk = `alert#${w.key}`;
+    const condition =
+      w.expectedVersion === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': w.expectedVersion } };
+    try {
+      if (w.alert) {
+        await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk, kind: 'alert', key: w.key, version: w.alert.version, state: w.alert }, ...condition }), this.opts());
+      } else {
+        await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk }, ...condition }), this.opts());
+      }
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
+  }
+
+  async listSilences(): Promise<Silence[]> {
+    return (await this.scan('silence')).map((i) => i.silence as Silence);
+  }
+
+  async addSilence(s: Silence): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: `silence#${s.id}`, kind: 'silence', silence: s, expiresAt: Math.floor(Date.parse(s.to) / 1000) + DAY_S } }),
+      this.opts(),
+    );
+  }
+
+  async removeSilence(id: string): Promise<boolean> {
+    const out = await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: `silence#${id}` }, ReturnValues: 'ALL_OLD' }), this.opts());
+    return out.Attributes !== undefined;
+  }
+}

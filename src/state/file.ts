@@ -1,0 +1,98 @@
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { AlertState, AlertWrite } from '../alerting/alert';
+import type { Silence } from '../alerting/silence';
+import { sleep } from '../util/deadline';
+import { versionMatches, type StateStore } from './store';
+
+interface FileState {
+  alerts: Record<string, AlertState>;
+  silences: Silence[];
+}
+
+const LOCK_WAIT_MS = 5000;
+/** A lock older than this was left by a process that died holding it. */
+const STALE_LOCK_MS = 10_000;
+
+/**
+ * The CLI's state: one JSON file, replaced atomically (write, then rename). Every change is made
+ * under an exclusive lock file, so two `replwatch watch` processes on the same file behave like
+ * two Lambdas on one DynamoDB table: conditional writes, one page per transition.
+ */
+export class FileStore implements StateStore {
+  constructor(readonly file: string) {}
+
+  private async read(): Promise<FileState> {
+    try {
+      const parsed = JSON.parse(await readFile(this.file, 'utf8')) as Partial<FileState>;
+      return { alerts: parsed.alerts ?? {}, silences: parsed.silences ?? [] };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { alerts: {}, silences: [] };
+      throw new Error(`${this.file}: unreadable state file: ${(e as Error).message}`);
+    }
+  }
+
+  private async locked<T>(change: (s: FileState) => { result: T; changed: boolean }): Promise<T> {
+    await mkdir(dirname(this.file), { recursive: true });
+    const lock = `${this.file}.lock`;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        const handle = await open(lock, 'wx');
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > STALE_LOCK_MS) await rm(lock, { force: true });
+        else if (Date.now() > deadline) throw new Error(`${lock}: state file locked for over ${LOCK_WAIT_MS} ms`);
+        else await sleep(5 + Math.random() * 10);
+      }
+    }
+    try {
+      const state = await this.read();
+      const { result, changed } = change(state);
+      if (changed) {
+        const tmp = `${this.file}.${process.pid}.tmp`;
+        await writeFile(tmp, JSON.stringify(state, null, 2));
+        await rename(tmp, this.file);
+      }
+      return result;
+    } finally {
+      await rm(lock, { force: true });
+    }
+  }
+
+  async loadAlerts(): Promise<Map<string, AlertState>> {
+    return new Map(Object.entries((await this.read()).alerts));
+  }
+
+  write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean> {
+    return this.locked((s) => {
+      if (!versionMatches(s.alerts[w.key], w.expectedVersion)) return { result: false, changed: false };
+      if (w.alert) s.alerts[w.key] = w.alert;
+      else delete s.alerts[w.key];
+      return { result: true, changed: true };
+    });
+  }
+
+  async listSilences(): Promise<Silence[]> {
+    return (await this.read()).silences;
+  }
+
+  addSilence(silence: Silence): Promise<void> {
+    return this.locked((s) => {
+      s.silences.push(silence);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  removeSilence(id: string): Promise<boolean> {
+    return this.locked((s) => {
+      const before = s.silences.length;
+      s.silences = s.silences.filter((x) => x.id !== id);
+      return { result: s.silences.length < before, changed: s.silences.length < before };
+    });
+  }
+}

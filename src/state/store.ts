@@ -1,0 +1,52 @@
+import type { AlertState, AlertWrite } from '../alerting/alert';
+import type { Silence } from '../alerting/silence';
+
+/**
+ * Alert state between samples and invocations, and the silences `replwatch silence` adds.
+ * Writes are conditional on the version the writer read: of two overlapping runs that compute
+ * the same transition, exactly one write succeeds, and only that run pages.
+ */
+export interface StateStore {
+  loadAlerts(): Promise<Map<string, AlertState>>;
+  /** False when the stored version is not `expectedVersion` (another run got there first). */
+  write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean>;
+  listSilences(): Promise<Silence[]>;
+  addSilence(s: Silence): Promise<void>;
+  removeSilence(id: string): Promise<boolean>;
+}
+
+/** The version a store holds for `key`, checked against what a writer expects. */
+export function versionMatches(stored: AlertState | undefined, expected: number | null): boolean {
+  return expected === null ? stored === undefined : stored?.version === expected;
+}
+
+/** For tests and single-process use. */
+export class MemoryStore implements StateStore {
+  readonly alerts = new Map<string, AlertState>();
+  readonly silences: Silence[] = [];
+
+  async loadAlerts(): Promise<Map<string, AlertState>> {
+    return new Map([...this.alerts].map(([k, v]) => [k, structuredClone(v)]));
+  }
+
+  async write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean> {
+    if (!versionMatches(this.alerts.get(w.key), w.expectedVersion)) return false;
+    if (w.alert) this.alerts.set(w.key, structuredClone(w.alert));
+    else this.alerts.delete(w.key);
+    return true;
+  }
+
+  async listSilences(): Promise<Silence[]> {
+    return [...this.silences];
+  }
+
+  async addSilence(s: Silence): Promise<void> {
+    this.silences.push(s);
+  }
+
+  async removeSilence(id: string): Promise<boolean> {
+    const i = this.silences.findIndex((s) => s.id === id);
+    if (i >= 0) this.silences.splice(i, 1);
+    return i >= 0;
+  }
+}
