@@ -4,7 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { MemcacheChecker } from '../src/check/memcache';
 import { runScheduledCheck } from '../src/lambda/checkRun';
-import { lambdaConfig, logger } from '../src/lambda/runtime';
+import { lambdaConfig, lambdaPager, logger } from '../src/lambda/runtime';
 
 const cloudwatch = new CloudWatchClient({});
 
@@ -12,7 +12,7 @@ const cloudwatch = new CloudWatchClient({});
 export const checkMemcache = async (_event: ScheduledEvent, context: Context) => {
   const config = await lambdaConfig();
   const checker = new MemcacheChecker(config);
-  return runScheduledCheck('memcache', config, context, cloudwatch, { sample: () => checker.sample(), close: () => checker.close() });
+  return runScheduledCheck('memcache', config, context, cloudwatch, lambdaPager(config, 'memcache'), { sample: () => checker.sample(), close: () => checker.close() });
 };
 
 export const handler = middy(checkMemcache).use(injectLambdaContext(logger));

@@ -4,7 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { NetworkChecker } from '../src/check/network';
 import { runScheduledCheck } from '../src/lambda/checkRun';
-import { lambdaConfig, logger } from '../src/lambda/runtime';
+import { lambdaConfig, lambdaPager, logger } from '../src/lambda/runtime';
 
 const cloudwatch = new CloudWatchClient({});
 
@@ -12,7 +12,7 @@ const cloudwatch = new CloudWatchClient({});
 export const checkNetwork = async (_event: ScheduledEvent, context: Context) => {
   const config = await lambdaConfig();
   const checker = new NetworkChecker(config, () => cloudwatch);
-  return runScheduledCheck('network', config, context, cloudwatch, { sample: () => checker.sample(), close: () => undefined });
+  return runScheduledCheck('network', config, context, cloudwatch, lambdaPager(config, 'network'), { sample: () => checker.sample(), close: () => undefined });
 };
 
 export const handler = middy(checkNetwork).use(injectLambdaContext(logger));

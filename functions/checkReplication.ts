@@ -4,7 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { ReplicationChecker } from '../src/check/replication';
 import { runScheduledCheck } from '../src/lambda/checkRun';
-import { lambdaConfig, logger } from '../src/lambda/runtime';
+import { lambdaConfig, lambdaPager, logger } from '../src/lambda/runtime';
 
 const cloudwatch = new CloudWatchClient({});
 
@@ -12,7 +12,7 @@ const cloudwatch = new CloudWatchClient({});
 export const checkReplication = async (_event: ScheduledEvent, context: Context) => {
   const config = await lambdaConfig();
   const checker = new ReplicationChecker(config);
-  return runScheduledCheck('replication', config, context, cloudwatch, { sample: (secrets) => checker.sample(secrets), close: () => checker.close() });
+  return runScheduledCheck('replication', config, context, cloudwatch, lambdaPager(config, 'replication'), { sample: (secrets) => checker.sample(secrets), close: () => checker.close() });
 };
 
 export const handler = middy(checkReplication).use(injectLambdaContext(logger));

@@ -4,7 +4,7 @@ import { step, type LifecyclePolicy } from '../alerting/lifecycle';
 import { formatPage, type Page } from '../alerting/page';
 import { activeSilence, type Silence } from '../alerting/silence';
 import { alertKey } from '../alerting/alert';
-import type { Finding } from '../model/findings';
+import type { Finding, FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
 
@@ -25,6 +25,11 @@ export interface PagerOptions {
   policy: LifecyclePolicy;
   silences: Silence[];
   hostOf: (f: Finding) => string | undefined;
+  /**
+   * The codes this pager owns (a Lambda checks one kind; the CLI all). Alerts of other codes in
+   * a shared store are left alone, but their firing ones still inhibit symptoms here.
+   */
+  codes?: ReadonlySet<FindingCode>;
 }
 
 /**
@@ -38,13 +43,19 @@ export class Pager {
 
   async process(findings: Finding[], now: Date): Promise<PagerResult> {
     const result: PagerResult = { sent: [], failed: [], held: new Map(), lostRaces: 0 };
-    const [alerts, stored] = await Promise.all([this.o.store.loadAlerts(), this.o.store.listSilences()]);
+    const [everything, stored] = await Promise.all([this.o.store.loadAlerts(), this.o.store.listSilences()]);
+    const owns = (code: FindingCode) => !this.o.codes || this.o.codes.has(code);
+    const alerts = new Map([...everything].filter(([, a]) => owns(a.finding.code)));
+    findings = findings.filter((f) => owns(f.code));
     const silences = [...this.o.silences, ...stored];
     for (const f of findings) {
       const s = activeSilence(silences, f, now);
       if (s) result.held.set(alertKey(f), `silenced until ${s.to}: ${s.reason}`);
     }
-    for (const i of inhibitions(findings, this.o.hostOf)) if (!result.held.has(i.key)) result.held.set(i.key, `inhibited by ${i.by}`);
+    const firingElsewhere = [...everything.values()].filter((a) => a.status === 'firing' && !owns(a.finding.code)).map((a) => a.finding);
+    for (const i of inhibitions([...findings, ...firingElsewhere], this.o.hostOf)) {
+      if (owns(i.key.split('|')[0] as FindingCode) && !result.held.has(i.key)) result.held.set(i.key, `inhibited by ${i.by}`);
+    }
 
     const writes = step(alerts, findings, new Set(result.held.keys()), now, this.o.policy);
     const at = now.toISOString();

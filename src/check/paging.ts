@@ -1,12 +1,14 @@
 import type { Config } from '../config/schema';
+import type { FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
 import { hostResolver } from './hosts';
 import { Pager } from './pager';
 
 /** A Pager with the config's policy, silences and host map. */
-export function pagerFor(config: Config, store: StateStore, sinks: PageSink[]): Pager {
+export function pagerFor(config: Config, store: StateStore, sinks: PageSink[], codes?: ReadonlySet<FindingCode>): Pager {
   return new Pager({
+    ...(codes ? { codes } : {}),
     store,
     sinks,
     policy: { resolveSamples: config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },

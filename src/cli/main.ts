@@ -7,6 +7,8 @@ import { renderReport } from './table';
 import { registerSandbox } from './sandbox';
 import { registerHeartbeat } from './heartbeat';
 import { registerStart } from './start';
+import { registerWatch } from './watch';
+import { registerSilence } from './silence';
 
 export interface Io {
   out: (text: string) => void;
@@ -51,6 +53,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   };
   registerSandbox(program, io, setCode);
   registerHeartbeat(program, io, setCode);
+  registerWatch(program, io);
+  registerSilence(program, io, setCode);
   registerStart(program, io);
   program.addOption(new Option('--no-color', 'no colours').hideHelp());
 

@@ -1,10 +1,9 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
-import { SecretResolver } from '../config/secrets';
-import { Checker } from '../check/checker';
 import { sandboxDown, sandboxUp, type SandboxState } from '../gameday/sandbox/sandbox';
-import { sleep } from '../util/deadline';
-import { renderReport } from './table';
+import { parseDuration } from '../alerting/silence';
+import { runWatch } from './watch';
 import { DEFAULT_SANDBOX_DIR } from './sandbox';
 import type { Io } from './main';
 
@@ -31,34 +30,24 @@ function hints(s: SandboxState): string {
 export function registerStart(program: Command, io: Io): void {
   program
     .command('start')
-    .description('bring the local sandbox up and monitor it until Ctrl-C (what `npm start` runs)')
+    .description('bring the local sandbox up and watch it, paging to the terminal, until Ctrl-C (what `npm start` runs)')
     .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
-    .option('--every <seconds>', 'seconds between samples', '2')
+    .option('--every <duration>', 'time between samples', '2s')
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)')
     .action(async (opts: { dir: string; every: string; samples?: string }) => {
       io.err('starting the sandbox (mariadbd primary + 2 replicas, 2 memcached)...');
       const state = await sandboxUp({ dir: opts.dir, ownerPid: process.pid, log: io.err });
-      const checker = new Checker(await loadConfig(state.configFile));
-      const secrets = new SecretResolver();
-      let stopping = false;
-      const stop = () => {
-        stopping = true;
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
       try {
-        const limit = opts.samples ? Number(opts.samples) : Infinity;
-        for (let n = 0; n < limit && !stopping; n++) {
-          const sample = await checker.sample(secrets);
-          const report = { checkedAt: new Date().toISOString(), ...sample };
-          const screen = `${renderReport(report, io.tty)}\n\n${hints(state)}\nCtrl-C stops and removes the sandbox.`;
-          io.out(io.tty ? `\x1b[2J\x1b[H${screen}` : `${screen}\n`);
-          for (let waited = 0; waited < Number(opts.every) * 1000 && !stopping && n + 1 < limit; waited += 100) await sleep(100);
-        }
+        await runWatch({
+          config: await loadConfig(state.configFile),
+          everyMs: parseDuration(opts.every),
+          stateFile: join(state.dir, 'state.json'),
+          pagesFile: join(state.dir, 'pages.jsonl'),
+          samples: opts.samples ? Number(opts.samples) : undefined,
+          io,
+          footer: `${hints(state)}\nCtrl-C stops and removes the sandbox.`,
+        });
       } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        await checker.close();
         await sandboxDown(state.dir);
         io.err('sandbox stopped and removed');
       }

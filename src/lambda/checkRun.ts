@@ -1,7 +1,8 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
-import { exitCodeFor, sortFindings } from '../check/report';
+import { exitCodeFor } from '../check/report';
 import type { Sample } from '../check/checker';
+import type { Pager } from '../check/pager';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import { checkMetrics, publishMetrics, type CheckName } from '../sinks/cloudwatch';
@@ -11,34 +12,50 @@ export interface CheckRunResult {
   samples: number;
   /** Nagios-style: 0 ok, 1 warning, 2 critical, over every sample of the run. */
   worst: number;
+  pagesSent: number;
+  pagesFailed: number;
 }
 
 /**
  * The body of every scheduled check Lambda: sample every `sampleSeconds` until the invocation's
- * time is nearly spent, log each finding, publish metrics after each sample, close at the end.
+ * time is nearly spent; after each sample page the transitions, publish metrics; close at the end.
+ * Paging or metrics failing is logged and counted, and never stops the next sample.
  */
 export async function runScheduledCheck(
   check: CheckName,
   config: Config,
   context: Context,
   cloudwatch: CloudWatchClient,
+  pager: Pager,
   sampler: { sample: (secrets: SecretResolver) => Promise<Sample>; close: () => Promise<void> | void },
 ): Promise<CheckRunResult> {
   const secrets = new SecretResolver();
-  let worst = 0;
+  const result: CheckRunResult = { samples: 0, worst: 0, pagesSent: 0, pagesFailed: 0 };
   try {
-    const samples = await sampleWhileTimeLeft(config.sampleSeconds * 1000, () => context.getRemainingTimeInMillis(), 5000, async () => {
+    result.samples = await sampleWhileTimeLeft(config.sampleSeconds * 1000, () => context.getRemainingTimeInMillis(), 5000, async () => {
       const timestamp = new Date();
       const started = performance.now();
       const sample = await sampler.sample(secrets);
-      const findings = sortFindings(sample.findings);
-      worst = Math.max(worst, exitCodeFor(findings));
-      for (const f of findings) logger.warn(f.summary, { finding: f });
-      const data = checkMetrics({ ...sample, findings, durationMs: performance.now() - started, timestamp, storageResolution: config.sampleSeconds < 60 ? 1 : 60, check });
+      result.worst = Math.max(result.worst, exitCodeFor(sample.findings));
+      const pages = { sent: 0, failed: 0 };
+      try {
+        const paging = await pager.process(sample.findings, timestamp);
+        pages.sent = paging.sent.length;
+        pages.failed = paging.failed.length;
+        for (const p of paging.sent) logger.info('page sent', { subject: p.subject, kind: p.kind, key: p.key });
+        for (const f of paging.failed) logger.error('page not delivered; retried next sample', { subject: f.page.subject, errors: f.errors });
+      } catch (e) {
+        pages.failed = 1;
+        logger.error('paging failed; findings are still logged and published', { error: (e as Error).message });
+      }
+      result.pagesSent += pages.sent;
+      result.pagesFailed += pages.failed;
+      for (const f of sample.findings) logger.warn(f.summary, { finding: f });
+      const data = checkMetrics({ ...sample, durationMs: performance.now() - started, timestamp, storageResolution: config.sampleSeconds < 60 ? 1 : 60, check, pages });
       const published = await publishMetrics(cloudwatch, metricsNamespace(), data);
       if (published.failed > 0) logger.error('metrics not published', { ...published });
     });
-    return { samples, worst };
+    return result;
   } finally {
     await sampler.close();
   }

@@ -39,3 +39,23 @@ export interface Finding {
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+/** Which scheduled check raises which codes: each check's Lambda pages for its own. */
+export const CODES_BY_CHECK: Record<'replication' | 'memcache' | 'network', ReadonlySet<FindingCode>> = {
+  replication: new Set<FindingCode>([
+    'ReplicaLagging',
+    'ReplicationBroken',
+    'ReplicaIoError',
+    'ReplicationStopped',
+    'NotReplicating',
+    'ReplicaUnreachable',
+    'PrimaryUnreachable',
+    'ReplicaWritable',
+    'ErrantTransactions',
+    'WrongPrimary',
+    'HeartbeatStale',
+    'MonitorOverPrivileged',
+  ]),
+  memcache: new Set<FindingCode>(['MemcacheUnreachable', 'MemcacheSlow', 'MemcacheDegraded']),
+  network: new Set<FindingCode>(['PacketLoss', 'HostUnreachable']),
+};

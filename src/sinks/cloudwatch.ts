@@ -16,6 +16,8 @@ export interface MetricsInput {
   /** 1 for sub-minute sampling, so alarms can act on each sample; 60 otherwise. */
   storageResolution: 1 | 60;
   check: CheckName;
+  /** Pages this sample sent and failed to send, when it paged. */
+  pages?: { sent: number; failed: number };
 }
 
 const dims = (pairs: Record<string, string>) => Object.entries(pairs).map(([Name, Value]) => ({ Name, Value }));
@@ -24,8 +26,8 @@ const dims = (pairs: Record<string, string>) => Object.entries(pairs).map(([Name
  * Observations -> CloudWatch datums. Replication: lag and a 0/1 health flag per replica (0 when
  * any warning or critical finding names it), reachability per primary. Memcache: reachability and
  * round trip per node. Network: loss and RTT per target (replwatch's own probes only; AWS
- * publishes Network Monitor's). Every check: its duration, and the `ChecksCompleted` count that
- * the dead-man alarm watches.
+ * publishes Network Monitor's). Every check: its duration, the pages it sent and failed to send,
+ * and the `ChecksCompleted` count that the dead-man alarm watches.
  */
 export function checkMetrics(input: MetricsInput): MetricDatum[] {
   const base = { Timestamp: input.timestamp, StorageResolution: input.storageResolution };
@@ -60,6 +62,10 @@ export function checkMetrics(input: MetricsInput): MetricDatum[] {
     }
   }
   put('CheckDurationMs', 'Milliseconds', input.durationMs, { Check: input.check });
+  if (input.pages) {
+    put('PagesSent', 'Count', input.pages.sent, { Check: input.check });
+    put('PagesFailed', 'Count', input.pages.failed, { Check: input.check });
+  }
   put('ChecksCompleted', 'Count', 1, { Check: input.check });
   return out;
 }

@@ -1,4 +1,5 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -6,9 +7,13 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
-import { sql, startSandbox, stopSandbox } from '../support/sandbox';
+import { fakeDynamoTable } from '../support/fakeDynamo';
+import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
 const cw = mockClient(CloudWatchClient);
+const sns = mockClient(SNSClient);
+const table = fakeDynamoTable();
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:replwatch-pages';
 let sb: SandboxState;
 
 function context(budgetMs: number): Context {
@@ -26,6 +31,9 @@ beforeAll(async () => {
   process.env.REPLWATCH_CONFIG = file;
   process.env.METRICS_NAMESPACE = 'ReplwatchTest';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.STATE_TABLE = 'replwatch-state-test';
+  process.env.PAGES_TOPIC_ARN = TOPIC;
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 });
 afterAll(async () => {
   await stopSandbox(sb);
@@ -37,6 +45,7 @@ describe('Lambda handlers against the sandbox (AWS mocked)', () => {
     const { handler } = await import('../../functions/checkReplication');
     const result = await handler(event, context(8500));
     expect(result.worst).toBe(0);
+    expect(result.pagesSent).toBe(0);
     expect(result.samples).toBeGreaterThanOrEqual(2);
     const calls = cw.commandCalls(PutMetricDataCommand);
     expect(calls).toHaveLength(result.samples);
@@ -46,25 +55,41 @@ describe('Lambda handlers against the sandbox (AWS mocked)', () => {
     expect(data.find((d) => d.MetricName === 'ChecksCompleted')).toMatchObject({ Value: 1, StorageResolution: 1 });
   });
 
-  it('checkReplication reports a broken replica through the metrics and its result', async () => {
+  it('checkReplication pages a stopped replica once through SNS, and its resolve once, with state in DynamoDB', async () => {
     cw.reset();
     cw.on(PutMetricDataCommand).resolves({});
     await sql(sb, 'sandbox-r2', 'STOP SLAVE');
     const { handler } = await import('../../functions/checkReplication');
-    const result = await handler(event, context(1000));
-    expect(result).toEqual({ samples: 1, worst: 1 });
+    const broken = await handler(event, context(7500));
+    expect(broken).toMatchObject({ samples: 2, worst: 1, pagesSent: 1, pagesFailed: 0 });
     const data = cw.commandCalls(PutMetricDataCommand)[0]!.args[0].input.MetricData!;
     expect(data.filter((d) => d.MetricName === 'ReplicationHealthy').map((d) => d.Value)).toEqual([1, 0]);
+    expect(data.find((d) => d.MetricName === 'PagesSent')!.Value).toBe(1);
+    const firing = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(firing).toHaveLength(1);
+    expect(firing[0]).toMatchObject({ TopicArn: TOPIC, Subject: '[WARNING] ReplicationStopped sandbox/sandbox-r2', MessageStructure: 'json' });
+    expect(firing[0]!.MessageAttributes!.code!.StringValue).toBe('ReplicationStopped');
+    expect([...table.items.keys()]).toEqual(['alert#ReplicationStopped|sandbox|sandbox-r2']);
+
+    // A second overlapping invocation on the same state pages nothing new.
+    expect((await handler(event, context(1000))).pagesSent).toBe(0);
+
     await sql(sb, 'sandbox-r2', 'START SLAVE');
+    await waitFor('r2 to replicate', async () => (await handler(event, context(1000))).worst === 0);
+    const resolved = await handler(event, context(7500));
+    expect(resolved.pagesSent).toBe(1);
+    const subjects = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+    expect(subjects).toEqual(['[WARNING] ReplicationStopped sandbox/sandbox-r2', '[RESOLVED] ReplicationStopped sandbox/sandbox-r2']);
+    expect(table.items.size).toBe(0);
   });
 
   it('checkMemcache and checkNetwork publish per-node and per-target metrics', async () => {
     cw.reset();
     cw.on(PutMetricDataCommand).resolves({});
     const memcache = await (await import('../../functions/checkMemcache')).handler(event, context(1000));
-    expect(memcache).toEqual({ samples: 1, worst: 0 });
+    expect(memcache).toEqual({ samples: 1, worst: 0, pagesSent: 0, pagesFailed: 0 });
     const network = await (await import('../../functions/checkNetwork')).handler(event, context(1000));
-    expect(network).toEqual({ samples: 1, worst: 0 });
+    expect(network).toEqual({ samples: 1, worst: 0, pagesSent: 0, pagesFailed: 0 });
     const [mc, net] = cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input.MetricData!);
     expect(mc!.filter((d) => d.MetricName === 'MemcacheReachable').map((d) => d.Value)).toEqual([1, 1]);
     expect(mc!.find((d) => d.MetricName === 'ChecksCompleted')!.Dimensions).toEqual([{ Name: 'Check', Value: 'memcache' }]);

@@ -1,0 +1,105 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Command } from 'commander';
+import { Checker } from '../check/checker';
+import { pagerFor } from '../check/paging';
+import type { CheckReport } from '../check/report';
+import { loadConfig } from '../config/load';
+import type { Config } from '../config/schema';
+import { SecretResolver } from '../config/secrets';
+import { parseDuration } from '../alerting/silence';
+import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
+import { FileStore } from '../state/file';
+import { sleep } from '../util/deadline';
+import { renderReport } from './table';
+import type { Io } from './main';
+
+export interface WatchOptions {
+  config: Config;
+  everyMs: number;
+  stateFile: string;
+  pagesFile: string;
+  samples?: number;
+  io: Io;
+  /** Printed under the table on every redraw. */
+  footer?: string;
+}
+
+/** Sinks for a local watcher: the terminal, a JSONL record, and SNS when the config names a topic. */
+function localSinks(config: Config, pagesFile: string, io: Io, recent: string[]): PageSink[] {
+  const sinks: PageSink[] = [
+    new ConsolePageSink((line) => {
+      recent.push(line);
+      if (recent.length > 8) recent.shift();
+      if (!io.tty) io.out(line);
+    }, io.tty),
+    new JsonlPageSink(pagesFile),
+  ];
+  if (config.alerts.snsTopicArn) sinks.push(new SnsPageSink(new SNSClient({}), config.alerts.snsTopicArn));
+  return sinks;
+}
+
+/**
+ * Samples every `everyMs` (reusing connections), pages transitions, and redraws a live table of
+ * every target with its alert state, until Ctrl-C or `samples`. Shared by `watch` and `start`.
+ */
+export async function runWatch(o: WatchOptions): Promise<void> {
+  const recent: string[] = [];
+  const checker = new Checker(o.config);
+  const pager = pagerFor(o.config, new FileStore(o.stateFile), localSinks(o.config, o.pagesFile, o.io, recent));
+  const secrets = new SecretResolver();
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    for (let n = 0; n < (o.samples ?? Infinity) && !stopping; n++) {
+      const started = Date.now();
+      const sample = await checker.sample(secrets);
+      const now = new Date();
+      const paging = await pager.process(sample.findings, now);
+      for (const f of paging.failed) o.io.err(`page not delivered to ${f.sinks.join(', ')} (will retry): ${f.errors.join('; ')}`);
+      if (o.io.tty) {
+        const report: CheckReport = { checkedAt: now.toISOString(), ...sample };
+        const held = [...paging.held].map(([key, why]) => `  ${key}: ${why}`);
+        const screen = [
+          renderReport(report, true),
+          ...(held.length ? ['', 'Not paged:', ...held] : []),
+          '',
+          `Recent pages (${o.pagesFile}):`,
+          ...(recent.length ? recent.map((l) => `  ${l}`) : ['  none']),
+          ...(o.footer ? ['', o.footer] : []),
+        ].join('\n');
+        o.io.out(`\x1b[2J\x1b[H${screen}`);
+      }
+      const wait = o.everyMs - (Date.now() - started);
+      for (let waited = 0; waited < wait && !stopping && n + 1 < (o.samples ?? Infinity); waited += 50) await sleep(Math.min(50, wait - waited));
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await checker.close();
+  }
+}
+
+export function registerWatch(program: Command, io: Io): void {
+  program
+    .command('watch')
+    .description('monitor continuously: live table, one page per alert transition (console, JSONL, SNS)')
+    .requiredOption('--config <file>', 'config file (YAML or JSON)')
+    .option('--every <duration>', 'time between samples, e.g. 1s, 500ms', '5s')
+    .option('--state <file>', 'alert state (JSON file; shared safely by several watchers)', '.replwatch/state.json')
+    .option('--pages <file>', 'every page, one JSON object per line', '.replwatch/pages.jsonl')
+    .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)')
+    .action(async (opts: { config: string; every: string; state: string; pages: string; samples?: string }) => {
+      await runWatch({
+        config: await loadConfig(opts.config),
+        everyMs: parseDuration(opts.every),
+        stateFile: opts.state,
+        pagesFile: opts.pages,
+        samples: opts.samples ? Number(opts.samples) : undefined,
+        io,
+      });
+    });
+}
