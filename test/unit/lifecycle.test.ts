@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertState, AlertWrite } from '../../src/alerting/alert';
+import { inhibitions } from '../../src/alerting/inhibit';
+import { applyWrites, step, type LifecyclePolicy } from '../../src/alerting/lifecycle';
+import { activeSilence, parseDuration, type Silence } from '../../src/alerting/silence';
+import type { Finding, FindingCode } from '../../src/model/findings';
+
+const policy: LifecyclePolicy = { resolveSamples: 2, repeatMs: 30 * 60_000 };
+const finding = (code: FindingCode = 'ReplicationBroken', over: Partial<Finding> = {}): Finding => ({
+  code,
+  severity: 'critical',
+  cluster: 'main',
+  target: 'main-r1',
+  summary: 'SQL thread stopped: 1062 Duplicate entry',
+  details: {},
+  ...over,
+});
+
+/** Runs samples through the lifecycle as a store would apply them; returns the pages in order. */
+function run(samples: Finding[][], p: LifecyclePolicy = policy, startMs = Date.parse('2026-11-22T10:00:00Z'), everyMs = 10_000, held: Set<string> = new Set()) {
+  let alerts = new Map<string, AlertState>();
+  const pages: Array<{ n: number; kind: string; key: string; escalated?: boolean }> = [];
+  samples.forEach((findings, n) => {
+    const writes: AlertWrite[] = step(alerts, findings, held, new Date(startMs + n * everyMs), p);
+    for (const w of writes) if (w.page) pages.push({ n, kind: w.page, key: w.key, ...(w.escalated ? { escalated: true } : {}) });
+    alerts = applyWrites(alerts, writes);
+  });
+  return { pages, alerts };
+}
+
+const KEY = 'ReplicationBroken|main|main-r1';
+
+describe('alert lifecycle', () => {
+  it('pages once when a sticky fault appears, and once when it has been clear for resolveSamples', () => {
+    const f = finding();
+    const { pages, alerts } = run([[], [f], [f], [f], [], [], []]);
+    expect(pages).toEqual([
+      { n: 1, kind: 'firing', key: KEY },
+      { n: 5, kind: 'resolved', key: KEY },
+    ]);
+    expect(alerts.size).toBe(0);
+  });
+
+  it('gives one page for flapping input: hysteresis keeps it firing while it comes and goes', () => {
+    const f = finding();
+    const flapping = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? [f] : []));
+    const { pages } = run(flapping);
+    expect(pages).toEqual([{ n: 0, kind: 'firing', key: KEY }]);
+    const { pages: settled } = run([...flapping, [], []]);
+    expect(settled.map((p) => p.kind)).toEqual(['firing', 'resolved']);
+  });
+
+  it('waits for a second sample before paging what one dropped packet can cause, and forgets a blip', () => {
+    const u = finding('ReplicaUnreachable');
+    expect(run([[u], [], [u], []]).pages).toEqual([]);
+    expect(run([[u], [u]]).pages).toEqual([{ n: 1, kind: 'firing', key: 'ReplicaUnreachable|main|main-r1' }]);
+  });
+
+  it('repeats a still-firing alert after repeatMinutes, and not before', () => {
+    const f = finding();
+    const samples = Array.from({ length: 200 }, () => [f]); // 10 s apart: 33 min
+    const { pages } = run(samples);
+    expect(pages.map((p) => [p.n, p.kind])).toEqual([
+      [0, 'firing'],
+      [180, 'repeat'],
+    ]);
+  });
+
+  it('pages again, as firing, when a warning escalates to critical, but not when it eases', () => {
+    const warn = finding('ReplicaLagging', { severity: 'warning' });
+    const crit = finding('ReplicaLagging', { severity: 'critical' });
+    const { pages } = run([[warn], [warn], [crit], [crit], [warn], [crit]]);
+    expect(pages).toEqual([
+      { n: 0, kind: 'firing', key: 'ReplicaLagging|main|main-r1' },
+      { n: 2, kind: 'firing', key: 'ReplicaLagging|main|main-r1', escalated: true },
+    ]);
+  });
+
+  it('never pages info findings', () => {
+    expect(run([[finding('MonitorOverPrivileged', { severity: 'info' })], [finding('MonitorOverPrivileged', { severity: 'info' })]]).pages).toEqual([]);
+  });
+
+  it('holds a silenced or inhibited alert exactly as it was: no page, no false resolve', () => {
+    const f = finding();
+    const first = run([[f]]);
+    const held = new Set([KEY]);
+    const writes = step(first.alerts, [], held, new Date('2026-11-22T11:00:00Z'), policy);
+    expect(writes).toEqual([]);
+    expect(step(new Map(), [f], held, new Date(), policy)).toEqual([]);
+  });
+
+  it('makes every write conditional on the version it read', () => {
+    const f = finding();
+    const [create] = step(new Map(), [f], new Set(), new Date(), policy);
+    expect(create).toMatchObject({ expectedVersion: null, page: 'firing', alert: { version: 1, status: 'firing' } });
+    const alerts = applyWrites(new Map(), [create!]);
+    const [clear] = step(alerts, [], new Set(), new Date(), policy);
+    expect(clear).toMatchObject({ expectedVersion: 1, alert: { version: 2, consecutiveClear: 1 } });
+  });
+});
+
+describe('inhibition', () => {
+  const hosts: Record<string, string> = { 'main/main-primary': '10.0.0.1', 'main/main-r1': '10.0.0.2', 'sessions/10.0.1.5:11211': '10.0.1.5', 'edge/10.0.1.5:11211': '10.0.1.5' };
+  const hostOf = (f: Finding) => hosts[`${f.cluster}/${f.target}`];
+
+  it("folds a dead primary's replica IO errors and lag into it, not a broken SQL thread", () => {
+    const dead = finding('PrimaryUnreachable', { target: 'main-primary' });
+    const io = finding('ReplicaIoError');
+    const lag = finding('ReplicaLagging', { target: 'main-r2' });
+    const sql = finding('ReplicationBroken', { target: 'main-r2' });
+    const other = finding('ReplicaIoError', { cluster: 'other' });
+    expect(inhibitions([dead, io, lag, sql, other], hostOf)).toEqual([
+      { key: 'ReplicaIoError|main|main-r1', by: 'PrimaryUnreachable|main|main-primary' },
+      { key: 'ReplicaLagging|main|main-r2', by: 'PrimaryUnreachable|main|main-primary' },
+    ]);
+    expect(inhibitions([finding('PrimaryUnreachable', { target: 'main-primary', severity: 'warning' }), io], hostOf)).toEqual([]);
+  });
+
+  it('lets an unreachable or lossy host explain what runs on it', () => {
+    const host = finding('HostUnreachable', { cluster: 'edge', target: '10.0.1.5:11211' });
+    const mc = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.5:11211' });
+    const elsewhere = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.6:11211' });
+    expect(inhibitions([host, mc, elsewhere], hostOf)).toEqual([{ key: 'MemcacheUnreachable|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' }]);
+    const warnLoss = finding('PacketLoss', { cluster: 'edge', target: '10.0.1.5:11211', severity: 'warning' });
+    expect(inhibitions([warnLoss, mc], hostOf)).toEqual([]);
+  });
+});
+
+describe('silences', () => {
+  const s: Silence = { id: 'a', cluster: 'main', code: 'ReplicaLagging', from: '2026-11-22T10:00:00Z', to: '2026-11-22T12:00:00Z', reason: 'rebuild' };
+  it('match every field they name, inside their window only', () => {
+    expect(activeSilence([s], finding('ReplicaLagging'), new Date('2026-11-22T11:00:00Z'))).toBe(s);
+    expect(activeSilence([s], finding('ReplicaLagging', { cluster: 'other' }), new Date('2026-11-22T11:00:00Z'))).toBeUndefined();
+    expect(activeSilence([s], finding('ReplicationBroken'), new Date('2026-11-22T11:00:00Z'))).toBeUndefined();
+    expect(activeSilence([s], finding('ReplicaLagging'), new Date('2026-11-22T12:00:00Z'))).toBeUndefined();
+  });
+  it('parses durations', () => {
+    expect([parseDuration('500ms'), parseDuration('10s'), parseDuration('90m'), parseDuration('2h'), parseDuration('1d'), parseDuration('3')]).toEqual([500, 10_000, 5_400_000, 7_200_000, 86_400_000, 3000]);
+    expect(() => parseDuration('soon')).toThrow('not a duration');
+  });
+});
