@@ -72,6 +72,10 @@ export async function runWatch(o: WatchOptions): Promise<void> {
           ...(o.footer ? ['', o.footer] : []),
         ].join('\n');
         o.io.out(`\x1b[2J\x1b[H${screen}`);
+      } else {
+        // Not a terminal (a log, a pipe): one line per sample instead of a redrawn table.
+        const count = (sev: string) => sample.findings.filter((f) => f.severity === sev).length;
+        o.io.out(`${now.toISOString()} sample ${n + 1}: ${count('critical')} critical, ${count('warning')} warning, ${paging.sent.length} paged, ${paging.held.size} held`);
       }
       const wait = o.everyMs - (Date.now() - started);
       for (let waited = 0; waited < wait && !stopping && n + 1 < (o.samples ?? Infinity); waited += 50) await sleep(Math.min(50, wait - waited));

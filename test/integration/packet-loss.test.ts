@@ -52,14 +52,14 @@ describe.skipIf(unsupported)('packet loss through a real lossy link (network nam
       const lossy = JSON.parse((await cli('check', '--config', sb.configFile, '--json')).stdout);
       expect(lossy.findings.filter((f: { target: string }) => f.target === target).map((f: { code: string; severity: string }) => `${f.code}/${f.severity}`)).toEqual(['PacketLoss/critical']);
       const obs = lossy.observations.find((o: { kind: string; target: string }) => o.kind === 'network' && o.target === target);
-      expect(obs).toMatchObject({ group: 'sandbox-hosts', source: 'tcp', sent: 100 });
+      expect(obs).toMatchObject({ group: 'sandbox-hosts', source: 'tcp', sent: 50 });
       expect(obs.lossPercent).toBeGreaterThan(25);
       await setLoss(sb.lossyHost!, 1);
       const dark = await cli('check', '--config', sb.configFile, '--json');
       expect(dark.code).toBe(2);
       const findings = JSON.parse(dark.stdout).findings.filter((f: { target: string }) => f.target === target);
       expect(findings.map((f: { code: string }) => f.code)).toEqual(['HostUnreachable']);
-      expect(findings[0].summary).toContain('timeout: 100');
+      expect(findings[0].summary).toContain('timeout: 50');
     } finally {
       await setLoss(sb.lossyHost!, 0);
     }

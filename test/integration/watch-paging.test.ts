@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
+
+let sb: SandboxState;
+let watcher: ChildProcess;
+let pagesFile: string;
+let stderr = '';
+let stdout = '';
+
+interface PageLine {
+  kind: string;
+  key: string;
+  subject: string;
+  at: string;
+}
+const pages = (): PageLine[] => (existsSync(pagesFile) ? readFileSync(pagesFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as PageLine) : []);
+
+beforeAll(async () => {
+  sb = await startSandbox();
+  pagesFile = join(sb.dir, 'pages.jsonl');
+  watcher = spawn(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), 'watch', '--config', sb.configFile, '--every', '1s', '--state', join(sb.dir, 'state.json'), '--pages', pagesFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  watcher.stdout!.on('data', (d) => (stdout += d));
+  watcher.stderr!.on('data', (d) => (stderr += d));
+  // A healthy baseline first: the watcher has taken a few samples.
+  await waitFor('the watcher to sample three times', async () => (stdout.match(/ sample \d+: /g) ?? []).length >= 3, 15_000);
+});
+afterAll(async () => {
+  watcher?.kill('SIGINT');
+  await new Promise((r) => watcher.once('exit', r));
+  await stopSandbox(sb);
+});
+
+describe('replwatch watch --every 1s on the sandbox', () => {
+  it('sends no page while the topology is healthy', () => {
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/sample 3: 0 critical, 0 warning, 0 paged, 0 held/);
+    expect(pages()).toEqual([]);
+  });
+
+  it('pages a broken replica exactly once within 3 s, and its resolve exactly once', async () => {
+    await sql(sb, 'sandbox-r1', "SET sql_log_bin=0; INSERT INTO app.accounts VALUES (70, 'r1 only', 0); SET sql_log_bin=1");
+    const broke = Date.now();
+    await sql(sb, 'sandbox-primary', "INSERT INTO app.accounts VALUES (70, 'primary', 0)");
+    await waitFor('a firing page', async () => pages().some((p) => p.kind === 'firing'), 10_000);
+    const detected = Date.now() - broke;
+    expect(detected).toBeLessThan(3000);
+    expect(pages().map((p) => [p.kind, p.subject])).toEqual([['firing', '[CRITICAL] ReplicationBroken sandbox/sandbox-r1']]);
+
+    await sql(sb, 'sandbox-r1', 'SET sql_log_bin=0; DELETE FROM app.accounts WHERE id = 70; SET sql_log_bin=1; START SLAVE');
+    await waitFor('a resolved page', async () => pages().some((p) => p.kind === 'resolved'), 15_000);
+    await new Promise((r) => setTimeout(r, 2500)); // nothing more may follow
+    expect(pages().map((p) => [p.kind, p.key])).toEqual([
+      ['firing', 'ReplicationBroken|sandbox|sandbox-r1'],
+      ['resolved', 'ReplicationBroken|sandbox|sandbox-r1'],
+    ]);
+  });
+});
