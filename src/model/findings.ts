@@ -1,5 +1,8 @@
-/** The fixed finding vocabulary of ../shared/DESIGN.md: add codes, never rename them. */
-export const FINDING_CODES = [
+/**
+ * The fixed finding vocabulary of ../shared/DESIGN.md, by the check that raises each code: add
+ * codes, never rename them. HeartbeatStale and MonitorOverPrivileged are replwatch's additions.
+ */
+const REPLICATION_CODES = [
   'ReplicaLagging',
   'ReplicationBroken',
   'ReplicaIoError',
@@ -10,15 +13,13 @@ export const FINDING_CODES = [
   'ReplicaWritable',
   'ErrantTransactions',
   'WrongPrimary',
-  'MemcacheUnreachable',
-  'MemcacheSlow',
-  'MemcacheDegraded',
-  'PacketLoss',
-  'HostUnreachable',
-  // Added by replwatch beyond the design's table:
   'HeartbeatStale',
   'MonitorOverPrivileged',
 ] as const;
+const MEMCACHE_CODES = ['MemcacheUnreachable', 'MemcacheSlow', 'MemcacheDegraded'] as const;
+const NETWORK_CODES = ['PacketLoss', 'HostUnreachable'] as const;
+
+export const FINDING_CODES = [...REPLICATION_CODES, ...MEMCACHE_CODES, ...NETWORK_CODES] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
 
@@ -42,20 +43,7 @@ export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, cr
 
 /** Which scheduled check raises which codes: each check's Lambda pages for its own. */
 export const CODES_BY_CHECK: Record<'replication' | 'memcache' | 'network', ReadonlySet<FindingCode>> = {
-  replication: new Set<FindingCode>([
-    'ReplicaLagging',
-    'ReplicationBroken',
-    'ReplicaIoError',
-    'ReplicationStopped',
-    'NotReplicating',
-    'ReplicaUnreachable',
-    'PrimaryUnreachable',
-    'ReplicaWritable',
-    'ErrantTransactions',
-    'WrongPrimary',
-    'HeartbeatStale',
-    'MonitorOverPrivileged',
-  ]),
-  memcache: new Set<FindingCode>(['MemcacheUnreachable', 'MemcacheSlow', 'MemcacheDegraded']),
-  network: new Set<FindingCode>(['PacketLoss', 'HostUnreachable']),
+  replication: new Set(REPLICATION_CODES),
+  memcache: new Set(MEMCACHE_CODES),
+  network: new Set(NETWORK_CODES),
 };
