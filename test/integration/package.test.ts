@@ -42,14 +42,31 @@ afterAll(() => {
 
 /** Each function's memory, and every AWS service and CloudWatch action its role may use. */
 const FUNCTIONS = {
-  checkReplication: { memory: 512, services: ['cloudwatch', 'logs', 'secretsmanager', 'ssm'], cloudwatch: ['cloudwatch:PutMetricData'] },
-  checkMemcache: { memory: 256, services: ['cloudwatch', 'logs'], cloudwatch: ['cloudwatch:PutMetricData'] },
-  checkNetwork: { memory: 256, services: ['cloudwatch', 'logs'], cloudwatch: ['cloudwatch:GetMetricData', 'cloudwatch:PutMetricData'] },
+  checkReplication: {
+    memory: 512,
+    services: ['cloudwatch', 'dynamodb', 'logs', 'secretsmanager', 'sns', 'ssm'],
+    cloudwatch: ['cloudwatch:PutMetricData'],
+  },
+  checkMemcache: { memory: 256, services: ['cloudwatch', 'dynamodb', 'logs', 'sns'], cloudwatch: ['cloudwatch:PutMetricData'] },
+  checkNetwork: {
+    memory: 256,
+    services: ['cloudwatch', 'dynamodb', 'logs', 'sns'],
+    cloudwatch: ['cloudwatch:GetMetricData', 'cloudwatch:PutMetricData'],
+  },
   heartbeat: { memory: 256, services: ['logs', 'secretsmanager', 'ssm'], cloudwatch: [] },
 } as const;
 const NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 const with_ = (service: string) => NAMES.filter((n) => (FUNCTIONS[n].services as readonly string[]).includes(service));
 type FunctionName = keyof typeof FUNCTIONS;
+
+/** The functions that page, and the `Check` dimension value each publishes its metrics under. */
+const CHECKS = { checkReplication: 'replication', checkMemcache: 'memcache', checkNetwork: 'network' } as const;
+type CheckFunction = keyof typeof CHECKS;
+const CHECK_FUNCTIONS = Object.keys(CHECKS) as CheckFunction[];
+/** Environment variables that name this stack's resources (CloudFormation Refs, not strings). */
+const PAGING_ENV = { STATE_TABLE: { Ref: 'StateTable' }, PAGES_TOPIC_ARN: { Ref: 'PagesTopic' } } as const;
+const TOPIC = { Ref: 'PagesTopic' };
+const TABLE_ARN = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
 
 function lambda(name: FunctionName): [string, Json] {
   const found = Object.entries(resources).filter(
@@ -84,6 +101,8 @@ function allStatements(node: unknown, found: Statement[] = []): Statement[] {
 }
 
 const actions = (s: Statement): string[] => (s.Action === undefined ? [] : Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement): unknown[] => (s.Resource === undefined ? [] : Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const grants = (statements: Statement[], action: string) => statements.filter((s) => s.Effect === 'Allow' && actions(s).includes(action));
 const text = (v: unknown) => JSON.stringify(v);
 
@@ -135,8 +154,9 @@ describe('serverless package (osls, offline, stage local)', () => {
     expect(env.METRICS_NAMESPACE).toBe('Replwatch');
     expect(env.POWERTOOLS_SERVICE_NAME).toBe('replwatch');
     expect(env.NODE_OPTIONS).toContain('--enable-source-maps');
-    // Plain strings: a Ref/GetAtt here would make packaging and `invoke local` ask for credentials.
-    for (const v of Object.values(env)) expect(typeof v).toBe('string');
+    // Plain strings, except the names of this stack's own table and topic: osls package leaves a
+    // Ref alone (offline), but any other intrinsic or ${aws:...} value would need credentials.
+    for (const [k, v] of Object.entries(env)) if (!(k in PAGING_ENV)) expect(typeof v, k).toBe('string');
     // The local stage runs outside any VPC.
     expect(props.VpcConfig).toBeUndefined();
   });
@@ -156,6 +176,12 @@ describe('serverless package (osls, offline, stage local)', () => {
     );
     expect(permission?.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
     expect(permission?.Properties.FunctionName['Fn::GetAtt'][0]).toBe(id);
+  });
+
+  it.each(with_('sns'))('%s is not retried by Lambda: the next scheduled run comes within the minute', (name) => {
+    const [id] = lambda(name);
+    const config = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && text(r.Properties.FunctionName).includes(id));
+    expect(config?.Properties.MaximumRetryAttempts).toBe(0);
   });
 
   it('gives each function its own IAM role', () => {
@@ -206,6 +232,225 @@ describe('serverless package (osls, offline, stage local)', () => {
     const secrets = grants(statements, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
     expect(text(secrets[0]!.Resource)).toMatch(/:secretsmanager:(\$\{AWS::Region\}|[a-z0-9-]+):(\$\{AWS::AccountId\}|\d{12}):secret:replwatch\/\*"/);
+  });
+
+  it.each(CHECK_FUNCTIONS)('%s gets the state table and the pages topic in its environment', (name) => {
+    const env = lambda(name)[1].Properties.Environment.Variables;
+    expect(env.STATE_TABLE).toEqual(PAGING_ENV.STATE_TABLE);
+    expect(env.PAGES_TOPIC_ARN).toEqual(PAGING_ENV.PAGES_TOPIC_ARN);
+  });
+
+  it('heartbeat pages nothing: no table or topic in its environment, no sns or dynamodb in its role', () => {
+    const env = lambda('heartbeat')[1].Properties.Environment.Variables;
+    expect(env.STATE_TABLE).toBeUndefined();
+    expect(env.PAGES_TOPIC_ARN).toBeUndefined();
+    const used = roleStatements(roleOf('heartbeat')).flatMap(actions);
+    expect(used.filter((a) => /^(sns|dynamodb):/.test(a))).toEqual([]);
+    expect(text(resources[roleOf('heartbeat')])).not.toMatch(/PagesTopic|StateTable/);
+  });
+
+  it.each(CHECK_FUNCTIONS)('%s may publish to exactly the pages topic and use exactly the state table', (name) => {
+    const statements = roleStatements(roleOf(name)).filter((s) => s.Effect === 'Allow');
+    const publish = grants(statements, 'sns:Publish');
+    expect(publish).toHaveLength(1);
+    expect(resourcesOf(publish[0]!)).toEqual([TOPIC]);
+    expect(statements.flatMap(actions).filter((a) => a.startsWith('sns:'))).toEqual(['sns:Publish']);
+
+    const dynamo = statements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap(actions).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Scan']);
+    for (const s of dynamo) {
+      expect(actions(s).every((a) => a.startsWith('dynamodb:')), text(s)).toBe(true);
+      expect(resourcesOf(s), text(s)).toEqual([TABLE_ARN]);
+      expect(s.Condition).toBeUndefined();
+    }
+  });
+
+  it.each(NAMES)('%s may not touch RDS or invoke Lambda functions', (name) => {
+    const used = roleStatements(roleOf(name)).flatMap(actions);
+    expect(used.filter((a) => /^rds(-data|-db)?:/i.test(a) || /^lambda:Invoke/i.test(a))).toEqual([]);
+  });
+
+  describe('paging resources', () => {
+    it('has one SNS topic for pages, which CloudWatch alarms of this account may publish to', () => {
+      const topics = ofType('AWS::SNS::Topic');
+      expect(topics.map(([id]) => id)).toEqual(['PagesTopic']);
+      expect(resources.PagesTopic!.Properties.TopicName).toBe('replwatch-local-pages');
+
+      const policies = ofType('AWS::SNS::TopicPolicy');
+      expect(policies).toHaveLength(1);
+      const policy = policies[0]![1].Properties;
+      expect(policy.Topics).toEqual([TOPIC]);
+      const statements = policy.PolicyDocument.Statement as (Statement & { Principal?: Json })[];
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatchObject({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' } });
+      expect(actions(statements[0]!)).toEqual(['sns:Publish']);
+      expect(resourcesOf(statements[0]!)).toEqual([TOPIC]);
+      // Only alarms in this account (confused-deputy guard).
+      expect(statements[0]!.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
+    });
+
+    it('has an email subscription for critical pages and the attribute-less alarms, created only when pagerEmail is set', () => {
+      const subs = ofType('AWS::SNS::Subscription');
+      expect(subs).toHaveLength(1);
+      const [, sub] = subs[0]!;
+      expect(sub.Properties).toMatchObject({
+        TopicArn: TOPIC,
+        Protocol: 'email',
+        FilterPolicyScope: 'MessageAttributes',
+        // CloudWatch alarm notifications (the dead-man) carry no attributes: they must get through.
+        FilterPolicy: { severity: ['critical', { exists: false }] },
+      });
+      // Conditional on a non-empty pagerEmail; the local stage sets none, so it would not be created.
+      expect(typeof sub.Condition).toBe('string');
+      const condition = template.Conditions?.[sub.Condition];
+      expect(condition).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [sub.Properties.Endpoint, ''] }] });
+      expect(sub.Properties.Endpoint).toBe('');
+    });
+
+    it('has the alert-state table: pk (S) only, on demand, TTL on expiresAt, PITR, retained', () => {
+      const tables = ofType('AWS::DynamoDB::Table');
+      expect(tables.map(([id]) => id)).toEqual(['StateTable']);
+      const table = resources.StateTable!;
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+      expect(table.Properties.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+      expect(table.Properties.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }]);
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.Properties.ProvisionedThroughput).toBeUndefined();
+      expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+      expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.Properties.GlobalSecondaryIndexes).toBeUndefined();
+    });
+  });
+
+  describe('alarms', () => {
+    const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([id, r]) => [id, r.Properties] as [string, Json]);
+    const onMetric = (namespace: string, metric: string, dimensions: Json[]) =>
+      alarms().filter(([, p]) => p.Namespace === namespace && p.MetricName === metric && text(p.Dimensions) === text(dimensions));
+
+    it('every alarm notifies the pages topic when it fires and when it clears, and none uses SEARCH', () => {
+      expect(alarms().length).toBe(9);
+      for (const [id, p] of alarms()) {
+        expect(p.AlarmActions, id).toEqual([TOPIC]);
+        expect(p.OKActions, id).toEqual([TOPIC]);
+        expect(p.ActionsEnabled ?? true, id).toBe(true);
+        expect(text(p), id).not.toContain('SEARCH');
+        expect(p.AlarmDescription.length, id).toBeGreaterThan(80);
+        expect(p.AlarmDescription.length, id).toBeLessThanOrEqual(1024);
+      }
+      const names = alarms().map(([, p]) => p.AlarmName);
+      expect(new Set(names).size).toBe(names.length);
+    });
+
+    it.each(CHECK_FUNCTIONS)('%s has a dead-man alarm: no ChecksCompleted for 3 minutes, missing data breaching', (name) => {
+      const found = onMetric('Replwatch', 'ChecksCompleted', [{ Name: 'Check', Value: CHECKS[name] }]);
+      expect(found).toHaveLength(1);
+      const [, p] = found[0]!;
+      expect(p).toMatchObject({
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        // No data at all is exactly what a stopped monitor looks like.
+        TreatMissingData: 'breaching',
+      });
+      // Says what to look at: the function itself.
+      expect(p.AlarmDescription).toContain(name);
+      expect(p.AlarmDescription).toMatch(/Errors/);
+      expect(p.AlarmDescription).toMatch(/Throttles/);
+      expect(p.AlarmDescription).toMatch(/log/);
+    });
+
+    it.each(CHECK_FUNCTIONS)('%s alarms when pages fail to send in 3 of 5 minutes', (name) => {
+      const found = onMetric('Replwatch', 'PagesFailed', [{ Name: 'Check', Value: CHECKS[name] }]);
+      expect(found).toHaveLength(1);
+      expect(found[0]![1]).toMatchObject({
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 3,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it.each(CHECK_FUNCTIONS)('%s alarms on Lambda errors 3 minutes running', (name) => {
+      const [id] = lambda(name);
+      const found = onMetric('AWS/Lambda', 'Errors', [{ Name: 'FunctionName', Value: { Ref: id } }]);
+      expect(found).toHaveLength(1);
+      expect(found[0]![1]).toMatchObject({
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    });
+  });
+
+  describe('dashboard', () => {
+    let body: Json;
+    let placeholders: string[];
+
+    beforeAll(() => {
+      const dashboards = ofType('AWS::CloudWatch::Dashboard');
+      expect(dashboards).toHaveLength(1);
+      const props = dashboards[0]![1].Properties;
+      expect(props.DashboardName).toBe('replwatch-local');
+      const sub = props.DashboardBody['Fn::Sub'];
+      const source: string = Array.isArray(sub) ? sub[0] : sub;
+      expect(typeof source).toBe('string');
+      placeholders = [...source.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]!);
+      // As CloudFormation would: ${AWS::Region} and ${Alarm.Arn} become plain text.
+      body = JSON.parse(source.replace(/\$\{([^}]*)\}/g, (_, name: string) => `sub-${name.replace(/[^A-Za-z0-9]/g, '-')}`));
+    });
+
+    const metricWidgets = () => (body.widgets as Json[]).filter((w) => w.type === 'metric');
+    const expressions = () => metricWidgets().flatMap((w) => (w.properties.metrics as unknown[][]).flat().filter((m): m is Json => typeof m === 'object' && m !== null && 'expression' in m).map((m) => m.expression as string));
+    const series = () => metricWidgets().flatMap((w) => (w.properties.metrics as unknown[][]).filter((m) => typeof m[0] === 'string'));
+
+    it('substitutes only the region and attributes of resources in this stack (no serverless variables left)', () => {
+      expect(placeholders.length).toBeGreaterThan(0);
+      for (const p of placeholders) {
+        if (p.startsWith('AWS::')) expect(p).toBe('AWS::Region');
+        else {
+          const [id, attr] = p.split('.');
+          expect(resources[id!], p).toBeDefined();
+          expect(attr, p).toBe('Arn');
+        }
+      }
+      for (const w of metricWidgets()) expect(w.properties.region).toBe('sub-AWS--Region');
+    });
+
+    it.each([
+      ['ReplicaLagSeconds', 'Cluster,Replica'],
+      ['NetworkLossPercent', 'Group,Target'],
+      ['MemcacheRoundTripMs', 'Pool,Node'],
+    ])('graphs %s per %s with a SEARCH expression over the namespace', (metric, dims) => {
+      const found = expressions().filter((e) => e.includes(`MetricName="${metric}"`));
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(new RegExp(`^SEARCH\\('\\{"?Replwatch"?,${dims}\\} MetricName="${metric}"', '[A-Za-z]+', 60\\)$`));
+    });
+
+    it.each(['PagesSent', 'PagesFailed', 'ChecksCompleted'])('graphs %s per check', (metric) => {
+      const found = series().filter((m) => m[0] === 'Replwatch' && m[1] === metric);
+      expect(found.map((m) => [m[2], m[3]])).toEqual(Object.values(CHECKS).map((c) => ['Check', c]));
+      for (const w of metricWidgets().filter((w) => text(w.properties.metrics).includes(`"${metric}"`))) {
+        expect(w.properties.stat).toBe('Sum');
+      }
+    });
+
+    it('shows the state of every alarm', () => {
+      const alarmWidgets = (body.widgets as Json[]).filter((w) => w.type === 'alarm');
+      expect(alarmWidgets).toHaveLength(1);
+      const ids = ofType('AWS::CloudWatch::Alarm').map(([id]) => `sub-${id}-Arn`);
+      expect([...alarmWidgets[0]!.properties.alarms].sort()).toEqual(ids.sort());
+    });
   });
 
   describe('zips', () => {
