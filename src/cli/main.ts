@@ -8,6 +8,7 @@ import { registerSandbox } from './sandbox';
 import { registerHeartbeat } from './heartbeat';
 import { registerStart } from './start';
 import { registerWatch } from './watch';
+import { registerRunbook } from './runbook';
 import { registerSilence } from './silence';
 
 export interface Io {
@@ -55,6 +56,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   registerHeartbeat(program, io, setCode);
   registerWatch(program, io);
   registerSilence(program, io, setCode);
+  registerRunbook(program, io, setCode);
   registerStart(program, io);
   program.addOption(new Option('--no-color', 'no colours').hideHelp());
 

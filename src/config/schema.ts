@@ -59,6 +59,8 @@ const cluster = z
       })
       .optional(),
     replication: z.strictObject({ user: z.string().min(1), password: secretRef }).optional(),
+    /** The rebuild runbook's account: reads everything on the donor, stops and loads the replica. */
+    admin: z.strictObject({ user: z.string().min(1), password: secretRef }).optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>([c.primary.name ?? `${c.name}-primary`]);

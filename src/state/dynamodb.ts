@@ -77,4 +77,34 @@ export class DynamoStore implements StateStore {
     const out = await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: `silence#${id}` }, ReturnValues: 'ALL_OLD' }), this.opts());
     return out.Attributes !== undefined;
   }
+
+  async acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `lock#${name}`, kind: 'lock', owner, expiresAt: Math.floor(expiresAt.getTime() / 1000) },
+          ConditionExpression: 'attribute_not_exists(pk) OR #o = :owner OR expiresAt <= :now',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner, ':now': Math.floor(now.getTime() / 1000) },
+        }),
+        this.opts(),
+      );
+      return true;
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    await this.doc
+      .send(
+        new DeleteCommand({ TableName: this.table, Key: { pk: `lock#${name}` }, ConditionExpression: '#o = :owner', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':owner': owner } }),
+        this.opts(),
+      )
+      .catch((e: Error) => {
+        if (e.name !== 'ConditionalCheckFailedException') throw e;
+      });
+  }
 }

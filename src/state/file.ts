@@ -3,11 +3,12 @@ import { dirname } from 'node:path';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
 import { sleep } from '../util/deadline';
-import { versionMatches, type StateStore } from './store';
+import { lockFree, versionMatches, type Lock, type StateStore } from './store';
 
 interface FileState {
   alerts: Record<string, AlertState>;
   silences: Silence[];
+  locks: Record<string, Lock>;
 }
 
 const LOCK_WAIT_MS = 5000;
@@ -25,9 +26,9 @@ export class FileStore implements StateStore {
   private async read(): Promise<FileState> {
     try {
       const parsed = JSON.parse(await readFile(this.file, 'utf8')) as Partial<FileState>;
-      return { alerts: parsed.alerts ?? {}, silences: parsed.silences ?? [] };
+      return { alerts: parsed.alerts ?? {}, silences: parsed.silences ?? [], locks: parsed.locks ?? {} };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { alerts: {}, silences: [] };
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { alerts: {}, silences: [], locks: {} };
       throw new Error(`${this.file}: unreadable state file: ${(e as Error).message}`);
     }
   }
@@ -93,6 +94,22 @@ export class FileStore implements StateStore {
       const before = s.silences.length;
       s.silences = s.silences.filter((x) => x.id !== id);
       return { result: s.silences.length < before, changed: s.silences.length < before };
+    });
+  }
+
+  acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.locked((s) => {
+      if (!lockFree(s.locks[name], owner, now)) return { result: false, changed: false };
+      s.locks[name] = { owner, expiresAt: expiresAt.toISOString() };
+      return { result: true, changed: true };
+    });
+  }
+
+  releaseLock(name: string, owner: string): Promise<void> {
+    return this.locked((s) => {
+      const mine = s.locks[name]?.owner === owner;
+      if (mine) delete s.locks[name];
+      return { result: undefined, changed: mine };
     });
   }
 }

@@ -13,6 +13,19 @@ export interface StateStore {
   listSilences(): Promise<Silence[]>;
   addSilence(s: Silence): Promise<void>;
   removeSilence(id: string): Promise<boolean>;
+  /** Takes `name` for `owner` until `expiresAt`, unless someone else holds it; false then. */
+  acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean>;
+  releaseLock(name: string, owner: string): Promise<void>;
+}
+
+export interface Lock {
+  owner: string;
+  expiresAt: string;
+}
+
+/** Whether `owner` may take a lock now held as `held` (free, expired, or already its own). */
+export function lockFree(held: Lock | undefined, owner: string, now: Date): boolean {
+  return !held || held.owner === owner || Date.parse(held.expiresAt) <= now.getTime();
 }
 
 /** The version a store holds for `key`, checked against what a writer expects. */
@@ -24,6 +37,17 @@ export function versionMatches(stored: AlertState | undefined, expected: number 
 export class MemoryStore implements StateStore {
   readonly alerts = new Map<string, AlertState>();
   readonly silences: Silence[] = [];
+  readonly locks = new Map<string, Lock>();
+
+  async acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
+    if (!lockFree(this.locks.get(name), owner, now)) return false;
+    this.locks.set(name, { owner, expiresAt: expiresAt.toISOString() });
+    return true;
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
+  }
 
   async loadAlerts(): Promise<Map<string, AlertState>> {
     return new Map([...this.alerts].map(([k, v]) => [k, structuredClone(v)]));

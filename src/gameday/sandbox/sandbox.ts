@@ -265,10 +265,12 @@ async function initialiseTopology(state: SandboxState): Promise<void> {
        CREATE USER 'replwatch'@'%' IDENTIFIED BY ?;
        GRANT REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'replwatch'@'%';
        CREATE USER 'replwatch_hb'@'%' IDENTIFIED BY ?;
+       CREATE USER 'replwatch_admin'@'%' IDENTIFIED BY ?;
+       GRANT ALL PRIVILEGES ON *.* TO 'replwatch_admin'@'%';
        CREATE DATABASE app;
        CREATE TABLE app.accounts (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, balance DECIMAL(12,2) NOT NULL DEFAULT 0);
        INSERT INTO app.accounts (id, name, balance) VALUES (1, 'ada', 10), (2, 'grace', 20), (3, 'linus', 30);`,
-      [pw, pw, pw],
+      [pw, pw, pw, pw],
     );
     await installHeartbeat(c, state.heartbeatTable, 1, 5000);
     await c.query(
@@ -309,6 +311,7 @@ export function sandboxConfig(state: SandboxState): string {
         timeoutMs: 1000,
         lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 2 },
         heartbeat: { table: state.heartbeatTable, user: 'replwatch_hb', password: state.password },
+        admin: { user: 'replwatch_admin', password: state.password },
       },
     ],
     memcache: [{ name: 'sessions', nodes: state.memcached.map((m) => `127.0.0.1:${m.port}`), timeoutMs: 500 }],

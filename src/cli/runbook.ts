@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load';
+import { SecretResolver } from '../config/secrets';
+import { RebuildFailed, type RebuildEvent } from '../runbooks/logical';
+import { rebuildReplica } from '../runbooks/rebuild';
+import { RunbookRefusal } from '../runbooks/target';
+import { FileStore } from '../state/file';
+import type { Io } from './main';
+
+function progressLine(e: RebuildEvent): string {
+  if (e.status === 'progress') {
+    const pct = e.totalRows ? ` (${Math.min(100, Math.round(((e.rows ?? 0) / e.totalRows) * 100))}% of ~${e.totalRows})` : '';
+    return `  ${e.table}: ${e.rows} rows${pct}`;
+  }
+  return `${e.status === 'start' ? '->' : 'ok'} ${e.step}`;
+}
+
+/** `replwatch runbook rebuild-replica`: the plan by default; `--execute` rebuilds. */
+export function registerRunbook(program: Command, io: Io, setCode: (c: number) => void): void {
+  const runbook = program.command('runbook').description('hand-run repairs that pages point to');
+  runbook
+    .command('rebuild-replica')
+    .description('rebuild a replica from its primary (or --donor): prints the plan; --execute runs it')
+    .option('--config <file>', 'config file (default: $REPLWATCH_CONFIG, else replwatch.yml)')
+    .requiredOption('--cluster <name>', 'the cluster')
+    .requiredOption('--replica <name>', 'the replica to rebuild (never the primary)')
+    .option('--donor <name>', 'copy from this healthy replica instead of the primary')
+    .option('--execute', 'rebuild: stop, copy, re-point and verify the replica')
+    .option('--user <user>', "an account that may stop replication and load data (default: the cluster's admin)")
+    .option('--password <ref>', 'its password: a literal, env:NAME, ssm:/path or secret:ARN')
+    .option('--workers <n>', 'tables copied at once', '4')
+    .option('--state <file>', 'where the per-cluster rebuild lock lives', '.replwatch/state.json')
+    .option('--json', 'JSON: the plan, or one event per line while executing and the result last')
+    .action(async (o: { config?: string; cluster: string; replica: string; donor?: string; execute?: boolean; user?: string; password?: string; workers: string; state: string; json?: boolean }) => {
+      const config = await loadConfig(o.config ?? process.env.REPLWATCH_CONFIG ?? 'replwatch.yml');
+      const onEvent = (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : e.status === 'progress' ? io.err(progressLine(e)) : io.out(progressLine(e)));
+      try {
+        const { plan, result } = await rebuildReplica(
+          config,
+          { cluster: o.cluster, replica: o.replica, donor: o.donor, execute: Boolean(o.execute), admin: { user: o.user, password: o.password } },
+          new SecretResolver(),
+          new FileStore(o.state),
+          { workers: Number(o.workers), onEvent },
+        );
+        if (o.json) {
+          io.out(JSON.stringify(result ? { result } : { plan }, null, result ? 0 : 2));
+          return;
+        }
+        if (!result) {
+          io.out(`Plan: rebuild ${plan.replica} of cluster ${plan.cluster} from ${plan.donor} (reads only; nothing was changed)`);
+          plan.steps.forEach((s, i) => io.out(`  ${i + 1}. ${s}`));
+          for (const w of plan.warnings) io.out(`  warning: ${w}`);
+          io.out(`Estimated time: about ${plan.estimateSeconds} s for ${plan.totalRows} rows, ${(plan.totalBytes / 1024 / 1024).toFixed(1)} MB.`);
+          io.out(`To run it: ${plan.command}`);
+          return;
+        }
+        io.out(`rebuilt ${plan.replica} in ${result.seconds.toFixed(1)} s: ${result.rowsCopied} rows, GTID ${result.gtidPosition}, ${result.checksums.length} table checksums equal`);
+      } catch (e) {
+        if (e instanceof RunbookRefusal) {
+          io.err(`replwatch: refused: ${e.message}`);
+          setCode(1);
+        } else if (e instanceof RebuildFailed) {
+          io.err(`replwatch: ${e.message}`);
+          setCode(2);
+        } else throw e;
+      }
+    });
+}

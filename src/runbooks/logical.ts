@@ -1,0 +1,266 @@
+import type { SecretResolver } from '../config/secrets';
+import { query, type Connection, type MysqlConnections } from '../probes/mysql/connections';
+import { sleep, withDeadline } from '../util/deadline';
+import { adminEndpoint, type AdminAccount } from './accounts';
+import { ident, qualified, type TableInfo } from './inventory';
+import type { RebuildPlan } from './plan';
+import { RunbookRefusal, type RebuildTarget } from './target';
+import { checksumTables, type ChecksumResult } from './verify';
+
+export interface RebuildEvent {
+  step: string;
+  status: 'start' | 'done' | 'progress';
+  detail?: string;
+  table?: string;
+  rows?: number;
+  totalRows?: number;
+  at: string;
+}
+
+export interface ExecuteOptions {
+  workers?: number;
+  batchRows?: number;
+  onEvent?: (e: RebuildEvent) => void;
+  /** Deadline for catching up with the primary after the copy. */
+  catchUpTimeoutSeconds?: number;
+}
+
+export interface RebuildResult {
+  gtidPosition: string;
+  rowsCopied: number;
+  seconds: number;
+  checksums: ChecksumResult[];
+}
+
+/** A failed rebuild: the replica is left stopped and read_only; `step` says where it stopped. */
+export class RebuildFailed extends Error {
+  override name = 'RebuildFailed';
+  constructor(
+    readonly step: string,
+    cause: Error,
+  ) {
+    super(`rebuild failed at "${step}": ${cause.message}; the replica is left stopped and read_only`);
+  }
+}
+
+const LONG = 600_000;
+const IDLE_READ_MS = 120_000;
+
+/**
+ * The logical strategy on MariaDB, over mysql2 (runs anywhere, Lambda included): consistent
+ * snapshots on the donor without locks, the schema and rows streamed into the replica with its
+ * binary log off, then GTID replication from the primary and a checksum verification. It writes
+ * only to the replica; the donor and the primary are only read.
+ */
+export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connections: MysqlConnections, secrets: SecretResolver, admin: AdminAccount, o: ExecuteOptions = {}): Promise<RebuildResult> {
+  const started = Date.now();
+  const emit = (e: Omit<RebuildEvent, 'at'>) => o.onEvent?.({ ...e, at: new Date().toISOString() });
+  const workers = Math.max(1, Math.min(o.workers ?? 4, plan.inventory.tables.length || 1));
+  const timeoutMs = t.cluster.timeoutMs;
+  const password = () => secrets.resolve(admin.password);
+  const conn = (s: typeof t.replica, key: string) => connections.get({ ...adminEndpoint(s, admin, timeoutMs), key: `${key}/${s.name}` }, password);
+
+  let step = 'connect';
+  const run = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    step = name;
+    emit({ step: name, status: 'start' });
+    const out = await fn();
+    emit({ step: name, status: 'done' });
+    return out;
+  };
+
+  const target = await conn(t.replica, 'rebuild-target');
+  const primaryConn = await conn(t.primary, 'rebuild-primary');
+  try {
+    const [[tid]] = [await query<{ id: string; v: string }>(target, 'SELECT @@server_id AS id, VERSION() AS v', timeoutMs)];
+    const [[pid]] = [await query<{ id: string }>(primaryConn, 'SELECT @@server_id AS id', timeoutMs)];
+    if (tid?.id === pid?.id) throw new RunbookRefusal(`${t.replica.name} has the primary's server_id: refusing to write to it`);
+    if (!/mariadb/i.test(String(tid?.v))) throw new RunbookRefusal('the logical strategy executes on MariaDB only; use --strategy rds for RDS');
+
+    await run('stop replication', async () => {
+      await query(target, 'STOP ALL SLAVES', timeoutMs);
+      await query(target, 'SET GLOBAL read_only = 1', timeoutMs);
+    });
+
+    const donors: Connection[] = [];
+    for (let i = 0; i < workers; i++) donors.push(await conn(t.donor, `rebuild-donor-${i}`));
+    const position = await run('consistent snapshot', () => openSnapshots(donors, timeoutMs));
+
+    const loaders: Connection[] = [target];
+    for (let i = 1; i < workers; i++) loaders.push(await conn(t.replica, `rebuild-target-${i}`));
+    for (const l of loaders) {
+      await query(l, "SET SESSION sql_log_bin = 0, foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'", timeoutMs);
+    }
+
+    await run('recreate schema', () => recreateSchema(plan, donors[0]!, target, timeoutMs));
+
+    let rowsCopied = 0;
+    await run('copy rows', async () => {
+      const queue = [...plan.inventory.tables].sort((a, b) => b.bytes - a.bytes);
+      await Promise.all(
+        donors.map(async (donor, i) => {
+          for (let table = queue.shift(); table; table = queue.shift()) {
+            const copied = await copyTable(donor, loaders[i]!, table, o.batchRows ?? 1000, (rows) => emit({ step: 'copy rows', status: 'progress', table: `${table.schema}.${table.name}`, rows, totalRows: table.rows }));
+            rowsCopied += copied;
+          }
+        }),
+      );
+      for (const d of donors) await query(d, 'COMMIT', timeoutMs);
+    });
+
+    await run('create triggers', () => createTriggers(plan, donors[0]!, target, timeoutMs));
+
+    await run('start replication', async () => {
+      const creds = t.cluster.replication;
+      const pw = creds ? await secrets.resolve(creds.password) : undefined;
+      // The replica's own binary log may hold errant GTIDs: it starts clean, as a fresh replica.
+      await query(target, 'RESET MASTER', timeoutMs);
+      await query(target, 'SET GLOBAL gtid_slave_pos = ?', timeoutMs, [position]);
+      await query(
+        target,
+        `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USE_GTID = slave_pos${creds ? ', MASTER_USER = ?, MASTER_PASSWORD = ?' : ''}`,
+        timeoutMs,
+        [t.primary.host, t.primary.port, ...(creds ? [creds.user, pw] : [])],
+      );
+      await query(target, 'START SLAVE', timeoutMs);
+    });
+
+    await run('catch up', () => catchUp(primaryConn, target, o.catchUpTimeoutSeconds ?? 300, timeoutMs));
+
+    const checksums = await run('verify checksums', () => checksumTables(plan.inventory.tables, primaryConn, target, timeoutMs));
+    const bad = checksums.filter((c) => !c.match);
+    if (bad.length > 0) throw new Error(`checksums differ for ${bad.map((b) => b.table).join(', ')}`);
+    return { gtidPosition: position, rowsCopied, seconds: (Date.now() - started) / 1000, checksums };
+  } catch (e) {
+    if (e instanceof RunbookRefusal) throw e;
+    // Whatever happened, the replica stays out of service: stopped and read_only.
+    await query(target, 'STOP ALL SLAVES', timeoutMs).catch(() => undefined);
+    await query(target, 'SET GLOBAL read_only = 1', timeoutMs).catch(() => undefined);
+    throw new RebuildFailed(step, e as Error);
+  }
+}
+
+/**
+ * A consistent snapshot per worker, all at the same binlog position (MariaDB's consistent
+ * snapshot reports it), so the workers read one state without FLUSH TABLES WITH READ LOCK.
+ * Returns the GTID position of that state.
+ */
+async function openSnapshots(donors: Connection[], timeoutMs: number): Promise<string> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const positions = await Promise.all(
+      donors.map(async (d) => {
+        await query(d, 'ROLLBACK', timeoutMs);
+        await query(d, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ', timeoutMs);
+        await query(d, 'START TRANSACTION WITH CONSISTENT SNAPSHOT', timeoutMs);
+        const rows = await query<{ Variable_name: string; Value: string }>(d, "SHOW STATUS LIKE 'binlog_snapshot_%'", timeoutMs);
+        const get = (n: string) => rows.find((r) => r.Variable_name === n)?.Value ?? '';
+        return { file: get('Binlog_snapshot_file'), pos: get('Binlog_snapshot_position') };
+      }),
+    );
+    if (!positions[0]!.file) throw new RunbookRefusal('the donor has no binary log: it cannot tell the GTID position of a snapshot');
+    if (positions.every((p) => p.file === positions[0]!.file && p.pos === positions[0]!.pos)) {
+      const [row] = await query<{ g: string }>(donors[0]!, 'SELECT BINLOG_GTID_POS(?, ?) AS g', timeoutMs, [positions[0]!.file, Number(positions[0]!.pos)]);
+      return String(row?.g ?? '');
+    }
+  }
+  throw new Error('the donor is too busy to open snapshots at one position; run with --workers 1');
+}
+
+async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Connection, timeoutMs: number): Promise<void> {
+  const existing = await query<{ s: string }>(target, `SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')`, timeoutMs);
+  for (const { s } of existing) await query(target, `DROP DATABASE ${ident(s)}`, LONG);
+  for (const schema of plan.inventory.schemas) {
+    const [db] = await query<Record<string, string>>(donor, `SHOW CREATE DATABASE ${ident(schema)}`, timeoutMs);
+    await query(target, db!['Create Database']!, timeoutMs);
+  }
+  for (const table of plan.inventory.tables) {
+    const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TABLE ${qualified(table.schema, table.name)}`, timeoutMs);
+    await query(target, `USE ${ident(table.schema)}`, timeoutMs);
+    await query(target, row!['Create Table']!, timeoutMs);
+  }
+  for (const r of plan.inventory.routines) {
+    const [row] = await query<Record<string, string>>(donor, `SHOW CREATE ${r.type} ${qualified(r.schema, r.name)}`, timeoutMs);
+    await query(target, `USE ${ident(r.schema)}`, timeoutMs);
+    await query(target, row![r.type === 'PROCEDURE' ? 'Create Procedure' : 'Create Function']!, timeoutMs);
+  }
+  for (const ev of plan.inventory.events) {
+    const [row] = await query<Record<string, string>>(donor, `SHOW CREATE EVENT ${qualified(ev.schema, ev.name)}`, timeoutMs);
+    await query(target, `USE ${ident(ev.schema)}`, timeoutMs);
+    await query(target, row!['Create Event']!, timeoutMs);
+    // Events run on the primary; on a replica they stay disabled, as replication leaves them.
+    await query(target, `ALTER EVENT ${qualified(ev.schema, ev.name)} DISABLE ON SLAVE`, timeoutMs);
+  }
+  // Views may read other views: create in passes until every one exists.
+  let pending = [...plan.inventory.views];
+  while (pending.length > 0) {
+    const failed: typeof pending = [];
+    let lastError: Error | undefined;
+    for (const v of pending) {
+      const [row] = await query<Record<string, string>>(donor, `SHOW CREATE VIEW ${qualified(v.schema, v.name)}`, timeoutMs);
+      await query(target, `USE ${ident(v.schema)}`, timeoutMs);
+      await query(target, row!['Create View']!, timeoutMs).catch((e: Error) => {
+        failed.push(v);
+        lastError = e;
+      });
+    }
+    if (failed.length === pending.length) throw lastError!;
+    pending = failed;
+  }
+}
+
+async function createTriggers(plan: RebuildPlan, donor: Connection, target: Connection, timeoutMs: number): Promise<void> {
+  for (const tr of plan.inventory.triggers) {
+    const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TRIGGER ${qualified(tr.schema, tr.name)}`, timeoutMs);
+    await query(target, `USE ${ident(tr.schema)}`, timeoutMs);
+    await query(target, row!['SQL Original Statement']!, timeoutMs);
+  }
+}
+
+/** Streams a table from the donor's snapshot into the replica in multi-row INSERTs. */
+async function copyTable(donor: Connection, target: Connection, table: TableInfo, batchRows: number, progress: (rows: number) => void): Promise<number> {
+  if (table.columns.length === 0) return 0;
+  const cols = table.columns.map(ident).join(', ');
+  const insert = `INSERT INTO ${qualified(table.schema, table.name)} (${cols}) VALUES ?`;
+  // The promise API has no row stream; its wrapper holds the callback connection, which does.
+  const core = (donor as unknown as { connection: import('mysql2').Connection }).connection;
+  const stream = core.query({ sql: `SELECT ${cols} FROM ${qualified(table.schema, table.name)}`, rowsAsArray: true }).stream({ highWaterMark: batchRows });
+  const rows = stream[Symbol.asyncIterator]() as AsyncIterator<unknown[]>;
+  let batch: unknown[][] = [];
+  let copied = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await query(target, insert, LONG, [batch]);
+    copied += batch.length;
+    batch = [];
+    progress(copied);
+  };
+  try {
+    for (;;) {
+      const next = await withDeadline(rows.next(), IDLE_READ_MS, `read ${table.schema}.${table.name}`);
+      if (next.done) break;
+      batch.push(next.value);
+      if (batch.length >= batchRows) await flush();
+    }
+    await flush();
+  } finally {
+    stream.destroy();
+  }
+  return copied;
+}
+
+async function catchUp(primary: Connection, target: Connection, seconds: number, timeoutMs: number): Promise<void> {
+  const [row] = await query<{ pos: string }>(primary, 'SELECT @@gtid_binlog_pos AS pos', timeoutMs);
+  const [waited] = await query<{ w: number }>(target, 'SELECT MASTER_GTID_WAIT(?, ?) AS w', seconds * 1000 + timeoutMs, [row?.pos ?? '', seconds]);
+  if (Number(waited?.w) !== 0) throw new Error(`did not catch up with the primary (${row?.pos}) within ${seconds} s`);
+  // The IO thread may still be connecting (Preparing, Connecting): give it a moment to settle.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [status] = await query<Record<string, string>>(target, 'SHOW SLAVE STATUS', timeoutMs);
+    if (status?.Slave_IO_Running === 'Yes' && status.Slave_SQL_Running === 'Yes') return;
+    const error = status?.Last_IO_Error || status?.Last_SQL_Error;
+    if (error || Date.now() > deadline) {
+      throw new Error(`replication is not running after the copy: IO ${status?.Slave_IO_Running}, SQL ${status?.Slave_SQL_Running}${error ? `: ${error}` : ''}`);
+    }
+    await sleep(100);
+  }
+}

@@ -1,0 +1,86 @@
+import type { SecretResolver } from '../config/secrets';
+import { analyseCluster } from '../health/replication';
+import type { MysqlConnections } from '../probes/mysql/connections';
+import { probeServer } from '../probes/mysql/probe';
+import { readInventory, type Inventory } from './inventory';
+import { RunbookRefusal, rebuildCommands, type RebuildTarget } from './target';
+import { adminEndpoint, type AdminAccount } from './accounts';
+
+/** Logical copy throughput assumed for the estimate, bytes/s (see bench/RESULTS.md). */
+const ASSUMED_BYTES_PER_SECOND = 20 * 1024 * 1024;
+
+export interface RebuildPlan {
+  cluster: string;
+  replica: string;
+  donor: string;
+  primary: string;
+  inventory: Inventory;
+  totalRows: number;
+  totalBytes: number;
+  estimateSeconds: number;
+  steps: string[];
+  warnings: string[];
+  command: string;
+}
+
+/**
+ * Reads (never writes) what a rebuild would do, and refuses an unsafe one: an unreachable
+ * replica, one that looks like a primary (writable and replicating from nothing), a donor that
+ * is unreachable, broken or lagging. Throws RunbookRefusal with the reason.
+ */
+export async function planRebuild(t: RebuildTarget, connections: MysqlConnections, secrets: SecretResolver, admin: AdminAccount): Promise<RebuildPlan> {
+  const c = t.cluster;
+  const monitorPassword = () => secrets.resolve(c.password);
+  const probe = (s: typeof t.replica) =>
+    probeServer(connections, { key: `runbook/${s.name}`, cluster: c.name, name: s.name, role: s.role, host: s.host, port: s.port, user: c.user, timeoutMs: c.timeoutMs, heartbeatTable: c.heartbeat?.table }, monitorPassword);
+  const [primary, replica, donor] = await Promise.all([probe(t.primary), probe(t.replica), t.donor === t.primary ? undefined : probe(t.donor)]);
+  if (!replica.reachable) throw new RunbookRefusal(`cannot reach ${t.replica.name} (${replica.error?.message}): nothing to rebuild until it answers`);
+  if (!primary.reachable) throw new RunbookRefusal(`cannot reach the primary ${t.primary.name} (${primary.error?.message}): the rebuilt replica would have nothing to follow`);
+  if (replica.serverId === primary.serverId) throw new RunbookRefusal(`${t.replica.name} has the primary's server_id ${primary.serverId}: it may be the primary itself`);
+  if (replica.readOnly === false && (replica.channels ?? []).length === 0) {
+    throw new RunbookRefusal(`${t.replica.name} is writable and replicates from nothing: it may be serving writes as a primary; make it read_only first if it really is a replica`);
+  }
+  if (donor) {
+    if (!donor.reachable) throw new RunbookRefusal(`cannot reach the donor ${t.donor.name}: ${donor.error?.message}`);
+    const { findings } = analyseCluster({ cluster: c.name, lag: c.lag, primary, replicas: [donor], lagHistory: () => [] });
+    const bad = findings.filter((f) => f.target === t.donor.name && f.severity !== 'info');
+    if (bad.length > 0) throw new RunbookRefusal(`the donor ${t.donor.name} is not healthy: ${bad.map((f) => `${f.code}: ${f.summary}`).join('; ')}`);
+    const lag = findings.length === 0 ? (donor.channels?.[0]?.secondsBehind ?? 0) : 0;
+    if (lag >= c.lag.warningSeconds) throw new RunbookRefusal(`the donor ${t.donor.name} lags ${lag} s behind the primary`);
+  }
+  const flavor = primary.flavor;
+  const donorConn = await connections.get(adminEndpoint(t.donor, admin, c.timeoutMs), () => secrets.resolve(admin.password));
+  const inventory = await readInventory(donorConn, c.timeoutMs * 5);
+  const totalRows = inventory.tables.reduce((a, x) => a + x.rows, 0);
+  const totalBytes = inventory.tables.reduce((a, x) => a + x.bytes, 0);
+  const warnings: string[] = [];
+  if (flavor !== 'mariadb') warnings.push('the logical strategy executes on MariaDB; on MySQL and RDS use --strategy rds or the plan as a checklist');
+  const noKey = inventory.tables.filter((x) => !x.hasPrimaryKey);
+  if (noKey.length > 0) warnings.push(`${noKey.length} table(s) without a primary key (${noKey.slice(0, 5).map((x) => `${x.schema}.${x.name}`).join(', ')}): copied whole; an interrupted run restarts from scratch rather than resuming`);
+  const replication = c.replication ? `the configured replication account ${c.replication.user}` : `${t.replica.name}'s own replication credentials`;
+  const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+  const steps = [
+    `Take the rebuild lock of cluster ${c.name} (one rebuild at a time per cluster).`,
+    `Stop replication on ${t.replica.name} (${t.replica.host}:${t.replica.port}) and keep it read_only.`,
+    `Open consistent snapshots on the donor ${t.donor.name} (no locks taken) and record their GTID position.`,
+    `Drop and recreate on ${t.replica.name}, with its binary log off for the session: ${inventory.schemas.length} schema(s), ${inventory.tables.length} table(s), ${inventory.views.length} view(s), ${inventory.routines.length} routine(s), ${inventory.events.length} event(s).`,
+    `Copy about ${totalRows} rows (${mb(totalBytes)}) in batches, several tables at once.`,
+    `Create ${inventory.triggers.length} trigger(s) after the data, so they do not fire on copied rows.`,
+    `Set gtid_slave_pos to the snapshot's position and replicate from the primary ${t.primary.name} with GTID, using ${replication}; start replication.`,
+    `Wait until ${t.replica.name} has caught up with ${t.primary.name}.`,
+    `Verify every table's checksum between ${t.donor.name} and ${t.replica.name} at a common GTID position.`,
+  ];
+  return {
+    cluster: c.name,
+    replica: t.replica.name,
+    donor: t.donor.name,
+    primary: t.primary.name,
+    inventory,
+    totalRows,
+    totalBytes,
+    estimateSeconds: Math.ceil(totalBytes / ASSUMED_BYTES_PER_SECOND) + 5,
+    steps,
+    warnings,
+    command: rebuildCommands(c.name, t.replica.name).execute,
+  };
+}

@@ -1,0 +1,47 @@
+import { clusterServers, type ClusterConfig, type Config, type ServerConfig } from '../config/schema';
+
+/** A rebuild that must not run, and why. Plan and execute both stop on it, before any change. */
+export class RunbookRefusal extends Error {
+  override name = 'RunbookRefusal';
+}
+
+export interface RebuildTarget {
+  cluster: ClusterConfig;
+  replica: ServerConfig;
+  donor: ServerConfig;
+  primary: ServerConfig;
+}
+
+/**
+ * Which servers a rebuild touches, from names alone (pure): the replica must be a configured
+ * replica of the named cluster, never its primary; the donor is the primary or another replica.
+ */
+export function resolveTarget(config: Config, clusterName: string, replicaName: string, donorName?: string): RebuildTarget {
+  const cluster = config.clusters.find((c) => c.name === clusterName);
+  if (!cluster) throw new RunbookRefusal(`no cluster named ${clusterName}; clusters: ${config.clusters.map((c) => c.name).join(', ') || 'none'}`);
+  const servers = clusterServers(cluster);
+  const primary = servers.find((s) => s.role === 'primary')!;
+  if (replicaName === primary.name) throw new RunbookRefusal(`${replicaName} is the primary of ${clusterName}: a rebuild never writes to a primary`);
+  const replica = servers.find((s) => s.name === replicaName);
+  if (!replica) {
+    const elsewhere = config.clusters.find((c) => clusterServers(c).some((s) => s.name === replicaName));
+    throw new RunbookRefusal(
+      elsewhere ? `${replicaName} is a server of cluster ${elsewhere.name}, not of ${clusterName}` : `${clusterName} has no replica named ${replicaName}; replicas: ${cluster.replicas.map((r) => r.name).join(', ')}`,
+    );
+  }
+  if (replica.host === primary.host && replica.port === primary.port) throw new RunbookRefusal(`${replicaName} has the primary's address ${primary.host}:${primary.port}`);
+  let donor = primary;
+  if (donorName && donorName !== primary.name) {
+    const d = servers.find((s) => s.name === donorName);
+    if (!d) throw new RunbookRefusal(`${clusterName} has no server named ${donorName} to copy from`);
+    if (d.name === replica.name) throw new RunbookRefusal('the donor cannot be the replica being rebuilt');
+    donor = d;
+  }
+  return { cluster, replica, donor, primary };
+}
+
+/** The exact commands, for pages and for the plan's last line. */
+export function rebuildCommands(cluster: string, replica: string): { plan: string; execute: string } {
+  const plan = `replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}`;
+  return { plan, execute: `${plan} --execute` };
+}

@@ -1,0 +1,130 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { checkJson, cli } from '../support/cli';
+import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
+
+let sb: SandboxState;
+let state: string;
+
+const primaryPos = async () => ((await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p')) as Array<{ p: string }>)[0]!.p;
+const rebuild = (...extra: string[]) => cli('runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'sandbox', '--state', state, ...extra);
+
+beforeAll(async () => {
+  sb = await startSandbox();
+  state = join(mkdtempSync(join(tmpdir(), 'rw-rebuild-')), 'state.json');
+  // Awkward data on the primary: a reserved-word table name, no primary key, BLOB, utf8mb4,
+  // a generated column, a view and a trigger.
+  await sql(
+    sb,
+    'sandbox-primary',
+    `SET NAMES utf8mb4; USE app;
+     CREATE TABLE app.\`order\` (a INT, b BLOB, c VARCHAR(20) CHARACTER SET utf8mb4, g INT AS (a * 2) VIRTUAL);
+     INSERT INTO app.\`order\` (a, b, c) VALUES (1, 0x00FF0D0A, 'héllo 🙂'), (NULL, NULL, NULL), (3, REPEAT('x', 60000), 'ßø');
+     CREATE VIEW app.rich AS SELECT id, name FROM app.accounts WHERE balance > 15;
+     CREATE TRIGGER app.audit BEFORE INSERT ON app.accounts FOR EACH ROW SET NEW.name = LOWER(NEW.name);
+     CREATE TABLE app.bulk (id INT PRIMARY KEY, v VARCHAR(100));
+     INSERT INTO app.bulk SELECT seq, CONCAT('row ', seq) FROM seq_1_to_5000;`,
+  );
+  // A quiet primary, so "the rebuild never wrote to it" is a plain equality of GTID positions.
+  await sql(sb, 'sandbox-primary', 'ALTER EVENT percona.replwatch_heartbeat DISABLE');
+  await waitFor('replicas in sync', async () => (await checkJson(sb.configFile)).report.findings.every((f) => f.code === 'HeartbeatStale'));
+});
+afterAll(async () => {
+  await stopSandbox(sb);
+});
+
+describe('replwatch runbook rebuild-replica', () => {
+  it('refuses the primary, an unknown replica and a replica of another cluster, before touching anything', async () => {
+    const primary = await rebuild('--replica', 'sandbox-primary');
+    expect(primary.code).toBe(1);
+    expect(primary.stderr).toContain('sandbox-primary is the primary of sandbox: a rebuild never writes to a primary');
+    const unknown = await rebuild('--replica', 'sandbox-r9');
+    expect(unknown.stderr).toContain('sandbox has no replica named sandbox-r9; replicas: sandbox-r1, sandbox-r2');
+    const noCluster = await cli('runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'nope', '--replica', 'sandbox-r1');
+    expect(noCluster.stderr).toContain('no cluster named nope');
+  });
+
+  it('plans without changing anything', async () => {
+    const before = await primaryPos();
+    const r1Before = ((await sql(sb, 'sandbox-r1', 'SELECT @@gtid_slave_pos AS p')) as Array<{ p: string }>)[0]!.p;
+    const plan = await rebuild('--replica', 'sandbox-r1');
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('Plan: rebuild sandbox-r1 of cluster sandbox from sandbox-primary (reads only; nothing was changed)');
+    expect(plan.stdout).toMatch(/2 schema\(s\), 4 table\(s\), 1 view\(s\)/);
+    expect(plan.stdout).toContain('To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --execute');
+    const json = JSON.parse((await rebuild('--replica', 'sandbox-r1', '--json')).stdout);
+    expect(json.plan.inventory.tables.find((t: { name: string }) => t.name === 'order')).toMatchObject({ hasPrimaryKey: false, columns: ['a', 'b', 'c'] });
+    expect(await primaryPos()).toBe(before);
+    expect(((await sql(sb, 'sandbox-r1', 'SELECT @@gtid_slave_pos AS p')) as Array<{ p: string }>)[0]!.p).toBe(r1Before);
+    expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
+  });
+
+  it('rebuilds a replica broken three ways into an exact, replicating, read_only copy, never writing to the primary', async () => {
+    await sql(sb, 'sandbox-r1', "SET sql_log_bin=0; INSERT INTO app.accounts VALUES (7, 'r1 only', 0); DELETE FROM app.bulk WHERE id <= 100; DROP TABLE app.`order`; SET sql_log_bin=1");
+    await sql(sb, 'sandbox-primary', "INSERT INTO app.accounts VALUES (7, 'primary', 99)");
+    await waitFor('r1 to break', async () => (await checkJson(sb.configFile)).report.findings.some((f) => f.code === 'ReplicationBroken' && f.target === 'sandbox-r1'));
+    const before = await primaryPos();
+
+    const run = await rebuild('--replica', 'sandbox-r1', '--execute', '--json');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((e) => e.status === 'done').map((e) => e.step)).toEqual([
+      'stop replication',
+      'consistent snapshot',
+      'recreate schema',
+      'copy rows',
+      'create triggers',
+      'start replication',
+      'catch up',
+      'verify checksums',
+    ]);
+    const { result } = lines.at(-1);
+    expect(result.checksums.map((c: { table: string; match: boolean }) => [c.table, c.match])).toEqual([
+      ['app.accounts', true],
+      ['app.bulk', true],
+      ['app.order', true],
+      ['percona.heartbeat', true],
+    ]);
+    expect(result.rowsCopied).toBe(5000 + 4 + 3 + 1);
+
+    expect(await primaryPos()).toBe(before);
+    const [r1] = (await sql(sb, 'sandbox-r1', 'SELECT @@read_only AS ro')) as Array<{ ro: number }>;
+    expect(Number(r1!.ro)).toBe(1);
+    const { report } = await checkJson(sb.configFile);
+    expect(report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
+    expect(report.observations.find((o) => o.target === 'sandbox-r1')).toMatchObject({ ioRunning: true, sqlRunning: true });
+    // The copy is exact down to bytes, and the view and trigger exist.
+    const [row] = (await sql(sb, 'sandbox-r1', "SET NAMES utf8mb4; SELECT HEX(b) AS b, c, g FROM app.`order` WHERE a = 1") as unknown[][])[1] as Array<{ b: string; c: string; g: number }>;
+    expect(row).toMatchObject({ b: '00FF0D0A', c: 'héllo 🙂', g: 2 });
+    expect(await sql(sb, 'sandbox-r1', 'SELECT COUNT(*) AS n FROM app.rich')).toEqual([{ n: 3 }]);
+    // Replication keeps working through the rebuilt trigger and tables.
+    await sql(sb, 'sandbox-primary', "INSERT INTO app.accounts VALUES (8, 'NEW', 1)");
+    await waitFor('the insert to replicate', async () => ((await sql(sb, 'sandbox-r1', 'SELECT name FROM app.accounts WHERE id = 8')) as Array<{ name: string }>)[0]?.name === 'new');
+  });
+
+  it('clears errant transactions: the rebuilt replica starts a clean binary log', async () => {
+    await sql(sb, 'sandbox-r2', "SET GLOBAL read_only = 0; INSERT INTO app.accounts VALUES (50, 'errant', 0); SET GLOBAL read_only = 1");
+    expect((await checkJson(sb.configFile)).report.findings.map((f) => f.code)).toContain('ErrantTransactions');
+    const run = await rebuild('--replica', 'sandbox-r2', '--execute');
+    expect(run.stderr).not.toContain('replwatch:');
+    expect(run.stderr).toMatch(/app.bulk: 5000 rows \(100% of ~\d+\)/); // progress, table by table (row counts are estimates)
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/rebuilt sandbox-r2 in [\d.]+ s: \d+ rows, GTID 0-1-\d+, 4 table checksums equal/);
+    expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
+  });
+
+  it('takes one rebuild per cluster: a held lock refuses a second one', async () => {
+    const { FileStore } = await import('../../src/state/file');
+    const store = new FileStore(state);
+    const now = new Date();
+    expect(await store.acquireLock('rebuild/sandbox', 'someone-else', new Date(now.getTime() + 60_000), now)).toBe(true);
+    const second = await rebuild('--replica', 'sandbox-r1', '--execute');
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('another rebuild of cluster sandbox is running');
+    await store.releaseLock('rebuild/sandbox', 'someone-else');
+  });
+});
