@@ -14,6 +14,8 @@ export interface RebuildRequest {
   donor?: string;
   execute: boolean;
   admin?: { user?: string; password?: string };
+  /** Last say before anything is written: throws RunbookRefusal to stop at the plan. */
+  approve?: (plan: RebuildPlan) => void;
 }
 
 /** How long the per-cluster lock holds without being released (a crashed run frees it then). */
@@ -31,6 +33,7 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
   try {
     const plan = await planRebuild(target, connections, secrets, admin);
     if (!req.execute) return { plan };
+    req.approve?.(plan);
     const owner = `${process.env.USER ?? 'replwatch'}@${process.pid}-${randomBytes(3).toString('hex')}`;
     const lock = `rebuild/${req.cluster}`;
     const now = new Date();

@@ -128,3 +128,30 @@ describe('replwatch runbook rebuild-replica', () => {
     await store.releaseLock('rebuild/sandbox', 'someone-else');
   });
 });
+
+describe('the rebuildReplica Lambda', () => {
+  const context = (ms: number) => ({ getRemainingTimeInMillis: () => ms, functionName: 'rebuildReplica', awsRequestId: 'r' }) as unknown as import('aws-lambda').Context;
+
+  it('validates its input and wants confirm to repeat the replica name before executing', async () => {
+    process.env.REPLWATCH_CONFIG = sb.configFile;
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    const { handler } = await import('../../functions/rebuildReplica');
+    expect(await handler({ cluster: 'sandbox' }, context(900_000))).toMatchObject({ ok: false, error: expect.stringContaining('replica') });
+    expect(await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r2' }, context(900_000))).toEqual({
+      ok: false,
+      error: 'confirm: execute needs confirm equal to the replica name',
+    });
+    expect(await handler({ cluster: 'sandbox', replica: 'sandbox-primary', mode: 'plan' }, context(900_000))).toMatchObject({ ok: false, error: expect.stringContaining('refused: sandbox-primary is the primary') });
+  });
+
+  it('plans, refuses a copy too long for its time left, and executes when confirmed', async () => {
+    const { handler } = await import('../../functions/rebuildReplica');
+    const planned = await handler({ cluster: 'sandbox', replica: 'sandbox-r1' }, context(900_000));
+    expect(planned).toMatchObject({ ok: true, plan: { replica: 'sandbox-r1', donor: 'sandbox-primary' } });
+    const short = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1' }, context(30_000));
+    expect(short).toMatchObject({ ok: false, error: expect.stringContaining('run it with the CLI') });
+    const done = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1' }, context(900_000));
+    expect(done).toMatchObject({ ok: true, result: { rowsCopied: expect.any(Number) } });
+    expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
+  });
+});
