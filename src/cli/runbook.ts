@@ -26,18 +26,19 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .requiredOption('--replica <name>', 'the replica to rebuild (never the primary)')
     .option('--donor <name>', 'copy from this healthy replica instead of the primary')
     .option('--execute', 'rebuild: stop, copy, re-point and verify the replica')
+    .option('--resume', 'with --execute: continue a rebuild that stopped unfinished, from its checkpoint')
     .option('--user <user>', "an account that may stop replication and load data (default: the cluster's admin)")
     .option('--password <ref>', 'its password: a literal, env:NAME, ssm:/path or secret:ARN')
     .option('--workers <n>', 'tables copied at once', '4')
     .option('--state <file>', 'where the per-cluster rebuild lock lives', '.replwatch/state.json')
     .option('--json', 'JSON: the plan, or one event per line while executing and the result last')
-    .action(async (o: { config?: string; cluster: string; replica: string; donor?: string; execute?: boolean; user?: string; password?: string; workers: string; state: string; json?: boolean }) => {
+    .action(async (o: { config?: string; cluster: string; replica: string; donor?: string; execute?: boolean; resume?: boolean; user?: string; password?: string; workers: string; state: string; json?: boolean }) => {
       const config = await loadConfig(o.config ?? process.env.REPLWATCH_CONFIG ?? 'replwatch.yml');
       const onEvent = (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : e.status === 'progress' ? io.err(progressLine(e)) : io.out(progressLine(e)));
       try {
         const { plan, result } = await rebuildReplica(
           config,
-          { cluster: o.cluster, replica: o.replica, donor: o.donor, execute: Boolean(o.execute), admin: { user: o.user, password: o.password } },
+          { cluster: o.cluster, replica: o.replica, donor: o.donor, execute: Boolean(o.execute), resume: Boolean(o.resume), admin: { user: o.user, password: o.password } },
           new SecretResolver(),
           new FileStore(o.state),
           { workers: Number(o.workers), onEvent },

@@ -17,7 +17,20 @@ export interface RebuildEvent {
   at: string;
 }
 
+/** Where an interrupted rebuild stands: enough to go on without copying done tables again. */
+export interface RebuildCheckpoint {
+  replica: string;
+  /** GTID position of the snapshot the done tables were copied at. */
+  position: string;
+  schemaDone: boolean;
+  tablesDone: string[];
+}
+
 export interface ExecuteOptions {
+  /** Continue from this checkpoint instead of starting afresh. */
+  resume?: RebuildCheckpoint;
+  /** Called after each step and table, to be stored for a resume. */
+  checkpoint?: (c: RebuildCheckpoint) => Promise<void>;
   workers?: number;
   batchRows?: number;
   onEvent?: (e: RebuildEvent) => void;
@@ -39,7 +52,7 @@ export class RebuildFailed extends Error {
     readonly step: string,
     cause: Error,
   ) {
-    super(`rebuild failed at "${step}": ${cause.message}; the replica is left stopped and read_only`);
+    super(`rebuild failed at "${step}": ${cause.message}; the replica is left stopped and read_only; continue with --resume`);
   }
 }
 
@@ -84,7 +97,14 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
 
     const donors: Connection[] = [];
     for (let i = 0; i < workers; i++) donors.push(await conn(t.donor, `rebuild-donor-${i}`));
-    const position = await run('consistent snapshot', () => openSnapshots(donors, timeoutMs));
+    const snapshot = await run('consistent snapshot', () => openSnapshots(donors, timeoutMs));
+    // A resume copies the remaining tables at a newer snapshot; the done ones are at the old
+    // position, and replaying from there in idempotent mode brings both to the same state. That
+    // holds for tables with a primary key only: without one, a replayed insert duplicates a row.
+    const resume = o.resume?.replica === t.replica.name && o.resume.schemaDone && plan.inventory.tables.every((x) => x.hasPrimaryKey) ? o.resume : undefined;
+    const cp: RebuildCheckpoint = resume ? { ...resume, tablesDone: [...resume.tablesDone] } : { replica: t.replica.name, position: snapshot, schemaDone: false, tablesDone: [] };
+    const save = () => o.checkpoint?.(cp) ?? Promise.resolve();
+    await save();
 
     const loaders: Connection[] = [target];
     for (let i = 1; i < workers; i++) loaders.push(await conn(t.replica, `rebuild-target-${i}`));
@@ -92,16 +112,26 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       await query(l, "SET SESSION sql_log_bin = 0, foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'", timeoutMs);
     }
 
-    await run('recreate schema', () => recreateSchema(plan, donors[0]!, target, timeoutMs));
+    const done = new Set(cp.tablesDone);
+    const remaining = plan.inventory.tables.filter((x) => !done.has(`${x.schema}.${x.name}`));
+    if (resume) {
+      await run('recreate unfinished tables', () => recreateTables(remaining, donors[0]!, target, timeoutMs));
+    } else {
+      await run('recreate schema', () => recreateSchema(plan, donors[0]!, target, timeoutMs));
+      cp.schemaDone = true;
+      await save();
+    }
 
     let rowsCopied = 0;
     await run('copy rows', async () => {
-      const queue = [...plan.inventory.tables].sort((a, b) => b.bytes - a.bytes);
+      const queue = [...remaining].sort((a, b) => b.bytes - a.bytes);
       await Promise.all(
         donors.map(async (donor, i) => {
           for (let table = queue.shift(); table; table = queue.shift()) {
             const copied = await copyTable(donor, loaders[i]!, table, o.batchRows ?? 1000, (rows) => emit({ step: 'copy rows', status: 'progress', table: `${table.schema}.${table.name}`, rows, totalRows: table.rows }));
             rowsCopied += copied;
+            cp.tablesDone.push(`${table.schema}.${table.name}`);
+            await save();
           }
         }),
       );
@@ -115,13 +145,28 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       const pw = creds ? await secrets.resolve(creds.password) : undefined;
       // The replica's own binary log may hold errant GTIDs: it starts clean, as a fresh replica.
       await query(target, 'RESET MASTER', timeoutMs);
-      await query(target, 'SET GLOBAL gtid_slave_pos = ?', timeoutMs, [position]);
+      await query(target, 'SET GLOBAL gtid_slave_pos = ?', timeoutMs, [cp.position]);
       await query(
         target,
         `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USE_GTID = slave_pos${creds ? ', MASTER_USER = ?, MASTER_PASSWORD = ?' : ''}`,
         timeoutMs,
         [t.primary.host, t.primary.port, ...(creds ? [creds.user, pw] : [])],
       );
+      if (cp.position === snapshot) {
+        await query(target, 'START SLAVE', timeoutMs);
+        return;
+      }
+      // Resumed: replay from the older position, tolerating rows that are already there or gone,
+      // up to the newer snapshot; strict again from then on.
+      await query(target, "SET GLOBAL slave_exec_mode = 'IDEMPOTENT'", timeoutMs);
+      try {
+        await query(target, 'START SLAVE UNTIL master_gtid_pos = ?', timeoutMs, [snapshot]);
+        const [w] = await query<{ w: number }>(target, 'SELECT MASTER_GTID_WAIT(?, 600) AS w', 610_000, [snapshot]);
+        if (Number(w?.w) !== 0) throw new Error(`did not replay up to ${snapshot}`);
+        await query(target, 'STOP SLAVE', timeoutMs);
+      } finally {
+        await query(target, "SET GLOBAL slave_exec_mode = 'STRICT'", timeoutMs);
+      }
       await query(target, 'START SLAVE', timeoutMs);
     });
 
@@ -130,7 +175,7 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
     const checksums = await run('verify checksums', () => checksumTables(plan.inventory.tables, primaryConn, target, timeoutMs));
     const bad = checksums.filter((c) => !c.match);
     if (bad.length > 0) throw new Error(`checksums differ for ${bad.map((b) => b.table).join(', ')}`);
-    return { gtidPosition: position, rowsCopied, seconds: (Date.now() - started) / 1000, checksums };
+    return { gtidPosition: cp.position, rowsCopied, seconds: (Date.now() - started) / 1000, checksums };
   } catch (e) {
     if (e instanceof RunbookRefusal) throw e;
     // Whatever happened, the replica stays out of service: stopped and read_only.
@@ -173,11 +218,7 @@ async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Conn
     const [db] = await query<Record<string, string>>(donor, `SHOW CREATE DATABASE ${ident(schema)}`, timeoutMs);
     await query(target, db!['Create Database']!, timeoutMs);
   }
-  for (const table of plan.inventory.tables) {
-    const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TABLE ${qualified(table.schema, table.name)}`, timeoutMs);
-    await query(target, `USE ${ident(table.schema)}`, timeoutMs);
-    await query(target, row!['Create Table']!, timeoutMs);
-  }
+  await recreateTables(plan.inventory.tables, donor, target, timeoutMs);
   for (const r of plan.inventory.routines) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE ${r.type} ${qualified(r.schema, r.name)}`, timeoutMs);
     await query(target, `USE ${ident(r.schema)}`, timeoutMs);
@@ -208,10 +249,20 @@ async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Conn
   }
 }
 
+async function recreateTables(tables: TableInfo[], donor: Connection, target: Connection, timeoutMs: number): Promise<void> {
+  for (const table of tables) {
+    const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TABLE ${qualified(table.schema, table.name)}`, timeoutMs);
+    await query(target, `USE ${ident(table.schema)}`, timeoutMs);
+    await query(target, `DROP TABLE IF EXISTS ${qualified(table.schema, table.name)}`, timeoutMs);
+    await query(target, row!['Create Table']!, timeoutMs);
+  }
+}
+
 async function createTriggers(plan: RebuildPlan, donor: Connection, target: Connection, timeoutMs: number): Promise<void> {
   for (const tr of plan.inventory.triggers) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TRIGGER ${qualified(tr.schema, tr.name)}`, timeoutMs);
     await query(target, `USE ${ident(tr.schema)}`, timeoutMs);
+    await query(target, `DROP TRIGGER IF EXISTS ${qualified(tr.schema, tr.name)}`, timeoutMs);
     await query(target, row!['SQL Original Statement']!, timeoutMs);
   }
 }

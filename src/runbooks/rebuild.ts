@@ -4,7 +4,7 @@ import type { SecretResolver } from '../config/secrets';
 import { MysqlConnections } from '../probes/mysql/connections';
 import type { StateStore } from '../state/store';
 import { adminAccount } from './accounts';
-import { executeRebuild, type ExecuteOptions, type RebuildResult } from './logical';
+import { executeRebuild, RebuildFailed, type ExecuteOptions, type RebuildCheckpoint, type RebuildResult } from './logical';
 import { planRebuild, type RebuildPlan } from './plan';
 import { resolveTarget, RunbookRefusal } from './target';
 
@@ -13,6 +13,8 @@ export interface RebuildRequest {
   replica: string;
   donor?: string;
   execute: boolean;
+  /** Continue a rebuild that stopped unfinished (crash, Ctrl-C, failure) from its checkpoint. */
+  resume?: boolean;
   admin?: { user?: string; password?: string };
   /** Last say before anything is written: throws RunbookRefusal to stop at the plan. */
   approve?: (plan: RebuildPlan) => void;
@@ -34,16 +36,38 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
     const plan = await planRebuild(target, connections, secrets, admin);
     if (!req.execute) return { plan };
     req.approve?.(plan);
-    const owner = `${process.env.USER ?? 'replwatch'}@${process.pid}-${randomBytes(3).toString('hex')}`;
     const lock = `rebuild/${req.cluster}`;
     const now = new Date();
-    if (!(await store.acquireLock(lock, owner, new Date(now.getTime() + LOCK_MS), now))) {
-      throw new RunbookRefusal(`another rebuild of cluster ${req.cluster} is running (lock ${lock}); one at a time per cluster`);
+    const held = await store.readLock(lock);
+    const checkpoint = held?.checkpoint as RebuildCheckpoint | undefined;
+    let owner = `${process.env.USER ?? 'replwatch'}@${process.pid}-${randomBytes(3).toString('hex')}`;
+    if (req.resume) {
+      if (!held || checkpoint?.replica !== req.replica) throw new RunbookRefusal(`no unfinished rebuild of ${req.replica} in cluster ${req.cluster} to resume`);
+      owner = held.owner;
     }
+    if (!(await store.acquireLock(lock, owner, new Date(now.getTime() + LOCK_MS), now))) {
+      throw new RunbookRefusal(
+        checkpoint
+          ? `a rebuild of ${checkpoint.replica} in cluster ${req.cluster} stopped unfinished (${checkpoint.tablesDone.length} table(s) copied); continue it with --resume`
+          : `another rebuild of cluster ${req.cluster} is running (lock ${lock}); one at a time per cluster`,
+      );
+    }
+    let keepLock = false;
     try {
-      return { plan, result: await executeRebuild(plan, target, connections, secrets, admin, o) };
+      const result = await executeRebuild(plan, target, connections, secrets, admin, {
+        ...o,
+        ...(req.resume && checkpoint ? { resume: checkpoint } : {}),
+        checkpoint: async (c) => {
+          await store.updateLock(lock, owner, c);
+        },
+      });
+      return { plan, result };
+    } catch (e) {
+      // A failed copy keeps the lock and its checkpoint, so --resume can go on from there.
+      keepLock = e instanceof RebuildFailed;
+      throw e;
     } finally {
-      await store.releaseLock(lock, owner);
+      if (!keepLock) await store.releaseLock(lock, owner);
     }
   } finally {
     await connections.closeAll();

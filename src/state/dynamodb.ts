@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
-import type { StateStore } from './store';
+import type { Lock, StateStore } from './store';
 
 const TIMEOUT_MS = 3000;
 const DAY_S = 86_400;
@@ -79,11 +79,14 @@ export class DynamoStore implements StateStore {
   }
 
   async acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
+    // Taking over one's own lock (a resumed rebuild) keeps its checkpoint.
+    const held = await this.readLock(name);
+    const checkpoint = held?.owner === owner ? held.checkpoint : undefined;
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: `lock#${name}`, kind: 'lock', owner, expiresAt: Math.floor(expiresAt.getTime() / 1000) },
+          Item: { pk: `lock#${name}`, kind: 'lock', owner, expiresAt: Math.floor(expiresAt.getTime() / 1000), ...(checkpoint === undefined ? {} : { checkpoint }) },
           ConditionExpression: 'attribute_not_exists(pk) OR #o = :owner OR expiresAt <= :now',
           ExpressionAttributeNames: { '#o': 'owner' },
           ExpressionAttributeValues: { ':owner': owner, ':now': Math.floor(now.getTime() / 1000) },
@@ -106,5 +109,31 @@ export class DynamoStore implements StateStore {
       .catch((e: Error) => {
         if (e.name !== 'ConditionalCheckFailedException') throw e;
       });
+  }
+
+  async readLock(name: string): Promise<Lock | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `lock#${name}` }, ConsistentRead: true }), this.opts());
+    if (!out.Item) return undefined;
+    return { owner: String(out.Item.owner), expiresAt: new Date(Number(out.Item.expiresAt) * 1000).toISOString(), ...(out.Item.checkpoint === undefined ? {} : { checkpoint: out.Item.checkpoint }) };
+  }
+
+  async updateLock(name: string, owner: string, checkpoint: unknown): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `lock#${name}` },
+          UpdateExpression: 'SET checkpoint = :c',
+          ConditionExpression: '#o = :owner',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':c': checkpoint, ':owner': owner },
+        }),
+        this.opts(),
+      );
+      return true;
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
   }
 }

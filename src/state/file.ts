@@ -99,8 +99,9 @@ export class FileStore implements StateStore {
 
   acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
     return this.locked((s) => {
-      if (!lockFree(s.locks[name], owner, now)) return { result: false, changed: false };
-      s.locks[name] = { owner, expiresAt: expiresAt.toISOString() };
+      const held = s.locks[name];
+      if (!lockFree(held, owner, now)) return { result: false, changed: false };
+      s.locks[name] = { ...(held?.owner === owner ? held : {}), owner, expiresAt: expiresAt.toISOString() };
       return { result: true, changed: true };
     });
   }
@@ -110,6 +111,19 @@ export class FileStore implements StateStore {
       const mine = s.locks[name]?.owner === owner;
       if (mine) delete s.locks[name];
       return { result: undefined, changed: mine };
+    });
+  }
+
+  async readLock(name: string): Promise<Lock | undefined> {
+    return (await this.read()).locks[name];
+  }
+
+  updateLock(name: string, owner: string, checkpoint: unknown): Promise<boolean> {
+    return this.locked((s) => {
+      const held = s.locks[name];
+      if (held?.owner !== owner) return { result: false, changed: false };
+      held.checkpoint = checkpoint;
+      return { result: true, changed: true };
     });
   }
 }

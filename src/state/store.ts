@@ -16,11 +16,15 @@ export interface StateStore {
   /** Takes `name` for `owner` until `expiresAt`, unless someone else holds it; false then. */
   acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;
+  readLock(name: string): Promise<Lock | undefined>;
+  /** Records progress on a lock its owner holds (a rebuild's checkpoint); false if not held. */
+  updateLock(name: string, owner: string, checkpoint: unknown): Promise<boolean>;
 }
 
 export interface Lock {
   owner: string;
   expiresAt: string;
+  checkpoint?: unknown;
 }
 
 /** Whether `owner` may take a lock now held as `held` (free, expired, or already its own). */
@@ -40,13 +44,25 @@ export class MemoryStore implements StateStore {
   readonly locks = new Map<string, Lock>();
 
   async acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
-    if (!lockFree(this.locks.get(name), owner, now)) return false;
-    this.locks.set(name, { owner, expiresAt: expiresAt.toISOString() });
+    const held = this.locks.get(name);
+    if (!lockFree(held, owner, now)) return false;
+    this.locks.set(name, { ...(held?.owner === owner ? held : {}), owner, expiresAt: expiresAt.toISOString() });
     return true;
   }
 
   async releaseLock(name: string, owner: string): Promise<void> {
     if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
+  }
+
+  async readLock(name: string): Promise<Lock | undefined> {
+    return structuredClone(this.locks.get(name));
+  }
+
+  async updateLock(name: string, owner: string, checkpoint: unknown): Promise<boolean> {
+    const held = this.locks.get(name);
+    if (held?.owner !== owner) return false;
+    held.checkpoint = structuredClone(checkpoint);
+    return true;
   }
 
   async loadAlerts(): Promise<Map<string, AlertState>> {

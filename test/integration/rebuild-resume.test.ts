@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { FileStore } from '../../src/state/file';
+import { checkJson, cli } from '../support/cli';
+import { sql, startSandbox, stopSandbox } from '../support/sandbox';
+
+let sb: SandboxState;
+let state: string;
+const ROWS = 200_000;
+
+beforeAll(async () => {
+  sb = await startSandbox();
+  state = join(mkdtempSync(join(tmpdir(), 'rw-resume-')), 'state.json');
+  await sql(
+    sb,
+    'sandbox-primary',
+    `USE app;
+     CREATE TABLE big1 (id INT PRIMARY KEY, v VARCHAR(200));
+     CREATE TABLE big2 (id INT PRIMARY KEY, v VARCHAR(200));
+     INSERT INTO big1 SELECT seq, REPEAT('a', 150) FROM seq_1_to_${ROWS};
+     INSERT INTO big2 SELECT seq, REPEAT('b', 100) FROM seq_1_to_${ROWS};`,
+  );
+}, 120_000);
+afterAll(async () => {
+  await stopSandbox(sb);
+});
+
+describe('an interrupted rebuild', () => {
+  it('killed mid-copy, resumes where it stopped and ends in the same verified state', async () => {
+    const args = ['runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'sandbox', '--replica', 'sandbox-r1', '--state', state, '--workers', '1'];
+    // Kill -9 once the first big table is done and the second is being copied.
+    const killed = await new Promise<string[]>((resolve) => {
+      const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), ...args, '--execute', '--json']);
+      const seen: string[] = [];
+      let buffer = '';
+      child.stdout.on('data', (d) => {
+        buffer += d;
+        const lines = buffer.split('\n');
+        buffer = lines.pop()!;
+        for (const line of lines) {
+          const e = JSON.parse(line) as { table?: string; rows?: number };
+          seen.push(line);
+          if (e.table === 'app.big2' && (e.rows ?? 0) >= 20_000) child.kill('SIGKILL');
+        }
+      });
+      child.on('exit', () => resolve(seen));
+    });
+    expect(killed.some((l) => l.includes('"table":"app.big2"'))).toBe(true);
+    expect(killed.some((l) => l.includes('"step":"verify checksums"'))).toBe(false);
+
+    const lock = await new FileStore(state).readLock('rebuild/sandbox');
+    const cp = lock?.checkpoint as { replica: string; schemaDone: boolean; tablesDone: string[] };
+    expect(cp).toMatchObject({ replica: 'sandbox-r1', schemaDone: true });
+    expect(cp.tablesDone).toContain('app.big1');
+    expect(cp.tablesDone).not.toContain('app.big2');
+
+    const again = await cli(...args, '--execute');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`stopped unfinished (${cp.tablesDone.length} table(s) copied); continue it with --resume`);
+
+    const resumed = await cli(...args, '--execute', '--resume', '--json');
+    expect(resumed.code).toBe(0);
+    const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.status === 'done').map((e) => e.step)).toContain('recreate unfinished tables');
+    const { result } = events.at(-1);
+    // big1 was not copied again.
+    expect(result.rowsCopied).toBeLessThan(ROWS + 10);
+    expect(result.checksums.every((c: { match: boolean }) => c.match)).toBe(true);
+    expect(result.checksums.map((c: { table: string }) => c.table)).toEqual(['app.accounts', 'app.big1', 'app.big2', 'percona.heartbeat']);
+    expect(await new FileStore(state).readLock('rebuild/sandbox')).toBeUndefined();
+    const { report } = await checkJson(sb.configFile);
+    expect(report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
+    const [mode] = (await sql(sb, 'sandbox-r1', 'SELECT @@slave_exec_mode AS m')) as Array<{ m: string }>;
+    expect(mode!.m).toBe('STRICT');
+  });
+});
