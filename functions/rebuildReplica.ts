@@ -1,16 +1,22 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { SecretResolver } from '../src/config/secrets';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
+import { RebuildPaused } from '../src/runbooks/logical';
+import { ASSUMED_BYTES_PER_SECOND } from '../src/runbooks/plan';
 import { rebuildReplica } from '../src/runbooks/rebuild';
 import { RunbookRefusal } from '../src/runbooks/target';
 import { DynamoStore } from '../src/state/dynamodb';
 import { MemoryStore } from '../src/state/store';
 
 const dynamodb = new DynamoDBClient({ maxAttempts: 2 });
+const lambda = new LambdaClient({ maxAttempts: 2 });
+// Without STATE_TABLE (local runs), the lock and checkpoint live as long as the container.
+const fallbackStore = new MemoryStore();
 
 /** The manual invocation: `confirm` must repeat the replica's name before anything is written. */
 export const eventSchema = z
@@ -20,12 +26,18 @@ export const eventSchema = z
     donor: z.string().min(1).optional(),
     mode: z.enum(['plan', 'execute']).default('plan'),
     confirm: z.string().optional(),
+    /** Set by the function itself when it hands an unfinished copy to its next invocation. */
+    resume: z.boolean().default(false),
   })
   .refine((e) => e.mode === 'plan' || e.confirm === e.replica, { message: 'execute needs confirm equal to the replica name', path: ['confirm'] });
 
-/** Seconds a copy may be planned to take and still run inside one invocation (15 min, with margin). */
-const fits = (estimateSeconds: number, remainingMs: number) => estimateSeconds * 2 * 1000 < remainingMs - 60_000;
+/** Time kept back at the end of an invocation for catch-up, checksums and handing over. */
+const RESERVE_MS = 90_000;
 
+/**
+ * Plans, or executes a rebuild. A copy longer than one invocation stops at a table boundary
+ * before the time runs out, and the function invokes itself to resume from the checkpoint.
+ */
 export const rebuildReplicaHandler = async (event: unknown, context: Context) => {
   const parsed = eventSchema.safeParse(event);
   if (!parsed.success) {
@@ -33,8 +45,8 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
   }
   const e = parsed.data;
   const config = await lambdaConfig();
-  const store = process.env.STATE_TABLE ? new DynamoStore(dynamodb, process.env.STATE_TABLE) : new MemoryStore();
-  const secrets = new SecretResolver();
+  const store = process.env.STATE_TABLE ? new DynamoStore(dynamodb, process.env.STATE_TABLE) : fallbackStore;
+  let largestTableMs = 0;
   try {
     const { plan, result } = await rebuildReplica(
       config,
@@ -43,18 +55,31 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
         replica: e.replica,
         donor: e.donor,
         execute: e.mode === 'execute',
+        resume: e.resume,
         approve: (p) => {
-          if (!fits(p.estimateSeconds, context.getRemainingTimeInMillis())) {
-            throw new RunbookRefusal(`the copy is estimated at ${p.estimateSeconds} s, more than one invocation can hold; run it with the CLI: ${p.command}`);
+          largestTableMs = (Math.max(0, ...p.inventory.tables.map((t) => t.bytes)) / ASSUMED_BYTES_PER_SECOND) * 2000;
+          if (largestTableMs > context.getRemainingTimeInMillis() - RESERVE_MS) {
+            throw new RunbookRefusal(`the largest table alone would take longer than one invocation; run it with the CLI: ${p.command}`);
           }
         },
       },
-      secrets,
+      new SecretResolver(),
       store,
-      { onEvent: (ev) => logger.info(`rebuild ${ev.step} ${ev.status}`, { event: ev }) },
+      {
+        onEvent: (ev) => logger.info(`rebuild ${ev.step} ${ev.status}`, { event: ev }),
+        shouldPause: () => context.getRemainingTimeInMillis() < largestTableMs + RESERVE_MS,
+      },
     );
     return { ok: true, plan, ...(result ? { result } : {}) };
   } catch (err) {
+    if (err instanceof RebuildPaused) {
+      await lambda.send(
+        new InvokeCommand({ FunctionName: context.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ ...e, resume: true })) }),
+        { abortSignal: AbortSignal.timeout(5000) },
+      );
+      logger.info('rebuild handed to the next invocation', { checkpoint: err.checkpoint });
+      return { ok: true, paused: true, checkpoint: err.checkpoint };
+    }
     if (err instanceof RunbookRefusal) return { ok: false, error: `refused: ${err.message}` };
     logger.error('rebuild failed', { error: (err as Error).message });
     return { ok: false, error: (err as Error).message };

@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   resume?: RebuildCheckpoint;
   /** Called after each step and table, to be stored for a resume. */
   checkpoint?: (c: RebuildCheckpoint) => Promise<void>;
+  /** Asked before each table: true stops the copy at a table boundary (a Lambda near its end). */
+  shouldPause?: () => boolean;
   workers?: number;
   batchRows?: number;
   onEvent?: (e: RebuildEvent) => void;
@@ -43,6 +45,14 @@ export interface RebuildResult {
   rowsCopied: number;
   seconds: number;
   checksums: ChecksumResult[];
+}
+
+/** A rebuild that stopped at a table boundary when asked to; its checkpoint is saved. */
+export class RebuildPaused extends Error {
+  override name = 'RebuildPaused';
+  constructor(readonly checkpoint: RebuildCheckpoint) {
+    super(`rebuild paused after ${checkpoint.tablesDone.length} table(s); continue with --resume`);
+  }
 }
 
 /** A failed rebuild: the replica is left stopped and read_only; `step` says where it stopped. */
@@ -127,7 +137,7 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       const queue = [...remaining].sort((a, b) => b.bytes - a.bytes);
       await Promise.all(
         donors.map(async (donor, i) => {
-          for (let table = queue.shift(); table; table = queue.shift()) {
+          for (let table = queue.shift(); table && !o.shouldPause?.(); table = queue.shift()) {
             const copied = await copyTable(donor, loaders[i]!, table, o.batchRows ?? 1000, (rows) => emit({ step: 'copy rows', status: 'progress', table: `${table.schema}.${table.name}`, rows, totalRows: table.rows }));
             rowsCopied += copied;
             cp.tablesDone.push(`${table.schema}.${table.name}`);
@@ -137,6 +147,7 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       );
       for (const d of donors) await query(d, 'COMMIT', timeoutMs);
     });
+    if (cp.tablesDone.length < plan.inventory.tables.length) throw new RebuildPaused(cp);
 
     await run('create triggers', () => createTriggers(plan, donors[0]!, target, timeoutMs));
 
@@ -177,7 +188,7 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
     if (bad.length > 0) throw new Error(`checksums differ for ${bad.map((b) => b.table).join(', ')}`);
     return { gtidPosition: cp.position, rowsCopied, seconds: (Date.now() - started) / 1000, checksums };
   } catch (e) {
-    if (e instanceof RunbookRefusal) throw e;
+    if (e instanceof RunbookRefusal || e instanceof RebuildPaused) throw e;
     // Whatever happened, the replica stays out of service: stopped and read_only.
     await query(target, 'STOP ALL SLAVES', timeoutMs).catch(() => undefined);
     await query(target, 'SET GLOBAL read_only = 1', timeoutMs).catch(() => undefined);

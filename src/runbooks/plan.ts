@@ -7,7 +7,7 @@ import { RunbookRefusal, rebuildCommands, type RebuildTarget } from './target';
 import { adminEndpoint, type AdminAccount } from './accounts';
 
 /** Logical copy throughput assumed for the estimate, bytes/s (see bench/RESULTS.md). */
-const ASSUMED_BYTES_PER_SECOND = 20 * 1024 * 1024;
+export const ASSUMED_BYTES_PER_SECOND = 20 * 1024 * 1024;
 
 export interface RebuildPlan {
   cluster: string;

@@ -4,7 +4,7 @@ import type { SecretResolver } from '../config/secrets';
 import { MysqlConnections } from '../probes/mysql/connections';
 import type { StateStore } from '../state/store';
 import { adminAccount } from './accounts';
-import { executeRebuild, RebuildFailed, type ExecuteOptions, type RebuildCheckpoint, type RebuildResult } from './logical';
+import { executeRebuild, RebuildFailed, RebuildPaused, type ExecuteOptions, type RebuildCheckpoint, type RebuildResult } from './logical';
 import { planRebuild, type RebuildPlan } from './plan';
 import { resolveTarget, RunbookRefusal } from './target';
 
@@ -63,8 +63,8 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
       });
       return { plan, result };
     } catch (e) {
-      // A failed copy keeps the lock and its checkpoint, so --resume can go on from there.
-      keepLock = e instanceof RebuildFailed;
+      // A failed or paused copy keeps the lock and its checkpoint, so --resume goes on from there.
+      keepLock = e instanceof RebuildFailed || e instanceof RebuildPaused;
       throw e;
     } finally {
       if (!keepLock) await store.releaseLock(lock, owner);

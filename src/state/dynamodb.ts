@@ -101,14 +101,15 @@ export class DynamoStore implements StateStore {
   }
 
   async releaseLock(name: string, owner: string): Promise<void> {
-    await this.doc
-      .send(
+    try {
+      await this.doc.send(
         new DeleteCommand({ TableName: this.table, Key: { pk: `lock#${name}` }, ConditionExpression: '#o = :owner', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':owner': owner } }),
         this.opts(),
-      )
-      .catch((e: Error) => {
-        if (e.name !== 'ConditionalCheckFailedException') throw e;
-      });
+      );
+    } catch (e) {
+      // Someone else's lock (or none): nothing of ours to release.
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+    }
   }
 
   async readLock(name: string): Promise<Lock | undefined> {

@@ -149,9 +149,48 @@ describe('the rebuildReplica Lambda', () => {
     const planned = await handler({ cluster: 'sandbox', replica: 'sandbox-r1' }, context(900_000));
     expect(planned).toMatchObject({ ok: true, plan: { replica: 'sandbox-r1', donor: 'sandbox-primary' } });
     const short = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1' }, context(30_000));
-    expect(short).toMatchObject({ ok: false, error: expect.stringContaining('run it with the CLI') });
+    expect(short).toMatchObject({ ok: false, error: expect.stringContaining('the largest table alone would take longer than one invocation; run it with the CLI') });
     const done = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1' }, context(900_000));
     expect(done).toMatchObject({ ok: true, result: { rowsCopied: expect.any(Number) } });
     expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
+  });
+});
+
+describe('the rebuildReplica Lambda near the end of its time', () => {
+  it('stops at a table boundary, invokes itself with resume, and the next invocation finishes', async () => {
+    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const lambda = mockClient(LambdaClient);
+    lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+    // The lock and checkpoint live in DynamoDB between the two invocations.
+    const { fakeDynamoTable } = await import('../support/fakeDynamo');
+    const table = fakeDynamoTable();
+    process.env.STATE_TABLE = 'replwatch-state-test';
+    try {
+      const { handler } = await import('../../functions/rebuildReplica');
+      // Plenty of time for the plan and the first table, then the invocation is nearly over.
+      let calls = 0;
+      const ending = { getRemainingTimeInMillis: () => (++calls <= 2 ? 900_000 : 10_000), functionName: 'replwatch-rebuildReplica', awsRequestId: 'a' } as unknown as import('aws-lambda').Context;
+      const event = { cluster: 'sandbox', replica: 'sandbox-r2', mode: 'execute', confirm: 'sandbox-r2' };
+      const first = await handler(event, ending);
+      expect(table.items.get('lock#rebuild/sandbox')).toMatchObject({ kind: 'lock', checkpoint: { replica: 'sandbox-r2' } });
+      expect(first).toMatchObject({ ok: true, paused: true, checkpoint: { replica: 'sandbox-r2', schemaDone: true } });
+      const invoke = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
+      expect(invoke).toMatchObject({ FunctionName: 'replwatch-rebuildReplica', InvocationType: 'Event' });
+      const next = JSON.parse(Buffer.from(invoke.Payload as Uint8Array).toString());
+      expect(next).toEqual({ ...event, resume: true });
+
+      const fresh = { getRemainingTimeInMillis: () => 900_000, functionName: 'replwatch-rebuildReplica', awsRequestId: 'b' } as unknown as import('aws-lambda').Context;
+      const done = await handler(next, fresh);
+      if (!(done as { ok: boolean }).ok) throw new Error(JSON.stringify(done));
+      expect(done).toMatchObject({ ok: true, result: { checksums: expect.any(Array) } });
+      expect((done as { result: { checksums: Array<{ match: boolean }> } }).result.checksums.every((c) => c.match)).toBe(true);
+      expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
+      expect(table.items.has('lock#rebuild/sandbox')).toBe(false);
+    } finally {
+      lambda.restore();
+      table.mock.restore();
+      delete process.env.STATE_TABLE;
+    }
   });
 });

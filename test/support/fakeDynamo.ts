@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 
 type Item = Record<string, unknown>;
@@ -8,7 +8,12 @@ function conditionHolds(existing: Item | undefined, input: { ConditionExpression
   const c = input.ConditionExpression;
   if (!c) return true;
   if (c === 'attribute_not_exists(pk)') return existing === undefined;
-  if (c === 'version = :expected') return existing !== undefined && existing.version === input.ExpressionAttributeValues?.[':expected'];
+  const v = input.ExpressionAttributeValues ?? {};
+  if (c === 'version = :expected') return existing !== undefined && existing.version === v[':expected'];
+  if (c === '#o = :owner') return existing !== undefined && existing.owner === v[':owner'];
+  if (c === 'attribute_not_exists(pk) OR #o = :owner OR expiresAt <= :now') {
+    return existing === undefined || existing.owner === v[':owner'] || Number(existing.expiresAt) <= Number(v[':now']);
+  }
   throw new Error(`fake DynamoDB does not know the condition ${c}`);
 }
 
@@ -34,6 +39,17 @@ export function fakeDynamoTable() {
     if (!conditionHolds(old, input)) throw failCondition();
     items.delete(input.Key.pk);
     return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+  });
+  mock.on(GetCommand).callsFake((input: { Key: { pk: string } }) => {
+    const item = items.get(input.Key.pk);
+    return item ? { Item: structuredClone(item) } : {};
+  });
+  mock.on(UpdateCommand).callsFake((input: { Key: { pk: string }; UpdateExpression: string; ConditionExpression?: string; ExpressionAttributeValues?: Record<string, unknown> }) => {
+    const existing = items.get(input.Key.pk);
+    if (!conditionHolds(existing, input)) throw failCondition();
+    if (input.UpdateExpression !== 'SET checkpoint = :c') throw new Error(`fake DynamoDB does not know the update ${input.UpdateExpression}`);
+    items.set(input.Key.pk, { ...existing, checkpoint: structuredClone(input.ExpressionAttributeValues?.[':c']) });
+    return {};
   });
   return { items, mock };
 }
