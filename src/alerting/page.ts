@@ -50,7 +50,7 @@ function since(from: string | undefined, to: string): string {
 }
 
 /** The page for an alert transition. Pure. */
-export function formatPage(kind: TransitionKind, alert: AlertState, at: string, escalated = false): Page {
+export function formatPage(kind: TransitionKind, alert: AlertState, at: string, escalated = false, attachment?: string): Page {
   const f = alert.finding;
   const where = `${f.cluster}/${f.target}`;
   const label = kind === 'resolved' ? 'RESOLVED' : alert.severity.toUpperCase();
@@ -68,6 +68,7 @@ export function formatPage(kind: TransitionKind, alert: AlertState, at: string, 
     '',
     kind === 'resolved' ? `Was: ${summary}` : summary,
     ...(kind === 'resolved' || !fix ? [] : ['', fix]),
+    ...(attachment ? ['', clip(attachment, 8000)] : []),
     '',
     timing,
     `Alert: ${alert.key}`,
@@ -82,7 +83,10 @@ export function formatPage(kind: TransitionKind, alert: AlertState, at: string, 
     content: {
       textType: 'client-markdown',
       title: clip(`${kind === 'resolved' ? ':white_check_mark:' : alert.severity === 'critical' ? ':rotating_light:' : ':warning:'} ${label}${state}: ${f.code} on ${where}`, 250),
-      description: clip(kind === 'resolved' ? `${timing}\nWas: ${summary}` : `${summary}\n\n${timing}\n\`\`\`\n${evidence}\n\`\`\``, MAX_DESCRIPTION),
+      description: clip(
+        kind === 'resolved' ? `${timing}\nWas: ${summary}` : `${summary}\n\n${timing}${attachment ? `\n\`\`\`\n${attachment}\n\`\`\`` : ''}\n\`\`\`\n${evidence}\n\`\`\``,
+        MAX_DESCRIPTION,
+      ),
       nextSteps,
       keywords: [alert.severity, f.code, f.cluster],
     },

@@ -30,6 +30,8 @@ export interface PagerOptions {
    * a shared store are left alone, but their firing ones still inhibit symptoms here.
    */
   codes?: ReadonlySet<FindingCode>;
+  /** Extra text for a firing page (the rebuild plan, with autoPlan); bounded in time by the caller. */
+  attach?: (f: Finding) => Promise<string | undefined>;
 }
 
 /**
@@ -69,7 +71,8 @@ export class Pager {
       // A resolve owed to some sinks since an earlier sample goes to those sinks only.
       const owed = alerts.get(w.key)?.undelivered;
       const sinks = owed && owed.kind === w.page ? this.o.sinks.filter((s) => owed.sinks.includes(s.name)) : this.o.sinks;
-      await this.deliver(formatPage(w.page, w.paged, at, w.escalated), sinks, w, result);
+      const attachment = w.page === 'firing' && this.o.attach ? await this.o.attach(w.paged.finding) : undefined;
+      await this.deliver(formatPage(w.page, w.paged, at, w.escalated, attachment), sinks, w, result);
     }
     // Pages that some sinks refused earlier, for alerts this sample did not page again.
     const written = new Set(writes.map((w) => w.key));

@@ -3,12 +3,15 @@ import type { FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
 import { hostResolver } from './hosts';
+import { autoPlanAttacher } from './autoplan';
+import type { SecretResolver } from '../config/secrets';
 import { Pager } from './pager';
 
 /** A Pager with the config's policy, silences and host map. */
-export function pagerFor(config: Config, store: StateStore, sinks: PageSink[], codes?: ReadonlySet<FindingCode>): Pager {
+export function pagerFor(config: Config, store: StateStore, sinks: PageSink[], secrets: SecretResolver, codes?: ReadonlySet<FindingCode>): Pager {
   return new Pager({
     ...(codes ? { codes } : {}),
+    attach: autoPlanAttacher(config, secrets),
     store,
     sinks,
     policy: { resolveSamples: config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load';
 import { SecretResolver } from '../config/secrets';
 import { RebuildFailed, type RebuildEvent } from '../runbooks/logical';
 import { rebuildReplica } from '../runbooks/rebuild';
+import { renderPlan } from '../runbooks/planText';
 import { RunbookRefusal } from '../runbooks/target';
 import { FileStore } from '../state/file';
 import type { Io } from './main';
@@ -48,11 +49,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
           return;
         }
         if (!result) {
-          io.out(`Plan: rebuild ${plan.replica} of cluster ${plan.cluster} from ${plan.donor} (reads only; nothing was changed)`);
-          plan.steps.forEach((s, i) => io.out(`  ${i + 1}. ${s}`));
-          for (const w of plan.warnings) io.out(`  warning: ${w}`);
-          io.out(`Estimated time: about ${plan.estimateSeconds} s for ${plan.totalRows} rows, ${(plan.totalBytes / 1024 / 1024).toFixed(1)} MB.`);
-          io.out(`To run it: ${plan.command}`);
+          io.out(renderPlan(plan));
           return;
         }
         io.out(`rebuilt ${plan.replica} in ${result.seconds.toFixed(1)} s: ${result.rowsCopied} rows, GTID ${result.gtidPosition}, ${result.checksums.length} table checksums equal`);

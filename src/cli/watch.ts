@@ -45,8 +45,8 @@ function localSinks(config: Config, pagesFile: string, io: Io, recent: string[])
 export async function runWatch(o: WatchOptions): Promise<void> {
   const recent: string[] = [];
   const checker = new Checker(o.config);
-  const pager = pagerFor(o.config, new FileStore(o.stateFile), localSinks(o.config, o.pagesFile, o.io, recent));
   const secrets = new SecretResolver();
+  const pager = pagerFor(o.config, new FileStore(o.stateFile), localSinks(o.config, o.pagesFile, o.io, recent), secrets);
   let stopping = false;
   const stop = () => {
     stopping = true;

@@ -59,6 +59,8 @@ const cluster = z
       })
       .optional(),
     replication: z.strictObject({ user: z.string().min(1), password: secretRef }).optional(),
+    /** Run the rebuild plan (reads only) when a page calls for a rebuild, and attach it to the page. */
+    autoPlan: z.boolean().default(false),
     /** The rebuild runbook's account: reads everything on the donor, stops and loads the replica. */
     admin: z.strictObject({ user: z.string().min(1), password: secretRef }).optional(),
   })

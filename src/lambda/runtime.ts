@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { pagerFor } from '../check/paging';
+import { SecretResolver } from '../config/secrets';
 import type { Pager } from '../check/pager';
 import { CODES_BY_CHECK } from '../model/findings';
 import { SnsPageSink, type PageSink } from '../sinks/pages';
@@ -64,5 +65,5 @@ export function lambdaPager(config: Config, check: CheckName): Pager {
   const sinks: PageSink[] = [{ name: 'log', send: async (p) => logger.info('PAGE', { subject: p.subject, page: p.text }) }];
   const topic = process.env.PAGES_TOPIC_ARN || config.alerts.snsTopicArn;
   if (topic) sinks.push(new SnsPageSink((sns ??= new SNSClient({ maxAttempts: 1 })), topic));
-  return pagerFor(config, store, sinks, CODES_BY_CHECK[check]);
+  return pagerFor(config, store, sinks, new SecretResolver(), CODES_BY_CHECK[check]);
 }

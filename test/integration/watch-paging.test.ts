@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
@@ -12,6 +13,7 @@ let stderr = '';
 let stdout = '';
 
 interface PageLine {
+  text: string;
   kind: string;
   key: string;
   subject: string;
@@ -22,7 +24,12 @@ const pages = (): PageLine[] => (existsSync(pagesFile) ? readFileSync(pagesFile,
 beforeAll(async () => {
   sb = await startSandbox();
   pagesFile = join(sb.dir, 'pages.jsonl');
-  watcher = spawn(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), 'watch', '--config', sb.configFile, '--every', '1s', '--state', join(sb.dir, 'state.json'), '--pages', pagesFile], {
+  // autoPlan: a page that calls for a rebuild carries the plan, run by the monitor (reads only).
+  const doc = parse(readFileSync(sb.configFile, 'utf8'));
+  doc.clusters[0].autoPlan = true;
+  const config = join(sb.dir, 'autoplan.yml');
+  writeFileSync(config, JSON.stringify(doc));
+  watcher = spawn(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), 'watch', '--config', config, '--every', '1s', '--state', join(sb.dir, 'state.json'), '--pages', pagesFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   watcher.stdout!.on('data', (d) => (stdout += d));
@@ -51,6 +58,10 @@ describe('replwatch watch --every 1s on the sandbox', () => {
     const detected = Date.now() - broke;
     expect(detected).toBeLessThan(3000);
     expect(pages().map((p) => [p.kind, p.subject])).toEqual([['firing', '[CRITICAL] ReplicationBroken sandbox/sandbox-r1']]);
+    const text = pages()[0]!.text;
+    expect(text).toContain('Fix: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1');
+    expect(text).toContain('Plan: rebuild sandbox-r1 of cluster sandbox from sandbox-primary (reads only; nothing was changed)');
+    expect(text).toContain('To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --execute');
 
     await sql(sb, 'sandbox-r1', 'SET sql_log_bin=0; DELETE FROM app.accounts WHERE id = 70; SET sql_log_bin=1; START SLAVE');
     await waitFor('a resolved page', async () => pages().some((p) => p.kind === 'resolved'), 15_000);

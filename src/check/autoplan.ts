@@ -1,0 +1,27 @@
+import type { Config } from '../config/schema';
+import type { SecretResolver } from '../config/secrets';
+import type { Finding, FindingCode } from '../model/findings';
+import { renderPlan } from '../runbooks/planText';
+import { rebuildReplica } from '../runbooks/rebuild';
+import { MemoryStore } from '../state/store';
+import { withDeadline } from '../util/deadline';
+
+/** Findings a rebuild fixes: their pages carry the rebuild command, and with autoPlan its plan. */
+const REBUILD_CODES = new Set<FindingCode>(['ReplicationBroken', 'ErrantTransactions', 'NotReplicating']);
+const PLAN_DEADLINE_MS = 20_000;
+
+/**
+ * For clusters with `autoPlan: true`: runs the rebuild plan (reads only, never executes) when
+ * such a finding starts firing, so the page already says what a rebuild would do and how long.
+ */
+export function autoPlanAttacher(config: Config, secrets: SecretResolver): (f: Finding) => Promise<string | undefined> {
+  return async (f) => {
+    if (!REBUILD_CODES.has(f.code) || !config.clusters.find((c) => c.name === f.cluster)?.autoPlan) return undefined;
+    try {
+      const { plan } = await withDeadline(rebuildReplica(config, { cluster: f.cluster, replica: f.target, execute: false }, secrets, new MemoryStore()), PLAN_DEADLINE_MS, 'rebuild plan');
+      return renderPlan(plan);
+    } catch (e) {
+      return `Rebuild plan not available: ${(e as Error).message}`;
+    }
+  };
+}
