@@ -1,11 +1,12 @@
 import type { SecretResolver } from '../config/secrets';
 import { query, type Connection, type MysqlConnections } from '../probes/mysql/connections';
-import { sleep, withDeadline } from '../util/deadline';
+import { withDeadline } from '../util/deadline';
 import { adminEndpoint, type AdminAccount } from './accounts';
 import { ident, qualified, type TableInfo } from './inventory';
 import type { RebuildPlan } from './plan';
 import { RunbookRefusal, type RebuildTarget } from './target';
 import { checksumTables, type ChecksumResult } from './verify';
+import { waitUntilApplied } from './replication';
 
 export interface RebuildEvent {
   step: string;
@@ -24,6 +25,8 @@ export interface RebuildCheckpoint {
   position: string;
   schemaDone: boolean;
   tablesDone: string[];
+  /** Why the last run stopped, when it failed. */
+  failure?: { step: string; message: string; at: string };
 }
 
 export interface ExecuteOptions {
@@ -172,8 +175,7 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       await query(target, "SET GLOBAL slave_exec_mode = 'IDEMPOTENT'", timeoutMs);
       try {
         await query(target, 'START SLAVE UNTIL master_gtid_pos = ?', timeoutMs, [snapshot]);
-        const [w] = await query<{ w: number }>(target, 'SELECT MASTER_GTID_WAIT(?, 600) AS w', 610_000, [snapshot]);
-        if (Number(w?.w) !== 0) throw new Error(`did not replay up to ${snapshot}`);
+        await waitUntilApplied(target, snapshot, o.catchUpTimeoutSeconds ?? 300, timeoutMs, false);
         await query(target, 'STOP SLAVE', timeoutMs);
       } finally {
         await query(target, "SET GLOBAL slave_exec_mode = 'STRICT'", timeoutMs);
@@ -310,19 +312,8 @@ async function copyTable(donor: Connection, target: Connection, table: TableInfo
   return copied;
 }
 
+/** Waits until the replica has applied what the primary had when asked. */
 async function catchUp(primary: Connection, target: Connection, seconds: number, timeoutMs: number): Promise<void> {
   const [row] = await query<{ pos: string }>(primary, 'SELECT @@gtid_binlog_pos AS pos', timeoutMs);
-  const [waited] = await query<{ w: number }>(target, 'SELECT MASTER_GTID_WAIT(?, ?) AS w', seconds * 1000 + timeoutMs, [row?.pos ?? '', seconds]);
-  if (Number(waited?.w) !== 0) throw new Error(`did not catch up with the primary (${row?.pos}) within ${seconds} s`);
-  // The IO thread may still be connecting (Preparing, Connecting): give it a moment to settle.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const [status] = await query<Record<string, string>>(target, 'SHOW SLAVE STATUS', timeoutMs);
-    if (status?.Slave_IO_Running === 'Yes' && status.Slave_SQL_Running === 'Yes') return;
-    const error = status?.Last_IO_Error || status?.Last_SQL_Error;
-    if (error || Date.now() > deadline) {
-      throw new Error(`replication is not running after the copy: IO ${status?.Slave_IO_Running}, SQL ${status?.Slave_SQL_Running}${error ? `: ${error}` : ''}`);
-    }
-    await sleep(100);
-  }
+  await waitUntilApplied(target, row?.pos ?? '', seconds, timeoutMs, true);
 }

@@ -65,6 +65,11 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
     } catch (e) {
       // A failed or paused copy keeps the lock and its checkpoint, so --resume goes on from there.
       keepLock = e instanceof RebuildFailed || e instanceof RebuildPaused;
+      if (e instanceof RebuildFailed) {
+        // Why it stopped stays with the checkpoint, for whoever looks next (or resumes).
+        const held = await store.readLock(lock);
+        await store.updateLock(lock, owner, { ...(held?.checkpoint as object), failure: { step: e.step, message: e.message, at: new Date().toISOString() } });
+      }
       throw e;
     } finally {
       if (!keepLock) await store.releaseLock(lock, owner);

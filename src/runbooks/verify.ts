@@ -1,5 +1,6 @@
 import { query, type Connection } from '../probes/mysql/connections';
 import { ident, qualified, type TableInfo } from './inventory';
+import { waitUntilApplied } from './replication';
 
 export interface ChecksumResult {
   table: string;
@@ -34,8 +35,7 @@ export async function checksumTables(tables: TableInfo[], primary: Connection, r
     const [pos] = await query<{ g: string }>(primary, 'SELECT BINLOG_GTID_POS(?, ?) AS g', timeoutMs, [get('Binlog_snapshot_file'), Number(get('Binlog_snapshot_position'))]);
     const position = String(pos?.g ?? '');
     await query(replica, `START SLAVE UNTIL master_gtid_pos = ?`, timeoutMs, [position]);
-    const [w] = await query<{ w: number }>(replica, 'SELECT MASTER_GTID_WAIT(?, 60) AS w', 70_000, [position]);
-    if (Number(w?.w) !== 0) throw new Error(`the replica did not reach ${position} to compare checksums`);
+    await waitUntilApplied(replica, position, 60, timeoutMs, false);
     const out: ChecksumResult[] = [];
     for (const t of tables.filter((x) => x.columns.length > 0)) {
       const [a] = await query<{ n: string; c: string }>(primary, checksumSql(t), LONG);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,5 +77,29 @@ describe('an interrupted rebuild', () => {
     expect(report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
     const [mode] = (await sql(sb, 'sandbox-r1', 'SELECT @@slave_exec_mode AS m')) as Array<{ m: string }>;
     expect(mode!.m).toBe('STRICT');
+  });
+
+  it('that fails is left stopped, read_only, flagged with why, and resumable once the cause is fixed', async () => {
+    const doc = parse(readFileSync(sb.configFile, 'utf8'));
+    const bad = join(sb.dir, 'bad-repl.yml');
+    writeFileSync(bad, JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'nobody', password: 'wrong' } }] }));
+    const args = ['runbook', 'rebuild-replica', '--config', bad, '--cluster', 'sandbox', '--replica', 'sandbox-r2', '--state', state];
+    const failed = await cli(...args, '--execute');
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toMatch(/rebuild failed at "catch up": .*Access denied.*; the replica is left stopped and read_only; continue with --resume/);
+    const [r2] = (await sql(sb, 'sandbox-r2', 'SELECT @@read_only AS ro')) as Array<{ ro: number }>;
+    expect(Number(r2!.ro)).toBe(1);
+    const { report } = await checkJson(sb.configFile);
+    expect(report.observations.find((o) => o.target === 'sandbox-r2')).toMatchObject({ ioRunning: false, sqlRunning: false });
+    const lock = await new FileStore(state).readLock('rebuild/sandbox');
+    expect(lock?.checkpoint).toMatchObject({ replica: 'sandbox-r2', failure: { step: 'catch up' } });
+
+    // The cause fixed: the replication account that the replica should use.
+    const good = join(sb.dir, 'good-repl.yml');
+    writeFileSync(good, JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'repl', password: sb.password } }] }));
+    const fixed = await cli('runbook', 'rebuild-replica', '--config', good, '--cluster', 'sandbox', '--replica', 'sandbox-r2', '--state', state, '--execute', '--resume');
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toMatch(/rebuilt sandbox-r2 in [\d.]+ s: 0 rows/);
+    expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
   });
 });
