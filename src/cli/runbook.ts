@@ -8,10 +8,12 @@ import { RunbookRefusal } from '../runbooks/target';
 import { FileStore } from '../state/file';
 import type { Io } from './main';
 
+const pct = (n = 0, of = 0) => `${of > 0 ? Math.min(100, Math.round((n / of) * 100)) : 100}%`;
+
 function progressLine(e: RebuildEvent): string {
   if (e.status === 'progress') {
-    const pct = e.totalRows ? ` (${Math.min(100, Math.round(((e.rows ?? 0) / e.totalRows) * 100))}% of ~${e.totalRows})` : '';
-    return `  ${e.table}: ${e.rows} rows${pct}`;
+    const bar = '#'.repeat(Math.round(Number.parseInt(pct(e.doneRows, e.allRows), 10) / 5)).padEnd(20, '.');
+    return `  [${bar}] ${pct(e.doneRows, e.allRows)} of ~${e.allRows} rows, ETA ${e.etaSeconds} s | ${e.table}: ${e.rows} rows (${pct(e.rows, e.totalRows)} of ~${e.totalRows})`;
   }
   return `${e.status === 'start' ? '->' : 'ok'} ${e.step}`;
 }

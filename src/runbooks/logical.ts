@@ -15,6 +15,10 @@ export interface RebuildEvent {
   table?: string;
   rows?: number;
   totalRows?: number;
+  /** Rows copied so far over all tables, of about `allRows`, and the seconds left at this pace. */
+  doneRows?: number;
+  allRows?: number;
+  etaSeconds?: number;
   at: string;
 }
 
@@ -136,12 +140,27 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
     }
 
     let rowsCopied = 0;
+    let inFlight = 0;
+    const copyStarted = Date.now();
+    const allRows = plan.inventory.tables.filter((x) => !done.has(`${x.schema}.${x.name}`)).reduce((a, x) => a + x.rows, 0);
+    const progress = (table: TableInfo, rows: number, delta: number) => {
+      inFlight += delta;
+      const doneRows = rowsCopied + inFlight;
+      const rate = doneRows / Math.max(0.001, (Date.now() - copyStarted) / 1000);
+      const etaSeconds = Math.max(0, Math.round((allRows - doneRows) / Math.max(1, rate)));
+      emit({ step: 'copy rows', status: 'progress', table: `${table.schema}.${table.name}`, rows, totalRows: table.rows, doneRows, allRows, etaSeconds });
+    };
     await run('copy rows', async () => {
       const queue = [...remaining].sort((a, b) => b.bytes - a.bytes);
       await Promise.all(
         donors.map(async (donor, i) => {
           for (let table = queue.shift(); table && !o.shouldPause?.(); table = queue.shift()) {
-            const copied = await copyTable(donor, loaders[i]!, table, o.batchRows ?? 1000, (rows) => emit({ step: 'copy rows', status: 'progress', table: `${table.schema}.${table.name}`, rows, totalRows: table.rows }));
+            let last = 0;
+            const copied = await copyTable(donor, loaders[i]!, table, o.batchRows ?? 1000, (rows) => {
+              progress(table, rows, rows - last);
+              last = rows;
+            });
+            inFlight -= copied;
             rowsCopied += copied;
             cp.tablesDone.push(`${table.schema}.${table.name}`);
             await save();

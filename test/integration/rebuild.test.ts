@@ -111,7 +111,8 @@ describe('replwatch runbook rebuild-replica', () => {
     expect((await checkJson(sb.configFile)).report.findings.map((f) => f.code)).toContain('ErrantTransactions');
     const run = await rebuild('--replica', 'sandbox-r2', '--execute');
     expect(run.stderr).not.toContain('replwatch:');
-    expect(run.stderr).toMatch(/app.bulk: 5000 rows \(100% of ~\d+\)/); // progress, table by table (row counts are estimates)
+    // A progress bar over all rows with an ETA, and each table's own count (row counts are estimates).
+    expect(run.stderr).toMatch(/\[[#.]{20}\] \d+% of ~\d+ rows, ETA \d+ s \| app\.bulk: 5000 rows \(\d+% of ~\d+\)/);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/rebuilt sandbox-r2 in [\d.]+ s: \d+ rows, GTID 0-1-\d+, 4 table checksums equal/);
     expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
