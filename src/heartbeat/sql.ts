@@ -1,13 +1,13 @@
+import { ident } from '../probes/mysql/identifiers';
+
 /**
  * The pt-heartbeat table and the statement that writes it, shared by the heartbeat Lambda,
  * `replwatch heartbeat install` (a MySQL EVENT) and the sandbox. ts is UTC with microseconds,
  * as pt-heartbeat --utc writes it, so pt-heartbeat and replwatch can read each other's rows.
  */
+/** `db.table` (as the config gives it: the schema checks there is exactly one dot) quoted. */
 export function quoteQualified(table: string): string {
-  return table
-    .split('.')
-    .map((p) => `\`${p.replace(/`/g, '``')}\``)
-    .join('.');
+  return table.split('.').map(ident).join('.');
 }
 
 export function createTableSql(table: string): string {

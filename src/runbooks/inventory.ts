@@ -67,6 +67,3 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
     events: await named(`SELECT EVENT_SCHEMA AS s, EVENT_NAME AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA ${notSystem} ORDER BY 1, 2`),
   };
 }
-
-export const ident = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
-export const qualified = (schema: string, name: string): string => `${ident(schema)}.${ident(name)}`;

@@ -1,5 +1,6 @@
 import { query, type Connection } from '../probes/mysql/connections';
-import { ident, qualified, type TableInfo } from './inventory';
+import { ident, qualified } from '../probes/mysql/identifiers';
+import type { TableInfo } from './inventory';
 import { waitUntilApplied } from './replication';
 
 export interface ChecksumResult {
