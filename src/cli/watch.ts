@@ -58,7 +58,11 @@ export async function runWatch(o: WatchOptions): Promise<void> {
       const started = Date.now();
       const sample = await checker.sample(secrets);
       const now = new Date();
-      const paging = await pager.process(sample.findings, now);
+      // Paging failing (a locked or unreadable state file) must not stop the watching.
+      const paging = await pager.process(sample.findings, now).catch((e: Error) => {
+        o.io.err(`paging failed this sample (the next one tries again): ${e.message}`);
+        return { sent: [], failed: [], held: new Map<string, string>(), lostRaces: 0 };
+      });
       for (const f of paging.failed) o.io.err(`page not delivered to ${f.sinks.join(', ')} (will retry): ${f.errors.join('; ')}`);
       if (o.io.tty) {
         const report: CheckReport = { checkedAt: now.toISOString(), ...sample };
