@@ -5,6 +5,7 @@ import { sandboxDown, sandboxUp } from '../src/gameday/sandbox/sandbox';
 import { benchReplicationCheck } from './replication-check';
 import { benchPacketLoss } from './packet-loss';
 import { benchDetection } from './detection';
+import { benchRebuild } from './rebuild-copy';
 
 /** `npm run bench`: every benchmark against its real peers, on one sandbox, in one run. */
 const sb = await sandboxUp({ dir: mkdtempSync(join(tmpdir(), 'rw-bench-sandbox-')), ownerPid: process.pid });
@@ -12,6 +13,7 @@ try {
   console.log(`replwatch benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}`);
   await benchReplicationCheck(sb);
   await benchPacketLoss(sb);
+  await benchRebuild(sb);
   // Last: it breaks the topology on purpose.
   await benchDetection(sb);
 } finally {
