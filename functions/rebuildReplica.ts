@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { SecretResolver } from '../src/config/secrets';
@@ -9,12 +10,15 @@ import { lambdaConfig, logger } from '../src/lambda/runtime';
 import { RebuildPaused } from '../src/runbooks/logical';
 import { ASSUMED_BYTES_PER_SECOND } from '../src/runbooks/plan';
 import { rebuildReplica } from '../src/runbooks/rebuild';
-import { RunbookRefusal } from '../src/runbooks/target';
+import { resolveTarget, RunbookRefusal } from '../src/runbooks/target';
+import { rebuildRdsReplica } from '../src/runbooks/rdsReplica';
+import type { Config } from '../src/config/schema';
 import { DynamoStore } from '../src/state/dynamodb';
 import { MemoryStore } from '../src/state/store';
 
 const dynamodb = new DynamoDBClient({ maxAttempts: 2 });
 const lambda = new LambdaClient({ maxAttempts: 2 });
+const rds = new RDSClient({ maxAttempts: 3 });
 // Without STATE_TABLE (local runs), the lock and checkpoint live as long as the container.
 const fallbackStore = new MemoryStore();
 
@@ -26,6 +30,8 @@ export const eventSchema = z
     donor: z.string().min(1).optional(),
     mode: z.enum(['plan', 'execute']).default('plan'),
     confirm: z.string().optional(),
+    /** logical: copy over SQL (MariaDB); rds: replace an RDS read replica, keeping its endpoint. */
+    strategy: z.enum(['logical', 'rds']).default('logical'),
     /** Set by the function itself when it hands an unfinished copy to its next invocation. */
     resume: z.boolean().default(false),
   })
@@ -45,6 +51,7 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
   }
   const e = parsed.data;
   const config = await lambdaConfig();
+  if (e.strategy === 'rds') return rdsStrategy(config, e);
   const store = process.env.STATE_TABLE ? new DynamoStore(dynamodb, process.env.STATE_TABLE) : fallbackStore;
   let largestTableMs = 0;
   try {
@@ -85,5 +92,17 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
     return { ok: false, error: (err as Error).message };
   }
 };
+
+/** The RDS strategy waits on AWS, not on copying: one invocation plans or runs it; re-run to resume. */
+async function rdsStrategy(config: Config, e: z.output<typeof eventSchema>) {
+  try {
+    const { replica } = resolveTarget(config, e.cluster, e.replica);
+    const replicaId = config.clusters.find((c) => c.name === e.cluster)!.replicas.find((r) => r.name === replica.name)!.rdsInstanceId ?? replica.name;
+    const result = await rebuildRdsReplica({ rds, replicaId, execute: e.mode === 'execute', onEvent: (ev) => logger.info(`rds rebuild ${ev.step} ${ev.status}`, { event: ev }) });
+    return { ok: true, result };
+  } catch (err) {
+    return { ok: false, error: err instanceof RunbookRefusal ? `refused: ${err.message}` : (err as Error).message };
+  }
+}
 
 export const handler = middy(rebuildReplicaHandler).use(injectLambdaContext(logger));

@@ -4,7 +4,9 @@ import { SecretResolver } from '../config/secrets';
 import { RebuildFailed, type RebuildEvent } from '../runbooks/logical';
 import { rebuildReplica } from '../runbooks/rebuild';
 import { renderPlan } from '../runbooks/planText';
-import { RunbookRefusal } from '../runbooks/target';
+import { rebuildCommands, resolveTarget, RunbookRefusal } from '../runbooks/target';
+import { rebuildRdsReplica } from '../runbooks/rdsReplica';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { FileStore } from '../state/file';
 import type { Io } from './main';
 
@@ -33,10 +35,30 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .option('--user <user>', "an account that may stop replication and load data (default: the cluster's admin)")
     .option('--password <ref>', 'its password: a literal, env:NAME, ssm:/path or secret:ARN')
     .option('--workers <n>', 'tables copied at once', '4')
+    .option('--strategy <name>', 'logical (copy over SQL; MariaDB) or rds (replace an RDS read replica, keeping its endpoint)', 'logical')
     .option('--state <file>', 'where the per-cluster rebuild lock lives', '.replwatch/state.json')
     .option('--json', 'JSON: the plan, or one event per line while executing and the result last')
-    .action(async (o: { config?: string; cluster: string; replica: string; donor?: string; execute?: boolean; resume?: boolean; user?: string; password?: string; workers: string; state: string; json?: boolean }) => {
+    .action(async (o: { config?: string; cluster: string; replica: string; donor?: string; execute?: boolean; resume?: boolean; user?: string; password?: string; workers: string; strategy: string; state: string; json?: boolean }) => {
       const config = await loadConfig(o.config ?? process.env.REPLWATCH_CONFIG ?? 'replwatch.yml');
+      if (o.strategy === 'rds') {
+        try {
+          const { replica } = resolveTarget(config, o.cluster, o.replica);
+          const rdsId = config.clusters.find((c) => c.name === o.cluster)!.replicas.find((r) => r.name === replica.name)!.rdsInstanceId ?? replica.name;
+          const result = await rebuildRdsReplica({
+            rds: new RDSClient({}),
+            replicaId: rdsId,
+            execute: Boolean(o.execute),
+            onEvent: (e) => (o.json ? io.out(JSON.stringify(e)) : io.out(`${e.status === 'done' ? 'ok' : e.status === 'start' ? '->' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : ''}`)),
+          });
+          io.out(o.json ? JSON.stringify({ result }) : o.execute ? `replaced RDS replica ${rdsId}${result.endpoint ? `; endpoint ${result.endpoint}` : ''}` : `To run it: ${rebuildCommands(o.cluster, o.replica).execute} --strategy rds`);
+        } catch (e) {
+          if (!(e instanceof RunbookRefusal)) throw e;
+          io.err(`replwatch: refused: ${e.message}`);
+          setCode(1);
+        }
+        return;
+      }
+      if (o.strategy !== 'logical') throw new Error(`unknown --strategy ${o.strategy}: logical or rds`);
       const onEvent = (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : e.status === 'progress' ? io.err(progressLine(e)) : io.out(progressLine(e)));
       try {
         const { plan, result } = await rebuildReplica(

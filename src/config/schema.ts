@@ -21,6 +21,8 @@ const replica = z.strictObject({
   name: z.string().min(1),
   host: z.string().min(1),
   port: port.default(3306),
+  /** The RDS DBInstanceIdentifier, for `--strategy rds`; default: the name. */
+  rdsInstanceId: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'expected an RDS instance identifier').optional(),
 });
 
 const lag = z

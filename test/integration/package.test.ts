@@ -54,7 +54,7 @@ const FUNCTIONS = {
     cloudwatch: ['cloudwatch:GetMetricData', 'cloudwatch:PutMetricData'],
   },
   heartbeat: { memory: 256, services: ['logs', 'secretsmanager', 'ssm'], cloudwatch: [] },
-  rebuildReplica: { memory: 1024, services: ['dynamodb', 'lambda', 'logs', 'secretsmanager', 'ssm'], cloudwatch: [] },
+  rebuildReplica: { memory: 1024, services: ['dynamodb', 'lambda', 'logs', 'rds', 'secretsmanager', 'ssm'], cloudwatch: [] },
 } as const;
 /** Invoked by hand, with the 15-minute timeout; every other function runs every minute. */
 const MANUAL = new Set<string>(['rebuildReplica']);
@@ -282,6 +282,10 @@ describe('serverless package (osls, offline, stage local)', () => {
     expect(lock.flatMap(actions).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(lock.every((s) => text(s.Resource) === text({ 'Fn::GetAtt': ['StateTable', 'Arn'] }))).toBe(true);
     expect(Object.values(resources).some((r) => r.Type === 'AWS::Events::Rule' && text(r.Properties.Targets).includes(lambda('rebuildReplica')[0]))).toBe(false);
+    // RDS actions for the rds strategy, on this account's instances and their groups only.
+    const rdsStatements = statements.filter((s) => actions(s).some((a) => a.startsWith('rds:')));
+    expect(rdsStatements.flatMap(actions).sort()).toEqual(['rds:AddTagsToResource', 'rds:CreateDBInstanceReadReplica', 'rds:DeleteDBInstance', 'rds:DescribeDBInstances', 'rds:ModifyDBInstance']);
+    for (const r of rdsStatements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))) expect(text(r)).toMatch(/:rds:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(db|pg|og|subgrp):\*"/);
   });
 
   describe('paging resources', () => {
