@@ -7,7 +7,7 @@ import { MemoryStore } from '../state/store';
 import { withDeadline } from '../util/deadline';
 
 /** Findings a rebuild fixes: their pages carry the rebuild command, and with autoPlan its plan. */
-const REBUILD_CODES = new Set<FindingCode>(['ReplicationBroken', 'ErrantTransactions', 'NotReplicating']);
+export const REBUILD_CODES = new Set<FindingCode>(['ReplicationBroken', 'ErrantTransactions', 'NotReplicating']);
 const PLAN_DEADLINE_MS = 20_000;
 
 /**

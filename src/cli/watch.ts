@@ -2,6 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Command } from 'commander';
 import { Checker } from '../check/checker';
 import { pagerFor } from '../check/paging';
+import { AutoRebuilder } from '../check/autorebuild';
 import type { CheckReport } from '../check/report';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
@@ -46,7 +47,12 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const recent: string[] = [];
   const checker = new Checker(o.config);
   const secrets = new SecretResolver();
-  const pager = pagerFor(o.config, new FileStore(o.stateFile), localSinks(o.config, o.pagesFile, o.io, recent), secrets);
+  const store = new FileStore(o.stateFile);
+  const pager = pagerFor(o.config, store, localSinks(o.config, o.pagesFile, o.io, recent), secrets);
+  const rebuilder = new AutoRebuilder(o.config, secrets, store, (line) => {
+    recent.push(`${new Date().toISOString()} ${line}`);
+    o.io.err(line);
+  });
   let stopping = false;
   const stop = () => {
     stopping = true;
@@ -64,6 +70,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
         return { sent: [], failed: [], held: new Map<string, string>(), lostRaces: 0 };
       });
       for (const f of paging.failed) o.io.err(`page not delivered to ${f.sinks.join(', ')} (will retry): ${f.errors.join('; ')}`);
+      await rebuilder.consider(paging.sent, now);
       if (o.io.tty) {
         const report: CheckReport = { checkedAt: now.toISOString(), ...sample };
         const held = [...paging.held].map(([key, why]) => `  ${key}: ${why}`);
@@ -87,6 +94,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await rebuilder.settle();
     await checker.close();
   }
 }

@@ -63,6 +63,12 @@ const cluster = z
     replication: z.strictObject({ user: z.string().min(1), password: secretRef }).optional(),
     /** Run the rebuild plan (reads only) when a page calls for a rebuild, and attach it to the page. */
     autoPlan: z.boolean().default(false),
+    /**
+     * Let `replwatch watch` execute the rebuild itself when a rebuild-worthy alert fires: one at a
+     * time per cluster, at most once per cool-down. The deployed functions never do.
+     */
+    autoRebuild: z.boolean().default(false),
+    autoRebuildCooldownMinutes: z.number().positive().default(60),
     /** The rebuild runbook's account: reads everything on the donor, stops and loads the replica. */
     admin: z.strictObject({ user: z.string().min(1), password: secretRef }).optional(),
   })
