@@ -3,6 +3,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SnsPageSink } from '../src/sinks/pages';
+import { rebuildFailedPage } from '../src/runbooks/failurePage';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { SecretResolver } from '../src/config/secrets';
@@ -19,6 +22,7 @@ import { MemoryStore } from '../src/state/store';
 const dynamodb = new DynamoDBClient({ maxAttempts: 2 });
 const lambda = new LambdaClient({ maxAttempts: 2 });
 const rds = new RDSClient({ maxAttempts: 3 });
+const sns = new SNSClient({ maxAttempts: 1 });
 // Without STATE_TABLE (local runs), the lock and checkpoint live as long as the container.
 const fallbackStore = new MemoryStore();
 
@@ -89,6 +93,11 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
     }
     if (err instanceof RunbookRefusal) return { ok: false, error: `refused: ${err.message}` };
     logger.error('rebuild failed', { error: (err as Error).message });
+    if (process.env.PAGES_TOPIC_ARN) {
+      await new SnsPageSink(sns, process.env.PAGES_TOPIC_ARN)
+        .send(rebuildFailedPage(e.cluster, e.replica, err as Error, new Date()))
+        .catch((pageError: Error) => logger.error('the failure page was not delivered', { error: pageError.message }));
+    }
     return { ok: false, error: (err as Error).message };
   }
 };

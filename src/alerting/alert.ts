@@ -64,4 +64,5 @@ export const PENDING_SAMPLES: Record<FindingCode, number> = {
   HostUnreachable: 2,
   HeartbeatStale: 2,
   MonitorOverPrivileged: Number.POSITIVE_INFINITY,
+  RebuildFailed: 1,
 };

@@ -5,6 +5,7 @@ import type { SecretResolver } from '../config/secrets';
 import { rebuildReplica } from '../runbooks/rebuild';
 import type { StateStore } from '../state/store';
 import { REBUILD_CODES } from './autoplan';
+import { rebuildFailedPage } from '../runbooks/failurePage';
 
 /**
  * For clusters with `autoRebuild: true`, in `replwatch watch` only: a firing page that a rebuild
@@ -20,6 +21,8 @@ export class AutoRebuilder {
     private readonly secrets: SecretResolver,
     private readonly store: StateStore,
     private readonly log: (line: string) => void,
+    /** Where a failed rebuild's page goes (the watcher's sinks). */
+    private readonly page: (p: Page) => Promise<void>,
   ) {}
 
   async consider(pages: Page[], now: Date): Promise<void> {
@@ -35,7 +38,10 @@ export class AutoRebuilder {
       this.log(`auto-rebuild of ${page.target} (cluster ${cluster.name}) started`);
       const job = rebuildReplica(this.config, { cluster: cluster.name, replica: page.target, execute: true }, this.secrets, this.store)
         .then(({ result }) => this.log(`auto-rebuild of ${page.target} done in ${result?.seconds.toFixed(1)} s, ${result?.checksums.length} table checksums equal`))
-        .catch((e: Error) => this.log(`auto-rebuild of ${page.target} FAILED: ${e.message}`))
+        .catch(async (e: Error) => {
+          this.log(`auto-rebuild of ${page.target} FAILED: ${e.message}`);
+          await this.page(rebuildFailedPage(cluster.name, page.target, e, new Date())).catch(() => undefined);
+        })
         .finally(() => this.running.delete(cluster.name));
       this.running.set(cluster.name, job);
     }

@@ -7,6 +7,9 @@ import { renderPlan } from '../runbooks/planText';
 import { rebuildCommands, resolveTarget, RunbookRefusal } from '../runbooks/target';
 import { rebuildRdsReplica } from '../runbooks/rdsReplica';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SnsPageSink } from '../sinks/pages';
+import { rebuildFailedPage } from '../runbooks/failurePage';
 import { FileStore } from '../state/file';
 import type { Io } from './main';
 
@@ -84,6 +87,11 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
         } else if (e instanceof RebuildFailed) {
           io.err(`replwatch: ${e.message}`);
           setCode(2);
+          if (config.alerts.snsTopicArn) {
+            await new SnsPageSink(new SNSClient({}), config.alerts.snsTopicArn)
+              .send(rebuildFailedPage(o.cluster, o.replica, e, new Date()))
+              .then(() => io.err('replwatch: paged the failure'), (p: Error) => io.err(`replwatch: the failure page was not delivered: ${p.message}`));
+          }
         } else throw e;
       }
     });

@@ -48,11 +48,18 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const checker = new Checker(o.config);
   const secrets = new SecretResolver();
   const store = new FileStore(o.stateFile);
-  const pager = pagerFor(o.config, store, localSinks(o.config, o.pagesFile, o.io, recent), secrets);
-  const rebuilder = new AutoRebuilder(o.config, secrets, store, (line) => {
-    recent.push(`${new Date().toISOString()} ${line}`);
-    o.io.err(line);
-  });
+  const sinks = localSinks(o.config, o.pagesFile, o.io, recent);
+  const pager = pagerFor(o.config, store, sinks, secrets);
+  const rebuilder = new AutoRebuilder(
+    o.config,
+    secrets,
+    store,
+    (line) => {
+      recent.push(`${new Date().toISOString()} ${line}`);
+      o.io.err(line);
+    },
+    async (page) => void (await Promise.allSettled(sinks.map((s) => s.send(page)))),
+  );
   let stopping = false;
   const stop = () => {
     stopping = true;

@@ -18,8 +18,10 @@ const REPLICATION_CODES = [
 ] as const;
 const MEMCACHE_CODES = ['MemcacheUnreachable', 'MemcacheSlow', 'MemcacheDegraded'] as const;
 const NETWORK_CODES = ['PacketLoss', 'HostUnreachable'] as const;
+/** Raised by the rebuild runbook, not by a check: the page that a failed rebuild sends. */
+const RUNBOOK_CODES = ['RebuildFailed'] as const;
 
-export const FINDING_CODES = [...REPLICATION_CODES, ...MEMCACHE_CODES, ...NETWORK_CODES] as const;
+export const FINDING_CODES = [...REPLICATION_CODES, ...MEMCACHE_CODES, ...NETWORK_CODES, ...RUNBOOK_CODES] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
 

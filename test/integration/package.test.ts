@@ -54,7 +54,7 @@ const FUNCTIONS = {
     cloudwatch: ['cloudwatch:GetMetricData', 'cloudwatch:PutMetricData'],
   },
   heartbeat: { memory: 256, services: ['logs', 'secretsmanager', 'ssm'], cloudwatch: [] },
-  rebuildReplica: { memory: 1024, services: ['dynamodb', 'lambda', 'logs', 'rds', 'secretsmanager', 'ssm'], cloudwatch: [] },
+  rebuildReplica: { memory: 1024, services: ['dynamodb', 'lambda', 'logs', 'rds', 'secretsmanager', 'sns', 'ssm'], cloudwatch: [] },
 } as const;
 /** Invoked by hand, with the 15-minute timeout; every other function runs every minute. */
 const MANUAL = new Set<string>(['rebuildReplica']);

@@ -82,11 +82,25 @@ describe('an interrupted rebuild', () => {
   it('that fails is left stopped, read_only, flagged with why, and resumable once the cause is fixed', async () => {
     const doc = parse(readFileSync(sb.configFile, 'utf8'));
     const bad = join(sb.dir, 'bad-repl.yml');
-    writeFileSync(bad, JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'nobody', password: 'wrong' } }] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'nobody', password: 'wrong' } }], alerts: { snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:replwatch-pages' } }),
+    );
+    const { PublishCommand, SNSClient } = await import('@aws-sdk/client-sns');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const sns = mockClient(SNSClient);
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    process.env.AWS_REGION = 'us-east-1';
     const args = ['runbook', 'rebuild-replica', '--config', bad, '--cluster', 'sandbox', '--replica', 'sandbox-r2', '--state', state];
     const failed = await cli(...args, '--execute');
     expect(failed.code).toBe(2);
     expect(failed.stderr).toMatch(/rebuild failed at "catch up": .*Access denied.*; the replica is left stopped and read_only; continue with --resume/);
+    // ... and pages it, with the way on.
+    expect(failed.stderr).toContain('replwatch: paged the failure');
+    const page = sns.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(page.Subject).toBe('[CRITICAL] RebuildFailed sandbox/sandbox-r2');
+    expect(JSON.parse(page.Message!).email).toContain('--execute --resume');
+    sns.restore();
     const [r2] = (await sql(sb, 'sandbox-r2', 'SELECT @@read_only AS ro')) as Array<{ ro: number }>;
     expect(Number(r2!.ro)).toBe(1);
     const { report } = await checkJson(sb.configFile);
