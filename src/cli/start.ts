@@ -37,6 +37,8 @@ export function registerStart(program: Command, io: Io): void {
     .action(async (opts: { dir: string; every: string; samples?: string }) => {
       io.err('starting the sandbox (mariadbd primary + 2 replicas, 2 memcached)...');
       const state = await sandboxUp({ dir: opts.dir, ownerPid: process.pid, log: io.err });
+      // On a terminal the hints sit under the live table; elsewhere they are printed once.
+      if (!io.tty) io.out(`${hints(state)}\nCtrl-C stops and removes the sandbox.`);
       try {
         await runWatch({
           config: await loadConfig(state.configFile),
