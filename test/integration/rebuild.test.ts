@@ -179,7 +179,7 @@ describe('the rebuildReplica Lambda near the end of its time', () => {
       const invoke = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
       expect(invoke).toMatchObject({ FunctionName: 'replwatch-rebuildReplica', InvocationType: 'Event' });
       const next = JSON.parse(Buffer.from(invoke.Payload as Uint8Array).toString());
-      expect(next).toEqual({ ...event, resume: true });
+      expect(next).toEqual({ ...event, strategy: 'logical', resume: true });
 
       const fresh = { getRemainingTimeInMillis: () => 900_000, functionName: 'replwatch-rebuildReplica', awsRequestId: 'b' } as unknown as import('aws-lambda').Context;
       const done = await handler(next, fresh);
