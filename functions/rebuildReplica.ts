@@ -14,7 +14,7 @@ import { RebuildPaused } from '../src/runbooks/logical';
 import { ASSUMED_BYTES_PER_SECOND } from '../src/runbooks/plan';
 import { rebuildReplica } from '../src/runbooks/rebuild';
 import { resolveTarget, RunbookRefusal } from '../src/runbooks/target';
-import { rebuildRdsReplica } from '../src/runbooks/rdsReplica';
+import { rebuildRdsReplica, RdsRebuildTimeout } from '../src/runbooks/rds';
 import type { Config } from '../src/config/schema';
 import { DynamoStore } from '../src/state/dynamodb';
 import { MemoryStore } from '../src/state/store';
@@ -55,7 +55,7 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
   }
   const e = parsed.data;
   const config = await lambdaConfig();
-  if (e.strategy === 'rds') return rdsStrategy(config, e);
+  if (e.strategy === 'rds') return rdsStrategy(config, e, context);
   const store = process.env.STATE_TABLE ? new DynamoStore(dynamodb, process.env.STATE_TABLE) : fallbackStore;
   let largestTableMs = 0;
   try {
@@ -84,10 +84,7 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
     return { ok: true, plan, ...(result ? { result } : {}) };
   } catch (err) {
     if (err instanceof RebuildPaused) {
-      await lambda.send(
-        new InvokeCommand({ FunctionName: context.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ ...e, resume: true })) }),
-        { abortSignal: AbortSignal.timeout(5000) },
-      );
+      await invokeSelf(context, { ...e, resume: true });
       logger.info('rebuild handed to the next invocation', { checkpoint: err.checkpoint });
       return { ok: true, paused: true, checkpoint: err.checkpoint };
     }
@@ -102,16 +99,36 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
   }
 };
 
-/** The RDS strategy waits on AWS, not on copying: one invocation plans or runs it; re-run to resume. */
-async function rdsStrategy(config: Config, e: z.output<typeof eventSchema>) {
+/**
+ * The RDS strategy waits on AWS, often longer than one invocation: each wait ends before the
+ * invocation does, and the function invokes itself to pick up where it stopped (every step
+ * looks at what exists first).
+ */
+async function rdsStrategy(config: Config, e: z.output<typeof eventSchema>, context: Context) {
   try {
     const { replica } = resolveTarget(config, e.cluster, e.replica);
     const replicaId = config.clusters.find((c) => c.name === e.cluster)!.replicas.find((r) => r.name === replica.name)!.rdsInstanceId ?? replica.name;
-    const result = await rebuildRdsReplica({ rds, replicaId, execute: e.mode === 'execute', onEvent: (ev) => logger.info(`rds rebuild ${ev.step} ${ev.status}`, { event: ev }) });
+    const result = await rebuildRdsReplica({
+      rds,
+      replicaId,
+      execute: e.mode === 'execute',
+      timeoutMs: Math.max(10_000, context.getRemainingTimeInMillis() - RESERVE_MS),
+      onEvent: (ev) => logger.info(`rds rebuild ${ev.step} ${ev.status}`, { event: ev }),
+    });
     return { ok: true, result };
   } catch (err) {
+    if (err instanceof RdsRebuildTimeout) {
+      await invokeSelf(context, e);
+      return { ok: true, paused: true, waiting: err.message };
+    }
     return { ok: false, error: err instanceof RunbookRefusal ? `refused: ${err.message}` : (err as Error).message };
   }
+}
+
+async function invokeSelf(context: Context, event: z.output<typeof eventSchema>): Promise<void> {
+  await lambda.send(new InvokeCommand({ FunctionName: context.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }), {
+    abortSignal: AbortSignal.timeout(5000),
+  });
 }
 
 export const handler = middy(rebuildReplicaHandler).use(injectLambdaContext(logger));

@@ -5,7 +5,7 @@ import { RebuildFailed, type RebuildEvent } from '../runbooks/logical';
 import { rebuildReplica } from '../runbooks/rebuild';
 import { renderPlan } from '../runbooks/planText';
 import { rebuildCommands, resolveTarget, RunbookRefusal } from '../runbooks/target';
-import { rebuildRdsReplica } from '../runbooks/rdsReplica';
+import { rebuildRdsReplica, RdsRebuildTimeout } from '../runbooks/rds';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsPageSink } from '../sinks/pages';
@@ -53,11 +53,15 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
             execute: Boolean(o.execute),
             onEvent: (e) => (o.json ? io.out(JSON.stringify(e)) : io.out(`${e.status === 'done' ? 'ok' : e.status === 'start' ? '->' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : ''}`)),
           });
-          io.out(o.json ? JSON.stringify({ result }) : o.execute ? `replaced RDS replica ${rdsId}${result.endpoint ? `; endpoint ${result.endpoint}` : ''}` : `To run it: ${rebuildCommands(o.cluster, o.replica).execute} --strategy rds`);
+          io.out(o.json ? JSON.stringify({ result }) : o.execute ? `replaced RDS replica ${rdsId}${result.newEndpoint ? `; endpoint ${result.newEndpoint}` : ''}` : `To run it: ${rebuildCommands(o.cluster, o.replica).execute} --strategy rds`);
         } catch (e) {
-          if (!(e instanceof RunbookRefusal)) throw e;
-          io.err(`replwatch: refused: ${e.message}`);
-          setCode(1);
+          if (e instanceof RdsRebuildTimeout) {
+            io.err(`replwatch: ${e.message}`);
+            setCode(2);
+          } else if (e instanceof RunbookRefusal) {
+            io.err(`replwatch: refused: ${e.message}`);
+            setCode(1);
+          } else throw e;
         }
         return;
       }

@@ -284,7 +284,14 @@ describe('serverless package (osls, offline, stage local)', () => {
     expect(Object.values(resources).some((r) => r.Type === 'AWS::Events::Rule' && text(r.Properties.Targets).includes(lambda('rebuildReplica')[0]))).toBe(false);
     // RDS actions for the rds strategy, on this account's instances and their groups only.
     const rdsStatements = statements.filter((s) => actions(s).some((a) => a.startsWith('rds:')));
-    expect(rdsStatements.flatMap(actions).sort()).toEqual(['rds:AddTagsToResource', 'rds:CreateDBInstanceReadReplica', 'rds:DeleteDBInstance', 'rds:DescribeDBInstances', 'rds:ModifyDBInstance']);
+    expect(rdsStatements.flatMap(actions).sort()).toEqual([
+      'rds:AddTagsToResource',
+      'rds:CreateDBInstanceReadReplica',
+      'rds:DeleteDBInstance',
+      'rds:DescribeDBInstances',
+      'rds:ModifyDBInstance',
+      'rds:RemoveTagsFromResource',
+    ]);
     for (const r of rdsStatements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))) expect(text(r)).toMatch(/:rds:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(db|pg|og|subgrp):\*"/);
   });
 
