@@ -353,11 +353,13 @@ describe('serverless package (osls, offline, stage local)', () => {
     const onMetric = (namespace: string, metric: string, dimensions: Json[]) =>
       alarms().filter(([, p]) => p.Namespace === namespace && p.MetricName === metric && text(p.Dimensions) === text(dimensions));
 
-    it('every alarm notifies the pages topic when it fires and when it clears, and none uses SEARCH', () => {
+    const deadMan = (p: Json) => p.MetricName === 'ChecksCompleted';
+
+    it('every alarm but the dead-man children notifies the pages topic when it fires and when it clears, and none uses SEARCH', () => {
       expect(alarms().length).toBe(9);
       for (const [id, p] of alarms()) {
-        expect(p.AlarmActions, id).toEqual([TOPIC]);
-        expect(p.OKActions, id).toEqual([TOPIC]);
+        expect(p.AlarmActions, id).toEqual(deadMan(p) ? undefined : [TOPIC]);
+        expect(p.OKActions, id).toEqual(deadMan(p) ? undefined : [TOPIC]);
         expect(p.ActionsEnabled ?? true, id).toBe(true);
         expect(text(p), id).not.toContain('SEARCH');
         expect(p.AlarmDescription.length, id).toBeGreaterThan(80);
@@ -386,6 +388,20 @@ describe('serverless package (osls, offline, stage local)', () => {
       expect(p.AlarmDescription).toMatch(/Errors/);
       expect(p.AlarmDescription).toMatch(/Throttles/);
       expect(p.AlarmDescription).toMatch(/log/);
+    });
+
+    it('one composite alarm pages once when any check stops reporting (one page per incident, not three)', () => {
+      const composites = ofType('AWS::CloudWatch::CompositeAlarm');
+      expect(composites).toHaveLength(1);
+      const [, c] = composites[0]!;
+      expect(c.Properties.AlarmActions).toEqual([TOPIC]);
+      expect(c.Properties.OKActions).toEqual([TOPIC]);
+      const children = alarms().filter(([, p]) => deadMan(p)).map(([id]) => id);
+      expect(children).toHaveLength(3);
+      const rule = text(c.Properties.AlarmRule);
+      for (const id of children) expect(rule, id).toContain(id);
+      expect(rule.match(/ALARM\(/g)).toHaveLength(3);
+      expect(rule.match(/ OR /g)).toHaveLength(2);
     });
 
     it.each(CHECK_FUNCTIONS)('%s alarms when pages fail to send in 3 of 5 minutes', (name) => {
