@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { sleep } from '../../util/deadline';
 
@@ -56,13 +57,38 @@ export async function stopProcesses(pids: number[], graceMs = 5000): Promise<voi
   while (pids.some(isAlive) && Date.now() < deadline + 2000) await sleep(20);
 }
 
+/** A sandbox process and a string its command line must contain, so a recycled pid is never signalled. */
+export interface OwnedProcess {
+  pid: number;
+  mark: string;
+}
+
+/** True when `p.pid` still runs the process we started (Linux: its /proc cmdline carries the mark). */
+export function isOurs(p: OwnedProcess): boolean {
+  if (!isAlive(p.pid)) return false;
+  try {
+    return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ').includes(p.mark);
+  } catch {
+    return !existsSync('/proc/self/cmdline');
+  }
+}
+
+const REAPER_LIST = 'reaper.list';
+
+/** The reaper's list: `pid mark` per line, rewritten whenever a drill restarts a process. */
+export function writeReaperList(dir: string, processes: OwnedProcess[]): void {
+  writeFileSync(join(dir, REAPER_LIST), processes.map((p) => `${p.pid} ${p.mark}`).join('\n') + '\n', { mode: 0o600 });
+}
+
 /**
- * A detached shell that waits for `ownerPid` to exit and then kills `pids` and removes `dir`: a
- * test run that crashes, or a Ctrl-C'd `npm start` killed with -9, leaves no orphan servers.
+ * A detached shell that waits for `ownerPid` to exit and then kills the processes in the sandbox's
+ * reaper list (read at that moment, checking each command line) and removes `dir`: a test run that
+ * crashes, or a Ctrl-C'd `npm start` killed with -9, leaves no orphan servers.
  */
-export function startReaper(ownerPid: number, pids: number[], dir: string, extraCleanup = ''): number {
-  const list = pids.join(' ');
-  const script = `while kill -0 ${ownerPid} 2>/dev/null; do sleep 0.5; done; kill -CONT ${list} 2>/dev/null; kill -TERM ${list} 2>/dev/null; sleep 3; kill -KILL ${list} 2>/dev/null; ${extraCleanup ? `${extraCleanup}; ` : ''}rm -rf '${dir.replace(/'/g, `'\\''`)}'`;
+export function startReaper(ownerPid: number, dir: string, extraCleanup = ''): number {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const ours = `pids=""; while read -r pid mark; do tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null | grep -qF -- "$mark" && pids="$pids $pid"; done < ${q(join(dir, REAPER_LIST))}`;
+  const script = `while kill -0 ${ownerPid} 2>/dev/null; do sleep 0.5; done; ${ours}; if [ -n "$pids" ]; then kill -CONT $pids 2>/dev/null; kill -TERM $pids 2>/dev/null; sleep 3; kill -KILL $pids 2>/dev/null; fi; ${extraCleanup ? `${extraCleanup}; ` : ''}rm -rf ${q(dir)}`;
   const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
   child.unref();
   return child.pid ?? 0;

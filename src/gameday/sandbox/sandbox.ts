@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './binaries';
-import { freePort, isAlive, startDaemon, startReaper, stopProcesses } from './processes';
+import { freePort, isAlive, isOurs, startDaemon, startReaper, stopProcesses, writeReaperList, type OwnedProcess } from './processes';
 import { installHeartbeat } from '../../heartbeat/install';
 import { createLossyHost, destroyLossyHost, lossyHostCleanup, netnsUnsupported, type LossyHost } from './netns';
 import { sleep } from '../../util/deadline';
@@ -69,8 +69,21 @@ export async function readState(dir: string): Promise<SandboxState | undefined> 
   }
 }
 
-function allPids(s: SandboxState): number[] {
-  return [...s.servers.map((x) => x.pid), ...s.memcached.map((m) => m.pid), ...(s.lossyHost ? [s.lossyHost.pid] : [])];
+const memcachedMark = (port: number) => `-p ${port} `;
+
+/** Every process of the sandbox, each with what its command line must contain to still be ours. */
+function ownedProcesses(s: SandboxState): OwnedProcess[] {
+  return [
+    ...s.servers.map((x) => ({ pid: x.pid, mark: `--datadir=${x.datadir}` })),
+    ...s.memcached.map((m) => ({ pid: m.pid, mark: memcachedMark(m.port) })),
+    ...(s.lossyHost ? [{ pid: s.lossyHost.pid, mark: `-l ${s.lossyHost.nsAddr} ` }] : []),
+  ];
+}
+
+/** Writes sandbox.json and the reaper's list: both must name the processes running now. */
+async function saveState(state: SandboxState): Promise<void> {
+  await writeFile(join(state.dir, STATE), JSON.stringify(state, null, 2), { mode: 0o600 });
+  writeReaperList(state.dir, ownedProcesses(state));
 }
 
 function mariadbArgs(dir: string, s: Omit<SandboxServer, 'pid'>): string[] {
@@ -114,15 +127,33 @@ function startMemcached(b: Binaries, dir: string, name: string, port: number): n
 export async function restartMemcached(state: SandboxState, name: string): Promise<SandboxMemcached> {
   const node = state.memcached.find((m) => m.name === name);
   if (!node) throw new Error(`no memcached node ${name} in the sandbox`);
-  await stopProcesses([node.pid]);
+  if (isOurs({ pid: node.pid, mark: memcachedMark(node.port) })) await stopProcesses([node.pid]);
   node.pid = startMemcached(state.binaries, state.dir, name, node.port);
-  await writeFile(join(state.dir, STATE), JSON.stringify(state, null, 2), { mode: 0o600 });
+  await saveState(state);
   const deadline = Date.now() + 5000;
   while (!(await listening(node.port))) {
     if (Date.now() > deadline) throw new Error(`memcached ${name} did not come back on port ${node.port}`);
     await sleep(20);
   }
   return node;
+}
+
+/** Sends `signal` to a sandbox process by name (a server or a memcached node); a drill's way to break it. */
+export function signalPart(state: SandboxState, name: string, signal: NodeJS.Signals): void {
+  const part = [...state.servers, ...state.memcached].find((p) => p.name === name);
+  if (!part) throw new Error(`no sandbox part ${name}`);
+  process.kill(part.pid, signal);
+}
+
+/** Starts a sandbox mariadbd again on its own datadir and port (after a drill killed it); waits until it serves. */
+export async function restartServer(state: SandboxState, name: string): Promise<SandboxServer> {
+  const server = state.servers.find((s) => s.name === name);
+  if (!server) throw new Error(`no server ${name} in the sandbox`);
+  if (isOurs({ pid: server.pid, mark: `--datadir=${server.datadir}` })) await stopProcesses([server.pid]);
+  server.pid = startDaemon(state.binaries.mariadbd, mariadbArgs(state.dir, server), join(state.dir, `${server.name}.out`));
+  await saveState(state);
+  await waitReady(server.socket, server.pid, join(state.dir, `${server.name}.err`));
+  return server;
 }
 
 function listening(port: number): Promise<boolean> {
@@ -137,6 +168,19 @@ function listening(port: number): Promise<boolean> {
 
 async function rootConnection(socket: string): Promise<mysql.Connection> {
   return mysql.createConnection({ socketPath: socket, user: 'root', connectTimeout: 2000, multipleStatements: true });
+}
+
+/** Runs statements as root over a sandbox server's socket: how drills and tests break and repair it. */
+export async function sandboxSql(state: SandboxState, server: string, statements: string, timeoutMs = 10_000): Promise<unknown[]> {
+  const s = state.servers.find((x) => x.name === server);
+  if (!s) throw new Error(`no server ${server} in the sandbox`);
+  const c = await rootConnection(s.socket);
+  try {
+    const [rows] = await c.query({ sql: statements, timeout: timeoutMs });
+    return rows as unknown[];
+  } finally {
+    c.destroy();
+  }
 }
 
 async function waitReady(socket: string, pid: number, errLog: string, timeoutMs = 20_000): Promise<void> {
@@ -182,7 +226,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
   const log = opts.log ?? (() => undefined);
   const dir = resolve(opts.dir);
   const existing = await readState(dir);
-  if (existing && allPids(existing).some(isAlive)) {
+  if (existing && ownedProcesses(existing).some(isOurs)) {
     throw new Error(`a sandbox is already running in ${dir}; run: replwatch sandbox down --dir ${dir}`);
   }
   await rm(dir, { recursive: true, force: true });
@@ -223,7 +267,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     heartbeatTable: HEARTBEAT_TABLE,
     binaries,
   };
-  const save = () => writeFile(join(dir, STATE), JSON.stringify(state, null, 2), { mode: 0o600 });
+  const save = () => saveState(state);
   try {
     for (const s of specs) {
       state.servers.push({ ...s, pid: startDaemon(binaries.mariadbd, mariadbArgs(dir, s), join(dir, `${s.name}.out`)) });
@@ -235,11 +279,16 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     await save();
     state.lossyHostSkipped = netnsUnsupported();
     if (!state.lossyHostSkipped) {
-      state.lossyHost = await createLossyHost(binaries.memcached, join(dir, 'lossy-host.log'));
+      // Packet-loss drills need it; everything else does not, so a failure here only skips them.
+      state.lossyHost = await createLossyHost(binaries.memcached, join(dir, 'lossy-host.log')).catch((e: Error) => {
+        state.lossyHostSkipped = `could not create a network namespace: ${e.message.split('\n')[0]}`;
+        log(`no lossy host: ${state.lossyHostSkipped}`);
+        return undefined;
+      });
       await save();
     }
     if (opts.ownerPid) {
-      state.reaperPid = startReaper(opts.ownerPid, allPids(state), dir, state.lossyHost ? lossyHostCleanup(state.lossyHost) : '');
+      state.reaperPid = startReaper(opts.ownerPid, dir, state.lossyHost ? lossyHostCleanup(state.lossyHost) : '');
       await save();
     }
     await Promise.all(state.servers.map((s) => waitReady(s.socket, s.pid, join(dir, `${s.name}.err`))));
@@ -343,7 +392,7 @@ export async function sandboxDown(dir: string): Promise<boolean> {
       // gone
     }
   }
-  await stopProcesses(allPids(state));
+  await stopProcesses(ownedProcesses(state).filter(isOurs).map((p) => p.pid));
   if (state.lossyHost) await destroyLossyHost(state.lossyHost);
   await rm(state.dir, { recursive: true, force: true });
   return true;
@@ -361,9 +410,9 @@ export async function sandboxStatus(dir: string): Promise<SandboxStatus> {
   const state = await readState(resolve(dir));
   if (!state) return { dir: resolve(dir), up: false, parts: [] };
   const parts = [
-    ...state.servers.map((s) => ({ name: s.name, kind: 'mariadb' as const, role: s.role, port: s.port, pid: s.pid, running: isAlive(s.pid) })),
-    ...state.memcached.map((m) => ({ name: m.name, kind: 'memcached' as const, port: m.port, pid: m.pid, running: isAlive(m.pid) })),
-    ...(state.lossyHost ? [{ name: `lossy-host (netns ${state.lossyHost.ns})`, kind: 'memcached' as const, host: state.lossyHost.nsAddr, port: state.lossyHost.port, pid: state.lossyHost.pid, running: isAlive(state.lossyHost.pid) }] : []),
-  ];
+    ...state.servers.map((s) => ({ name: s.name, kind: 'mariadb' as const, role: s.role, port: s.port, pid: s.pid })),
+    ...state.memcached.map((m) => ({ name: m.name, kind: 'memcached' as const, port: m.port, pid: m.pid })),
+    ...(state.lossyHost ? [{ name: `lossy-host (netns ${state.lossyHost.ns})`, kind: 'memcached' as const, host: state.lossyHost.nsAddr, port: state.lossyHost.port, pid: state.lossyHost.pid }] : []),
+  ].map((p, i) => ({ ...p, running: isOurs(ownedProcesses(state)[i]!) }));
   return { dir: state.dir, up: parts.every((p) => p.running), configFile: state.configFile, parts, ...(state.lossyHostSkipped ? { lossyHostSkipped: state.lossyHostSkipped } : {}) };
 }
