@@ -10,6 +10,7 @@ import { SecretResolver } from '../config/secrets';
 import { parseDuration } from '../alerting/silence';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
+import { JsonlMetricSink, sampleMetrics } from '../sinks/metrics';
 import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
@@ -19,6 +20,8 @@ export interface WatchOptions {
   everyMs: number;
   stateFile: string;
   pagesFile: string;
+  /** When set, every sample's metrics as JSON lines (what the Lambdas send to CloudWatch). */
+  metricsFile?: string;
   samples?: number;
   io: Io;
   /** Printed under the table on every redraw. */
@@ -35,7 +38,7 @@ function localSinks(config: Config, pagesFile: string, io: Io, recent: string[])
     }, io.tty),
     new JsonlPageSink(pagesFile),
   ];
-  if (config.alerts.snsTopicArn) sinks.push(new SnsPageSink(new SNSClient({}), config.alerts.snsTopicArn));
+  if (config.alerts.snsTopicArn) sinks.push(new SnsPageSink(new SNSClient({ maxAttempts: 1 }), config.alerts.snsTopicArn));
   return sinks;
 }
 
@@ -49,6 +52,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const secrets = new SecretResolver();
   const store = new FileStore(o.stateFile);
   const sinks = localSinks(o.config, o.pagesFile, o.io, recent);
+  const metrics = o.metricsFile ? new JsonlMetricSink(o.metricsFile) : undefined;
   const pager = pagerFor(o.config, store, sinks, secrets);
   const rebuilder = new AutoRebuilder(
     o.config,
@@ -77,6 +81,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
         return { sent: [], failed: [], held: new Map<string, string>(), lostRaces: 0 };
       });
       for (const f of paging.failed) o.io.err(`page not delivered to ${f.sinks.join(', ')} (will retry): ${f.errors.join('; ')}`);
+      await metrics?.put(sampleMetrics(sample, now, Date.now() - started, { sent: paging.sent.length, failed: paging.failed.length })).catch((e: Error) => o.io.err(`metrics not written: ${e.message}`));
       await rebuilder.consider(paging.sent, now);
       if (o.io.tty) {
         const report: CheckReport = { checkedAt: now.toISOString(), ...sample };
@@ -114,13 +119,15 @@ export function registerWatch(program: Command, io: Io): void {
     .option('--every <duration>', 'time between samples, e.g. 1s, 500ms', '5s')
     .option('--state <file>', 'alert state (JSON file; shared safely by several watchers)', '.replwatch/state.json')
     .option('--pages <file>', 'every page, one JSON object per line', '.replwatch/pages.jsonl')
+    .option('--metrics <file>', 'also write each sample\'s CloudWatch metrics here, one JSON datum per line')
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)')
-    .action(async (opts: { config: string; every: string; state: string; pages: string; samples?: string }) => {
+    .action(async (opts: { config: string; every: string; state: string; pages: string; metrics?: string; samples?: string }) => {
       await runWatch({
         config: await loadConfig(opts.config),
         everyMs: parseDuration(opts.every),
         stateFile: opts.state,
         pagesFile: opts.pages,
+        metricsFile: opts.metrics,
         samples: opts.samples ? Number(opts.samples) : undefined,
         io,
       });
