@@ -52,7 +52,12 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
           : `another rebuild of cluster ${req.cluster} is running (lock ${lock}); one at a time per cluster`,
       );
     }
+    // The monitor sees the replica stopped and behind while it is rebuilt: that is the repair,
+    // not a new incident, so its pages are held (a silence anyone can list) until it is done.
+    const silence = `rebuild/${req.cluster}/${req.replica}`;
+    await store.addSilence({ id: silence, cluster: req.cluster, target: req.replica, from: now.toISOString(), to: new Date(now.getTime() + LOCK_MS).toISOString(), reason: `rebuild-replica of ${req.replica} is running`, createdBy: owner });
     let keepLock = false;
+    let paused = false;
     try {
       const result = await executeRebuild(plan, target, connections, secrets, admin, {
         ...o,
@@ -64,7 +69,8 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
       return { plan, result };
     } catch (e) {
       // A failed or paused copy keeps the lock and its checkpoint, so --resume goes on from there.
-      keepLock = e instanceof RebuildFailed || e instanceof RebuildPaused;
+      paused = e instanceof RebuildPaused;
+      keepLock = e instanceof RebuildFailed || paused;
       if (e instanceof RebuildFailed) {
         // Why it stopped stays with the checkpoint, for whoever looks next (or resumes).
         const held = await store.readLock(lock);
@@ -73,6 +79,8 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
       throw e;
     } finally {
       if (!keepLock) await store.releaseLock(lock, owner);
+      // A paused rebuild goes on in its next invocation; a failed one must page again.
+      if (!paused) await store.removeSilence(silence);
     }
   } finally {
     await connections.closeAll();
