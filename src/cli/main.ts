@@ -10,6 +10,7 @@ import { registerStart } from './start';
 import { registerWatch } from './watch';
 import { registerRunbook } from './runbook';
 import { registerSilence } from './silence';
+import { registerGameday } from './gameday';
 
 export interface Io {
   out: (text: string) => void;
@@ -58,6 +59,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   registerSilence(program, io, setCode);
   registerRunbook(program, io, setCode);
   registerStart(program, io);
+  registerGameday(program, io, setCode);
   program.addOption(new Option('--no-color', 'no colours').hideHelp());
 
   try {
