@@ -260,9 +260,7 @@ async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Conn
   for (const ev of plan.inventory.events) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE EVENT ${qualified(ev.schema, ev.name)}`, timeoutMs);
     await query(target, `USE ${ident(ev.schema)}`, timeoutMs);
-    await query(target, row!['Create Event']!, timeoutMs);
-    // Events run on the primary; on a replica they stay disabled, as replication leaves them.
-    await query(target, `ALTER EVENT ${qualified(ev.schema, ev.name)} DISABLE ON SLAVE`, timeoutMs);
+    await query(target, disabledOnReplica(row!['Create Event']!), timeoutMs);
   }
   // Views may read other views: create in passes until every one exists.
   let pending = [...plan.inventory.views];
@@ -280,6 +278,17 @@ async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Conn
     if (failed.length === pending.length) throw lastError!;
     pending = failed;
   }
+}
+
+/**
+ * Events run on the primary; on a replica they stay disabled, as replication leaves them. They are
+ * created so: one created enabled can fire before an ALTER disables it (the scheduler runs a due
+ * event at once), writing rows, and a GTID, of the replica's own.
+ */
+function disabledOnReplica(createEvent: string): string {
+  const status = /( ON COMPLETION (?:NOT )?PRESERVE )(?:ENABLE|DISABLE ON SLAVE|DISABLE)\b/;
+  if (!status.test(createEvent)) throw new Error(`cannot find the status of this event to create it disabled: ${createEvent.slice(0, 200)}`);
+  return createEvent.replace(status, '$1DISABLE ON SLAVE');
 }
 
 async function recreateTables(tables: TableInfo[], donor: Connection, target: Connection, timeoutMs: number): Promise<void> {
