@@ -74,6 +74,11 @@ export class RebuildFailed extends Error {
   }
 }
 
+/**
+ * For statements whose time grows with the data rather than the round trip: the copy's inserts,
+ * and DDL and replication admin on the replica (STOP/START SLAVE, RESET MASTER, CHANGE MASTER),
+ * which wait for the threads, the binary log and the freshly loaded tables to settle.
+ */
 const LONG = 600_000;
 const IDLE_READ_MS = 120_000;
 
@@ -109,8 +114,8 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
     if (!/mariadb/i.test(String(tid?.v))) throw new RunbookRefusal('the logical strategy executes on MariaDB only; use --strategy rds for RDS');
 
     await run('stop replication', async () => {
-      await query(target, 'STOP ALL SLAVES', timeoutMs);
-      await query(target, 'SET GLOBAL read_only = 1', timeoutMs);
+      await query(target, 'STOP ALL SLAVES', LONG);
+      await query(target, 'SET GLOBAL read_only = 1', LONG);
     });
 
     const donors: Connection[] = [];
@@ -178,34 +183,35 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       const creds = t.cluster.replication;
       const pw = creds ? await secrets.resolve(creds.password) : undefined;
       // The replica's own binary log may hold errant GTIDs: it starts clean, as a fresh replica.
-      await query(target, 'RESET MASTER', timeoutMs);
-      await query(target, 'SET GLOBAL gtid_slave_pos = ?', timeoutMs, [cp.position]);
+      await query(target, 'RESET MASTER', LONG);
+      await query(target, 'SET GLOBAL gtid_slave_pos = ?', LONG, [cp.position]);
       await query(
         target,
         `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USE_GTID = slave_pos${creds ? ', MASTER_USER = ?, MASTER_PASSWORD = ?' : ''}`,
-        timeoutMs,
+        LONG,
         [t.primary.host, t.primary.port, ...(creds ? [creds.user, pw] : [])],
       );
       if (cp.position === snapshot) {
-        await query(target, 'START SLAVE', timeoutMs);
+        await query(target, 'START SLAVE', LONG);
         return;
       }
       // Resumed: replay from the older position, tolerating rows that are already there or gone,
       // up to the newer snapshot; strict again from then on.
-      await query(target, "SET GLOBAL slave_exec_mode = 'IDEMPOTENT'", timeoutMs);
+      await query(target, "SET GLOBAL slave_exec_mode = 'IDEMPOTENT'", LONG);
       try {
-        await query(target, 'START SLAVE UNTIL master_gtid_pos = ?', timeoutMs, [snapshot]);
+        await query(target, 'START SLAVE UNTIL master_gtid_pos = ?', LONG, [snapshot]);
         await waitUntilApplied(target, snapshot, o.catchUpTimeoutSeconds ?? 300, timeoutMs, false);
-        await query(target, 'STOP SLAVE', timeoutMs);
+        await query(target, 'STOP SLAVE', LONG);
       } finally {
-        await query(target, "SET GLOBAL slave_exec_mode = 'STRICT'", timeoutMs);
+        await query(target, "SET GLOBAL slave_exec_mode = 'STRICT'", LONG);
       }
-      await query(target, 'START SLAVE', timeoutMs);
+      await query(target, 'START SLAVE', LONG);
     });
 
     await run('catch up', () => catchUp(primaryConn, target, o.catchUpTimeoutSeconds ?? 300, timeoutMs));
 
-    const checksums = await run('verify checksums', () => checksumTables(plan.inventory.tables, primaryConn, target, timeoutMs));
+    // It stops and restarts replication on the replica around the comparison: admin, not a round trip.
+    const checksums = await run('verify checksums', () => checksumTables(plan.inventory.tables, primaryConn, target, LONG));
     const bad = checksums.filter((c) => !c.match);
     if (bad.length > 0) throw new Error(`checksums differ for ${bad.map((b) => b.table).join(', ')}`);
     return { gtidPosition: cp.position, rowsCopied, seconds: (Date.now() - started) / 1000, checksums };
@@ -295,7 +301,7 @@ async function recreateTables(tables: TableInfo[], donor: Connection, target: Co
   for (const table of tables) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TABLE ${qualified(table.schema, table.name)}`, timeoutMs);
     await query(target, `USE ${ident(table.schema)}`, timeoutMs);
-    await query(target, `DROP TABLE IF EXISTS ${qualified(table.schema, table.name)}`, timeoutMs);
+    await query(target, `DROP TABLE IF EXISTS ${qualified(table.schema, table.name)}`, LONG);
     await query(target, row!['Create Table']!, timeoutMs);
   }
 }
@@ -304,8 +310,8 @@ async function createTriggers(plan: RebuildPlan, donor: Connection, target: Conn
   for (const tr of plan.inventory.triggers) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TRIGGER ${qualified(tr.schema, tr.name)}`, timeoutMs);
     await query(target, `USE ${ident(tr.schema)}`, timeoutMs);
-    await query(target, `DROP TRIGGER IF EXISTS ${qualified(tr.schema, tr.name)}`, timeoutMs);
-    await query(target, row!['SQL Original Statement']!, timeoutMs);
+    await query(target, `DROP TRIGGER IF EXISTS ${qualified(tr.schema, tr.name)}`, LONG);
+    await query(target, row!['SQL Original Statement']!, LONG);
   }
 }
 
