@@ -1,9 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runDrill } from '../gameday/drill';
 import { SCENARIOS } from '../gameday/scenarios';
 import type { Scorecard } from '../gameday/scorecard';
 import { renderHtmlReport } from '../gameday/report';
+import { fisTemplates } from '../gameday/fis';
+import { loadConfig } from '../config/load';
 import { table } from './table';
 import type { Io } from './main';
 
@@ -40,7 +43,23 @@ export function registerGameday(program: Command, io: Io, setCode: (c: number) =
     .option('--report <file.html>', 'also write a self-contained HTML report with a timeline')
     .option('--dir <dir>', "where the drill's sandbox lives (default: a new temporary directory)")
     .option('--baseline <seconds>', 'healthy seconds watched before the first fault', '6')
-    .action(async (o: { scenario?: string[]; json?: boolean; report?: string; dir?: string; baseline: string }) => {
+    .option('--emit-fis <dir>', 'instead of a local drill: write AWS FIS experiment templates for the --config fleet into <dir>')
+    .option('--config <file>', 'with --emit-fis: the fleet config (default: $REPLWATCH_CONFIG, else replwatch.yml)')
+    .option('--account <id>', 'with --emit-fis: the AWS account id of the resources')
+    .option('--region <region>', 'with --emit-fis: their region', process.env.AWS_REGION ?? 'us-east-1')
+    .option('--stage <stage>', "with --emit-fis: the deployed stage (names the monitor's dead-man alarm, each experiment's stop condition)", 'dev')
+    .option('--role-arn <arn>', 'with --emit-fis: the role FIS assumes (default: replwatch-fis-<stage>)')
+    .action(async (o: { scenario?: string[]; json?: boolean; report?: string; dir?: string; baseline: string; emitFis?: string; config?: string; account?: string; region: string; stage: string; roleArn?: string }) => {
+      if (o.emitFis) {
+        if (!o.account || !/^\d{12}$/.test(o.account)) throw new Error(`--emit-fis needs --account with a 12-digit AWS account id (got ${JSON.stringify(o.account ?? '')})`);
+        const config = await loadConfig(o.config ?? process.env.REPLWATCH_CONFIG ?? 'replwatch.yml');
+        const experiments = fisTemplates(config, { account: o.account, region: o.region, stage: o.stage, roleArn: o.roleArn });
+        await mkdir(o.emitFis, { recursive: true });
+        for (const e of experiments) await writeFile(join(o.emitFis, e.file), `${JSON.stringify(e.template, null, 2)}\n`);
+        if (o.json) io.out(JSON.stringify({ experiments: experiments.map((e) => ({ scenario: e.scenario, expect: e.expect, file: join(o.emitFis!, e.file) })) }, null, 2));
+        else io.out(table([['EXPERIMENT', 'REPLWATCH MUST PAGE', 'FILE'], ...experiments.map((e) => [e.scenario, e.expect, join(o.emitFis!, e.file)])]) + `\ncreate each with: aws fis create-experiment-template --cli-input-json file://<FILE>`);
+        return;
+      }
       const result = await runDrill({ scenarios: o.scenario, dir: o.dir, baselineSeconds: Number(o.baseline), log: (line) => io.err(line) });
       if (o.report) {
         await writeFile(o.report, renderHtmlReport(result, new Date()));

@@ -11,18 +11,22 @@ export const secretRef = z.string();
 
 const port = z.number().int().min(1).max(65535);
 
+const rdsInstanceId = z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'expected an RDS instance identifier').optional();
+
 const server = z.strictObject({
   name: z.string().min(1).optional(),
   host: z.string().min(1),
   port: port.default(3306),
+  /** The RDS DBInstanceIdentifier, for game days in AWS (`gameday --emit-fis`). */
+  rdsInstanceId,
 });
 
 const replica = z.strictObject({
   name: z.string().min(1),
   host: z.string().min(1),
   port: port.default(3306),
-  /** The RDS DBInstanceIdentifier, for `--strategy rds`; default: the name. */
-  rdsInstanceId: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'expected an RDS instance identifier').optional(),
+  /** The RDS DBInstanceIdentifier, for `--strategy rds` (default: the name) and `gameday --emit-fis`. */
+  rdsInstanceId,
 });
 
 const lag = z

@@ -112,7 +112,8 @@ export async function runDrill(o: DrillOptions = {}): Promise<DrillResult> {
   }
 }
 
-async function runScenario(s: Scenario, ctx: DrillContext, healthy: () => Promise<string[]>, log: (line: string) => void): Promise<ScenarioRun> {
+/** One scenario: check health, break, wait for the page, repair, wait for the resolve, always restore. */
+export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () => Promise<string[]>, log: (line: string) => void): Promise<ScenarioRun> {
   const expected = s.expected(ctx);
   const base = { name: s.name, fault: s.fault, expected };
   const skipped = s.unavailable?.(ctx);
