@@ -37,9 +37,12 @@ export class ReplicationChecker {
    * One sample of every cluster. With `confirm`, a replica over its lag threshold is sampled
    * again (every `confirmDelayMs`) until `sustainedSamples` agree, so that a one-shot `check`
    * gives the same verdict a long-running watcher would. `secrets` is per invocation, so a
-   * rotated password is read again by the next one; open connections are kept.
+   * rotated password is read again by the next one; open connections are kept. A password
+   * reference that resolves to nothing throws its SecretError: the check cannot run, and no
+   * server is to blame for it.
    */
   async sample(secrets: SecretResolver, { confirm = false } = {}): Promise<ReplicationSample> {
+    await Promise.all(this.config.clusters.map((c) => secrets.resolve(c.password)));
     const results = await Promise.all(this.config.clusters.map((c) => this.sampleCluster(c, secrets, confirm)));
     return { findings: results.flatMap((r) => r.findings), observations: results.flatMap((r) => r.observations) };
   }

@@ -35,6 +35,19 @@ function reason(r: ServerReading): string {
   return r.error ? `${r.error.code}: ${r.error.message}` : 'unknown error';
 }
 
+/**
+ * Server errors by which the server answered and refused replwatch's own account: wrong or expired
+ * password, locked account, host not allowed, missing grant. The server is up; the monitor is blind.
+ */
+const ACCOUNT_REFUSED = new Set([1044, 1045, 1130, 1142, 1143, 1227, 1370, 1820, 1862, 3118, 4151]);
+
+const refused = (r: ServerReading) => r.error?.errno !== undefined && ACCOUNT_REFUSED.has(r.error.errno);
+
+const refusal = (r: ServerReading) => `the monitor's account was refused: ${r.error?.errno} ${r.error?.message}`;
+
+const fixAccount = (r: ServerReading) =>
+  `fix the password (the cluster's password reference) or the grants (README, Grants) of replwatch's account on ${endpoint(r)}, or unlock it; the server itself answered`;
+
 /** The channel that follows the configured primary: by server id when known, else by address. */
 function primaryChannel(replica: ServerReading, primary: ServerReading): ReplicationChannel | undefined {
   const channels = replica.channels ?? [];
@@ -152,15 +165,27 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
     observations.push(obs);
     if (!r.reachable) {
       lags.set(r.target, null);
-      findings.push({
-        code: 'ReplicaUnreachable',
-        severity: 'critical',
-        cluster,
-        target: r.target,
-        summary: `cannot query ${endpoint(r)}: ${reason(r)}`,
-        action: `check that mariadbd/mysqld runs on ${endpoint(r)} and that replwatch can reach it`,
-        details: { error: r.error, probeMs: round(r.probeMs) },
-      });
+      findings.push(
+        refused(r)
+          ? {
+              code: 'ReplicaUnreachable',
+              severity: 'warning',
+              cluster,
+              target: r.target,
+              summary: refusal(r),
+              action: fixAccount(r),
+              details: { scope: 'monitor-path', error: r.error, probeMs: round(r.probeMs) },
+            }
+          : {
+              code: 'ReplicaUnreachable',
+              severity: 'critical',
+              cluster,
+              target: r.target,
+              summary: `cannot query ${endpoint(r)}: ${reason(r)}`,
+              action: `check that mariadbd/mysqld runs on ${endpoint(r)} and that replwatch can reach it`,
+              details: { error: r.error, probeMs: round(r.probeMs) },
+            },
+      );
       obs.error = reason(r);
       continue;
     }
@@ -273,7 +298,8 @@ function lagFindingFor(input: ClusterReadings, target: string, figure: LagFigure
 }
 
 /**
- * The primary: reachable (then only its heartbeat is judged), or not. When it is not, the
+ * The primary: reachable (then only its heartbeat is judged), or not. When it refused the
+ * monitor's account, it is up and the monitor is misconfigured (a warning). Otherwise the
  * replicas testify: if any still replicates from it, the fault is on replwatch's own path
  * (a warning); if none does, or none can be asked, it is down (critical, one finding that
  * absorbs the replicas' IO errors and lag, which are only its symptoms).
@@ -301,6 +327,20 @@ function primaryFindings(input: ClusterReadings, votes: Array<{ target: string; 
     return out;
   }
   const alive = votes.filter((v) => v.alive);
+  if (refused(primary)) {
+    return [
+      ...symptoms,
+      {
+        code: 'PrimaryUnreachable',
+        severity: 'warning',
+        cluster,
+        target: primary.target,
+        summary: `${refusal(primary)}${alive.length > 0 ? `; ${alive.map((v) => v.target).join(', ')} still replicate from it` : ''}`,
+        action: fixAccount(primary),
+        details: { scope: 'monitor-path', error: primary.error, replicas: votes },
+      },
+    ];
+  }
   if (alive.length > 0) {
     return [
       ...symptoms,

@@ -46,7 +46,12 @@ export interface ServerReading {
   port: number;
   reachable: boolean;
   /** Why the probe failed, when it did (connect refused, timeout, access denied...). */
-  error?: { code: string; message: string };
+  error?: {
+    code: string;
+    message: string;
+    /** The server's error number (1045, 1227...), when the server itself answered. */
+    errno?: number;
+  };
   probeMs: number;
   flavor?: Flavor;
   version?: string;

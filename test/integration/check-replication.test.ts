@@ -151,14 +151,56 @@ describe('replwatch check on a real GTID topology', () => {
     const cfg = join(sb.dir, 'env-password.yml');
     writeFileSync(cfg, JSON.stringify({ clusters: [{ ...cluster, heartbeat: { table: cluster.heartbeat.table }, password: 'env:RW_TEST_PASSWORD' }] }));
     const wrong = cliProcess(['check', '--config', cfg, '--json'], { RW_TEST_PASSWORD: secret });
-    expect(wrong.code).toBe(2);
-    expect(JSON.parse(wrong.stdout).findings[0].code).toBe('PrimaryUnreachable');
-    expect(wrong.stdout + wrong.stderr).toContain('Access denied');
+    // Every server answered and refused the password: the monitor is misconfigured, nothing is down.
+    expect(wrong.code).toBe(1);
+    const refused = (JSON.parse(wrong.stdout) as CheckReport).findings;
+    expect(refused.map((f) => [f.code, f.severity, f.target, f.details.scope])).toEqual([
+      ['PrimaryUnreachable', 'warning', 'sandbox-primary', 'monitor-path'],
+      ['ReplicaUnreachable', 'warning', 'sandbox-r1', 'monitor-path'],
+      ['ReplicaUnreachable', 'warning', 'sandbox-r2', 'monitor-path'],
+    ]);
+    expect(refused[0]!.summary).toContain("the monitor's account was refused: 1045 Access denied for user 'replwatch'");
+    expect(refused[0]!.action).toContain('password');
+    expect(refused[0]!.action).not.toContain('promote');
     expect(wrong.stdout + wrong.stderr).not.toContain(secret);
     const right = cliProcess(['check', '--config', cfg], { RW_TEST_PASSWORD: sb.password });
     expect(right.code).toBe(0);
     expect(right.stdout + right.stderr).not.toContain(sb.password);
+    // A reference that resolves to nothing means the check cannot run: unknown, naming the reference.
     const unset = cliProcess(['check', '--config', cfg, '--json'], {});
-    expect(unset.stdout + unset.stderr).toContain('RW_TEST_PASSWORD is not set');
+    expect(unset.code).toBe(3);
+    expect(unset.stdout).toBe('');
+    expect(unset.stderr).toContain('environment variable RW_TEST_PASSWORD is not set (password env:RW_TEST_PASSWORD)');
+  });
+
+  it('reports a privilege the monitor lacks on the primary as its account refused (a warning), never as a down primary', async () => {
+    await sql(sb, 'sandbox-primary', "SET sql_log_bin = 0; REVOKE SLAVE MONITOR ON *.* FROM 'replwatch'@'%'; SET sql_log_bin = 1");
+    try {
+      const { code, report } = await check();
+      expect(code).toBe(1);
+      const findings = report.findings.filter((f) => f.severity !== 'info');
+      expect(findings.map((f) => [f.code, f.severity, f.target])).toEqual([['PrimaryUnreachable', 'warning', 'sandbox-primary']]);
+      expect(findings[0]!.details.scope).toBe('monitor-path');
+      expect(findings[0]!.summary).toContain("the monitor's account was refused: 1227 Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s)");
+      expect(findings[0]!.action).toContain('grants');
+      expect(findings[0]!.action).not.toContain('promote');
+    } finally {
+      await sql(sb, 'sandbox-primary', "SET sql_log_bin = 0; GRANT SLAVE MONITOR ON *.* TO 'replwatch'@'%'; SET sql_log_bin = 1");
+    }
+    await waitFor('the grant to be back', healthy);
+  });
+
+  it('advises (info, exit 0) when the monitor may read every table, and leaves the least-privilege grants alone', async () => {
+    expect((await check()).report.findings).toEqual([]);
+    await sql(sb, 'sandbox-r1', "SET sql_log_bin = 0; GRANT SELECT ON *.* TO 'replwatch'@'%'; SET sql_log_bin = 1");
+    try {
+      const { code, report } = await check();
+      expect(code).toBe(0);
+      expect(report.findings.map((f) => [f.code, f.severity, f.target])).toEqual([['MonitorOverPrivileged', 'info', 'sandbox-r1']]);
+      expect(report.findings[0]!.details.excess).toEqual(['SELECT ON *.*']);
+    } finally {
+      await sql(sb, 'sandbox-r1', "SET sql_log_bin = 0; REVOKE SELECT ON *.* FROM 'replwatch'@'%'; SET sql_log_bin = 1");
+    }
+    expect(await healthy()).toBe(true);
   });
 });

@@ -35,6 +35,27 @@ describe('an unreachable primary', () => {
     await waitFor('primary reachable again', async () => pageWorthy((await check()).report).length === 0);
   });
 
+  it("says the monitor's account was refused, even with no replica replicating, and to fix it rather than promote", async () => {
+    await sql(sb, 'sandbox-primary', "SET sql_log_bin = 0; ALTER USER 'replwatch'@'%' ACCOUNT LOCK; SET sql_log_bin = 1");
+    await sql(sb, 'sandbox-r1', 'STOP SLAVE IO_THREAD');
+    await sql(sb, 'sandbox-r2', 'STOP SLAVE IO_THREAD');
+    try {
+      const { code, report } = await check();
+      expect(code).toBe(1);
+      const refused = pageWorthy(report).find((f) => f.code === 'PrimaryUnreachable')!;
+      expect(refused).toMatchObject({ severity: 'warning', target: 'sandbox-primary' });
+      expect(refused.details.scope).toBe('monitor-path');
+      expect(refused.summary).toContain("the monitor's account was refused: 4151 Access denied, this account is locked");
+      expect(refused.action).toContain('grants');
+      expect(refused.action).not.toContain('promote');
+    } finally {
+      await sql(sb, 'sandbox-primary', "SET sql_log_bin = 0; ALTER USER 'replwatch'@'%' ACCOUNT UNLOCK; SET sql_log_bin = 1");
+      await sql(sb, 'sandbox-r1', 'START SLAVE IO_THREAD');
+      await sql(sb, 'sandbox-r2', 'START SLAVE IO_THREAD');
+    }
+    await waitFor('primary reachable again', async () => pageWorthy((await check()).report).length === 0);
+  });
+
   it('is one critical PrimaryUnreachable when it is killed, not one page per replica', async () => {
     const primary = sb.servers.find((s) => s.role === 'primary')!;
     process.kill(primary.pid, 'SIGKILL');

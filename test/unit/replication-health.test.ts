@@ -210,6 +210,42 @@ describe('analyseCluster', () => {
     });
   });
 
+  describe("the monitor's account refused (a server that answered)", () => {
+    const refusedBy = (r: ServerReading, errno: number, message: string): ServerReading => ({
+      ...unreachable(r),
+      probeMs: 3,
+      error: { code: 'ER_ACCESS_DENIED_ERROR', errno, message },
+    });
+    const ioDown = { ioRunning: false, ioState: 'No', secondsBehind: null };
+
+    it('is a warning on the monitor path, never a down primary to fail over, even with no replica replicating', () => {
+      const a = analyse({ primary: refusedBy(primary(), 4151, 'Access denied, this account is locked'), replicas: [replica('main-r1', 2, { channels: [channel(ioDown)] })] });
+      const f = a.findings.find((x) => x.code === 'PrimaryUnreachable')!;
+      expect(f).toMatchObject({ severity: 'warning', summary: "the monitor's account was refused: 4151 Access denied, this account is locked" });
+      expect(f.details.scope).toBe('monitor-path');
+      expect(f.action).toContain('grants');
+      expect(f.action).not.toContain('promote');
+      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary', 'ReplicationStopped/warning/main-r1']);
+    });
+
+    it('names the replicas that still replicate, and treats a refused replica the same way', () => {
+      const a = analyse({
+        primary: refusedBy(primary(), 1227, 'Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s) for this operation'),
+        replicas: [replica('main-r1', 2), refusedBy(replica('main-r2', 3), 1045, "Access denied for user 'replwatch'@'10.0.0.9' (using password: YES)")],
+      });
+      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary', 'ReplicaUnreachable/warning/main-r2']);
+      expect(a.findings.find((f) => f.code === 'PrimaryUnreachable')!.summary).toMatch(/^the monitor's account was refused: 1227 .*; main-r1 still replicate from it$/);
+      const r2 = a.findings.find((f) => f.target === 'main-r2')!;
+      expect(r2.summary).toBe("the monitor's account was refused: 1045 Access denied for user 'replwatch'@'10.0.0.9' (using password: YES)");
+      expect(r2.details.scope).toBe('monitor-path');
+    });
+
+    it('keeps a timeout or a refused connection what it was: the server did not answer', () => {
+      const a = analyse({ primary: unreachable(primary()), replicas: [unreachable(replica('main-r1', 2))] });
+      expect(codes(a)).toEqual(['PrimaryUnreachable/critical/main-primary', 'ReplicaUnreachable/critical/main-r1']);
+    });
+  });
+
   it('advises, without paging, when the monitor account holds too much', () => {
     const a = analyse({ primary: primary({ grants: { excess: ['SUPER', 'INSERT'] } }) });
     expect(codes(a)).toEqual(['MonitorOverPrivileged/info/main-primary']);

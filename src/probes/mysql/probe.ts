@@ -74,11 +74,13 @@ export async function probeServer(pool: MysqlConnections, target: MysqlTarget, p
     return reading;
   } catch (e) {
     pool.drop(target);
-    const err = e as { code?: string; message?: string };
+    const err = e as { code?: string; message?: string; errno?: number };
+    // Node's own socket errors carry negative errnos; only the server's numbers are worth keeping.
+    const errno = typeof err.errno === 'number' && err.errno > 0 ? { errno: err.errno } : {};
     return {
       ...base,
       reachable: false,
-      error: { code: err.code ?? 'ERROR', message: err.message ?? String(e) },
+      error: { code: err.code ?? 'ERROR', message: err.message ?? String(e), ...errno },
       probeMs: performance.now() - started,
     };
   }
