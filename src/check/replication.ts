@@ -23,6 +23,8 @@ export interface ReplicationSample {
  */
 export class ReplicationChecker {
   private readonly history = new Map<string, Array<number | null>>();
+  /** Each cluster's primary server_id when last reached: who it is while it cannot be asked. */
+  private readonly primaryIds = new Map<string, number>();
   private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
 
   constructor(
@@ -86,12 +88,14 @@ export class ReplicationChecker {
       ),
     );
     const [primary, ...replicas] = readings;
+    if (primary!.reachable && primary!.serverId !== undefined) this.primaryIds.set(cluster.name, primary!.serverId);
     const analysis = analyseCluster({
       cluster: cluster.name,
       lag: cluster.lag,
       heartbeat: cluster.heartbeat ? { staleSeconds: cluster.heartbeat.staleSeconds } : undefined,
       primary: primary!,
       replicas,
+      lastPrimaryServerId: this.primaryIds.get(cluster.name),
       lagHistory: (target) => this.history.get(`${cluster.name}/${target}`) ?? [],
     });
     for (const [target, lag] of analysis.lags) {

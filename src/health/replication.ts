@@ -14,6 +14,8 @@ export interface ClusterReadings {
   heartbeat?: { staleSeconds: number };
   primary: ServerReading;
   replicas: ServerReading[];
+  /** The primary's server_id when this monitor last could ask it: who it is while it cannot be asked. */
+  lastPrimaryServerId?: number;
   /** Earlier lag samples of a replica, oldest first, not including this one. */
   lagHistory: (target: string) => Array<number | null>;
 }
@@ -48,13 +50,21 @@ const refusal = (r: ServerReading) => `the monitor's account was refused: ${r.er
 const fixAccount = (r: ServerReading) =>
   `fix the password (the cluster's password reference) or the grants (README, Grants) of replwatch's account on ${endpoint(r)}, or unlock it; the server itself answered`;
 
-/** The channel that follows the configured primary: by server id when known, else by address. */
-function primaryChannel(replica: ServerReading, primary: ServerReading): ReplicationChannel | undefined {
+/**
+ * The channel that follows the configured primary: by server id (its own, or the last one seen
+ * while it cannot be asked), else by address. A primary that cannot be asked and that replicas
+ * know by another name (DNS vs IP) is still the source of a replica's only channel, unless that
+ * channel's source is known to be another server.
+ */
+function primaryChannel(replica: ServerReading, primary: ServerReading, lastServerId: number | undefined): ReplicationChannel | undefined {
   const channels = replica.channels ?? [];
-  return (
-    channels.find((c) => primary.serverId !== undefined && c.sourceServerId !== null && c.sourceServerId === primary.serverId) ??
-    channels.find((c) => c.sourceHost.toLowerCase() === primary.host.toLowerCase() && c.sourcePort === primary.port)
-  );
+  const id = primary.serverId ?? lastServerId;
+  const found =
+    channels.find((c) => id !== undefined && c.sourceServerId === id) ??
+    channels.find((c) => c.sourceHost.toLowerCase() === primary.host.toLowerCase() && c.sourcePort === primary.port);
+  if (found || primary.reachable || channels.length !== 1) return found;
+  const only = channels[0]!;
+  return id === undefined || only.sourceServerId === null ? only : undefined;
 }
 
 /** MariaDB wraps the real error in event coordinates; keep the part a person needs. */
@@ -190,7 +200,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
       continue;
     }
     const channels = r.channels ?? [];
-    const main = primaryChannel(r, primary);
+    const main = primaryChannel(r, primary, input.lastPrimaryServerId);
     const shown = main ?? channels[0];
     if (shown) {
       obs.ioRunning = shown.ioRunning;
@@ -225,7 +235,8 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
     const threads = threadFindings(cluster, r);
     if (main && !primary.reachable) {
       const alive = main.ioRunning && main.ioErrno === 0;
-      votes.push({ target: r.target, alive, evidence: alive ? `IO thread running` : `IO thread ${main.ioState}: ${main.ioErrno} ${main.ioError}`.trim() });
+      const from = endpoint({ host: main.sourceHost, port: main.sourcePort });
+      votes.push({ target: r.target, alive, evidence: alive ? `IO thread running, from ${from}` : `IO thread ${main.ioState}: ${main.ioErrno} ${main.ioError}`.trim() });
     }
 
     if (r.readOnly === false) {
@@ -260,7 +271,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
     if (main) {
       figure = replicaLag({
         channel: main,
-        primaryServerId: primary.serverId ?? null,
+        primaryServerId: primary.serverId ?? input.lastPrimaryServerId ?? null,
         replicaHeartbeat: r.heartbeat,
         primaryHeartbeat: primary.reachable ? primary.heartbeat : undefined,
       });

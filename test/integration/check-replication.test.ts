@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -202,5 +202,39 @@ describe('replwatch check on a real GTID topology', () => {
       await sql(sb, 'sandbox-r1', "SET sql_log_bin = 0; REVOKE SELECT ON *.* FROM 'replwatch'@'%'; SET sql_log_bin = 1");
     }
     expect(await healthy()).toBe(true);
+  });
+
+  it('keeps an unreachable primary a monitor-path warning when the replicas follow it under another name', async () => {
+    const primary = sb.servers.find((s) => s.role === 'primary')!;
+    // The monitor reaches the primary through a relay (another host:port); the replicas go direct.
+    const links: Socket[] = [];
+    const relay = createServer((client) => {
+      const upstream = connect(primary.port, '127.0.0.1');
+      links.push(client, upstream);
+      client.pipe(upstream).on('error', () => upstream.destroy());
+      upstream.pipe(client).on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const cluster = (await import('yaml')).parse((await import('node:fs')).readFileSync(sb.configFile, 'utf8')).clusters[0];
+    const cfg = join(sb.dir, 'relayed-primary.yml');
+    writeFileSync(cfg, JSON.stringify({ clusters: [{ ...cluster, primary: { ...cluster.primary, host: 'localhost', port: (relay.address() as { port: number }).port } }] }));
+    try {
+      expect((await check(cfg)).report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+      await new Promise<void>((r) => {
+        relay.close(() => r());
+        links.forEach((s) => s.destroy());
+      });
+      const { code, report } = await check(cfg);
+      expect(code).toBe(1);
+      const findings = report.findings.filter((f) => f.severity !== 'info');
+      expect(findings.map((f) => [f.code, f.severity, f.target])).toEqual([['PrimaryUnreachable', 'warning', 'sandbox-primary']]);
+      expect(findings[0]!.details.scope).toBe('monitor-path');
+      expect(findings[0]!.summary).toContain('sandbox-r1, sandbox-r2 still replicate');
+    } finally {
+      relay.close();
+      links.forEach((s) => s.destroy());
+    }
   });
 });

@@ -208,6 +208,28 @@ describe('analyseCluster', () => {
       const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels: [channel({ sourceHost: 'db-primary.internal' })] })] });
       expect(a.findings.map((f) => f.code)).not.toContain('WrongPrimary');
     });
+
+    it("counts a replica's only channel as the primary's when the replicas know it by another name (DNS vs IP)", () => {
+      const byName = channel({ sourceHost: 'db-primary.internal' });
+      const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels: [byName] }), replica('main-r2', 3, { channels: [byName] })] });
+      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary']);
+      expect(a.findings[0]!.details.scope).toBe('monitor-path');
+      expect(a.findings[0]!.summary).toContain('main-r1, main-r2 still replicate from it');
+      expect((a.findings[0]!.details.replicas as Array<{ evidence: string }>)[0]!.evidence).toBe('IO thread running, from db-primary.internal:3306');
+    });
+
+    it('does not count an only channel whose source is known to be another server', () => {
+      const elsewhere = channel({ sourceHost: 'db-new.internal', sourceServerId: 7 });
+      const a = analyse({ primary: unreachable(primary()), lastPrimaryServerId: 1, replicas: [replica('main-r1', 2, { channels: [elsewhere] })] });
+      expect(codes(a)).toEqual(['PrimaryUnreachable/critical/main-primary']);
+    });
+
+    it('finds the primary among several channels by the server id it had when last seen', () => {
+      const channels = [channel({ name: 'dc2', sourceHost: '10.2.0.1', sourceServerId: 9 }), channel({ name: '', sourceHost: 'db-primary.internal' })];
+      const a = analyse({ primary: unreachable(primary()), lastPrimaryServerId: 1, replicas: [replica('main-r1', 2, { channels })] });
+      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary']);
+      expect(codes(analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels })] }))).toEqual(['PrimaryUnreachable/critical/main-primary']);
+    });
   });
 
   describe("the monitor's account refused (a server that answered)", () => {
