@@ -5,7 +5,7 @@ import type { Observation } from '../model/observations';
 import { analyseCluster, type ClusterAnalysis } from '../health/replication';
 import { overThreshold } from '../health/lag';
 import { MysqlConnections } from '../probes/mysql/connections';
-import { probeServer } from '../probes/mysql/probe';
+import { probePosition, probeServer, type MysqlTarget } from '../probes/mysql/probe';
 import { createLimiter } from '../util/limiter';
 import { sleep } from '../util/deadline';
 
@@ -66,34 +66,29 @@ export class ReplicationChecker {
 
   private async sampleOnce(cluster: ClusterConfig, secrets: SecretResolver): Promise<ClusterAnalysis> {
     const password = () => secrets.resolve(cluster.password);
-    const readings = await Promise.all(
-      clusterServers(cluster).map((s) =>
-        this.limit(() =>
-          probeServer(
-            this.connections,
-            {
-              key: `${cluster.name}/${s.name}`,
-              cluster: cluster.name,
-              name: s.name,
-              role: s.role,
-              host: s.host,
-              port: s.port,
-              user: cluster.user,
-              timeoutMs: cluster.timeoutMs,
-              heartbeatTable: cluster.heartbeat?.table,
-            },
-            password,
-          ),
-        ),
-      ),
+    const targets = clusterServers(cluster).map(
+      (s): MysqlTarget => ({
+        key: `${cluster.name}/${s.name}`,
+        cluster: cluster.name,
+        name: s.name,
+        role: s.role,
+        host: s.host,
+        port: s.port,
+        user: cluster.user,
+        timeoutMs: cluster.timeoutMs,
+        heartbeatTable: cluster.heartbeat?.table,
+      }),
     );
-    const [primary, ...replicas] = readings;
-    if (primary!.reachable && primary!.serverId !== undefined) this.primaryIds.set(cluster.name, primary!.serverId);
+    const [first, ...replicas] = await Promise.all(targets.map((t) => this.limit(() => probeServer(this.connections, t, password, { position: t.role === 'replica' }))));
+    // The primary's GTID set and heartbeat row are read after every replica's, so they are at
+    // least as new as any copy: a chain's upstream transactions are not errant, lag not negative.
+    const primary = await this.limit(() => probePosition(this.connections, targets[0]!, password, first!));
+    if (primary.reachable && primary.serverId !== undefined) this.primaryIds.set(cluster.name, primary.serverId);
     const analysis = analyseCluster({
       cluster: cluster.name,
       lag: cluster.lag,
       heartbeat: cluster.heartbeat ? { staleSeconds: cluster.heartbeat.staleSeconds } : undefined,
-      primary: primary!,
+      primary,
       replicas,
       lastPrimaryServerId: this.primaryIds.get(cluster.name),
       lagHistory: (target) => this.history.get(`${cluster.name}/${target}`) ?? [],

@@ -12,15 +12,16 @@ export interface LagFigure {
   lagSource: LagSource | null;
 }
 
-function ageOf(rows: HeartbeatRow[] | undefined, serverId: number | null | undefined): number | null {
-  if (!rows || serverId == null) return null;
-  return rows.find((r) => r.serverId === serverId)?.ageSeconds ?? null;
+function rowOf(rows: HeartbeatRow[] | undefined, serverId: number | null | undefined): HeartbeatRow | undefined {
+  return serverId == null ? undefined : rows?.find((r) => r.serverId === serverId);
 }
 
 /**
- * Lag of one replica. With a heartbeat: how much older the replica's copy of the primary's row
- * is than the primary's own row (so a writer that runs every N seconds, or stalls, adds no false
- * lag); the replica's row age alone when the primary cannot be read. Without one:
+ * Lag of one replica. With a heartbeat: how far the replica's copy of the primary's row trails
+ * the primary's own row, read from the primary after the replica. Both ts were written by the
+ * primary's clock, so no other clock (the replica's, the monitor's) enters the figure, and a
+ * writer that runs every N seconds, or stalls, adds no false lag. When the primary cannot be
+ * read: the copy's age by the replica's clock, the only figure left. Without a heartbeat:
  * Seconds_Behind_*, which is null whenever a thread is stopped; the thread rules decide then.
  */
 export function replicaLag(input: {
@@ -30,10 +31,10 @@ export function replicaLag(input: {
   primaryHeartbeat: HeartbeatRow[] | undefined;
 }): LagFigure {
   const serverId = input.primaryServerId ?? input.channel.sourceServerId;
-  const replicaAge = ageOf(input.replicaHeartbeat, serverId);
-  if (replicaAge !== null) {
-    const primaryAge = ageOf(input.primaryHeartbeat, serverId);
-    const lag = primaryAge === null ? replicaAge : replicaAge - primaryAge;
+  const copy = rowOf(input.replicaHeartbeat, serverId);
+  if (copy) {
+    const own = rowOf(input.primaryHeartbeat, serverId);
+    const lag = own ? own.writtenAt - copy.writtenAt : copy.ageSeconds;
     return { lagSeconds: Math.max(0, Math.round(lag * 1000) / 1000), lagSource: 'heartbeat' };
   }
   if (input.channel.secondsBehind === null) return { lagSeconds: null, lagSource: null };

@@ -85,9 +85,9 @@ export interface ErrantInput {
 }
 
 /**
- * Transactions on the replica that the primary does not have. Those originating on the
- * primary itself are never errant: they only mean the replica was read after the primary was
- * (probes run in parallel), so skipping them makes the answer free of that race.
+ * Transactions on the replica that the primary does not have. Those originating on the primary
+ * itself are skipped, so that a caller reading the primary alongside its replicas (the runbook's
+ * plan) does not take a replica ahead of that read for errant.
  */
 export function errantTransactions({ flavor, replicaGtids, primaryGtids, primaryOrigin }: ErrantInput): string {
   if (flavor === 'mysql') {

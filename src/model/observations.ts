@@ -28,6 +28,8 @@ export interface ReplicationChannel {
 
 export interface HeartbeatRow {
   serverId: number;
+  /** The row's ts in seconds since the epoch: written by the clock of the server `serverId`. */
+  writtenAt: number;
   /** Seconds between the row's ts and this server's UTC_TIMESTAMP(6), computed by the server. */
   ageSeconds: number;
 }

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
 import type { CheckReport } from '../../src/check/report';
 import type { MysqlReplicaObservation } from '../../src/model/observations';
+import { ReplicationChecker } from '../../src/check/replication';
+import { loadConfig } from '../../src/config/load';
+import { SecretResolver } from '../../src/config/secrets';
 import { checkJson } from '../support/cli';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
@@ -61,6 +64,26 @@ describe('lag', () => {
     expect(report.findings.filter((f) => f.target === 'sandbox-r1').map((f) => f.code)).toEqual(['ReplicationStopped']);
     await sql(sb, 'sandbox-r1', 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE');
     await waitFor('r1 to catch up', async () => (await check(lagConfig)).report.findings.length === 0, 20_000);
+  });
+
+  it("measures heartbeat lag by the primary's clock alone: a replica clock 30 s ahead adds no lag", async () => {
+    const config = await loadConfig(lagConfig);
+    const cluster = config.clusters[0]!;
+    const r1 = cluster.replicas.find((r) => r.name === 'sandbox-r1')!;
+    const checker = new ReplicationChecker(config);
+    try {
+      await checker.sample(new SecretResolver());
+      // The monitor's own session on r1 stands in for a server whose clock runs ahead.
+      const session = await checker.connections.get({ key: 'sandbox/sandbox-r1', host: r1.host, port: r1.port, user: cluster.user, timeoutMs: cluster.timeoutMs }, async () => sb.password);
+      await session.query('SET timestamp = UNIX_TIMESTAMP(NOW(6)) + 30');
+      const { observations, findings } = await checker.sample(new SecretResolver());
+      const obs = observations.find((o) => o.target === 'sandbox-r1') as MysqlReplicaObservation;
+      expect(obs.lagSource).toBe('heartbeat');
+      expect(obs.lagSeconds).toBeLessThan(1.5);
+      expect(findings.filter((f) => f.code === 'ReplicaLagging')).toEqual([]);
+    } finally {
+      await checker.close();
+    }
   });
 });
 

@@ -160,8 +160,8 @@ describe('analyseCluster', () => {
     it('prefers the heartbeat, net of the writer interval, over Seconds_Behind', () => {
       const a = analyse({
         heartbeat: { staleSeconds: 10 },
-        primary: primary({ heartbeat: [{ serverId: 1, ageSeconds: 0.7 }] }),
-        replicas: [replica('main-r1', 2, { heartbeat: [{ serverId: 1, ageSeconds: 12.7 }], channels: [channel({ secondsBehind: 3 })] })],
+        primary: primary({ heartbeat: [{ serverId: 1, writtenAt: 1000, ageSeconds: 0.7 }] }),
+        replicas: [replica('main-r1', 2, { heartbeat: [{ serverId: 1, writtenAt: 988, ageSeconds: 12.7 }], channels: [channel({ secondsBehind: 3 })] })],
         lagHistory: () => [11],
       });
       expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: 12, lagSource: 'heartbeat' });
@@ -171,12 +171,23 @@ describe('analyseCluster', () => {
     it('warns that the heartbeat writer stopped instead of paging lag on every replica', () => {
       const a = analyse({
         heartbeat: { staleSeconds: 10 },
-        primary: primary({ heartbeat: [{ serverId: 1, ageSeconds: 300 }] }),
-        replicas: [replica('main-r1', 2, { heartbeat: [{ serverId: 1, ageSeconds: 300.2 }] })],
-        lagHistory: () => [0.2],
+        primary: primary({ heartbeat: [{ serverId: 1, writtenAt: 1000, ageSeconds: 300 }] }),
+        replicas: [replica('main-r1', 2, { heartbeat: [{ serverId: 1, writtenAt: 1000, ageSeconds: 300.2 }] })],
+        lagHistory: () => [0],
       });
       expect(codes(a)).toEqual(['HeartbeatStale/warning/main-primary']);
-      expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: 0.2, lagSource: 'heartbeat' });
+      expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: 0, lagSource: 'heartbeat' });
+    });
+
+    it("takes heartbeat lag from the primary's ts alone: a replica clock 30 s ahead changes nothing", () => {
+      const a = analyse({
+        heartbeat: { staleSeconds: 10 },
+        primary: primary({ heartbeat: [{ serverId: 1, writtenAt: 1000.5, ageSeconds: 0.3 }] }),
+        replicas: [replica('main-r1', 2, { heartbeat: [{ serverId: 1, writtenAt: 1000, ageSeconds: 30.8 }] })],
+        lagHistory: () => [0.5],
+      });
+      expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: 0.5, lagSource: 'heartbeat' });
+      expect(a.findings).toEqual([]);
     });
   });
 
