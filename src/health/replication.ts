@@ -1,6 +1,6 @@
 import type { Finding } from '../model/findings';
-import type { MysqlPrimaryObservation, MysqlReplicaObservation, ReplicationChannel, ServerReading } from '../model/observations';
-import { errantTransactions } from '../model/gtid';
+import type { Flavor, MysqlPrimaryObservation, MysqlReplicaObservation, ReplicationChannel, ServerReading } from '../model/observations';
+import { errantTransactions, gtidSources } from '../model/gtid';
 import { replicaLag, sustainedLagSeverity, type LagFigure, type LagThresholds } from './lag';
 
 /**
@@ -65,6 +65,19 @@ function primaryChannel(replica: ServerReading, primary: ServerReading, lastServ
   if (found || primary.reachable || channels.length !== 1) return found;
   const only = channels[0]!;
   return id === undefined || only.sourceServerId === null ? only : undefined;
+}
+
+/** What a multi-source replica's other channels brought in: not the primary's to have. */
+function otherSources(flavor: Flavor, r: ServerReading, main: ReplicationChannel, primaryGtids: string): { origins: string[]; domains: number[] } {
+  const others = (r.channels ?? []).filter((c) => c !== main);
+  const own = (flavor === 'mysql' ? (r.serverUuid ?? '') : String(r.serverId)).toLowerCase();
+  const received = others.map((c) => gtidSources(flavor, c.receivedGtids));
+  const sourceIds = others.map((c) => (flavor === 'mysql' ? c.sourceUuid : c.sourceServerId === null ? null : String(c.sourceServerId)));
+  const primaryDomains = new Set(gtidSources(flavor, primaryGtids).domains);
+  return {
+    origins: [...sourceIds, ...received.flatMap((x) => x.origins)].filter((o): o is string => !!o && o.toLowerCase() !== own && !o.toLowerCase().startsWith(`${own}:`)),
+    domains: received.flatMap((x) => x.domains).filter((d) => !primaryDomains.has(d)),
+  };
 }
 
 /** MariaDB wraps the real error in event coordinates; keep the part a person needs. */
@@ -252,8 +265,15 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
     }
 
     if (primary.reachable && r.flavor === primary.flavor && r.gtidExecuted !== undefined && primary.gtidExecuted !== undefined) {
-      const origin = primary.flavor === 'mysql' ? (primary.serverUuid ?? '') : String(primary.serverId);
-      const errant = errantTransactions({ flavor: primary.flavor ?? 'mariadb', replicaGtids: r.gtidExecuted, primaryGtids: primary.gtidExecuted, primaryOrigin: origin });
+      const flavor = primary.flavor ?? 'mariadb';
+      const origin = flavor === 'mysql' ? (primary.serverUuid ?? '') : String(primary.serverId);
+      const errant = errantTransactions({
+        flavor,
+        replicaGtids: r.gtidExecuted,
+        primaryGtids: primary.gtidExecuted,
+        primaryOrigin: origin,
+        ...(main ? { otherSources: otherSources(flavor, r, main, primary.gtidExecuted) } : {}),
+      });
       if (errant) {
         findings.push({
           code: 'ErrantTransactions',

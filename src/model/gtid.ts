@@ -82,29 +82,43 @@ export interface ErrantInput {
   primaryGtids: string;
   /** The primary's own origin (MySQL server_uuid, MariaDB server_id as text). */
   primaryOrigin: string;
+  /**
+   * What reached the replica through its other channels (multi-source), not through the
+   * primary: origins as `primaryOrigin` is given, and MariaDB domains.
+   */
+  otherSources?: { origins: string[]; domains: number[] };
+}
+
+/** Where the GTIDs of a set come from: MySQL uuid[:tag] keys, MariaDB server ids and domains. */
+export function gtidSources(flavor: 'mariadb' | 'mysql', text: string): { origins: string[]; domains: number[] } {
+  if (flavor === 'mysql') return { origins: [...parseMysqlGtidSet(text).keys()], domains: [] };
+  const gtids = parseMariadbGtidList(text);
+  return { origins: [...new Set(gtids.map((g) => String(g.serverId)))], domains: [...new Set(gtids.map((g) => g.domain))] };
 }
 
 /**
  * Transactions on the replica that the primary does not have. Those originating on the primary
  * itself are skipped, so that a caller reading the primary alongside its replicas (the runbook's
- * plan) does not take a replica ahead of that read for errant.
+ * plan) does not take a replica ahead of that read for errant. Those from another source of a
+ * multi-source replica are not the primary's to have.
  */
-export function errantTransactions({ flavor, replicaGtids, primaryGtids, primaryOrigin }: ErrantInput): string {
+export function errantTransactions({ flavor, replicaGtids, primaryGtids, primaryOrigin, otherSources }: ErrantInput): string {
+  const origins = [primaryOrigin, ...(otherSources?.origins ?? [])].map((o) => o.toLowerCase());
   if (flavor === 'mysql') {
     const replica = parseMysqlGtidSet(replicaGtids);
     const primary = parseMysqlGtidSet(primaryGtids);
     const errant: MysqlGtidSet = new Map();
-    const origin = primaryOrigin.toLowerCase();
     for (const [key, intervals] of replica) {
-      if (key === origin || key.startsWith(`${origin}:`)) continue;
+      if (origins.some((o) => key === o || key.startsWith(`${o}:`))) continue;
       const rest = subtractIntervals(intervals, primary.get(key) ?? []);
       if (rest.length > 0) errant.set(key, rest);
     }
     return formatMysqlGtidSet(errant);
   }
   const primary = parseMariadbGtidList(primaryGtids);
+  const domains = new Set(otherSources?.domains ?? []);
   return parseMariadbGtidList(replicaGtids)
-    .filter((g) => String(g.serverId) !== primaryOrigin)
+    .filter((g) => !origins.includes(String(g.serverId)) && !domains.has(g.domain))
     .filter((g) => !primary.some((p) => p.domain === g.domain && p.serverId === g.serverId && p.seq >= g.seq))
     .map((g) => `${g.domain}-${g.serverId}-${g.seq}`)
     .join(',');

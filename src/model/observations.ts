@@ -24,6 +24,8 @@ export interface ReplicationChannel {
   secondsBehind: number | null;
   sqlDelay: number;
   usingGtid: boolean;
+  /** GTIDs this channel has received (MariaDB Gtid_IO_Pos, MySQL Retrieved_Gtid_Set); '' if none. */
+  receivedGtids: string;
 }
 
 export interface HeartbeatRow {

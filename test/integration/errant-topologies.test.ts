@@ -6,7 +6,8 @@ import { ReplicationChecker } from '../../src/check/replication';
 import { parseConfig } from '../../src/config/load';
 import { SecretResolver } from '../../src/config/secrets';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
-import { sql, startSandbox, stopSandbox } from '../support/sandbox';
+import { checkJson } from '../support/cli';
+import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
 /** Topologies where a naive comparison of GTID sets sees errant transactions that are not. */
 let sb: SandboxState;
@@ -48,5 +49,25 @@ describe('errant transactions, none where there are none', () => {
       await checker.close();
       await sql(sb, 'sandbox-r2', `STOP SLAVE; CHANGE MASTER TO MASTER_PORT = ${upstream!.port}; START SLAVE`);
     }
+  });
+
+  it("does not count another source's transactions on a multi-source replica as errant", async () => {
+    const r2 = sb.servers.find((s) => s.name === 'sandbox-r2')!;
+    // A quiet primary, so that the replicas hold the same position when r1 opens its second connection.
+    await sql(sb, 'sandbox-primary', 'ALTER EVENT percona.replwatch_heartbeat DISABLE');
+    const [{ p }] = (await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p')) as [{ p: string }];
+    for (const r of ['sandbox-r1', 'sandbox-r2']) expect(await sql(sb, r, `SELECT MASTER_GTID_WAIT('${p}', 10) AS w`)).toEqual([{ w: 0 }]);
+    // r2 stands in for another source: its own writes in domain 5, which r1 also replicates.
+    await sql(sb, 'sandbox-r2', 'SET GLOBAL read_only = 0; SET SESSION gtid_domain_id = 5; CREATE DATABASE side; CREATE TABLE side.t (id INT PRIMARY KEY); INSERT INTO side.t VALUES (1); SET GLOBAL read_only = 1');
+    await sql(
+      sb,
+      'sandbox-r1',
+      `CHANGE MASTER 'side' TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${r2.port}, MASTER_USER = 'repl', MASTER_PASSWORD = '${sb.password}', MASTER_USE_GTID = slave_pos, DO_DOMAIN_IDS = (5), MASTER_CONNECT_RETRY = 1; START SLAVE 'side'`,
+    );
+    await waitFor('r1 to take side.t from its second source', async () => ((await sql(sb, 'sandbox-r1', "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'side'")) as Array<{ n: number }>)[0]!.n === 1);
+    const { report } = await checkJson(sb.configFile);
+    expect(report.findings.filter((f) => f.target === 'sandbox-r1' && f.severity !== 'info')).toEqual([]);
+    // r2 wrote them itself, outside replication: for the cluster, they are errant there.
+    expect(String(report.findings.find((f) => f.code === 'ErrantTransactions' && f.target === 'sandbox-r2')?.details.errant)).toMatch(/\b5-3-\d+/);
   });
 });

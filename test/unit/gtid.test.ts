@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errantTransactions, formatMysqlGtidSet, parseMariadbGtidList, parseMysqlGtidSet } from '../../src/model/gtid';
+import { errantTransactions, formatMysqlGtidSet, gtidSources, parseMariadbGtidList, parseMysqlGtidSet } from '../../src/model/gtid';
 
 // Server UUIDs as MySQL prints them (lowercase); A is a former/other writer, P is the primary.
 const A = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
@@ -129,6 +129,11 @@ describe('errantTransactions (mysql)', () => {
   it('reports errant untagged GTIDs correctly when the server prints tags after them', () => {
     expect(errant(`${A}:1-12:tag_a:1-3`, `${A}:1-10:tag_a:1-3`)).toBe(`${A}:11-12`);
   });
+
+  it("skips what another channel's source brought in (multi-source), and only that", () => {
+    const otherSources = { origins: [B.toUpperCase()], domains: [] };
+    expect(errantTransactions({ flavor: 'mysql', replicaGtids: `${P}:1-50,\n${B}:1-7:tag_x:1-2,\n${A}:3`, primaryGtids: `${P}:1-50`, primaryOrigin: P, otherSources })).toBe(`${A}:3`);
+  });
 });
 
 describe('parseMariadbGtidList', () => {
@@ -184,8 +189,21 @@ describe('errantTransactions (mariadb)', () => {
     expect(errant('0-1-101,1-2-6,2-3-9', '0-1-100,1-2-5', '3')).toBe('0-1-101,1-2-6');
   });
 
+  it("skips another channel's source server ids and the domains only other channels bring", () => {
+    const replicaGtids = '0-1-100,0-3-7,5-9-40,5-12-3,7-8-2';
+    expect(errantTransactions({ flavor: 'mariadb', replicaGtids, primaryGtids: '0-1-100', primaryOrigin: '1', otherSources: { origins: ['9'], domains: [5] } })).toBe('0-3-7,7-8-2');
+  });
+
   it('throws on a malformed GTID from either side', () => {
     expect(() => errant('0-1-100,garbage', '0-1-100')).toThrow('not a MariaDB GTID: garbage');
     expect(() => errant('0-1-100', '0-1')).toThrow('not a MariaDB GTID: 0-1');
+  });
+});
+
+describe('gtidSources', () => {
+  it('names the origins of a MySQL set by uuid[:tag], and of a MariaDB list by server id and domain', () => {
+    expect(gtidSources('mysql', `${A}:1-5:tag_a:1,\n${B}:3`)).toEqual({ origins: [A, `${A}:tag_a`, B], domains: [] });
+    expect(gtidSources('mariadb', '0-1-18,5-3-3,5-9-2')).toEqual({ origins: ['1', '3', '9'], domains: [0, 5] });
+    expect(gtidSources('mariadb', '')).toEqual({ origins: [], domains: [] });
   });
 });

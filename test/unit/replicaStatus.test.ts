@@ -548,6 +548,7 @@ describe.each(valueForms)('normaliseStatusRow (%s)', (_form, shape) => {
         secondsBehind: 0,
         sqlDelay: 0,
         usingGtid: true,
+        receivedGtids: '73f86016-978b-11ee-ade5-8d2a2a562feb:1-3',
       } satisfies ReplicationChannel);
     });
 
@@ -562,6 +563,7 @@ describe.each(valueForms)('normaliseStatusRow (%s)', (_form, shape) => {
         secondsBehind: 1815,
         sqlDelay: 3600,
         usingGtid: true,
+        receivedGtids: '73f86016-978b-11ee-ade5-8d2a2a562feb:1-212',
       } satisfies ReplicationChannel);
     });
 
@@ -582,6 +584,7 @@ describe.each(valueForms)('normaliseStatusRow (%s)', (_form, shape) => {
         secondsBehind: null,
         sqlDelay: 0,
         usingGtid: true,
+        receivedGtids: '73f86016-978b-11ee-ade5-8d2a2a562feb:1-3',
       } satisfies ReplicationChannel);
     });
   });
@@ -603,6 +606,7 @@ describe.each(valueForms)('normaliseStatusRow (%s)', (_form, shape) => {
       secondsBehind: null,
       sqlDelay: 0,
       usingGtid: false,
+      receivedGtids: '',
     };
 
     it('from SHOW REPLICA STATUS (Source_/Replica_ columns)', () => {
@@ -626,6 +630,7 @@ describe.each(valueForms)('normaliseStatusRow (%s)', (_form, shape) => {
         secondsBehind: 0,
         sqlDelay: 0,
         usingGtid: true,
+        receivedGtids: '03fde241-9a55-11e8-aa12-000c291f013a:4-5',
       } satisfies ReplicationChannel);
     });
 
@@ -640,6 +645,7 @@ describe.each(valueForms)('normaliseStatusRow (%s)', (_form, shape) => {
         secondsBehind: 42,
         sqlDelay: 0,
         usingGtid: false,
+        receivedGtids: '',
       } satisfies ReplicationChannel);
     });
   });
@@ -657,6 +663,7 @@ describe.each(valueForms)('normaliseStatusRow (%s)', (_form, shape) => {
           secondsBehind: 0,
           sqlDelay: 0,
           usingGtid: true,
+          receivedGtids: '1-101-5123',
         },
         {
           name: 'dc2',
@@ -674,6 +681,7 @@ describe.each(valueForms)('normaliseStatusRow (%s)', (_form, shape) => {
           secondsBehind: null,
           sqlDelay: 0,
           usingGtid: true,
+          receivedGtids: '2-201-97',
         },
       ] satisfies ReplicationChannel[]);
     });
@@ -696,6 +704,7 @@ describe.each(valueForms)('normaliseStatusRow (%s)', (_form, shape) => {
         secondsBehind: null,
         sqlDelay: 0,
         usingGtid: true,
+        receivedGtids: '',
       } satisfies ReplicationChannel);
     });
 
@@ -721,6 +730,13 @@ describe('normaliseStatusRow edge cases', () => {
     expect(normaliseStatusRow({ ...mysql84Healthy, Seconds_Behind_Source: 0 }).secondsBehind).toBe(0);
     expect(normaliseStatusRow({ ...mysql84Healthy, Seconds_Behind_Source: '0' }).secondsBehind).toBe(0);
     expect(normaliseStatusRow({ ...mysql84Healthy, Seconds_Behind_Source: null }).secondsBehind).toBeNull();
+  });
+
+  it('reads the GTIDs a channel received as one set, without the newlines MySQL prints after commas', () => {
+    const multi = '03fde241-9a55-11e8-aa12-000c291f013a:1-5,\n73f86016-978b-11ee-ade5-8d2a2a562feb:1-3';
+    expect(normaliseStatusRow({ ...mysql84Healthy, Retrieved_Gtid_Set: multi }).receivedGtids).toBe('03fde241-9a55-11e8-aa12-000c291f013a:1-5,73f86016-978b-11ee-ade5-8d2a2a562feb:1-3');
+    expect(normaliseStatusRow({ ...mariadbDc1Healthy, Gtid_IO_Pos: '0-1-18,5-3-3' }).receivedGtids).toBe('0-1-18,5-3-3');
+    expect(normaliseStatusRow({ ...mariadbDc1Healthy, Gtid_IO_Pos: null }).receivedGtids).toBe('');
   });
 
   it('reads MySQL Auto_Position 0 as not using GTID even with gtid sets present', () => {

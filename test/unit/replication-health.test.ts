@@ -18,6 +18,7 @@ const channel = (over: Partial<ReplicationChannel> = {}): ReplicationChannel => 
   secondsBehind: 0,
   sqlDelay: 0,
   usingGtid: true,
+  receivedGtids: '',
   ...over,
 });
 
@@ -132,6 +133,16 @@ describe('analyseCluster', () => {
     expect(a.findings).toHaveLength(1);
     expect(a.findings[0]!.summary).toContain("channel 'a'");
     expect(a.findings[0]!.details.channels).toEqual(['a', 'b']);
+  });
+
+  it("does not take another source's transactions on a multi-source replica for errant ones", () => {
+    const channels = [channel({ receivedGtids: '0-1-100' }), channel({ name: 'dc2', sourceHost: '10.2.0.1', sourceServerId: 9, receivedGtids: '5-12-40,0-1-100' })];
+    const a = analyse({
+      primary: primary({ gtidExecuted: '0-1-100' }),
+      replicas: [replica('main-r1', 2, { channels, gtidExecuted: '0-1-100,5-9-8,5-12-40' }), replica('main-r2', 3, { channels, gtidExecuted: '0-1-100,0-3-7,5-12-40' })],
+    });
+    expect(codes(a)).toEqual(['ErrantTransactions/critical/main-r2']);
+    expect(a.findings[0]!.details.errant).toBe('0-3-7');
   });
 
   it('finds errant GTIDs on a replica but not the race where the replica is ahead of what we read on the primary', () => {

@@ -43,6 +43,7 @@ export function normaliseStatusRow(row: StatusRow): ReplicationChannel {
     secondsBehind: int(pick(row, 'Seconds_Behind_Source', 'Seconds_Behind_Master')),
     sqlDelay: int(pick(row, 'SQL_Delay')) ?? 0,
     usingGtid: (usingGtid !== '' && usingGtid !== 'No') || autoPosition === 1,
+    receivedGtids: text(pick(row, 'Gtid_IO_Pos', 'Retrieved_Gtid_Set')).replace(/\s+/g, ''),
   };
 }
 
