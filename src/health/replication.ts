@@ -252,15 +252,20 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
       votes.push({ target: r.target, alive, evidence: alive ? `IO thread running, from ${from}` : `IO thread ${main.ioState}: ${main.ioErrno} ${main.ioError}`.trim() });
     }
 
-    if (r.readOnly === false) {
+    // Where super_read_only exists (MySQL), read_only alone still lets SUPER accounts write.
+    const writable = r.readOnly === false ? 'read_only' : r.superReadOnly === false ? 'super_read_only' : undefined;
+    if (writable) {
       findings.push({
         code: 'ReplicaWritable',
         severity: 'warning',
         cluster,
         target: r.target,
-        summary: `read_only is OFF on ${r.target}: a write there diverges it from the primary`,
+        summary:
+          writable === 'read_only'
+            ? `read_only is OFF on ${r.target}: a write there diverges it from the primary`
+            : `super_read_only is OFF on ${r.target}: an account with SUPER or CONNECTION_ADMIN can still write there and diverge it`,
         action: `run on ${r.target}: ${r.flavor === 'mysql' ? 'SET GLOBAL super_read_only = ON' : 'SET GLOBAL read_only = ON'}`,
-        details: { readOnly: false, superReadOnly: r.superReadOnly ?? null },
+        details: { readOnly: r.readOnly, superReadOnly: r.superReadOnly ?? null },
       });
     }
 

@@ -135,6 +135,17 @@ describe('analyseCluster', () => {
     expect(a.findings[0]!.details.channels).toEqual(['a', 'b']);
   });
 
+  it('flags super_read_only OFF where it exists (MySQL) even with read_only ON, and not on MariaDB, which has none', () => {
+    const mysql = { flavor: 'mysql' as const, version: '8.4.3', serverUuid: '73f86016-978b-11ee-ade5-8d2a2a562feb', gtidExecuted: '' };
+    const a = analyse({
+      primary: primary(mysql),
+      replicas: [replica('main-r1', 2, { ...mysql, readOnly: true, superReadOnly: false }), replica('main-r2', 3, { ...mysql, readOnly: true, superReadOnly: true })],
+    });
+    expect(codes(a)).toEqual(['ReplicaWritable/warning/main-r1']);
+    expect(a.findings[0]).toMatchObject({ summary: expect.stringContaining('super_read_only is OFF on main-r1'), action: 'run on main-r1: SET GLOBAL super_read_only = ON' });
+    expect(analyse({ replicas: [replica('main-r1', 2, { readOnly: true, superReadOnly: null })] }).findings).toEqual([]);
+  });
+
   it("does not take another source's transactions on a multi-source replica for errant ones", () => {
     const channels = [channel({ receivedGtids: '0-1-100' }), channel({ name: 'dc2', sourceHost: '10.2.0.1', sourceServerId: 9, receivedGtids: '5-12-40,0-1-100' })];
     const a = analyse({
