@@ -21,6 +21,15 @@ function checksumSql(t: TableInfo): string {
 }
 
 /**
+ * UNTIL stops both threads once reached (the IO thread possibly just after the SQL one): stop
+ * them for certain, then start again without the condition.
+ */
+async function restart(replica: Connection, timeoutMs: number): Promise<void> {
+  await query(replica, 'STOP SLAVE', timeoutMs);
+  await query(replica, 'START SLAVE', timeoutMs);
+}
+
+/**
  * Compares every table between the primary and the replica at one GTID position: the primary's
  * state is read in a consistent snapshot at position P, and the replica is stopped exactly at P
  * (START SLAVE UNTIL master_gtid_pos) while it is read, then let go. Only reads the primary.
@@ -45,15 +54,12 @@ export async function checksumTables(tables: TableInfo[], primary: Connection, r
     }
     await query(primary, 'COMMIT', timeoutMs);
     compared = true;
+    await restart(replica, timeoutMs);
+    // Done means replicating: both threads running again (a monitor sampling right after the
+    // rebuild must find a healthy replica, not one still connecting).
+    await waitUntilApplied(replica, position, 30, timeoutMs, true);
     return out;
   } finally {
-    // UNTIL stops both threads once reached (the IO thread possibly just after the SQL one):
-    // stop them for certain, then start again without the condition.
-    const restart = async () => {
-      await query(replica, 'STOP SLAVE', timeoutMs);
-      await query(replica, 'START SLAVE', timeoutMs);
-    };
-    if (compared) await restart();
-    else await restart().catch(() => undefined);
+    if (!compared) await restart(replica, timeoutMs).catch(() => undefined);
   }
 }
