@@ -113,7 +113,7 @@ export async function runDrill(o: DrillOptions = {}): Promise<DrillResult> {
 }
 
 /** One scenario: check health, break, wait for the page, repair, wait for the resolve, always restore. */
-export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () => Promise<string[]>, log: (line: string) => void): Promise<ScenarioRun> {
+export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () => Promise<string[]>, log: (line: string) => void, healthyTimeoutMs = 30_000): Promise<ScenarioRun> {
   const expected = s.expected(ctx);
   const base = { name: s.name, fault: s.fault, expected };
   const skipped = s.unavailable?.(ctx);
@@ -122,7 +122,7 @@ export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () =>
     const now = Date.now();
     return { ...base, injectedAt: now, recoverAt: now, endedAt: now, skipped };
   }
-  const problems = await waitHealthy(healthy);
+  const problems = await waitHealthy(healthy, healthyTimeoutMs);
   const r: ScenarioRun = { ...base, injectedAt: Date.now(), recoverAt: 0, endedAt: 0 };
   if (problems.length) {
     r.recoverAt = r.endedAt = Date.now();
@@ -138,7 +138,7 @@ export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () =>
     await until(`a ${expected.code} page for ${expected.target}`, () => firing() !== undefined, s.detectTimeoutMs ?? 30_000).catch(() => undefined);
     r.recoverAt = Date.now();
     await s.recover(ctx, firing());
-    await until(`the ${expected.code} alert to resolve`, () => resolved() !== undefined, 45_000).catch(() => undefined);
+    await until(`the ${expected.code} alert to resolve`, () => resolved() !== undefined, s.resolveTimeoutMs ?? 45_000).catch(() => undefined);
   } catch (e) {
     r.error = (e as Error).message.split('\n')[0];
     log(`${s.name}: ${r.error}`);

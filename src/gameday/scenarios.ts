@@ -30,6 +30,8 @@ export interface Scenario {
   /** Puts the topology back as it was, whatever happened; runs after every scenario, idempotent. */
   restore(ctx: DrillContext): Promise<void>;
   detectTimeoutMs?: number;
+  /** How long the repair may take to page its resolve (default 45 s). */
+  resolveTimeoutMs?: number;
 }
 
 const sql = (ctx: DrillContext, server: string, statements: string) => sandboxSql(ctx.sandbox, server, statements);

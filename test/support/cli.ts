@@ -20,8 +20,8 @@ export async function cli(...args: string[]): Promise<CliResult> {
 }
 
 /** Runs the real `bin/replwatch.mjs` in a child process: exit codes as a shell sees them. */
-export function cliProcess(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const r = spawnSync(process.execPath, [join(root, 'bin/replwatch.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+export function cliProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): CliResult {
+  const r = spawnSync(process.execPath, [join(root, 'bin/replwatch.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: timeoutMs });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
