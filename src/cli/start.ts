@@ -23,6 +23,7 @@ function hints(s: SandboxState): string {
     lines.push(`  ip netns exec ${s.lossyHost.ns} iptables -A INPUT -p tcp --syn -m statistic --mode random --probability 0.3 -j DROP   -> PacketLoss (iptables -F INPUT to heal)`);
   }
   lines.push(`Check once: npx replwatch check --config ${s.configFile}`);
+  lines.push('Or run the whole drill (its own sandbox: every fault above and more, scored): npx replwatch gameday --report drill.html');
   return lines.join('\n');
 }
 
