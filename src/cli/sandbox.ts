@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { sandboxDown, sandboxStatus, sandboxUp } from '../gameday/sandbox/sandbox';
 import { table } from './table';
@@ -25,8 +26,11 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
     .command('down')
     .description('stop every sandbox process and remove its directory')
     .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
-    .action(async (opts: { dir: string }) => {
-      io.out((await sandboxDown(opts.dir)) ? `sandbox in ${opts.dir} is down` : `no sandbox in ${opts.dir}`);
+    .option('--json', 'print {"dir", "stopped"} as JSON')
+    .action(async (opts: { dir: string; json?: boolean }) => {
+      const stopped = await sandboxDown(opts.dir);
+      if (opts.json) io.out(JSON.stringify({ dir: resolve(opts.dir), stopped }));
+      else io.out(stopped ? `sandbox in ${opts.dir} is down` : `no sandbox in ${opts.dir}`);
     });
   sandbox
     .command('status')
