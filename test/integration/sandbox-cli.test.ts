@@ -29,8 +29,11 @@ describe('replwatch sandbox up | status | down', () => {
 
   it('kill -9 of its owner (npm start) leaves nothing behind, including a server a drill restarted', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'rw-sbreap-')), 'sb');
-    const owner = spawn(process.execPath, [join(root, 'bin/replwatch.mjs'), 'start', '--dir', dir, '--every', '1s'], { stdio: 'ignore' });
-    await waitFor('the sandbox to be up', async () => (await sandboxStatus(dir)).up && existsSync(join(dir, 'replwatch.yml')), 60_000);
+    const owner = spawn(process.execPath, [join(root, 'bin/replwatch.mjs'), 'start', '--dir', dir, '--every', '1s'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    owner.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    // Watching means sandboxUp has finished: restarting a server before that fails its start.
+    await waitFor('npm start to watch its sandbox', async () => out.includes(' sample 1: '), 60_000);
     const state = (await readState(dir))!;
     const before = state.servers[1]!.pid;
     const restarted = await restartServer(state, state.servers[1]!.name);
