@@ -16,8 +16,12 @@ export interface AlertState {
   lastPagedAt?: string;
   consecutiveFound: number;
   consecutiveClear: number;
-  /** A page some sinks did not take; sent to them again on the next sample. */
-  undelivered?: { kind: TransitionKind; sinks: string[]; at: string };
+  /**
+   * A page owed to some sinks: recorded before it is sent (so a crash cannot lose it) and after a
+   * sink refused it; sent to them again by a later sample. While `leaseUntil` has not passed, a
+   * run is sending it: no other run may.
+   */
+  undelivered?: { kind: TransitionKind; sinks: string[]; at: string; leaseUntil?: string };
   /** Optimistic concurrency: bumped on every write, checked by conditional writes. */
   version: number;
 }

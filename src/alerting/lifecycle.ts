@@ -55,8 +55,11 @@ export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[
     if (escalated || due) {
       const paged: AlertState = { ...prev, finding: f, severity: escalated ? 'critical' : prev.severity, lastPagedAt: at, consecutiveClear: 0, version: prev.version + 1 };
       writes.push({ key, alert: paged, expectedVersion, page: escalated ? 'firing' : 'repeat', paged, ...(escalated ? { escalated: true } : {}) });
-    } else if (prev.consecutiveClear > 0) {
-      writes.push({ key, alert: { ...prev, finding: f, consecutiveClear: 0, version: prev.version + 1 }, expectedVersion });
+    } else if (prev.consecutiveClear > 0 || prev.undelivered?.kind === 'resolved') {
+      // Back before an owed resolve went out: that resolve is moot now, and must not be sent.
+      const { undelivered, ...rest } = prev;
+      const keep = undelivered?.kind === 'resolved' ? {} : undelivered ? { undelivered } : {};
+      writes.push({ key, alert: { ...rest, ...keep, finding: f, consecutiveClear: 0, version: prev.version + 1 }, expectedVersion });
     }
   }
 
@@ -75,14 +78,4 @@ export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[
     }
   }
   return writes;
-}
-
-/** The alerts after `writes` are applied (what a store holds once every write landed). */
-export function applyWrites(alerts: ReadonlyMap<string, AlertState>, writes: AlertWrite[]): Map<string, AlertState> {
-  const next = new Map(alerts);
-  for (const w of writes) {
-    if (w.alert) next.set(w.key, w.alert);
-    else next.delete(w.key);
-  }
-  return next;
 }

@@ -2,7 +2,8 @@ import type { AlertState, TransitionKind } from './alert';
 
 /** SNS takes at most 256 KB per message, every protocol's body together; keep well under. */
 export const MAX_MESSAGE_BYTES = 250_000;
-const MAX_SUBJECT = 100;
+/** SNS: "less than 100 characters long". */
+const MAX_SUBJECT = 99;
 /** Chatbot's custom notification description holds at most 8000 characters. */
 const MAX_DESCRIPTION = 8000;
 const MAX_EVIDENCE = 32_000;
@@ -37,7 +38,7 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 40)}... [${text.length - max + 40} characters cut]`;
 }
 
-/** SNS subjects: printable ASCII, no line breaks, at most 100 characters. */
+/** SNS subjects: printable ASCII, no line breaks, under 100 characters. */
 export function subjectLine(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= MAX_SUBJECT ? ascii : `${ascii.slice(0, MAX_SUBJECT - 3)}...`;

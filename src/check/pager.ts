@@ -34,11 +34,15 @@ export interface PagerOptions {
   attach?: (f: Finding) => Promise<string | undefined>;
 }
 
+/** Longer than any sink's bounded send (SNS: under 4 s): an owed page leased by a run that crashed is retried after it. */
+const LEASE_MS = 30_000;
+
 /**
  * Findings of a sample -> pages: loads the alert state, holds what is silenced or inhibited,
  * steps the lifecycle (pure), writes each change conditionally, and pages only for the writes
- * that landed. A sink that fails is recorded on the alert and retried next sample; the check
- * itself never fails because paging did.
+ * that landed. A page is recorded as owed in the same write, before it is sent, and cleared once
+ * every sink took it: a crash or a refusing sink leaves it owed, and a later sample sends it.
+ * The check itself never fails because paging did.
  */
 export class Pager {
   constructor(private readonly o: PagerOptions) {}
@@ -54,54 +58,81 @@ export class Pager {
       const s = activeSilence(silences, f, now);
       if (s) result.held.set(alertKey(f), `silenced until ${s.to}: ${s.reason}`);
     }
-    const firingElsewhere = [...everything.values()].filter((a) => a.status === 'firing' && !owns(a.finding.code)).map((a) => a.finding);
-    for (const i of inhibitions([...findings, ...firingElsewhere], this.o.hostOf)) {
-      if (owns(i.key.split('|')[0] as FindingCode) && !result.held.has(i.key)) result.held.set(i.key, `inhibited by ${i.by}`);
-    }
+    for (const [key, why] of this.inhibited(findings, alerts, everything, owns)) if (!result.held.has(key)) result.held.set(key, why);
 
     const writes = step(alerts, findings, new Set(result.held.keys()), now, this.o.policy);
     const at = now.toISOString();
     for (const w of writes) {
-      const landed = await this.o.store.write(w);
-      if (!landed) {
+      if (!w.page || !w.paged) {
+        if (!(await this.o.store.write(w))) result.lostRaces++;
+        continue;
+      }
+      const owed = alerts.get(w.key)?.undelivered;
+      // Resolving again an alert whose resolve some sinks refused: only they still need it. Any
+      // other transition supersedes what was owed, and goes to every sink.
+      const sinks = w.page === 'resolved' && owed?.kind === 'resolved' ? this.o.sinks.filter((s) => owed.sinks.includes(s.name)) : this.o.sinks;
+      const attachment = w.page === 'firing' && this.o.attach ? await this.o.attach(w.paged.finding) : undefined;
+      const page = formatPage(w.page, w.paged, at, w.escalated, attachment);
+      const claim: AlertWrite = w.alert ? { ...w, alert: { ...w.alert, undelivered: { kind: w.page, sinks: sinks.map((x) => x.name), at, leaseUntil: lease(now) } } } : w;
+      if (!(await this.o.store.write(claim))) {
         result.lostRaces++;
         continue;
       }
-      if (!w.page || !w.paged) continue;
-      // A resolve owed to some sinks since an earlier sample goes to those sinks only.
-      const owed = alerts.get(w.key)?.undelivered;
-      const sinks = owed && owed.kind === w.page ? this.o.sinks.filter((s) => owed.sinks.includes(s.name)) : this.o.sinks;
-      const attachment = w.page === 'firing' && this.o.attach ? await this.o.attach(w.paged.finding) : undefined;
-      await this.deliver(formatPage(w.page, w.paged, at, w.escalated, attachment), sinks, w, result);
+      await this.deliver(page, sinks, claim, result);
     }
-    // Pages that some sinks refused earlier, for alerts this sample did not page again.
+    // Pages owed since an earlier sample (a refusing sink, a crash) for alerts this sample did not page.
     const written = new Set(writes.map((w) => w.key));
     for (const alert of alerts.values()) {
-      if (!alert.undelivered || written.has(alert.key)) continue;
-      const sinks = this.o.sinks.filter((s) => alert.undelivered!.sinks.includes(s.name));
-      const retry: AlertWrite = { key: alert.key, alert: { ...alert, version: alert.version + 1 }, expectedVersion: alert.version, page: alert.undelivered.kind, paged: alert };
-      await this.deliver(formatPage(alert.undelivered.kind, alert, alert.undelivered.at), sinks, retry, result, true);
+      const u = alert.undelivered;
+      if (!u || written.has(alert.key) || (u.leaseUntil && Date.parse(u.leaseUntil) > now.getTime())) continue;
+      // Claim before sending: of two runs that both see it owed, only the one whose write lands sends.
+      const claimed: AlertState = { ...alert, undelivered: { ...u, leaseUntil: lease(now) }, version: alert.version + 1 };
+      if (!(await this.o.store.write({ key: alert.key, alert: claimed, expectedVersion: alert.version }))) {
+        result.lostRaces++;
+        continue;
+      }
+      const sinks = this.o.sinks.filter((s) => u.sinks.includes(s.name));
+      await this.deliver(formatPage(u.kind, alert, u.at), sinks, { key: alert.key, alert: claimed, expectedVersion: alert.version, page: u.kind, paged: alert }, result);
     }
     return result;
   }
 
-  private async deliver(page: Page, sinks: PageSink[], w: AlertWrite, result: PagerResult, isRetry = false): Promise<void> {
+  /**
+   * What inhibition holds: current findings that are symptoms of others, and stored firing
+   * alerts whose finding is gone now but would be such a symptom (a replica's lag alert when its
+   * primary dies: held, not resolved). Only current findings, and firing alerts of other checks,
+   * can be the cause.
+   */
+  private inhibited(findings: Finding[], alerts: Map<string, AlertState>, everything: Map<string, AlertState>, owns: (c: FindingCode) => boolean): Map<string, string> {
+    const current = new Set(findings.map(alertKey));
+    const gone = [...alerts.values()].filter((a) => a.status === 'firing' && !current.has(a.key)).map((a) => a.finding);
+    const elsewhere = [...everything.values()].filter((a) => a.status === 'firing' && !owns(a.finding.code)).map((a) => a.finding);
+    const causes = new Set([...current, ...elsewhere.map(alertKey)]);
+    const out = new Map<string, string>();
+    for (const i of inhibitions([...findings, ...gone, ...elsewhere], this.o.hostOf)) {
+      if (causes.has(i.by) && owns(i.key.split('|')[0] as FindingCode)) out.set(i.key, `inhibited by ${i.by}`);
+    }
+    return out;
+  }
+
+  /** Sends `page`; then clears what was owed, or records the sinks that still owe it. */
+  private async deliver(page: Page, sinks: PageSink[], w: AlertWrite, result: PagerResult): Promise<void> {
     const outcomes = await Promise.all(sinks.map((s) => s.send(page).then(() => undefined, (e: Error) => ({ sink: s.name, error: e.message }))));
     const failures = outcomes.filter((o): o is { sink: string; error: string } => o !== undefined);
     if (failures.length === 0) {
       result.sent.push(page);
-      if (isRetry) await this.o.store.write({ key: w.key, alert: { ...w.alert!, undelivered: undefined }, expectedVersion: w.expectedVersion });
+      if (w.alert) await this.o.store.write({ key: w.key, alert: { ...w.alert, undelivered: undefined, version: w.alert.version + 1 }, expectedVersion: w.alert.version });
       return;
     }
     result.failed.push({ page, sinks: failures.map((f) => f.sink), errors: failures.map((f) => `${f.sink}: ${f.error}`) });
     const undelivered = { kind: page.kind, sinks: failures.map((f) => f.sink), at: page.at };
     if (w.alert) {
-      // Remember who still owes this page; the next sample sends it to them.
-      const base: AlertState = isRetry ? w.paged! : w.alert;
-      await this.o.store.write({ key: w.key, alert: { ...base, undelivered, version: base.version + 1 }, expectedVersion: base.version });
+      await this.o.store.write({ key: w.key, alert: { ...w.alert, undelivered, version: w.alert.version + 1 }, expectedVersion: w.alert.version });
     } else if (w.paged) {
       // A resolve that was not delivered: keep the alert, one clear sample from resolving again.
       await this.o.store.write({ key: w.key, alert: { ...w.paged, consecutiveClear: Math.max(0, this.o.policy.resolveSamples - 1), undelivered, version: w.paged.version + 1 }, expectedVersion: null });
     }
   }
 }
+
+const lease = (now: Date) => new Date(now.getTime() + LEASE_MS).toISOString();

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertState, AlertWrite } from '../../src/alerting/alert';
 import { inhibitions } from '../../src/alerting/inhibit';
-import { applyWrites, step, type LifecyclePolicy } from '../../src/alerting/lifecycle';
+import { step, type LifecyclePolicy } from '../../src/alerting/lifecycle';
 import { activeSilence, parseDuration, type Silence } from '../../src/alerting/silence';
 import type { Finding, FindingCode } from '../../src/model/findings';
+
+/** The alerts after `writes` are applied (what a store holds once every write landed). */
+function applyWrites(alerts: ReadonlyMap<string, AlertState>, writes: AlertWrite[]): Map<string, AlertState> {
+  const next = new Map(alerts);
+  for (const w of writes) {
+    if (w.alert) next.set(w.key, w.alert);
+    else next.delete(w.key);
+  }
+  return next;
+}
 
 const policy: LifecyclePolicy = { resolveSamples: 2, repeatMs: 30 * 60_000 };
 const finding = (code: FindingCode = 'ReplicationBroken', over: Partial<Finding> = {}): Finding => ({
