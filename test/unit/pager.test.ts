@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -121,9 +121,11 @@ describe('two overlapping runs on one state', () => {
     }
   });
 
-  it('page once through the locked state file, from two processes', async () => {
-    for (let round = 0; round < 3; round++) {
+  it('page once through the locked state file, from two processes, even when both find a dead process\'s lock to take over', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    for (let round = 0; round < 4; round++) {
       const dir = mkdtempSync(join(tmpdir(), 'rw-pager-'));
+      if (round >= 2) writeFileSync(join(dir, 'state.json.lock'), `${dead} left-behind`);
       const run = () =>
         new Promise<string>((resolve, reject) => {
           const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../support/pageOnce.ts'), join(dir, 'state.json'), join(dir, 'pages.jsonl'), t(0).toISOString()]);
