@@ -5,4 +5,7 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// The answer is final once main returns: a handle some probe left open must not keep the process
+// (and a shell script waiting on it) alive. Exit once what was written has been flushed.
+process.stdout.write('', () => process.exit(code));

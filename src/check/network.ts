@@ -6,7 +6,7 @@ import { analyseLoss, summariseHandshakes, type LossMeasurement } from '../healt
 import { probeNetworkTarget } from '../probes/network/probe';
 import { readNetworkMonitor } from '../probes/network/networkMonitor';
 
-/** Targets probed at once; each has up to 16 handshakes in flight. */
+/** Targets probed at once; each has up to MAX_IN_FLIGHT (32) handshakes in flight. */
 const TARGETS_IN_FLIGHT = 8;
 
 /**

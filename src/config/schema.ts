@@ -105,6 +105,9 @@ const memcachePool = z
     evictionsPerSecond: z.number().nonnegative().default(100),
   })
   .superRefine((p, ctx) => {
+    p.nodes?.forEach((n, i) => {
+      if (p.nodes!.indexOf(n) !== i) ctx.addIssue({ code: 'custom', message: `${n} is listed twice in this pool`, path: ['nodes', i] });
+    });
     if ((p.nodes === undefined) === (p.configEndpoint === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'give either nodes or configEndpoint (ElastiCache auto discovery), not both', path: ['nodes'] });
     }

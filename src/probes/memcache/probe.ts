@@ -29,21 +29,31 @@ export interface MemcacheReading {
   at: number;
 }
 
-/** Sessions per node, reused across samples; a failed one is closed and dialled afresh next time. */
+/**
+ * Sessions per node, reused across samples; a failed one is closed and dialled afresh next time.
+ * The opening itself is shared, so two probes of one node never dial twice (and never orphan a
+ * socket that closeAll cannot reach).
+ */
 export class MemcacheSessions {
-  private readonly open = new Map<string, MemcacheSession>();
+  private readonly open = new Map<string, Promise<MemcacheSession>>();
 
   async get(node: Pick<MemcacheNode, 'name' | 'address' | 'port' | 'timeoutMs'>): Promise<MemcacheSession> {
     const key = `${node.name}@${node.address}:${node.port}`;
-    const s = this.open.get(key);
-    if (s?.alive) return s;
-    const fresh = await MemcacheSession.open(node.address, node.port, node.timeoutMs);
-    this.open.set(key, fresh);
-    return fresh;
+    for (let cached = this.open.get(key); cached; cached = this.open.get(key)) {
+      const s = await cached.catch(() => undefined);
+      if (s?.alive) return s;
+      if (this.open.get(key) === cached) {
+        this.open.delete(key);
+        s?.close();
+      }
+    }
+    const opening = MemcacheSession.open(node.address, node.port, node.timeoutMs);
+    this.open.set(key, opening);
+    return opening;
   }
 
   closeAll(): void {
-    for (const s of this.open.values()) s.close();
+    for (const opening of this.open.values()) void opening.then((s) => s.close(), () => undefined);
     this.open.clear();
   }
 }

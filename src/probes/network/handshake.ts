@@ -19,8 +19,11 @@ export function handshake(host: string, port: number, timeoutMs: number): Promis
       clearTimeout(timer);
       socket.removeAllListeners();
       socket.on('error', () => undefined);
-      // RST rather than FIN: thousands of probes must not leave sockets in TIME_WAIT.
-      if (!socket.destroyed) socket.resetAndDestroy();
+      // RST rather than FIN once connected: thousands of probes must not leave sockets in
+      // TIME_WAIT. Still connecting (no answer yet), resetAndDestroy would wait for the connect,
+      // which against a blackholed host keeps the socket for minutes: destroy it now.
+      if (socket.connecting) socket.destroy();
+      else if (!socket.destroyed) socket.resetAndDestroy();
       resolve(outcome);
     };
     const timer = setTimeout(() => done({ delivered: false, reason: 'timeout' }), timeoutMs);
