@@ -9,7 +9,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const SECRET_KEYS = new Set(['password']);
+const SECRET_KEYS = new Set(['password', 'secret', 'token', 'secretaccesskey', 'sessiontoken']);
+const isSecretKey = (k: PropertyKey) => SECRET_KEYS.has(String(k).toLowerCase());
+
+/** The value with everything under a secret-bearing key replaced, however deep. */
+function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretKey(k) ? '(hidden)' : redact(v)]));
+}
 
 /** `clusters[0].primary.port` from zod's ['clusters', 0, 'primary', 'port']. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -21,9 +29,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function describeValue(path: readonly PropertyKey[], value: unknown): string {
-  if (path.some((k) => SECRET_KEYS.has(String(k)))) return '(value hidden)';
+  if (path.some(isSecretKey)) return '(value hidden)';
   if (value === undefined) return '(missing)';
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(redact(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -49,6 +57,21 @@ function issueLines(file: string, data: unknown, issues: z.core.$ZodIssue[], lin
   });
 }
 
+/**
+ * `:line:column` of a JSON syntax error. V8's message quotes the text around it, which may be a
+ * password, so only the position is kept: from the message when it has one, else from the YAML
+ * parser (JSON is YAML), which reports where it stopped.
+ */
+function jsonErrorAt(text: string, message: string): string {
+  const pos = /at position (\d+)/.exec(message)?.[1];
+  if (pos !== undefined) {
+    const before = text.slice(0, Number(pos)).split('\n');
+    return `:${before.length}:${before.at(-1)!.length + 1}`;
+  }
+  const at = parseDocument(text).errors[0]?.linePos?.[0];
+  return at ? `:${at.line}:${at.col}` : '';
+}
+
 /** Parses and validates config text; `file` is only used in messages. */
 export function parseConfig(text: string, file: string): Config {
   const isJson = extname(file).toLowerCase() === '.json';
@@ -58,7 +81,7 @@ export function parseConfig(text: string, file: string): Config {
     try {
       data = JSON.parse(text);
     } catch (e) {
-      throw new ConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
+      throw new ConfigError(`${file}${jsonErrorAt(text, (e as Error).message)}: not valid JSON (the text is not shown here: it may hold a password)`);
     }
   } else {
     const lines = new LineCounter();

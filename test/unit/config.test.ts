@@ -84,7 +84,7 @@ describe('config', () => {
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ clusters: [{ name: 'a', primary: { host: 'h' }, replicas: [{ name: 'r', host: 'h2', port: 70000 }], user: 'u' }] }));
     await expect(loadConfig(join(dir, 'c.json'))).rejects.toThrow(`${join(dir, 'c.json')}: clusters[0].replicas[0].port: Too big: expected number to be <=65535; got 70000`);
     writeFileSync(join(dir, 'bad.json'), '{"clusters": [');
-    await expect(loadConfig(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json: not valid JSON/);
+    await expect(loadConfig(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json:1:\d+: not valid JSON/);
     writeFileSync(join(dir, 'bad.yml'), 'clusters:\n  - name: a\n   oops: [\n');
     await expect(loadConfig(join(dir, 'bad.yml'))).rejects.toThrow(/bad\.yml:\d+: not valid YAML/);
     await expect(loadConfig(join(dir, 'missing.yml'))).rejects.toThrow(`${join(dir, 'missing.yml')}: cannot read config file (no such file)`);
