@@ -13,7 +13,8 @@ export interface MysqlEndpoint {
 export type Connection = mysql.Connection;
 
 /**
- * One open connection per server and account, reused across samples and warm invocations.
+ * One open connection per server and account, reused across the samples of a run (a watch, one
+ * Lambda invocation) and closed by closeAll at its end, so none is left half-open across a freeze.
  * A connection that failed or timed out is destroyed, and the next sample dials afresh.
  */
 export class MysqlConnections {

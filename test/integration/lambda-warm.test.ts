@@ -1,0 +1,58 @@
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { fakeDynamoTable } from '../support/fakeDynamo';
+import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
+
+const cw = mockClient(CloudWatchClient);
+const sns = mockClient(SNSClient);
+const table = fakeDynamoTable();
+let sb: SandboxState;
+// A budget too short for a second sample: one sample per invocation, as with sampleSeconds 60.
+const context = () => ({ getRemainingTimeInMillis: () => 2000, functionName: 'test', awsRequestId: 'req' }) as unknown as Context;
+
+beforeAll(async () => {
+  sb = await startSandbox();
+  const file = join(sb.dir, 'lambda-warm.yml');
+  writeFileSync(file, JSON.stringify({ ...parse(readFileSync(sb.configFile, 'utf8')), sampleSeconds: 60 }));
+  process.env.REPLWATCH_CONFIG = file;
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.STATE_TABLE = 'replwatch-state-warm';
+  process.env.PAGES_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
+  cw.on(PutMetricDataCommand).resolves({});
+  sns.on(PublishCommand).resolves({ MessageId: 'm' });
+});
+afterAll(async () => {
+  table.mock.restore();
+  await stopSandbox(sb);
+});
+
+const monitorSessions = async () => ((await sql(sb, 'sandbox-primary', "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = 'replwatch'")) as Array<{ n: number }>)[0]!.n;
+
+describe('a warm Lambda container', () => {
+  it('keeps lag history across invocations of one sample each (sustainedSamples 2 fires on the second), and closes its connections after each', async () => {
+    await sql(sb, 'sandbox-r2', 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE');
+    try {
+      await waitFor('r2 to be over 6 s behind', async () => {
+        const [row] = (await sql(sb, 'sandbox-r2', "SELECT TIMESTAMPDIFF(MICROSECOND, ts, UTC_TIMESTAMP(6)) / 1e6 AS lag FROM percona.heartbeat WHERE server_id = 1")) as Array<{ lag: number }>;
+        return Number(row?.lag) > 6;
+      }, 20_000);
+      const { handler } = await import('../../functions/checkReplication');
+      const first = await handler({} as ScheduledEvent, context());
+      expect(first).toMatchObject({ samples: 1, worst: 0 });
+      expect(await monitorSessions()).toBe(0);
+      const second = await handler({} as ScheduledEvent, context());
+      expect(second).toMatchObject({ samples: 1, worst: 1, pagesSent: 1 });
+      expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toBe('[WARNING] ReplicaLagging sandbox/sandbox-r2');
+      expect(await monitorSessions()).toBe(0);
+    } finally {
+      await sql(sb, 'sandbox-r2', 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE');
+    }
+  }, 60_000);
+});
