@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
-import { MemcacheSessions } from '../../src/probes/memcache/probe';
+import { MemcacheSessions, probeMemcacheNode } from '../../src/probes/memcache/probe';
 
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
@@ -28,6 +28,33 @@ describe('probes leave no socket behind', () => {
       await settle();
       expect(accepted[0]!.readableEnded || accepted[0]!.destroyed).toBe(true);
     });
+  });
+
+  it('a "node" whose stats reply never ends is unreachable with the reason, not a growing buffer', async () => {
+    const flood = createServer((socket) => {
+      socket.on('data', (d) => {
+        if (d.toString().startsWith('version')) socket.write('VERSION 1.6.0\r\n');
+        else {
+          const pump = () => {
+            while (socket.writable && socket.write('STAT filler '.padEnd(1000, 'x') + '\r\n'));
+            if (socket.writable) socket.once('drain', pump);
+          };
+          pump();
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => flood.listen(0, '127.0.0.1', r));
+    const port = (flood.address() as { port: number }).port;
+    const sessions = new MemcacheSessions();
+    try {
+      const reading = await probeMemcacheNode(sessions, { pool: 'p', name: `127.0.0.1:${port}`, address: '127.0.0.1', port, timeoutMs: 5000 });
+      expect(reading).toMatchObject({ reachable: false });
+      expect(JSON.stringify(reading)).toContain('256 KiB');
+    } finally {
+      sessions.closeAll();
+      await new Promise<void>((r) => flood.close(() => r()));
+    }
   });
 
   it('a pool that lists a node twice is a config error naming the file, line, path and node', () => {

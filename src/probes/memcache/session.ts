@@ -1,6 +1,9 @@
 import { Socket, connect } from 'node:net';
 import { DeadlineError } from '../../util/deadline';
-import { parseReply, type Reply, type ReplyShape } from './protocol';
+import { parseReply, ProtocolError, type Reply, type ReplyShape } from './protocol';
+
+/** `stats` is a few KiB and canary values are small: a reply past this is not one we asked for. */
+const MAX_REPLY_BYTES = 256 * 1024;
 
 /**
  * One TCP connection to a memcached node, one request at a time, each under its own deadline.
@@ -15,7 +18,9 @@ export class MemcacheSession {
   private constructor(private readonly socket: Socket) {
     socket.on('data', (chunk) => {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-      this.deliver();
+      // A node (or something posing as one) that never ends its reply must not grow our memory.
+      if (this.buffer.length > MAX_REPLY_BYTES) this.fail(new ProtocolError(`reply over ${MAX_REPLY_BYTES / 1024} KiB without an end: not a memcached reply`));
+      else this.deliver();
     });
     socket.on('error', (e) => this.fail(e));
     socket.on('close', () => this.fail(new Error('connection closed by the node')));
