@@ -11,11 +11,6 @@ export class SecretError extends Error {
   override name = 'SecretError';
 }
 
-export function describeRef(ref: string): string {
-  if (ref.startsWith('env:') || ref.startsWith('ssm:') || ref.startsWith('secret:')) return ref;
-  return '(literal)';
-}
-
 /** Fetches from AWS; the SDK clients are loaded only when a reference needs them. */
 export const awsSecretFetcher: SecretFetcher = async ({ kind, id }) => {
   const abortSignal = AbortSignal.timeout(5000);
