@@ -4,15 +4,17 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { NetworkChecker } from '../src/check/network';
 import { runScheduledCheck } from '../src/lambda/checkRun';
-import { lambdaConfig, lambdaPager, logger } from '../src/lambda/runtime';
+import { lambdaConfig, lambdaPager, logger, workerScope } from '../src/lambda/runtime';
+import type { WorkerEvent } from '../src/dispatch/dispatch';
 
 const cloudwatch = new CloudWatchClient({});
 
 /** Every minute: TCP-handshake packet loss to the hosts that matter, and AWS Network Monitor probes. */
-export const checkNetwork = async (_event: ScheduledEvent, context: Context) => {
+export const checkNetwork = async (event: ScheduledEvent | WorkerEvent, context: Context) => {
   const config = await lambdaConfig();
-  const checker = new NetworkChecker(config, () => cloudwatch);
-  return runScheduledCheck('network', config, context, cloudwatch, lambdaPager(config, 'network'), { sample: () => checker.sample(), close: () => undefined });
+  const scope = workerScope(config, 'network', event);
+  const checker = new NetworkChecker(scope.config, () => cloudwatch);
+  return runScheduledCheck('network', config, context, cloudwatch, lambdaPager(config, 'network', scope.owns), { sample: () => checker.sample(), close: () => undefined });
 };
 
 export const handler = middy(checkNetwork).use(injectLambdaContext(logger));

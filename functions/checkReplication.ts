@@ -4,18 +4,21 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { ReplicationChecker } from '../src/check/replication';
 import { runScheduledCheck } from '../src/lambda/checkRun';
-import { lambdaConfig, lambdaPager, logger } from '../src/lambda/runtime';
+import { lambdaConfig, lambdaPager, logger, workerScope } from '../src/lambda/runtime';
+import type { WorkerEvent } from '../src/dispatch/dispatch';
 
 const cloudwatch = new CloudWatchClient({});
-let checker: ReplicationChecker | undefined;
+const checkers = new Map<string, ReplicationChecker>();
 
 /** Every minute: replica lag and threads, sampled every `sampleSeconds`. */
-export const checkReplication = async (_event: ScheduledEvent, context: Context) => {
+export const checkReplication = async (event: ScheduledEvent | WorkerEvent, context: Context) => {
   const config = await lambdaConfig();
-  // One per container: lag history and previous readings carry over warm invocations (a check that
-  // samples once a minute still sees `sustainedSamples`); connections are closed at the end of each.
-  const c = (checker ??= new ReplicationChecker(config));
-  return runScheduledCheck('replication', config, context, cloudwatch, lambdaPager(config, 'replication'), { sample: (secrets) => c.sample(secrets), close: () => c.close() });
+  // One per container and slice: lag history and previous readings carry over warm invocations (a
+  // check that samples once a minute still sees `sustainedSamples`); connections close after each.
+  const scope = workerScope(config, 'replication', event);
+  const c = checkers.get(scope.key) ?? new ReplicationChecker(scope.config);
+  checkers.set(scope.key, c);
+  return runScheduledCheck('replication', config, context, cloudwatch, lambdaPager(config, 'replication', scope.owns), { sample: (secrets) => c.sample(secrets), close: () => c.close() });
 };
 
 export const handler = middy(checkReplication).use(injectLambdaContext(logger));

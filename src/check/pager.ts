@@ -30,6 +30,8 @@ export interface PagerOptions {
    * a shared store are left alone, but their firing ones still inhibit symptoms here.
    */
   codes?: ReadonlySet<FindingCode>;
+  /** The targets this pager owns (a dispatched worker: its shard's); others' alerts are left alone. */
+  scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean;
   /** Extra text for a firing page (the rebuild plan, with autoPlan); bounded in time by the caller. */
   attach?: (f: Finding) => Promise<string | undefined>;
 }
@@ -50,9 +52,9 @@ export class Pager {
   async process(findings: Finding[], now: Date): Promise<PagerResult> {
     const result: PagerResult = { sent: [], failed: [], held: new Map(), lostRaces: 0 };
     const [everything, stored] = await Promise.all([this.o.store.loadAlerts(), this.o.store.listSilences()]);
-    const owns = (code: FindingCode) => !this.o.codes || this.o.codes.has(code);
-    const alerts = new Map([...everything].filter(([, a]) => owns(a.finding.code)));
-    findings = findings.filter((f) => owns(f.code));
+    const owns = (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => (!this.o.codes || this.o.codes.has(f.code)) && (!this.o.scope || this.o.scope(f));
+    const alerts = new Map([...everything].filter(([, a]) => owns(a.finding)));
+    findings = findings.filter(owns);
     const silences = [...this.o.silences, ...stored];
     for (const f of findings) {
       const s = activeSilence(silences, f, now);
@@ -103,14 +105,15 @@ export class Pager {
    * primary dies: held, not resolved). Only current findings, and firing alerts of other checks,
    * can be the cause.
    */
-  private inhibited(findings: Finding[], alerts: Map<string, AlertState>, everything: Map<string, AlertState>, owns: (c: FindingCode) => boolean): Map<string, string> {
+  private inhibited(findings: Finding[], alerts: Map<string, AlertState>, everything: Map<string, AlertState>, owns: (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => boolean): Map<string, string> {
     const current = new Set(findings.map(alertKey));
     const gone = [...alerts.values()].filter((a) => a.status === 'firing' && !current.has(a.key)).map((a) => a.finding);
-    const elsewhere = [...everything.values()].filter((a) => a.status === 'firing' && !owns(a.finding.code)).map((a) => a.finding);
+    const elsewhere = [...everything.values()].filter((a) => a.status === 'firing' && !owns(a.finding)).map((a) => a.finding);
     const causes = new Set([...current, ...elsewhere.map(alertKey)]);
     const out = new Map<string, string>();
     for (const i of inhibitions([...findings, ...gone, ...elsewhere], this.o.hostOf)) {
-      if (causes.has(i.by) && owns(i.key.split('|')[0] as FindingCode)) out.set(i.key, `inhibited by ${i.by}`);
+      const [code, cluster, target] = i.key.split('|') as [FindingCode, string, string];
+      if (causes.has(i.by) && owns({ code, cluster, target })) out.set(i.key, `inhibited by ${i.by}`);
     }
     return out;
   }

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema';
-import type { FindingCode } from '../model/findings';
+import type { Finding, FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
 import { hostResolver } from './hosts';
@@ -8,9 +8,10 @@ import type { SecretResolver } from '../config/secrets';
 import { Pager } from './pager';
 
 /** A Pager with the config's policy, silences and host map. */
-export function pagerFor(config: Config, store: StateStore, sinks: PageSink[], secrets: SecretResolver, codes?: ReadonlySet<FindingCode>): Pager {
+export function pagerFor(config: Config, store: StateStore, sinks: PageSink[], secrets: SecretResolver, codes?: ReadonlySet<FindingCode>, scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean): Pager {
   return new Pager({
     ...(codes ? { codes } : {}),
+    ...(scope ? { scope } : {}),
     attach: autoPlanAttacher(config, secrets),
     store,
     sinks,

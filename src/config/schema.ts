@@ -173,6 +173,11 @@ export const configSchema = z
     sampleSeconds: z.number().min(1).max(60).default(10),
     /** How many servers are probed at once. */
     concurrency: z.number().int().min(1).max(1000).default(64),
+    /**
+     * In AWS, the dispatch function splits each check's targets into shards of about this many
+     * and runs one worker invocation per shard; a fleet within one shard runs as one invocation.
+     */
+    shardSize: z.number().int().min(1).max(10_000).default(200),
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>();

@@ -54,10 +54,13 @@ const FUNCTIONS = {
     cloudwatch: ['cloudwatch:GetMetricData', 'cloudwatch:PutMetricData'],
   },
   heartbeat: { memory: 256, services: ['logs', 'secretsmanager', 'ssm'], cloudwatch: [] },
+  dispatch: { memory: 256, services: ['lambda', 'logs'], cloudwatch: [] },
   rebuildReplica: { memory: 1024, services: ['dynamodb', 'lambda', 'logs', 'rds', 'secretsmanager', 'sns', 'ssm'], cloudwatch: [] },
 } as const;
-/** Invoked by hand, with the 15-minute timeout; every other function runs every minute. */
+/** Invoked by hand, with the 15-minute timeout. */
 const MANUAL = new Set<string>(['rebuildReplica']);
+/** On a schedule of their own, every minute; the checks are started by dispatch. */
+const SCHEDULED = ['heartbeat', 'dispatch'] as const;
 const NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 const with_ = (service: string) => NAMES.filter((n) => (FUNCTIONS[n].services as readonly string[]).includes(service));
 type FunctionName = keyof typeof FUNCTIONS;
@@ -164,7 +167,7 @@ describe('serverless package (osls, offline, stage local)', () => {
     expect(props.VpcConfig).toBeUndefined();
   });
 
-  it.each(NAMES.filter((n) => !MANUAL.has(n)))('%s is triggered every minute by an EventBridge rule', (name) => {
+  it.each(SCHEDULED)('%s is triggered every minute by an EventBridge rule', (name) => {
     const [id] = lambda(name);
     const rules = Object.entries(resources).filter(
       ([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.Targets?.some((t: Json) => t.Arn?.['Fn::GetAtt']?.[0] === id),
@@ -181,7 +184,26 @@ describe('serverless package (osls, offline, stage local)', () => {
     expect(permission?.Properties.FunctionName['Fn::GetAtt'][0]).toBe(id);
   });
 
-  it.each(with_('sns'))('%s is not retried by Lambda: the next scheduled run comes within the minute', (name) => {
+  it.each(CHECK_FUNCTIONS)('%s has no schedule of its own: dispatch starts it, one run per shard', (name) => {
+    const [id] = lambda(name);
+    expect(Object.values(resources).some((r) => r.Type === 'AWS::Events::Rule' && text(r.Properties.Targets).includes(id))).toBe(false);
+  });
+
+  it('lets dispatch start exactly the three check workers, named in its environment', () => {
+    const statements = roleStatements(roleOf('dispatch'));
+    expect(statements.flatMap(actions).filter((a) => !a.startsWith('logs:'))).toEqual(['lambda:InvokeFunction']);
+    const invoke = grants(statements, 'lambda:InvokeFunction')[0]!;
+    const arns = text(invoke.Resource);
+    for (const name of CHECK_FUNCTIONS) expect(arns).toContain(`function:replwatch-local-${name}"`);
+    expect(invoke.Resource).toHaveLength(3);
+    expect(lambda('dispatch')[1].Properties.Environment.Variables).toMatchObject({
+      CHECK_REPLICATION_FUNCTION: 'replwatch-local-checkReplication',
+      CHECK_MEMCACHE_FUNCTION: 'replwatch-local-checkMemcache',
+      CHECK_NETWORK_FUNCTION: 'replwatch-local-checkNetwork',
+    });
+  });
+
+  it.each([...with_('sns'), 'dispatch' as const])('%s is not retried by Lambda: the next run comes within the minute', (name) => {
     const [id] = lambda(name);
     const config = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && text(r.Properties.FunctionName).includes(id));
     expect(config?.Properties.MaximumRetryAttempts).toBe(0);
@@ -268,7 +290,7 @@ describe('serverless package (osls, offline, stage local)', () => {
     }
   });
 
-  it.each(NAMES.filter((n) => !MANUAL.has(n)))('%s may not touch RDS or invoke Lambda functions', (name) => {
+  it.each(NAMES.filter((n) => !MANUAL.has(n) && n !== 'dispatch'))('%s may not touch RDS or invoke Lambda functions', (name) => {
     const used = roleStatements(roleOf(name)).flatMap(actions);
     expect(used.filter((a) => /^rds(-data|-db)?:/i.test(a) || /^lambda:Invoke/i.test(a))).toEqual([]);
   });

@@ -1,0 +1,32 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { ScheduledEvent } from 'aws-lambda';
+import { dispatch, type Invoke } from '../src/dispatch/dispatch';
+import { lambdaConfig, logger } from '../src/lambda/runtime';
+import type { CheckName } from '../src/sinks/cloudwatch';
+
+const lambda = new LambdaClient({ maxAttempts: 2 });
+const WORKERS: Record<CheckName, string | undefined> = {
+  replication: process.env.CHECK_REPLICATION_FUNCTION,
+  memcache: process.env.CHECK_MEMCACHE_FUNCTION,
+  network: process.env.CHECK_NETWORK_FUNCTION,
+};
+
+/** Asynchronous (Event) invocation: the worker runs on its own, up to its own timeout. */
+const invoke: Invoke = async (check, event) => {
+  const name = WORKERS[check];
+  if (!name) throw new Error(`no worker function configured for the ${check} check`);
+  await lambda.send(new InvokeCommand({ FunctionName: name, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }), { abortSignal: AbortSignal.timeout(5000) });
+};
+
+/** Every minute: one worker run per shard of each check (`shardSize` targets each). */
+export const dispatchChecks = async (_event: ScheduledEvent) => {
+  const result = await dispatch(await lambdaConfig(), invoke);
+  for (const f of result.failed) logger.error('worker not started', { ...f });
+  logger.info('dispatched', { workers: result.invoked.length, failed: result.failed.length });
+  if (result.failed.length) throw new Error(`${result.failed.length} worker invocation(s) failed: ${result.failed.map((f) => `${f.check} ${f.shard.index + 1}/${f.shard.count}`).join(', ')}`);
+  return result;
+};
+
+export const handler = middy(dispatchChecks).use(injectLambdaContext(logger));

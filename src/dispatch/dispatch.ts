@@ -1,0 +1,39 @@
+import type { Config } from '../config/schema';
+import type { CheckName } from '../sinks/cloudwatch';
+import { shardCount, type Shard } from './shards';
+
+/** What a check worker receives from the dispatcher. */
+export interface WorkerEvent {
+  shard: Shard;
+}
+
+/** Starts one worker run without waiting for it (in Lambda: Invoke with InvocationType Event). */
+export type Invoke = (check: CheckName, event: WorkerEvent) => Promise<void>;
+
+export interface DispatchResult {
+  invoked: Array<{ check: CheckName; shard: Shard }>;
+  failed: Array<{ check: CheckName; shard: Shard; error: string }>;
+}
+
+/**
+ * One tick of the schedule: every check's shards, each handed to a worker run. One refused
+ * invocation is reported (and logged by the caller), never stops the others.
+ */
+export async function dispatch(config: Config, invoke: Invoke): Promise<DispatchResult> {
+  const result: DispatchResult = { invoked: [], failed: [] };
+  const jobs = (['replication', 'memcache', 'network'] as const).flatMap((check) => {
+    const count = shardCount(config, check);
+    return Array.from({ length: count }, (_, index) => ({ check, shard: { index, count } }));
+  });
+  await Promise.all(
+    jobs.map(async (j) => {
+      try {
+        await invoke(j.check, { shard: j.shard });
+        result.invoked.push(j);
+      } catch (e) {
+        result.failed.push({ ...j, error: (e as Error).message });
+      }
+    }),
+  );
+  return result;
+}

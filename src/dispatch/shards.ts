@@ -1,0 +1,106 @@
+import { clusterServers, type Config } from '../config/schema';
+import type { Finding } from '../model/findings';
+import type { CheckName } from '../sinks/cloudwatch';
+
+/** Which slice of a check's targets one worker invocation runs. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** A unit that cannot be split: a cluster (its replicas are judged against its primary), a discovery pool, one node or target. */
+interface Unit {
+  weight: number;
+  take: (into: Config) => void;
+}
+
+function units(config: Config, check: CheckName): Unit[] {
+  switch (check) {
+    case 'replication':
+      return config.clusters.map((c) => ({ weight: clusterServers(c).length, take: (into) => void into.clusters.push(c) }));
+    case 'memcache':
+      return config.memcache.flatMap((p) =>
+        p.nodes
+          ? p.nodes.map((n) => ({ weight: 1, take: (into: Config) => addNode(into, p, n) }))
+          : [{ weight: 1, take: (into: Config) => void into.memcache.push(p) }],
+      );
+    case 'network':
+      return config.network.flatMap((g) => [
+        ...g.targets.map((t) => ({ weight: 1, take: (into: Config) => addTarget(into, g, t) })),
+        // AWS Network Monitor probes are read, not probed: one unit for the group.
+        ...(g.awsNetworkMonitor ? [{ weight: 1, take: (into: Config) => addTarget(into, g, undefined) }] : []),
+      ]);
+  }
+}
+
+function addNode(into: Config, pool: Config['memcache'][number], node: string): void {
+  const mine = into.memcache.find((p) => p.name === pool.name);
+  if (mine) mine.nodes!.push(node);
+  else into.memcache.push({ ...pool, nodes: [node] });
+}
+
+function addTarget(into: Config, group: Config['network'][number], target: string | undefined): void {
+  let mine = into.network.find((g) => g.name === group.name);
+  if (!mine) {
+    mine = { ...group, targets: [], awsNetworkMonitor: undefined };
+    into.network.push(mine);
+  }
+  if (target === undefined) mine.awsNetworkMonitor = group.awsNetworkMonitor;
+  else mine.targets.push(target);
+}
+
+/**
+ * Splits a check's targets, in config order, into consecutive shards of at most `shardSize`
+ * targets (a cluster larger than that is a shard of its own). Pure and deterministic: the
+ * dispatcher and every worker compute the same shards from the same config.
+ */
+function pack(config: Config, check: CheckName): Unit[][] {
+  const shards: Unit[][] = [];
+  let current: Unit[] = [];
+  let weight = 0;
+  for (const u of units(config, check)) {
+    if (current.length && weight + u.weight > config.shardSize) {
+      shards.push(current);
+      current = [];
+      weight = 0;
+    }
+    current.push(u);
+    weight += u.weight;
+  }
+  if (current.length) shards.push(current);
+  return shards;
+}
+
+/** How many worker invocations a check needs (0 when it has nothing to check). */
+export function shardCount(config: Config, check: CheckName): number {
+  return pack(config, check).length;
+}
+
+/** The config a worker runs for one shard: the same settings, only its slice of the targets. */
+export function shardConfig(config: Config, check: CheckName, shard: Shard): Config {
+  const shards = pack(config, check);
+  if (shard.count !== shards.length || shard.index < 0 || shard.index >= shard.count) {
+    throw new Error(`shard ${shard.index + 1}/${shard.count} of ${check} does not match this config, which has ${shards.length} shard(s): was the config changed between dispatch and work?`);
+  }
+  const into: Config = { ...config, clusters: [], memcache: [], network: [] };
+  for (const u of shards[shard.index]!) u.take(into);
+  return into;
+}
+
+/**
+ * Whether an alert belongs to this shard's config: a worker resolves only its own alerts, never
+ * another shard's (they are simply not in its findings).
+ */
+export function ownedBy(config: Config): (f: Pick<Finding, 'cluster' | 'target'>) => boolean {
+  const keys = new Set<string>();
+  for (const c of config.clusters) for (const s of clusterServers(c)) keys.add(`${c.name}/${s.name}`);
+  for (const p of config.memcache) {
+    for (const n of p.nodes ?? []) keys.add(`${p.name}/${n}`);
+    // A discovery pool's nodes are known only once discovered; the pool is one unit, all of it ours.
+    if (p.configEndpoint) keys.add(`${p.name}/*`);
+  }
+  for (const g of config.network) {
+    for (const t of [...g.targets, ...Object.keys(g.awsNetworkMonitor?.probes ?? {})]) keys.add(`${g.name}/${t}`);
+  }
+  return (f) => keys.has(`${f.cluster}/${f.target}`) || keys.has(`${f.cluster}/*`);
+}
