@@ -4,7 +4,8 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { MemcacheChecker } from '../src/check/memcache';
 import { runScheduledCheck } from '../src/lambda/checkRun';
-import { lambdaConfig, lambdaPager, logger, workerScope } from '../src/lambda/runtime';
+import { lambdaConfig, logger } from '../src/lambda/runtime';
+import { lambdaPager, workerScope } from '../src/lambda/worker';
 import type { WorkerEvent } from '../src/dispatch/dispatch';
 
 const cloudwatch = new CloudWatchClient({});
