@@ -75,11 +75,11 @@ const replicaStopped: Scenario = {
 const undelay = 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE';
 const replicaLagging: Scenario = {
   name: 'replica-lagging',
-  fault: 'sandbox-r2 applies events 60 s late (MASTER_DELAY): its heartbeat falls behind',
-  expected: () => ({ code: 'ReplicaLagging', target: 'sandbox-r2' }),
-  inject: async (ctx) => void (await sql(ctx, 'sandbox-r2', 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE')),
-  recover: async (ctx) => void (await sql(ctx, 'sandbox-r2', undelay)),
-  restore: async (ctx) => void (await sql(ctx, 'sandbox-r2', undelay)),
+  fault: 'sandbox-r1 applies events 60 s late (MASTER_DELAY): its heartbeat falls behind',
+  expected: () => ({ code: 'ReplicaLagging', target: 'sandbox-r1' }),
+  inject: async (ctx) => void (await sql(ctx, 'sandbox-r1', 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE')),
+  recover: async (ctx) => void (await sql(ctx, 'sandbox-r1', undelay)),
+  restore: async (ctx) => void (await sql(ctx, 'sandbox-r1', undelay)),
   // Lag must pass the 5 s warning for 2 samples: about 7 s after the delay starts.
   detectTimeoutMs: 40_000,
 };

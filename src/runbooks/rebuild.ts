@@ -20,6 +20,9 @@ export interface RebuildRequest {
   approve?: (plan: RebuildPlan) => void;
 }
 
+/** Longer than a sample's probes take (each under its own deadline): no sample outlasts it. */
+const SETTLE_MS = 10_000;
+
 /** How long the per-cluster lock holds without being released (a crashed run frees it then). */
 const LOCK_MS = 6 * 3_600_000;
 
@@ -54,8 +57,8 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
     }
     // The monitor sees the replica stopped and behind while it is rebuilt: that is the repair,
     // not a new incident, so its pages are held (a silence anyone can list) until it is done.
-    const silence = `rebuild/${req.cluster}/${req.replica}`;
-    await store.addSilence({ id: silence, cluster: req.cluster, target: req.replica, from: now.toISOString(), to: new Date(now.getTime() + LOCK_MS).toISOString(), reason: `rebuild-replica of ${req.replica} is running`, createdBy: owner });
+    const silence = { id: `rebuild/${req.cluster}/${req.replica}`, cluster: req.cluster, target: req.replica, from: now.toISOString(), createdBy: owner };
+    await store.addSilence({ ...silence, to: new Date(now.getTime() + LOCK_MS).toISOString(), reason: `rebuild-replica of ${req.replica} is running` });
     let keepLock = false;
     let paused = false;
     try {
@@ -79,8 +82,13 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
       throw e;
     } finally {
       if (!keepLock) await store.releaseLock(lock, owner);
-      // A paused rebuild goes on in its next invocation; a failed one must page again.
-      if (!paused) await store.removeSilence(silence);
+      // A paused rebuild goes on in its next invocation. Otherwise the silence ends shortly: a
+      // sample whose probes ran during the rebuild (the replica stopped) may be paged just after
+      // it, and must still be held; a failed rebuild has paged RebuildFailed already.
+      if (!paused) {
+        await store.removeSilence(silence.id);
+        await store.addSilence({ ...silence, to: new Date(Date.now() + SETTLE_MS).toISOString(), reason: `rebuild-replica of ${req.replica} just ended; held for samples taken during it` });
+      }
     }
   } finally {
     await connections.closeAll();

@@ -116,6 +116,11 @@ describe('replwatch runbook rebuild-replica', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/rebuilt sandbox-r2 in [\d.]+ s: \d+ rows, GTID 0-1-\d+, 4 table checksums equal/);
     expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
+    // The replica's pages were silenced while it was rebuilt; the silence ends seconds after.
+    const { FileStore } = await import('../../src/state/file');
+    const [silence] = (await new FileStore(state).listSilences()).filter((s) => s.id === 'rebuild/sandbox/sandbox-r2');
+    expect(silence).toMatchObject({ cluster: 'sandbox', target: 'sandbox-r2' });
+    expect(Date.parse(silence!.to) - Date.now()).toBeLessThanOrEqual(10_000);
   });
 
   it('takes one rebuild per cluster: a held lock refuses a second one', async () => {
