@@ -5,6 +5,7 @@ import { sandboxDown, sandboxUp } from '../src/gameday/sandbox/sandbox';
 import { benchReplicationCheck } from './replication-check';
 import { benchPacketLoss } from './packet-loss';
 import { benchGameday } from './gameday';
+import { benchColdStart } from './coldstart';
 import { benchRebuild } from './rebuild-copy';
 
 /** `npm run bench`: every benchmark against its real peers, on one sandbox, in one run. */
@@ -19,3 +20,4 @@ try {
 }
 // The drill brings up (and breaks) a sandbox of its own.
 await benchGameday();
+benchColdStart();
