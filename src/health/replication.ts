@@ -363,32 +363,18 @@ function primaryFindings(input: ClusterReadings, votes: Array<{ target: string; 
     return out;
   }
   const alive = votes.filter((v) => v.alive);
+  // The primary serves (or may serve) its replicas; what failed is replwatch's own way to it.
+  const monitorPath = (summary: string, action: string): Finding => ({ code: 'PrimaryUnreachable', severity: 'warning', cluster, target: primary.target, summary, action, details: { scope: 'monitor-path', error: primary.error, replicas: votes } });
   if (refused(primary)) {
-    return [
-      ...symptoms,
-      {
-        code: 'PrimaryUnreachable',
-        severity: 'warning',
-        cluster,
-        target: primary.target,
-        summary: `${refusal(primary)}${alive.length > 0 ? `; ${alive.map((v) => v.target).join(', ')} still replicate from it` : ''}`,
-        action: fixAccount(primary),
-        details: { scope: 'monitor-path', error: primary.error, replicas: votes },
-      },
-    ];
+    return [...symptoms, monitorPath(`${refusal(primary)}${alive.length > 0 ? `; ${alive.map((v) => v.target).join(', ')} still replicate from it` : ''}`, fixAccount(primary))];
   }
   if (alive.length > 0) {
     return [
       ...symptoms,
-      {
-        code: 'PrimaryUnreachable',
-        severity: 'warning',
-        cluster,
-        target: primary.target,
-        summary: `replwatch cannot reach the primary ${endpoint(primary)} (${reason(primary)}), but ${alive.map((v) => v.target).join(', ')} still replicate from it: the fault is on the monitor's own network path`,
-        action: `check the route, security group and DNS from replwatch to ${endpoint(primary)}; the database itself is serving its replicas`,
-        details: { scope: 'monitor-path', error: primary.error, replicas: votes },
-      },
+      monitorPath(
+        `replwatch cannot reach the primary ${endpoint(primary)} (${reason(primary)}), but ${alive.map((v) => v.target).join(', ')} still replicate from it: the fault is on the monitor's own network path`,
+        `check the route, security group and DNS from replwatch to ${endpoint(primary)}; the database itself is serving its replicas`,
+      ),
     ];
   }
   return [

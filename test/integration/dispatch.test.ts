@@ -2,15 +2,13 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import { dispatch, type Invoke } from '../../src/dispatch/dispatch';
 import { restartMemcached, signalPart, type SandboxState } from '../../src/gameday/sandbox/sandbox';
 import { fakeDynamoTable } from '../support/fakeDynamo';
 import { startSandbox, stopSandbox } from '../support/sandbox';
+import { lambdaEnv } from '../support/lambdaEnv';
 
 const cw = mockClient(CloudWatchClient);
 const sns = mockClient(SNSClient);
@@ -21,13 +19,8 @@ const context = () => ({ getRemainingTimeInMillis: () => 2000, functionName: 'wo
 
 beforeAll(async () => {
   sb = await startSandbox();
-  configFile = join(sb.dir, 'sharded.yml');
   // One target per shard: the two memcached nodes are checked by two different worker runs.
-  writeFileSync(configFile, JSON.stringify({ ...parse(readFileSync(sb.configFile, 'utf8')), shardSize: 1, sampleSeconds: 60 }));
-  process.env.REPLWATCH_CONFIG = configFile;
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.STATE_TABLE = 'replwatch-state-dispatch';
-  process.env.PAGES_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
+  configFile = lambdaEnv(sb, 'sharded', { shardSize: 1, sampleSeconds: 60 });
   cw.on(PutMetricDataCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
 });

@@ -2,13 +2,11 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
 import { fakeDynamoTable } from '../support/fakeDynamo';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
+import { lambdaEnv } from '../support/lambdaEnv';
 
 const cw = mockClient(CloudWatchClient);
 const sns = mockClient(SNSClient);
@@ -19,12 +17,7 @@ const context = () => ({ getRemainingTimeInMillis: () => 2000, functionName: 'te
 
 beforeAll(async () => {
   sb = await startSandbox();
-  const file = join(sb.dir, 'lambda-warm.yml');
-  writeFileSync(file, JSON.stringify({ ...parse(readFileSync(sb.configFile, 'utf8')), sampleSeconds: 60 }));
-  process.env.REPLWATCH_CONFIG = file;
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.STATE_TABLE = 'replwatch-state-warm';
-  process.env.PAGES_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
+  lambdaEnv(sb, 'warm', { sampleSeconds: 60 });
   cw.on(PutMetricDataCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
 });
