@@ -19,18 +19,25 @@ export function lambdaConfig(): Promise<Config> {
 
 export const metricsNamespace = (): string => process.env.METRICS_NAMESPACE ?? 'Replwatch';
 
+/** Time as the sampling loop sees it: real in Lambda, virtual in the cost model. */
+export interface Clock {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+const realClock: Clock = { now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+
 /**
  * Runs `sample` every `everyMs` while the invocation has time for another one plus `reserveMs`
  * (EventBridge fires once a minute; this is how a check sees sub-minute faults). Always runs once.
  */
-export async function sampleWhileTimeLeft(everyMs: number, remainingMs: () => number, reserveMs: number, sample: () => Promise<void>): Promise<number> {
+export async function sampleWhileTimeLeft(everyMs: number, remainingMs: () => number, reserveMs: number, sample: () => Promise<void>, clock: Clock = realClock): Promise<number> {
   let count = 0;
   for (;;) {
-    const started = Date.now();
+    const started = clock.now();
     await sample();
     count++;
-    const wait = Math.max(0, everyMs - (Date.now() - started));
+    const wait = Math.max(0, everyMs - (clock.now() - started));
     if (remainingMs() < wait + everyMs + reserveMs) return count;
-    await new Promise((r) => setTimeout(r, wait));
+    await clock.sleep(wait);
   }
 }

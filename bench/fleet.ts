@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { parseConfig } from '../src/config/load';
+import { SecretResolver } from '../src/config/secrets';
+import { Checker } from '../src/check/checker';
+import type { SandboxState } from '../src/gameday/sandbox/sandbox';
+import { median, printTable } from './peers';
+
+const SIZES = [50, 200, 1000];
+const RUNS = 3;
+
+export interface FleetFigures {
+  /** Targets -> median ms of one warm sample of them all (what a worker spends per sample). */
+  sampleMs: Record<number, number>;
+}
+
+/**
+ * Issue #7's throughput: one sample of N replica targets (the sandbox's replicas listed N times,
+ * one connection per name, as distinct servers would need), warm (connections open, as in a
+ * Lambda's later samples), N = 50, 200, 1000; and the memory a target costs the process.
+ */
+export async function benchFleet(sb: SandboxState): Promise<FleetFigures> {
+  console.log('\n== fleet: one warm sample of N replica targets, in one process ==');
+  const cluster = parse(readFileSync(sb.configFile, 'utf8')).clusters[0];
+  const replicas = sb.servers.filter((s) => s.role === 'replica');
+  const rows = [['targets', 'sample ms (median)', 'checks/s', 'memory per target KB']];
+  const figures: FleetFigures = { sampleMs: {} };
+  for (const n of SIZES) {
+    const config = parseConfig(
+      JSON.stringify({ concurrency: 64, clusters: [{ ...cluster, replicas: Array.from({ length: n }, (_, i) => ({ name: `fleet-r${i}`, host: '127.0.0.1', port: replicas[i % replicas.length]!.port })) }] }),
+      `fleet-${n}.json`,
+    );
+    global.gc?.();
+    const before = process.memoryUsage();
+    const checker = new Checker(config);
+    const secrets = new SecretResolver();
+    try {
+      await checker.sample(secrets); // cold: dials every connection
+      const times: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const t = performance.now();
+        const s = await checker.sample(secrets);
+        times.push(performance.now() - t);
+        if (s.findings.some((f) => f.severity !== 'info')) throw new Error(`fleet bench topology unhealthy: ${s.findings[0]!.summary}`);
+      }
+      global.gc?.();
+      const after = process.memoryUsage();
+      const perTarget = (after.heapUsed + after.external - before.heapUsed - before.external) / n / 1024;
+      const ms = median(times);
+      figures.sampleMs[n] = ms;
+      rows.push([String(n), ms.toFixed(0), ((n / ms) * 1000).toFixed(0), perTarget.toFixed(1)]);
+    } finally {
+      await checker.close();
+    }
+  }
+  printTable(rows);
+  console.log('  memory: heap + external growth with every connection open, over targets (run with --expose-gc for steadier figures)');
+  return figures;
+}
