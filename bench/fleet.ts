@@ -54,6 +54,6 @@ export async function benchFleet(sb: SandboxState): Promise<FleetFigures> {
     }
   }
   printTable(rows);
-  console.log('  memory: heap + external growth with every connection open, over targets (run with --expose-gc for steadier figures)');
+  console.log('  memory: heap + external growth with every connection open, over targets, after a forced GC');
   return figures;
 }
