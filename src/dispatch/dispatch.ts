@@ -25,15 +25,11 @@ export async function dispatch(config: Config, invoke: Invoke): Promise<Dispatch
     const count = shardCount(config, check);
     return Array.from({ length: count }, (_, index) => ({ check, shard: { index, count } }));
   });
-  await Promise.all(
-    jobs.map(async (j) => {
-      try {
-        await invoke(j.check, { shard: j.shard });
-        result.invoked.push(j);
-      } catch (e) {
-        result.failed.push({ ...j, error: (e as Error).message });
-      }
-    }),
-  );
+  const outcomes = await Promise.allSettled(jobs.map((j) => invoke(j.check, { shard: j.shard })));
+  // In job order, not completion order: the same failures read the same in every log.
+  outcomes.forEach((o, i) => {
+    if (o.status === 'fulfilled') result.invoked.push(jobs[i]!);
+    else result.failed.push({ ...jobs[i]!, error: (o.reason as Error).message });
+  });
   return result;
 }
