@@ -1,12 +1,11 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { ScheduledEvent } from 'aws-lambda';
 import { dispatch, type Invoke } from '../src/dispatch/dispatch';
+import { invokeAsync } from '../src/lambda/invoke';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
 import type { CheckName } from '../src/sinks/cloudwatch';
 
-const lambda = new LambdaClient({ maxAttempts: 2 });
 const WORKERS: Record<CheckName, string | undefined> = {
   replication: process.env.CHECK_REPLICATION_FUNCTION,
   memcache: process.env.CHECK_MEMCACHE_FUNCTION,
@@ -17,7 +16,7 @@ const WORKERS: Record<CheckName, string | undefined> = {
 const invoke: Invoke = async (check, event) => {
   const name = WORKERS[check];
   if (!name) throw new Error(`no worker function configured for the ${check} check`);
-  await lambda.send(new InvokeCommand({ FunctionName: name, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }), { abortSignal: AbortSignal.timeout(5000) });
+  await invokeAsync(name, event);
 };
 
 /** Every minute: one worker run per shard of each check (`shardSize` targets each). */

@@ -1,27 +1,22 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsPageSink } from '../src/sinks/pages';
 import { rebuildFailedPage } from '../src/runbooks/failurePage';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SecretResolver } from '../src/config/secrets';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
 import { RebuildPaused } from '../src/runbooks/logical';
 import { ASSUMED_BYTES_PER_SECOND } from '../src/runbooks/plan';
 import { rebuildReplica } from '../src/runbooks/rebuild';
 import { resolveTarget, RunbookRefusal } from '../src/runbooks/target';
-import { rebuildRdsReplica, RdsRebuildTimeout } from '../src/runbooks/rds';
 import type { Config } from '../src/config/schema';
 import { DynamoStore } from '../src/state/dynamodb';
 import { MemoryStore } from '../src/state/store';
 
 const dynamodb = new DynamoDBClient({ maxAttempts: 2 });
-const lambda = new LambdaClient({ maxAttempts: 2 });
-const rds = new RDSClient({ maxAttempts: 3 });
 const sns = new SNSClient({ maxAttempts: 1 });
 // Without STATE_TABLE (local runs), the lock and checkpoint live as long as the container.
 const fallbackStore = new MemoryStore();
@@ -105,11 +100,12 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
  * looks at what exists first).
  */
 async function rdsStrategy(config: Config, e: z.output<typeof eventSchema>, context: Context) {
+  const { rdsClient, rebuildRdsReplica, RdsRebuildTimeout } = await import('../src/lambda/rds');
   try {
     const { replica } = resolveTarget(config, e.cluster, e.replica);
     const replicaId = config.clusters.find((c) => c.name === e.cluster)!.replicas.find((r) => r.name === replica.name)!.rdsInstanceId ?? replica.name;
     const result = await rebuildRdsReplica({
-      rds,
+      rds: rdsClient(),
       replicaId,
       execute: e.mode === 'execute',
       timeoutMs: Math.max(10_000, context.getRemainingTimeInMillis() - RESERVE_MS),
@@ -125,10 +121,10 @@ async function rdsStrategy(config: Config, e: z.output<typeof eventSchema>, cont
   }
 }
 
+/** Imported when a rebuild hands over, not at every cold start. */
 async function invokeSelf(context: Context, event: z.output<typeof eventSchema>): Promise<void> {
-  await lambda.send(new InvokeCommand({ FunctionName: context.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }), {
-    abortSignal: AbortSignal.timeout(5000),
-  });
+  const { invokeAsync } = await import('../src/lambda/invoke');
+  await invokeAsync(context.functionName, event);
 }
 
 export const handler = middy(rebuildReplicaHandler).use(injectLambdaContext(logger));

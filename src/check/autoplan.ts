@@ -1,8 +1,6 @@
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
 import type { Finding, FindingCode } from '../model/findings';
-import { renderPlan } from '../runbooks/planText';
-import { rebuildReplica } from '../runbooks/rebuild';
 import { MemoryStore } from '../state/store';
 import { withDeadline } from '../util/deadline';
 
@@ -18,6 +16,9 @@ export function autoPlanAttacher(config: Config, secrets: SecretResolver): (f: F
   return async (f) => {
     if (!REBUILD_CODES.has(f.code) || !config.clusters.find((c) => c.name === f.cluster)?.autoPlan) return undefined;
     try {
+      // Loaded here, not at start: only a rebuild finding needs the runbook (and mysql2), so the
+      // memcache and network Lambdas, which share this pager, start without them.
+      const [{ rebuildReplica }, { renderPlan }] = await Promise.all([import('../runbooks/rebuild'), import('../runbooks/planText')]);
       const { plan } = await withDeadline(rebuildReplica(config, { cluster: f.cluster, replica: f.target, execute: false }, secrets, new MemoryStore()), PLAN_DEADLINE_MS, 'rebuild plan');
       return renderPlan(plan);
     } catch (e) {

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 
 /**
  * Packages the deployment offline (`node scripts/package.mjs` -> `osls package --stage local`)
@@ -523,7 +525,7 @@ describe('serverless package (osls, offline, stage local)', () => {
       expect(zips()).toEqual(NAMES.map((n) => `${n}.zip`).sort());
     });
 
-    it.each(NAMES)('%s.zip is under 5 MB and holds one bundled CommonJS handler that loads on its own', (name) => {
+    it.each(NAMES)('%s.zip is under 5 MB and holds one bundled ESM handler, its own chunks and source maps, and nothing else', (name) => {
       const file = join(out, `${name}.zip`);
       expect(readFileSync(file).length).toBeLessThan(5 * 1024 * 1024);
       const entries = readZip(file);
@@ -531,31 +533,125 @@ describe('serverless package (osls, offline, stage local)', () => {
       // Bundled: no node_modules, no TypeScript sources, nothing from other functions.
       expect(names.filter((n) => n.includes('node_modules/'))).toEqual([]);
       expect(names.filter((n) => n.endsWith('.ts'))).toEqual([]);
-      const handlers = names.filter((n) => /^functions\/[^/]+\.(c|m)?js$/.test(n));
-      expect(handlers).toEqual([`functions/${name}.cjs`]);
-      const code = entries.get(handlers[0]!)!.toString('utf8');
-      expect(code.length, 'bundle size').toBeGreaterThan(100_000); // middy, mysql2 and the AWS SDK are inside
-      // Not left as run-time requires (esbuild writes them with double quotes).
-      expect(code.match(/require\("(@middy\/core|mysql2(\/promise)?|@aws-sdk\/client-[a-z-]+)"\)/)?.[0] ?? null).toBeNull();
-      expect(names).toContain(`functions/${name}.cjs.map`);
+      expect(names.filter((n) => /^functions\/[^/]+\.(c|m)?js$/.test(n))).toEqual([`functions/${name}.js`]);
+      const code = names.filter((n) => /\.(c|m)?js$/.test(n));
+      expect(code.filter((n) => n !== `functions/${name}.js` && !n.startsWith(`functions/${name}.chunks/`))).toEqual([]);
+      for (const n of code) expect(names, n).toContain(`${n}.map`);
+      // What makes Lambda (and Node) read the .js files as ES modules.
+      expect(JSON.parse(entries.get('functions/package.json')!.toString('utf8'))).toEqual({ type: 'module' });
+      // Not left as run-time imports (esbuild writes them with double quotes).
+      const bundle = entries.get(`functions/${name}.js`)!.toString('utf8');
+      expect(bundle.length, 'bundle size').toBeGreaterThan(100_000); // middy, the logger and the AWS SDK are inside
+      expect(bundle.match(/(from|import\(|require\()\s*"(@middy\/core|mysql2(\/promise)?|zod|yaml|@aws-sdk\/[a-z-]+)"/)?.[0] ?? null).toBeNull();
       if (existsSync(join(root, 'replwatch.yml'))) {
         expect(entries.get('replwatch.yml')?.toString('utf8')).toBe(readFileSync(join(root, 'replwatch.yml'), 'utf8'));
       }
-
-      // Unpack outside the repo (no package.json, no node_modules above it, as in /var/task) and load it.
-      const dir = mkdtempSync(join(tmpdir(), `replwatch-${name}-`));
-      extracted.push(dir);
-      for (const [entry, data] of entries) {
-        mkdirSync(dirname(join(dir, entry)), { recursive: true });
-        writeFileSync(join(dir, entry), data);
-      }
-      const load = spawnSync(
-        process.execPath,
-        ['-e', `const m = require(${JSON.stringify(join(dir, 'functions', `${name}.cjs`))}); process.stdout.write(typeof m.handler);`],
-        { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' } },
-      );
-      expect(load.stderr).toBe('');
-      expect(load.stdout).toBe('function');
     });
+
+    /**
+     * Each bundle unpacked outside the repo (no package.json or node_modules above it, as in
+     * /var/task) and its handler run once in a fresh node, against servers that refuse every
+     * connection and an AWS endpoint that does too: config, checks, pager, metrics and the chunks
+     * loaded on demand (credentials, SSM) all run as they would in Lambda, only every call fails.
+     */
+    describe('each bundle, unpacked and run', () => {
+      let closedPort: number;
+      beforeAll(async () => {
+        const server = createServer();
+        await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+        closedPort = (server.address() as AddressInfo).port;
+        await new Promise((done) => server.close(done));
+      });
+
+      function unpack(name: FunctionName, password: string): string {
+        const dir = mkdtempSync(join(tmpdir(), `replwatch-${name}-`));
+        extracted.push(dir);
+        for (const [entry, data] of readZip(join(out, `${name}.zip`))) {
+          mkdirSync(dirname(join(dir, entry)), { recursive: true });
+          writeFileSync(join(dir, entry), data);
+        }
+        const port = closedPort;
+        writeFileSync(
+          join(dir, 'replwatch.yml'),
+          stringify({
+            clusters: [{ name: 'c', primary: { host: '127.0.0.1', port }, replicas: [{ name: 'c-r1', host: '127.0.0.2', port }], user: 'u', password, timeoutMs: 300, heartbeat: { table: 'percona.heartbeat' } }],
+            memcache: [{ name: 'm', nodes: [`127.0.0.1:${port}`], timeoutMs: 300 }],
+            network: [{ name: 'n', targets: [`127.0.0.1:${port}`], probes: 3, timeoutMs: 100 }],
+          }),
+        );
+        return dir;
+      }
+
+      function run(name: FunctionName, event: unknown, password = 'literal'): { result?: unknown; error?: string; stderr: string } {
+        const dir = unpack(name, password);
+        const script = `
+          const { handler } = await import('./functions/${name}.js');
+          const context = { getRemainingTimeInMillis: () => 1000, functionName: '${name}', awsRequestId: 'package-test' };
+          try { process.stdout.write(JSON.stringify({ result: await handler(${JSON.stringify(event)}, context) })); }
+          catch (e) { process.stdout.write(JSON.stringify({ error: e.message })); }`;
+        const node = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: {
+            PATH: process.env.PATH ?? '',
+            NODE_OPTIONS: lambda(name)[1].Properties.Environment.Variables.NODE_OPTIONS,
+            REPLWATCH_CONFIG: 'replwatch.yml',
+            POWERTOOLS_LOG_LEVEL: 'SILENT',
+            AWS_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: 'AKIDPACKAGETEST',
+            AWS_SECRET_ACCESS_KEY: 'package-test',
+            AWS_ENDPOINT_URL: `http://127.0.0.1:${closedPort}`,
+            CHECK_REPLICATION_FUNCTION: 'replwatch-local-checkReplication',
+            CHECK_MEMCACHE_FUNCTION: 'replwatch-local-checkMemcache',
+            CHECK_NETWORK_FUNCTION: 'replwatch-local-checkNetwork',
+          },
+        });
+        expect(node.status, node.stderr).toBe(0);
+        return { ...JSON.parse(node.stdout), stderr: node.stderr };
+      }
+
+      it.each([
+        ['checkReplication', 2],
+        ['checkMemcache', 2],
+        // A refused connection proves the path works: no loss.
+        ['checkNetwork', 0],
+      ] as const)('%s samples once, finds what is down (worst %i), and survives CloudWatch refusing its metrics', (name, worst) => {
+        const { result, stderr } = run(name, {});
+        expect(stderr).toBe('');
+        expect(result).toEqual({ samples: 1, worst, pagesSent: 0, pagesFailed: 0 });
+      });
+
+      it('checkReplication loads the SSM client on demand for an ssm: password', () => {
+        const { error } = run('checkReplication', {}, 'ssm:/replwatch/db');
+        expect(error).toMatch(/cannot read ssm:\/replwatch\/db: connect ECONNREFUSED/);
+      });
+
+      it('dispatch starts a worker per shard, and reports that Lambda refused them', () => {
+        expect(run('dispatch', {}).error).toBe('3 worker invocation(s) failed: replication 1/1, memcache 1/1, network 1/1');
+      });
+
+      it('heartbeat writes, and reports the cluster whose primary refused', () => {
+        expect(run('heartbeat', {}).result).toEqual({ writes: 1, failedClusters: ['c'] });
+      });
+
+      it('rebuildReplica validates its event and plans', () => {
+        expect(run('rebuildReplica', { cluster: 'c' }).result).toMatchObject({ ok: false, error: expect.stringMatching(/^replica: /) });
+        expect(run('rebuildReplica', { cluster: 'c', replica: 'c-r1' }).result).toMatchObject({ ok: false, error: expect.stringMatching(/^refused: no account to rebuild with/) });
+      });
+    });
+
+    it('osls invoke local loads an ESM bundle (a function whose environment needs no credentials)', () => {
+      const config = join(mkdtempSync(join(tmpdir(), 'replwatch-invoke-')), 'replwatch.yml');
+      extracted.push(dirname(config));
+      writeFileSync(config, 'clusters: []\n');
+      const osls = spawnSync(process.execPath, [join(root, 'node_modules/osls/bin/serverless.js'), 'invoke', 'local', '-f', 'dispatch', '--stage', 'local', '-e', `REPLWATCH_CONFIG=${config}`, '-e', 'POWERTOOLS_LOG_LEVEL=SILENT'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(osls.status, osls.stdout + osls.stderr).toBe(0);
+      expect(JSON.parse(osls.stdout.slice(osls.stdout.indexOf('{')))).toEqual({ invoked: [], failed: [] });
+    }, 70_000);
   });
 });
