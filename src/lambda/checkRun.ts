@@ -6,6 +6,7 @@ import type { Pager } from '../check/pager';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import { checkMetrics, publishMetrics, type CheckName } from '../sinks/cloudwatch';
+import { RUN_RESERVE_MS } from './checkers';
 import { logger, metricsNamespace, sampleWhileTimeLeft } from './runtime';
 
 export interface CheckRunResult {
@@ -32,7 +33,7 @@ export async function runScheduledCheck(
   const secrets = new SecretResolver();
   const result: CheckRunResult = { samples: 0, worst: 0, pagesSent: 0, pagesFailed: 0 };
   try {
-    result.samples = await sampleWhileTimeLeft(config.sampleSeconds * 1000, () => context.getRemainingTimeInMillis(), 5000, async () => {
+    result.samples = await sampleWhileTimeLeft(config.sampleSeconds * 1000, () => context.getRemainingTimeInMillis(), RUN_RESERVE_MS, async () => {
       const timestamp = new Date();
       const started = performance.now();
       const sample = await sampler.sample(secrets);
