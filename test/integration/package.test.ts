@@ -209,6 +209,8 @@ describe('serverless package (osls, offline, stage local)', () => {
     const [id] = lambda(name);
     const config = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && text(r.Properties.FunctionName).includes(id));
     expect(config?.Properties.MaximumRetryAttempts).toBe(0);
+    // A check worker's run that Lambda cannot start within a minute is dropped (and alarmed), not run stale.
+    if ((CHECK_FUNCTIONS as string[]).includes(name)) expect(config?.Properties.MaximumEventAgeInSeconds).toBe(60);
   });
 
   it('gives each function its own IAM role', () => {
@@ -380,7 +382,7 @@ describe('serverless package (osls, offline, stage local)', () => {
     const deadMan = (p: Json) => p.MetricName === 'ChecksCompleted';
 
     it('every alarm but the dead-man children notifies the pages topic when it fires and when it clears, and none uses SEARCH', () => {
-      expect(alarms().length).toBe(9);
+      expect(alarms().length).toBe(11);
       for (const [id, p] of alarms()) {
         expect(p.AlarmActions, id).toEqual(deadMan(p) ? undefined : [TOPIC]);
         expect(p.OKActions, id).toEqual(deadMan(p) ? undefined : [TOPIC]);
@@ -440,6 +442,28 @@ describe('serverless package (osls, offline, stage local)', () => {
         ComparisonOperator: 'GreaterThanThreshold',
         TreatMissingData: 'notBreaching',
       });
+    });
+
+    it('dispatch alarms on Lambda errors 3 minutes running (some shards not started, while the others still report)', () => {
+      const [id] = lambda('dispatch');
+      const found = onMetric('AWS/Lambda', 'Errors', [{ Name: 'FunctionName', Value: { Ref: id } }]);
+      expect(found).toHaveLength(1);
+      expect(found[0]![1]).toMatchObject({ Statistic: 'Sum', Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(found[0]![1].AlarmDescription).toMatch(/worker not started/);
+    });
+
+    it('one alarm sums the worker runs Lambda dropped (throttled past their event age) over the three checks', () => {
+      const found = alarms().filter(([, p]) => text(p).includes('AsyncEventsDropped'));
+      expect(found).toHaveLength(1);
+      const [, p] = found[0]!;
+      const metrics = p.Metrics as Json[];
+      const inputs = metrics.filter((m) => m.MetricStat);
+      expect(inputs.map((m) => m.MetricStat.Metric.Dimensions[0].Value.Ref).sort()).toEqual(CHECK_FUNCTIONS.map((n) => lambda(n)[0]).sort());
+      for (const m of inputs) expect(m).toMatchObject({ ReturnData: false, MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'AsyncEventsDropped' }, Period: 60, Stat: 'Sum' } });
+      const [sum] = metrics.filter((m) => m.Expression);
+      expect(sum).toMatchObject({ ReturnData: true });
+      for (const m of inputs) expect(sum!.Expression).toContain(m.Id);
+      expect(p).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 3, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
     });
 
     it.each(CHECK_FUNCTIONS)('%s alarms on Lambda errors 3 minutes running', (name) => {
