@@ -6,7 +6,7 @@ import { printTable } from './peers';
  * its own, `watch --every 1s` as the monitor. Prints the drill's wall time against the 3-minute
  * goal and each scenario's seconds to page and to resolve after the repair.
  */
-export async function benchGameday(): Promise<void> {
+export async function benchGameday(): Promise<{ seconds: number; passed: number; scenarios: number }> {
   console.log('\n== game day: the whole drill, fault -> page -> repair -> resolve, watch --every 1s ==');
   const r = await runDrill({});
   const rows = [['scenario', 'expected', 'detect s', 'recover s', 'pages (firing/resolved)', 'result']];
@@ -18,4 +18,6 @@ export async function benchGameday(): Promise<void> {
   console.log(`  whole drill: ${r.seconds.toFixed(1)} s (goal: under 180 s); false pages in the baseline: ${r.scorecard.falsePages}`);
   console.log('  For comparison: RDS publishes ReplicaLag once a minute (60 s period), and the mysqld_exporter');
   console.log("  mixin's replication alerts wait `for: 2m` after a scrape sees the fault.");
+  const run = r.scorecard.scenarios.filter((s) => !s.skipped);
+  return { seconds: r.seconds, passed: run.filter((s) => s.passed).length, scenarios: run.length };
 }

@@ -34,7 +34,7 @@ function shell(script: string): { ok: boolean; ms: number; err: string } {
  * strategy, and copy the same data with `mariadb-dump --single-transaction | mariadb` and with
  * mydumper/myloader (4 threads), on the same servers in the same run.
  */
-export async function benchRebuild(sb: SandboxState): Promise<void> {
+export async function benchRebuild(sb: SandboxState): Promise<Record<string, number>> {
   console.log(`\n== replica rebuild: ${TABLES * ROWS} rows in ${TABLES} tables ==`);
   const p = sb.servers.find((s) => s.role === 'primary')!;
   const r1 = sb.servers.find((s) => s.name === 'sandbox-r1')!;
@@ -51,7 +51,11 @@ export async function benchRebuild(sb: SandboxState): Promise<void> {
     const [size] = (await root(sb, 'sandbox-primary', "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'benchdb'")) as Array<{ b: string }>;
     const mb = Number(size!.b) / 1024 / 1024;
     const rows: string[][] = [['method', 'wall s', 'rows/s', 'MB/s', 'ratio vs dump pipe']];
-    const add = (name: string, ms: number) => rows.push([name, (ms / 1000).toFixed(2), ((TABLES * ROWS) / (ms / 1000)).toFixed(0), (mb / (ms / 1000)).toFixed(1), '']);
+    const rowsPerSecond: Record<string, number> = {};
+    const add = (name: string, ms: number) => {
+      rowsPerSecond[name] = (TABLES * ROWS) / (ms / 1000);
+      rows.push([name, (ms / 1000).toFixed(2), rowsPerSecond[name].toFixed(0), (mb / (ms / 1000)).toFixed(1), '']);
+    };
 
     // A clean starting point for the two dump tools: replication stopped, no benchdb on r1.
     const reset = () => root(sb, 'sandbox-r1', 'STOP SLAVE; SET sql_log_bin = 0; DROP DATABASE IF EXISTS benchdb; SET sql_log_bin = 1');
@@ -88,6 +92,7 @@ export async function benchRebuild(sb: SandboxState): Promise<void> {
     for (const r of rows.slice(1)) if (r[1] !== 'failed') r[4] = (Number(r[1]) / (dump.ms / 1000)).toFixed(2);
     printTable(rows);
     console.log(`  data: ${mb.toFixed(0)} MB on disk (InnoDB, indexes included). Goal: replwatch under the dump pipe (ratio < 1.0).`);
+    return rowsPerSecond;
   } finally {
     const drops = [
       ['sandbox-primary', 'DROP DATABASE IF EXISTS benchdb'],
