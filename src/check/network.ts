@@ -7,7 +7,7 @@ import { probeNetworkTarget } from '../probes/network/probe';
 import { readNetworkMonitor } from '../probes/network/networkMonitor';
 
 /** Targets probed at once; each has up to MAX_IN_FLIGHT (32) handshakes in flight. */
-const TARGETS_IN_FLIGHT = 8;
+export const TARGETS_IN_FLIGHT = 8;
 
 /**
  * Samples every network group: replwatch's own TCP handshakes, and AWS Network Monitor probes

@@ -1,6 +1,16 @@
+import { TARGETS_IN_FLIGHT } from '../check/network';
 import { clusterServers, type Config } from '../config/schema';
 import type { Finding } from '../model/findings';
+import { paceMs } from '../probes/network/probe';
 import type { CheckName } from '../sinks/cloudwatch';
+
+/**
+ * The share of a sample period a shard's probing may take. Network targets are what fills it: a
+ * target's handshakes are paced over about a second (the last may wait out timeoutMs), and the
+ * check probes TARGETS_IN_FLIGHT of them at a time, so 200 targets take about 25 s, and at
+ * `sampleSeconds` 10 a shard of them would sample twice a minute instead of five times.
+ */
+const SAMPLE_SHARE = 0.8;
 
 /** Which slice of a check's targets one worker invocation runs. */
 export interface Shard {
@@ -10,7 +20,10 @@ export interface Shard {
 
 /** A unit that cannot be split: a cluster (its replicas are judged against its primary), a discovery pool, one node or target. */
 interface Unit {
+  /** Targets, against `shardSize`. */
   weight: number;
+  /** Seconds of a sample it takes, against the sample period (network targets only). */
+  seconds?: number;
   take: (into: Config) => void;
 }
 
@@ -26,7 +39,7 @@ function units(config: Config, check: CheckName): Unit[] {
       );
     case 'network':
       return config.network.flatMap((g) => [
-        ...g.targets.map((t) => ({ weight: 1, take: (into: Config) => addTarget(into, g, t) })),
+        ...g.targets.map((t) => ({ weight: 1, seconds: (g.probes * paceMs(g.probes) + g.timeoutMs) / 1000 / TARGETS_IN_FLIGHT, take: (into: Config) => addTarget(into, g, t) })),
         // AWS Network Monitor probes are read, not probed: one unit for the group.
         ...(g.awsNetworkMonitor ? [{ weight: 1, take: (into: Config) => addTarget(into, g, undefined) }] : []),
       ]);
@@ -51,21 +64,26 @@ function addTarget(into: Config, group: Config['network'][number], target: strin
 
 /**
  * Splits a check's targets, in config order, into consecutive shards of at most `shardSize`
- * targets (a cluster larger than that is a shard of its own). Pure and deterministic: the
- * dispatcher and every worker compute the same shards from the same config.
+ * targets whose probing fits in SAMPLE_SHARE of `sampleSeconds` (a unit larger than that is a
+ * shard of its own). Pure and deterministic: the dispatcher and every worker compute the same
+ * shards from the same config.
  */
 function pack(config: Config, check: CheckName): Unit[][] {
+  const budget = config.sampleSeconds * SAMPLE_SHARE;
   const shards: Unit[][] = [];
   let current: Unit[] = [];
   let weight = 0;
+  let seconds = 0;
   for (const u of units(config, check)) {
-    if (current.length && weight + u.weight > config.shardSize) {
+    if (current.length && (weight + u.weight > config.shardSize || seconds + (u.seconds ?? 0) > budget)) {
       shards.push(current);
       current = [];
       weight = 0;
+      seconds = 0;
     }
     current.push(u);
     weight += u.weight;
+    seconds += u.seconds ?? 0;
   }
   if (current.length) shards.push(current);
   return shards;

@@ -36,6 +36,17 @@ describe('shards', () => {
     expect([0, 1, 2].map((index) => shardConfig(config, 'network', { index, count: 3 }).network[0]!.targets.length)).toEqual([6, 6, 1]);
   });
 
+  it('hold no more network targets than one sample period can probe (8 at a time, each about a second)', () => {
+    const targets = Array.from({ length: 200 }, (_, i) => `10.0.3.${i}:3306`);
+    const network = (sampleSeconds: number) => parseConfig(stringify({ sampleSeconds, network: [{ name: 'db', targets, probes: 100, timeoutMs: 300 }] }), 'net.yml');
+    // 1.3 s a target (1 s of paced handshakes, the last waiting up to 300 ms) / 8 at once: 49 fit in 8 of 10 s.
+    const tenSeconds = network(10);
+    expect(shardCount(tenSeconds, 'network')).toBe(5);
+    expect([0, 1, 2, 3, 4].map((index) => shardConfig(tenSeconds, 'network', { index, count: 5 }).network[0]!.targets.length)).toEqual([49, 49, 49, 49, 4]);
+    // Sampled once a minute, the 200 fit (in 33 s), and shardSize decides.
+    expect(shardCount(network(60), 'network')).toBe(1);
+  });
+
   it('cover every target exactly once, and keep every other setting', () => {
     const all = [0, 1, 2].flatMap((index) => shardConfig(config, 'network', { index, count: 3 }).network[0]!.targets);
     expect(all).toEqual(fleet.network[0]!.targets);
