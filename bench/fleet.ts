@@ -9,6 +9,15 @@ import { median, printTable } from './peers';
 const SIZES = [50, 200, 1000];
 const RUNS = 3;
 
+/** Heap and external bytes once closed sockets have let go of their buffers and full GCs ran. */
+async function settledBytes(): Promise<number> {
+  await new Promise((done) => setTimeout(done, 250));
+  global.gc?.();
+  global.gc?.();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
 export interface FleetFigures {
   /** Targets -> median ms of one warm sample of them all (what a worker spends per sample). */
   sampleMs: Record<number, number>;
@@ -35,8 +44,7 @@ export async function benchFleet(sb: SandboxState): Promise<FleetFigures> {
       JSON.stringify({ concurrency: 64, clusters: [{ ...cluster, replicas: Array.from({ length: n }, (_, i) => ({ name: `fleet-r${i}`, host: '127.0.0.1', port: replicas[i % replicas.length]!.port })) }] }),
       `fleet-${n}.json`,
     );
-    global.gc?.();
-    const before = process.memoryUsage();
+    const before = await settledBytes();
     const checker = new Checker(config);
     const secrets = new SecretResolver();
     try {
@@ -50,9 +58,7 @@ export async function benchFleet(sb: SandboxState): Promise<FleetFigures> {
         times.push(performance.now() - t);
         if (s.findings.some((f) => f.severity !== 'info')) throw new Error(`fleet bench topology unhealthy: ${s.findings[0]!.summary}`);
       }
-      global.gc?.();
-      const after = process.memoryUsage();
-      const perTarget = (after.heapUsed + after.external - before.heapUsed - before.external) / n / 1024;
+      const perTarget = ((await settledBytes()) - before) / n / 1024;
       const ms = median(times);
       figures.sampleMs[n] = ms;
       figures.memoryKbPerTarget[n] = perTarget;
