@@ -43,6 +43,11 @@ export class DynamoStore implements StateStore {
     return new Map((await this.scan('alert')).map((i) => [String(i.key), i.state as AlertState]));
   }
 
+  async loadAlert(key: string): Promise<AlertState | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `alert#${key}` }, ConsistentRead: true }), this.opts());
+    return out.Item?.state as AlertState | undefined;
+  }
+
   async write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean> {
     const pk = `alert#${w.key}`;
     const condition =

@@ -93,6 +93,10 @@ export class FileStore implements StateStore {
     return new Map(Object.entries((await this.read()).alerts));
   }
 
+  async loadAlert(key: string): Promise<AlertState | undefined> {
+    return (await this.read()).alerts[key];
+  }
+
   write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean> {
     return this.locked((s) => {
       if (!versionMatches(s.alerts[w.key], w.expectedVersion)) return { result: false, changed: false };

@@ -8,6 +8,8 @@ import type { Silence } from '../alerting/silence';
  */
 export interface StateStore {
   loadAlerts(): Promise<Map<string, AlertState>>;
+  /** One alert, read consistently: what another run wrote while this one was sending its page. */
+  loadAlert(key: string): Promise<AlertState | undefined>;
   /** False when the stored version is not `expectedVersion` (another run got there first). */
   write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean>;
   listSilences(): Promise<Silence[]>;
@@ -67,6 +69,10 @@ export class MemoryStore implements StateStore {
 
   async loadAlerts(): Promise<Map<string, AlertState>> {
     return new Map([...this.alerts].map(([k, v]) => [k, structuredClone(v)]));
+  }
+
+  async loadAlert(key: string): Promise<AlertState | undefined> {
+    return structuredClone(this.alerts.get(key));
   }
 
   async write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean> {
