@@ -16,15 +16,37 @@ export interface AlertState {
   lastPagedAt?: string;
   consecutiveFound: number;
   consecutiveClear: number;
-  /**
-   * A page owed to some sinks: recorded before it is sent (so a crash cannot lose it) and after a
-   * sink refused it; sent to them again by a later sample. While `leaseUntil` has not passed, a
-   * run is sending it: no other run may.
-   */
-  undelivered?: { kind: TransitionKind; sinks: string[]; at: string; leaseUntil?: string };
+  /** A page some sinks have not taken yet (see OwedPage); kind `resolved`: the alert is over. */
+  undelivered?: OwedPage;
   /** Optimistic concurrency: bumped on every write, checked by conditional writes. */
   version: number;
 }
+
+/**
+ * A page recorded before it is sent (so a crash cannot lose it) and kept while some sinks have not
+ * taken it; a later sample sends it to them again. `kind` and `at` name the page: a retry sends
+ * that very page, never a newer one under its name.
+ */
+export interface OwedPage {
+  kind: TransitionKind;
+  /** The sinks that have not taken it. */
+  sinks: string[];
+  at: string;
+  escalated?: boolean;
+  /**
+   * Of `sinks`, those never told the alert fired (they missed its FIRING and every page since):
+   * a RESOLVED would be news of an incident they never heard of, so they are not sent one.
+   */
+  unaware?: string[];
+  /** A run is sending it until then: no other run may. */
+  leaseUntil?: string;
+}
+
+/**
+ * An alert paged as resolved whose RESOLVED some sinks have not taken: kept, not deleted, until
+ * they have (a crash between the write and the send must not lose the resolve).
+ */
+export const resolving = (a: AlertState): boolean => a.undelivered?.kind === 'resolved';
 
 /**
  * A change to one alert in the store, and the page it calls for. Writes are conditional on

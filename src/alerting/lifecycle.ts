@@ -1,5 +1,5 @@
 import type { Finding } from '../model/findings';
-import { alertKey, PENDING_SAMPLES, type AlertState, type AlertWrite } from './alert';
+import { alertKey, PENDING_SAMPLES, resolving, type AlertState, type AlertWrite } from './alert';
 
 export interface LifecyclePolicy {
   /** Clear samples in a row before a firing alert resolves: hysteresis against flapping. */
@@ -12,7 +12,8 @@ export interface LifecyclePolicy {
 /**
  * One sample's findings against the stored alerts -> the writes (and pages) it calls for. Pure.
  * `held` keys (inhibited or silenced findings) keep their state exactly as it was: they neither
- * count as seen nor as clear, so a silence neither pages nor falsely resolves.
+ * count as seen nor as clear, so a silence neither pages nor falsely resolves. Which sinks a
+ * page goes to, and pages still owed from earlier samples, are delivery's (delivery.ts).
  */
 export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[], held: ReadonlySet<string>, now: Date, policy: LifecyclePolicy): AlertWrite[] {
   const at = now.toISOString();
@@ -28,6 +29,14 @@ export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[
     const prev = alerts.get(key);
     const expectedVersion = prev ? prev.version : null;
 
+    if (prev && resolving(prev)) {
+      // Back before every sink took its RESOLVED: to those still owed it, it never stopped; those
+      // that took it hear it fire again (the pager picks which). It fires at once: it just did.
+      const { undelivered: _moot, ...rest } = prev;
+      const fired: AlertState = { ...rest, status: 'firing', severity: f.severity, finding: f, firedAt: at, lastPagedAt: at, consecutiveFound: 1, consecutiveClear: 0, version: prev.version + 1 };
+      writes.push({ key, alert: fired, expectedVersion, page: 'firing', paged: fired });
+      continue;
+    }
     if (!prev || prev.status === 'pending') {
       const found = (prev?.consecutiveFound ?? 0) + 1;
       const base: AlertState = {
@@ -55,16 +64,14 @@ export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[
     if (escalated || due) {
       const paged: AlertState = { ...prev, finding: f, severity: escalated ? 'critical' : prev.severity, lastPagedAt: at, consecutiveClear: 0, version: prev.version + 1 };
       writes.push({ key, alert: paged, expectedVersion, page: escalated ? 'firing' : 'repeat', paged, ...(escalated ? { escalated: true } : {}) });
-    } else if (prev.consecutiveClear > 0 || prev.undelivered?.kind === 'resolved') {
-      // Back before an owed resolve went out: that resolve is moot now, and must not be sent.
-      const { undelivered, ...rest } = prev;
-      const keep = undelivered?.kind === 'resolved' ? {} : undelivered ? { undelivered } : {};
-      writes.push({ key, alert: { ...rest, ...keep, finding: f, consecutiveClear: 0, version: prev.version + 1 }, expectedVersion });
+    } else if (prev.consecutiveClear > 0) {
+      writes.push({ key, alert: { ...prev, finding: f, consecutiveClear: 0, version: prev.version + 1 }, expectedVersion });
     }
   }
 
   for (const [key, prev] of alerts) {
-    if (seen.has(key) || held.has(key)) continue;
+    // A resolving alert has made its transition; only its RESOLVED is still to be delivered.
+    if (seen.has(key) || held.has(key) || resolving(prev)) continue;
     if (prev.status === 'pending') {
       // It never paged: it simply goes.
       writes.push({ key, alert: null, expectedVersion: prev.version });

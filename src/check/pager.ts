@@ -1,17 +1,17 @@
-import type { AlertState, AlertWrite } from '../alerting/alert';
+import { alertKey, resolving, type AlertState } from '../alerting/alert';
+import { claim, leased, recipients, samePage, settle } from '../alerting/delivery';
 import { inhibitions } from '../alerting/inhibit';
 import { step, type LifecyclePolicy } from '../alerting/lifecycle';
 import { formatPage, type Page } from '../alerting/page';
 import { activeSilence, type Silence } from '../alerting/silence';
-import { alertKey } from '../alerting/alert';
 import type { Finding, FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
 
 export interface PagerResult {
-  /** Pages every sink took. */
+  /** Pages every sink they went to took. */
   sent: Page[];
-  /** Pages at least one sink refused (to be sent to those again next sample). */
+  /** Pages at least one sink refused (owed to those, and sent to them again by a later sample). */
   failed: Array<{ page: Page; sinks: string[]; errors: string[] }>;
   /** Findings not paged, and why: silenced, or inhibited by another finding. */
   held: Map<string, string>;
@@ -41,10 +41,11 @@ const LEASE_MS = 30_000;
 
 /**
  * Findings of a sample -> pages: loads the alert state, holds what is silenced or inhibited,
- * steps the lifecycle (pure), writes each change conditionally, and pages only for the writes
- * that landed. A page is recorded as owed in the same write, before it is sent, and cleared once
- * every sink took it: a crash or a refusing sink leaves it owed, and a later sample sends it.
- * The check itself never fails because paging did.
+ * steps the lifecycle (pure), and writes each change conditionally. A page is claimed and
+ * recorded as owed in one write before it is sent, and struck off each sink that took it after:
+ * of two runs only the one whose write landed sends, and a crash or a refusing sink leaves it
+ * owed for a later sample (who gets what then: alerting/delivery.ts). The check itself never
+ * fails because paging did.
  */
 export class Pager {
   constructor(private readonly o: PagerOptions) {}
@@ -61,40 +62,41 @@ export class Pager {
       if (s) result.held.set(alertKey(f), `silenced until ${s.to}: ${s.reason}`);
     }
     for (const [key, why] of this.inhibited(findings, alerts, everything, owns)) if (!result.held.has(key)) result.held.set(key, why);
+    const held = new Set(result.held.keys());
 
-    const writes = step(alerts, findings, new Set(result.held.keys()), now, this.o.policy);
     const at = now.toISOString();
-    for (const w of writes) {
-      if (!w.page || !w.paged) {
-        if (!(await this.o.store.write(w))) result.lostRaces++;
-        continue;
-      }
-      const owed = alerts.get(w.key)?.undelivered;
-      // Resolving again an alert whose resolve some sinks refused: only they still need it. Any
-      // other transition supersedes what was owed, and goes to every sink.
-      const sinks = w.page === 'resolved' && owed?.kind === 'resolved' ? this.o.sinks.filter((s) => owed.sinks.includes(s.name)) : this.o.sinks;
-      const attachment = w.page === 'firing' && this.o.attach ? await this.o.attach(w.paged.finding) : undefined;
-      const page = formatPage(w.page, w.paged, at, w.escalated, attachment);
-      const claim: AlertWrite = w.alert ? { ...w, alert: { ...w.alert, undelivered: { kind: w.page, sinks: sinks.map((x) => x.name), at, leaseUntil: lease(now) } } } : w;
-      if (!(await this.o.store.write(claim))) {
+    const sinks = this.o.sinks.map((s) => s.name);
+    // The alerts as this run left them, for the retries below; keys another run wrote are its own.
+    const current = new Map(alerts);
+    const paged = new Set<string>();
+    for (const w of step(alerts, findings, held, now, this.o.policy)) {
+      const prev = alerts.get(w.key);
+      const to = recipients(w, prev, sinks);
+      const attachment = w.page === 'firing' && to.length > 0 && this.o.attach ? await this.o.attach(w.paged!.finding) : undefined;
+      const write = claim(w, prev, to, sinks, at, lease(now));
+      if (!(await this.o.store.write(write))) {
         result.lostRaces++;
+        current.delete(w.key);
         continue;
       }
-      await this.deliver(page, sinks, claim, result);
+      if (write.alert) current.set(w.key, write.alert);
+      else current.delete(w.key);
+      if (!w.page || !w.paged || to.length === 0) continue;
+      paged.add(w.key);
+      await this.deliver(formatPage(w.page, w.paged, at, w.escalated, attachment), write.alert!, result);
     }
-    // Pages owed since an earlier sample (a refusing sink, a crash) for alerts this sample did not page.
-    const written = new Set(writes.map((w) => w.key));
-    for (const alert of alerts.values()) {
-      const u = alert.undelivered;
-      if (!u || written.has(alert.key) || (u.leaseUntil && Date.parse(u.leaseUntil) > now.getTime())) continue;
-      // Claim before sending: of two runs that both see it owed, only the one whose write lands sends.
-      const claimed: AlertState = { ...alert, undelivered: { ...u, leaseUntil: lease(now) }, version: alert.version + 1 };
-      if (!(await this.o.store.write({ key: alert.key, alert: claimed, expectedVersion: alert.version }))) {
+    // Pages owed since an earlier sample (a refusing sink, a crash) and not superseded by one of
+    // this sample. A held alert is not paged, not even late; a RESOLVED still goes: it is over.
+    for (const a of current.values()) {
+      const owed = a.undelivered;
+      if (!owed || paged.has(a.key) || (owed.leaseUntil && Date.parse(owed.leaseUntil) > now.getTime())) continue;
+      if (held.has(a.key) && !resolving(a)) continue;
+      const claimed = leased(a, lease(now));
+      if (!(await this.o.store.write({ key: a.key, alert: claimed, expectedVersion: a.version }))) {
         result.lostRaces++;
         continue;
       }
-      const sinks = this.o.sinks.filter((s) => u.sinks.includes(s.name));
-      await this.deliver(formatPage(u.kind, alert, u.at), sinks, { key: alert.key, alert: claimed, expectedVersion: alert.version, page: u.kind, paged: alert }, result);
+      await this.deliver(formatPage(owed.kind, a, owed.at, owed.escalated), claimed, result);
     }
     return result;
   }
@@ -107,8 +109,10 @@ export class Pager {
    */
   private inhibited(findings: Finding[], alerts: Map<string, AlertState>, everything: Map<string, AlertState>, owns: (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => boolean): Map<string, string> {
     const current = new Set(findings.map(alertKey));
-    const gone = [...alerts.values()].filter((a) => a.status === 'firing' && !current.has(a.key)).map((a) => a.finding);
-    const elsewhere = [...everything.values()].filter((a) => a.status === 'firing' && !owns(a.finding)).map((a) => a.finding);
+    // A resolving alert is over: nothing to hold, and no cause.
+    const firing = (a: AlertState) => a.status === 'firing' && !resolving(a);
+    const gone = [...alerts.values()].filter((a) => firing(a) && !current.has(a.key)).map((a) => a.finding);
+    const elsewhere = [...everything.values()].filter((a) => firing(a) && !owns(a.finding)).map((a) => a.finding);
     const causes = new Set([...current, ...elsewhere.map(alertKey)]);
     const out = new Map<string, string>();
     for (const i of inhibitions([...findings, ...gone, ...elsewhere], this.o.hostOf)) {
@@ -118,22 +122,23 @@ export class Pager {
     return out;
   }
 
-  /** Sends `page`; then clears what was owed, or records the sinks that still owe it. */
-  private async deliver(page: Page, sinks: PageSink[], w: AlertWrite, result: PagerResult): Promise<void> {
-    const outcomes = await Promise.all(sinks.map((s) => s.send(page).then(() => undefined, (e: Error) => ({ sink: s.name, error: e.message }))));
+  /** Sends `page` to the sinks `claimed` owes it to; then strikes off those that took it. */
+  private async deliver(page: Page, claimed: AlertState, result: PagerResult): Promise<void> {
+    const targets = this.o.sinks.filter((s) => claimed.undelivered!.sinks.includes(s.name));
+    const outcomes = await Promise.all(targets.map((s) => s.send(page).then(() => undefined, (e: Error) => ({ sink: s.name, error: e.message }))));
     const failures = outcomes.filter((o): o is { sink: string; error: string } => o !== undefined);
-    if (failures.length === 0) {
-      result.sent.push(page);
-      if (w.alert) await this.o.store.write({ key: w.key, alert: { ...w.alert, undelivered: undefined, version: w.alert.version + 1 }, expectedVersion: w.alert.version });
-      return;
-    }
-    result.failed.push({ page, sinks: failures.map((f) => f.sink), errors: failures.map((f) => `${f.sink}: ${f.error}`) });
-    const undelivered = { kind: page.kind, sinks: failures.map((f) => f.sink), at: page.at };
-    if (w.alert) {
-      await this.o.store.write({ key: w.key, alert: { ...w.alert, undelivered, version: w.alert.version + 1 }, expectedVersion: w.alert.version });
-    } else if (w.paged) {
-      // A resolve that was not delivered: keep the alert, one clear sample from resolving again.
-      await this.o.store.write({ key: w.key, alert: { ...w.paged, consecutiveClear: Math.max(0, this.o.policy.resolveSamples - 1), undelivered, version: w.paged.version + 1 }, expectedVersion: null });
+    if (failures.length > 0) result.failed.push({ page, sinks: failures.map((f) => f.sink), errors: failures.map((f) => `${f.sink}: ${f.error}`) });
+    else if (targets.length > 0) result.sent.push(page);
+    const took = targets.filter((_, i) => outcomes[i] === undefined).map((s) => s.name);
+    const sinks = this.o.sinks.map((s) => s.name);
+    let base = claimed;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.o.store.write({ key: base.key, alert: settle(base, took, sinks), expectedVersion: base.version })) return;
+      // Another run wrote the alert while this one sent (a clear sample, say): strike off the
+      // sinks on what it holds now, if that still owes this very page; a newer one superseded it.
+      const fresh = await this.o.store.loadAlert(base.key);
+      if (!fresh || !samePage(fresh.undelivered, claimed.undelivered)) return;
+      base = fresh;
     }
   }
 }

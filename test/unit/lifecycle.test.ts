@@ -99,6 +99,19 @@ describe('alert lifecycle', () => {
     expect(step(new Map(), [f], held, new Date(), policy)).toEqual([]);
   });
 
+  it('leaves a resolving alert (its RESOLVED still owed) alone while clear or held, and fires it again at once when it is back', () => {
+    const f = finding();
+    const fired = run([[f]]).alerts.get(KEY)!;
+    const resolvingAlert: AlertState = { ...fired, consecutiveClear: 2, undelivered: { kind: 'resolved', sinks: ['sns'], at: '2026-11-22T10:00:20.000Z' }, version: 3 };
+    const alerts = new Map([[KEY, resolvingAlert]]);
+    const now = new Date('2026-11-22T10:00:30Z');
+    expect(step(alerts, [], new Set(), now, policy)).toEqual([]);
+    expect(step(alerts, [f], new Set([KEY]), now, policy)).toEqual([]);
+    const [back] = step(alerts, [f], new Set(), now, policy);
+    expect(back).toMatchObject({ key: KEY, expectedVersion: 3, page: 'firing', alert: { status: 'firing', firedAt: now.toISOString(), consecutiveClear: 0, version: 4 } });
+    expect(back!.alert!.undelivered).toBeUndefined();
+  });
+
   it('makes every write conditional on the version it read', () => {
     const f = finding();
     const [create] = step(new Map(), [f], new Set(), new Date(), policy);

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pager } from '../../src/check/pager';
+import type { AlertState } from '../../src/alerting/alert';
 import type { Page } from '../../src/alerting/page';
 import type { Finding } from '../../src/model/findings';
 import type { PageSink } from '../../src/sinks/pages';
 import { DynamoStore } from '../../src/state/dynamodb';
+import { FileStore } from '../../src/state/file';
 import { MemoryStore, type StateStore } from '../../src/state/store';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fakeDynamoTable } from '../support/fakeDynamo';
@@ -139,4 +141,132 @@ describe('two overlapping runs on one state', () => {
       expect(readFileSync(join(dir, 'pages.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
     }
   });
+});
+
+describe('owed pages', () => {
+  const KEY = 'ReplicationBroken|main|main-r1';
+  const log = (s: RecordingSink) => s.pages.map((x) => `${x.kind} ${x.at}`);
+
+  it('records a RESOLVED as owed before sending it: a run that dies mid-send leaves it to be resent, once', async () => {
+    const store = new MemoryStore();
+    const sns = new RecordingSink('sns');
+    await pager(store, [sns]).process([broken], t(0));
+    await pager(store, [sns]).process([], t(10));
+    let whileSending: unknown;
+    const dying: PageSink = { name: 'sns', send: async () => void (whileSending = structuredClone(store.alerts.get(KEY))) };
+    await pager(store, [dying]).process([], t(20));
+    expect(whileSending).toMatchObject({ undelivered: { kind: 'resolved', sinks: ['sns'], at: t(20).toISOString() } });
+    // The run died there: what it left is what it wrote before sending.
+    store.alerts.set(KEY, whileSending as AlertState);
+    await pager(store, [sns]).process([], t(30));
+    expect(log(sns)).toEqual([`firing ${t(0).toISOString()}`]);
+    await pager(store, [sns]).process([], t(51));
+    await pager(store, [sns]).process([], t(61));
+    expect(log(sns)).toEqual([`firing ${t(0).toISOString()}`, `resolved ${t(20).toISOString()}`]);
+    expect(store.alerts.size).toBe(0);
+  });
+
+  it('resends an owed FIRING while the alert is clearing, so its RESOLVED follows a FIRING', async () => {
+    const store = new MemoryStore();
+    const sns = new RecordingSink('sns');
+    const file = new RecordingSink('jsonl');
+    sns.failing = true;
+    await pager(store, [sns, file]).process([broken], t(0));
+    sns.failing = false;
+    await pager(store, [sns, file]).process([], t(10));
+    await pager(store, [sns, file]).process([], t(20));
+    expect(sns.pages.map((x) => x.kind)).toEqual(['firing', 'resolved']);
+    expect(file.pages.map((x) => x.kind)).toEqual(['firing', 'resolved']);
+  });
+
+  it('an alert back before every sink took its RESOLVED fires again for the sinks that took it, and resolves for all once over', async () => {
+    const store = new MemoryStore();
+    const sns = new RecordingSink('sns');
+    const file = new RecordingSink('jsonl');
+    const p = pager(store, [sns, file]);
+    await p.process([broken], t(0));
+    await p.process([], t(10));
+    sns.failing = true;
+    await p.process([], t(20));
+    sns.failing = false;
+    await p.process([broken], t(30));
+    expect(file.pages.map((x) => x.kind)).toEqual(['firing', 'resolved', 'firing']);
+    expect(sns.pages.map((x) => x.kind)).toEqual(['firing']);
+    await p.process([], t(40));
+    await p.process([], t(50));
+    expect(file.pages.map((x) => x.kind)).toEqual(['firing', 'resolved', 'firing', 'resolved']);
+    expect(sns.pages.map((x) => x.kind)).toEqual(['firing', 'resolved']);
+    expect(store.alerts.size).toBe(0);
+  });
+
+  it('a sink that missed the FIRING and every repeat gets no RESOLVED; one a repeat reached does', async () => {
+    const store = new MemoryStore();
+    const sns = new RecordingSink('sns');
+    const chat = new RecordingSink('chat');
+    const file = new RecordingSink('jsonl');
+    const p = new Pager({ store, sinks: [sns, chat, file], policy: { resolveSamples: 1, repeatMs: 60_000 }, silences: [], hostOf: () => undefined });
+    sns.failing = true;
+    chat.failing = true;
+    await p.process([broken], t(0));
+    chat.failing = false;
+    await p.process([broken], t(60));
+    sns.failing = false;
+    await p.process([], t(70));
+    expect(file.pages.map((x) => x.kind)).toEqual(['firing', 'repeat', 'resolved']);
+    expect(chat.pages.map((x) => x.kind)).toEqual(['repeat', 'resolved']);
+    expect(sns.pages).toEqual([]);
+    expect(store.alerts.size).toBe(0);
+  });
+
+  it("a resolving alert of another check inhibits nothing: it is over", async () => {
+    const store = new MemoryStore();
+    const sns = new RecordingSink('sns');
+    const hostOf = (f: Finding) => f.target.split(':')[0];
+    const policy = { resolveSamples: 1, repeatMs: 1_800_000 };
+    const network = new Pager({ store, sinks: [sns], policy, silences: [], hostOf, codes: new Set(['HostUnreachable']) });
+    const memcache = new Pager({ store, sinks: [sns], policy, silences: [], hostOf, codes: new Set(['MemcacheUnreachable']) });
+    const host: Finding = { code: 'HostUnreachable', severity: 'critical', cluster: 'edge', target: '10.0.1.5:11211', summary: 'all lost', details: {} };
+    const mc: Finding = { code: 'MemcacheUnreachable', severity: 'critical', cluster: 'sessions', target: '10.0.1.5:11211', summary: 'no reply', details: {} };
+    await network.process([host], t(0));
+    await network.process([host], t(10));
+    sns.failing = true;
+    await network.process([], t(20));
+    sns.failing = false;
+    await memcache.process([mc], t(21));
+    const r = await memcache.process([mc], t(22));
+    expect(r.held.size).toBe(0);
+    expect(sns.pages.map((x) => `${x.kind} ${x.code}`)).toContain('firing MemcacheUnreachable');
+  });
+
+  for (const [name, open] of [
+    ['memory', () => {
+      const memory = new MemoryStore();
+      return { store: () => memory as StateStore, close: () => undefined };
+    }],
+    ['DynamoDB', () => {
+      const table = fakeDynamoTable();
+      return { store: () => new DynamoStore(new DynamoDBClient({ region: 'us-east-1' }), 'state') as StateStore, close: () => table.mock.restore() };
+    }],
+    ['state file', () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'rw-owed-')), 'state.json');
+      return { store: () => new FileStore(file) as StateStore, close: () => undefined };
+    }],
+  ] as const) {
+    it(`a page is struck off even when another run wrote its alert while it was being sent (${name})`, async () => {
+      const backend = open();
+      try {
+        const shared = backend.store();
+        const other = pager(backend.store(), [new RecordingSink('sns')]);
+        const sns = new RecordingSink('sns');
+        // While this run sends the FIRING, another run takes a (clear) sample and writes the alert.
+        const slow: PageSink = { name: 'sns', send: async (page) => void (await other.process([], t(1)), await sns.send(page)) };
+        await pager(shared, [slow]).process([broken], t(0));
+        expect((await shared.loadAlerts()).get(KEY)?.undelivered).toBeUndefined();
+        for (const s of [40, 50, 60]) await pager(shared, [sns]).process([broken], t(s));
+        expect(log(sns)).toEqual([`firing ${t(0).toISOString()}`]);
+      } finally {
+        backend.close();
+      }
+    });
+  }
 });

@@ -1,0 +1,72 @@
+import type { AlertState, AlertWrite, OwedPage } from './alert';
+
+/*
+ * Who is sent what when pages do not get through. Every sink (subscriber) should read, per
+ * incident, FIRING, perhaps reminders, then RESOLVED: never a RESOLVED for a FIRING it never got,
+ * never a FIRING left standing once the alert is over. So:
+ * - a page is recorded as owed to its sinks in the write that claims the transition, before it
+ *   is sent, and each sink is struck off once it took it: a crash leaves it owed, not lost;
+ * - a newer page of the same alert supersedes the owed one. A repeat or escalation goes to every
+ *   sink: for one that missed the FIRING it is a full page (what, since when, evidence, runbook);
+ * - a RESOLVED goes only to the sinks that were told it fired. If the FIRING reached nobody, the
+ *   alert just goes: an incident over before anyone could be told is not news worth a page;
+ * - an alert back before every sink took its RESOLVED fires again for the sinks that took it;
+ *   to the others it never stopped, and they get nothing.
+ * Pure: the pager does the writes and the sending.
+ */
+
+const minus = (a: readonly string[], b: readonly string[]) => a.filter((x) => !b.includes(x));
+
+/** Of `sinks`, those that were told the alert fired and not yet that it resolved. */
+export function told(a: AlertState | undefined, sinks: readonly string[]): string[] {
+  const owed = a?.undelivered;
+  if (!a || a.status === 'pending') return [];
+  if (!owed) return [...sinks];
+  if (owed.kind === 'resolved') return sinks.filter((s) => owed.sinks.includes(s));
+  return minus(sinks, owed.unaware ?? []);
+}
+
+/** The sinks a transition's page goes to, given what the stored alert `prev` still owes. */
+export function recipients(w: AlertWrite, prev: AlertState | undefined, sinks: readonly string[]): string[] {
+  if (!w.page) return [];
+  if (w.page === 'resolved') return told(prev, sinks);
+  if (prev && prev.undelivered?.kind === 'resolved') return minus(sinks, told(prev, sinks));
+  return [...sinks];
+}
+
+/**
+ * The write that claims a transition and records its page as owed to `to`, leased to this run
+ * until `leaseUntil`. A resolve keeps the alert (resolving) instead of deleting it. With nobody
+ * to send to, the plain write.
+ */
+export function claim(w: AlertWrite, prev: AlertState | undefined, to: string[], sinks: readonly string[], at: string, leaseUntil: string): Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'> {
+  const { key, expectedVersion } = w;
+  if (!w.page || !w.paged || to.length === 0) return { key, alert: w.alert, expectedVersion };
+  if (w.page === 'resolved') return { key, alert: { ...w.paged, undelivered: { kind: 'resolved', sinks: to, at, leaseUntil }, version: w.paged.version + 1 }, expectedVersion };
+  const unaware = minus(sinks, told(prev, sinks));
+  const owed: OwedPage = { kind: w.page, sinks: to, at, ...(w.escalated ? { escalated: true } : {}), ...(unaware.length > 0 ? { unaware } : {}), leaseUntil };
+  return { key, alert: { ...w.paged, undelivered: owed }, expectedVersion };
+}
+
+/** `a` with its owed page leased to this run until `leaseUntil`: the claim before a retry. */
+export function leased(a: AlertState, leaseUntil: string): AlertState {
+  return { ...a, undelivered: { ...a.undelivered!, leaseUntil }, version: a.version + 1 };
+}
+
+/**
+ * `a` once `took` have taken its owed page: owed to the rest (sinks no longer configured are
+ * forgotten), unleased so a later sample retries it; nothing owed once all took it, and a
+ * resolving alert then goes (null).
+ */
+export function settle(a: AlertState, took: readonly string[], sinks: readonly string[]): AlertState | null {
+  const { undelivered: owed, ...rest } = a;
+  if (!owed) return { ...rest, version: a.version + 1 };
+  const left = owed.sinks.filter((s) => sinks.includes(s) && !took.includes(s));
+  if (left.length === 0) return owed.kind === 'resolved' ? null : { ...rest, version: a.version + 1 };
+  const { leaseUntil: _lease, unaware, ...page } = owed;
+  const still = (unaware ?? []).filter((s) => left.includes(s));
+  return { ...rest, undelivered: { ...page, sinks: left, ...(still.length > 0 ? { unaware: still } : {}) }, version: a.version + 1 };
+}
+
+/** Whether two owed records are the same page (kind and time), whoever still owes it. */
+export const samePage = (a: OwedPage | undefined, b: OwedPage | undefined): boolean => a !== undefined && b !== undefined && a.kind === b.kind && a.at === b.at;
