@@ -1,33 +1,14 @@
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
-import { sleep } from '../util/deadline';
+import { acquire, holds, release, STALE_LOCK_MS } from './lockfile';
 import { lockFree, versionMatches, type Lock, type StateStore } from './store';
 
 interface FileState {
   alerts: Record<string, AlertState>;
   silences: Silence[];
   locks: Record<string, Lock>;
-}
-
-const LOCK_WAIT_MS = 5000;
-/** A lock older than this was left by a process that died holding it. */
-const STALE_LOCK_MS = 10_000;
-
-/** Left by a process that died (its pid is gone from this host), or held far longer than any change takes. */
-async function stale(lock: string): Promise<boolean> {
-  const [holder, age] = await Promise.all([readFile(lock, 'utf8').catch(() => ''), stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0)]);
-  const pid = Number(holder.split(' ')[0]);
-  if (age > STALE_LOCK_MS) return true;
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }
 
 /**
@@ -51,33 +32,16 @@ export class FileStore implements StateStore {
   private async locked<T>(change: (s: FileState) => { result: T; changed: boolean }): Promise<T> {
     await mkdir(dirname(this.file), { recursive: true });
     const lock = `${this.file}.lock`;
-    const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        const handle = await open(lock, 'wx');
-        await handle.writeFile(token);
-        await handle.close();
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (await stale(lock)) {
-          // Moved aside, not deleted: of two processes that both found it stale, one rename
-          // wins and the other's fails (ENOENT), so they cannot both remove a lock and take it.
-          await rename(lock, `${lock}.stale.${token.replace(' ', '.')}`).then((r) => rm(`${lock}.stale.${token.replace(' ', '.')}`, { force: true }).then(() => r), () => undefined);
-        } else if (Date.now() > deadline) throw new Error(`${lock}: state file locked for over ${LOCK_WAIT_MS} ms`);
-        else await sleep(5 + Math.random() * 10);
-      }
-    }
+    const token = await acquire(lock);
     try {
       const state = await this.read();
       const { result, changed } = change(state);
       if (changed) {
-        const tmp = `${this.file}.${process.pid}.tmp`;
+        const tmp = `${this.file}.${token.replace(' ', '.')}.tmp`;
         await writeFile(tmp, JSON.stringify(state, null, 2));
-        // Still ours? A holder that stalled past STALE_LOCK_MS may have been taken over: its
-        // change must then not land on top of the new holder's.
-        if ((await readFile(lock, 'utf8').catch(() => '')) !== token) {
+        // A holder that stalled past STALE_LOCK_MS may have been taken over: its change must
+        // then not land on top of the new holder's.
+        if (!(await holds(lock, token))) {
           await rm(tmp, { force: true });
           throw new Error(`${lock}: lost the state lock while holding it (stalled over ${STALE_LOCK_MS} ms)`);
         }
@@ -85,7 +49,7 @@ export class FileStore implements StateStore {
       }
       return result;
     } finally {
-      if ((await readFile(lock, 'utf8').catch(() => '')) === token) await rm(lock, { force: true });
+      await release(lock, token);
     }
   }
 
