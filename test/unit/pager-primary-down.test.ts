@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { Page } from '../../src/alerting/page';
+import { Pager } from '../../src/check/pager';
+import { analyseCluster } from '../../src/health/replication';
+import type { ReplicationChannel, ServerReading } from '../../src/model/observations';
+import { MemoryStore } from '../../src/state/store';
+
+// The primary-down incident from readings to pages: health folds the replicas' symptoms into one
+// PrimaryUnreachable, and the pager must then hold (not resolve) the replicas' firing alerts.
+
+const channel = (over: Partial<ReplicationChannel> = {}): ReplicationChannel => ({
+  name: '', sourceHost: '10.0.0.1', sourcePort: 3306, sourceServerId: 1, sourceUuid: null, ioRunning: true, ioState: 'Yes', sqlRunning: true,
+  ioErrno: 0, ioError: '', sqlErrno: 0, sqlError: '', secondsBehind: 0, sqlDelay: 0, usingGtid: true, receivedGtids: '', ...over,
+});
+const server = (target: string, id: number, over: Partial<ServerReading> = {}): ServerReading => ({
+  cluster: 'main', target, role: id === 1 ? 'primary' : 'replica', host: `10.0.0.${id}`, port: 3306, reachable: true, probeMs: 1, flavor: 'mariadb',
+  version: '10.11.19-MariaDB', serverId: id, serverUuid: null, readOnly: id !== 1, channels: id === 1 ? [] : [channel()], gtidExecuted: '0-1-100', grants: { excess: [] }, ...over,
+});
+const dead = server('main-primary', 1, { reachable: false, probeMs: 1000, error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.0.1:3306' } });
+const lost = channel({ ioRunning: false, ioState: 'Connecting', ioErrno: 2003, ioError: "Can't connect to server on '10.0.0.1'", secondsBehind: null });
+
+type Topology = { primary: ServerReading; r1: Partial<ReplicationChannel>; r2: Partial<ReplicationChannel> };
+const healthy: Topology = { primary: server('main-primary', 1), r1: {}, r2: {} };
+const r1Lagging: Topology = { ...healthy, r1: { secondsBehind: 40 } };
+const primaryDown: Topology = { primary: dead, r1: lost, r2: lost };
+
+/** The pages, each with the sample that sent it. */
+async function incident(samples: Topology[]): Promise<string[]> {
+  const pages: Array<Page & { n: number }> = [];
+  let n = 0;
+  const pager = new Pager({ store: new MemoryStore(), sinks: [{ name: 'sns', send: async (p) => void pages.push({ ...p, n }) }], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], hostOf: () => undefined });
+  for (const [i, s] of samples.entries()) {
+    n = i;
+    const { findings } = analyseCluster({
+      cluster: 'main',
+      lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 1 },
+      lastPrimaryServerId: 1,
+      primary: s.primary,
+      replicas: [server('main-r1', 2, { channels: [channel(s.r1)] }), server('main-r2', 3, { channels: [channel(s.r2)] })],
+      lagHistory: () => [],
+    });
+    await pager.process(findings, new Date(Date.parse('2026-11-22T10:00:00Z') + i * 10_000));
+  }
+  return pages.map((p) => `${p.n}: ${p.kind} ${p.code} ${p.target}`);
+}
+
+describe('a dead primary, from readings to pages', () => {
+  it('is one FIRING and one RESOLVED when its replicas were healthy before', async () => {
+    expect(await incident([healthy, primaryDown, primaryDown, primaryDown, healthy, healthy, healthy])).toEqual(['2: firing PrimaryUnreachable main-primary', '5: resolved PrimaryUnreachable main-primary']);
+  });
+
+  it("holds a replica's firing lag alert while the primary is down, and resolves it once all is well again", async () => {
+    expect(await incident([r1Lagging, primaryDown, primaryDown, primaryDown, primaryDown, healthy, healthy, healthy])).toEqual([
+      '0: firing ReplicaLagging main-r1',
+      '2: firing PrimaryUnreachable main-primary',
+      '6: resolved ReplicaLagging main-r1',
+      '6: resolved PrimaryUnreachable main-primary',
+    ]);
+  });
+});
