@@ -55,7 +55,7 @@ export const resolving = (a: AlertState): boolean => a.undelivered?.kind === 're
  */
 export interface AlertWrite {
   key: string;
-  /** The new state, or null to delete (resolved, or pending that cleared). */
+  /** The new state, or null to delete (resolved, or pending that cleared; a resolved one is kept until its RESOLVED is delivered). */
   alert: AlertState | null;
   expectedVersion: number | null;
   page?: TransitionKind;

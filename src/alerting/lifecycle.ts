@@ -31,7 +31,7 @@ export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[
 
     if (prev && resolving(prev)) {
       // Back before every sink took its RESOLVED: to those still owed it, it never stopped; those
-      // that took it hear it fire again (the pager picks which). It fires at once: it just did.
+      // that took it hear it fire again (the pager picks which). No pending samples: it was firing a moment ago.
       const { undelivered: _moot, ...rest } = prev;
       const fired: AlertState = { ...rest, status: 'firing', severity: f.severity, finding: f, firedAt: at, lastPagedAt: at, consecutiveFound: 1, consecutiveClear: 0, version: prev.version + 1 };
       writes.push({ key, alert: fired, expectedVersion, page: 'firing', paged: fired });
