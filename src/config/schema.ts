@@ -185,6 +185,17 @@ export const configSchema = z
       if (names.has(cl.name)) ctx.addIssue({ code: 'custom', message: `duplicate cluster name "${cl.name}"`, path: ['clusters', i, 'name'] });
       names.add(cl.name);
     });
+    // Sessions are per pool name and node (discovery's per endpoint), one request at a time: a
+    // second pool of the same name, or on the same endpoint, would probe over the first's.
+    const pools = new Set<string>();
+    const endpoints = new Set<string>();
+    c.memcache.forEach((p, i) => {
+      if (pools.has(p.name)) ctx.addIssue({ code: 'custom', message: `duplicate memcache pool name "${p.name}"`, path: ['memcache', i, 'name'] });
+      pools.add(p.name);
+      if (p.configEndpoint === undefined) return;
+      if (endpoints.has(p.configEndpoint)) ctx.addIssue({ code: 'custom', message: `${p.configEndpoint} is already the configEndpoint of another pool`, path: ['memcache', i, 'configEndpoint'] });
+      endpoints.add(p.configEndpoint);
+    });
   });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
 import { MemcacheChecker } from '../../src/check/memcache';
 import { restartMemcached, type SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { cliProcess } from '../support/cli';
 import { startSandbox, stopSandbox } from '../support/sandbox';
 
 let sb: SandboxState;
@@ -64,6 +68,47 @@ describe('memcache checks on real memcached nodes', () => {
     expect(restarted.findings.map((f) => [f.code, f.target])).toEqual([['MemcacheDegraded', target('sessions-b')]]);
     expect(restarted.findings[0]!.summary).toMatch(/restarted \(pid \d+ -> \d+, uptime \d+ s, was \d+ s\): the cache is cold/);
   });
+});
+
+describe('a node listed more than once', () => {
+  it('in two pools, is probed for each pool on a connection of its own: both clean', async () => {
+    // One shared session took one pool's request and failed the other's as "already in flight".
+    const twice = new MemcacheChecker(parseConfig(JSON.stringify({ memcache: ['sessions', 'all'].map((name) => ({ name, nodes: [target('sessions-a')], timeoutMs: TIMEOUT })) }), 'two.json'));
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { findings, observations } = await twice.sample();
+        expect(findings).toEqual([]);
+        expect(observations.map((o) => [o.pool, o.target, o.reachable])).toEqual([
+          ['sessions', target('sessions-a'), true],
+          ['all', target('sessions-a'), true],
+        ]);
+      }
+    } finally {
+      twice.close();
+    }
+  });
+
+  it('`check` exits promptly either way: clean for two pools, 3 for one pool listing it twice', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-memcache-'));
+    const write = (name: string, pools: Array<{ name: string; nodes: string[] }>) => {
+      const file = join(dir, name);
+      writeFileSync(file, `memcache:\n${pools.map((p) => `  - name: ${p.name}\n    nodes: ${JSON.stringify(p.nodes)}\n`).join('')}`);
+      return file;
+    };
+    const node = target('sessions-a');
+    const started = Date.now();
+    const two = cliProcess(['check', '--config', write('two.yml', [{ name: 'sessions', nodes: [node] }, { name: 'all', nodes: [node] }]), '--json'], {}, 20_000);
+    expect(two.code).toBe(0);
+    expect((JSON.parse(two.stdout) as { observations: unknown[] }).observations).toHaveLength(2);
+
+    const dupFile = write('dup.yml', [{ name: 'sessions', nodes: [node, node] }]);
+    const dup = cliProcess(['check', '--config', dupFile, '--json'], {}, 20_000);
+    expect(dup.code).toBe(3);
+    expect(dup.stdout).toBe('');
+    expect(dup.stderr).toContain(`${dupFile}:3: memcache[0].nodes[1]: ${node} is listed twice in this pool; got "${node}"`);
+    // Each process starts in ~1 s; one left waiting on an orphaned socket never exits at all.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 45_000);
 });
 
 describe('ElastiCache auto discovery', () => {

@@ -79,6 +79,18 @@ describe('config', () => {
     expect(errorOf(DESIGN_EXAMPLE.replace('127.0.0.1:11211', '127.0.0.1'))).toContain('memcache[0].nodes[0]: expected host:port; got "127.0.0.1"');
   });
 
+  it('rejects a memcache node listed twice in a pool, a pool name used twice and a shared configEndpoint, naming file, line, path and value', () => {
+    expect(errorOf('memcache:\n  - name: sessions\n    nodes:\n      - 127.0.0.1:11211\n      - 127.0.0.1:11211\n')).toBe(
+      'replwatch.yml:5: memcache[0].nodes[1]: 127.0.0.1:11211 is listed twice in this pool; got "127.0.0.1:11211"',
+    );
+    expect(errorOf('memcache:\n  - { name: a, nodes: ["h1:11211"] }\n  - { name: a, nodes: ["h2:11211"] }\n')).toBe('replwatch.yml:3: memcache[1].name: duplicate memcache pool name "a"; got "a"');
+    expect(errorOf('memcache:\n  - { name: a, configEndpoint: "ep:11211" }\n  - { name: b, configEndpoint: "ep:11211" }\n')).toBe(
+      'replwatch.yml:3: memcache[1].configEndpoint: ep:11211 is already the configEndpoint of another pool; got "ep:11211"',
+    );
+    // The same node in two pools is fine: each pool probes it on a connection of its own.
+    expect(parseConfig('memcache:\n  - { name: a, nodes: ["h1:11211"] }\n  - { name: b, nodes: ["h1:11211"] }\n', 'x.yml').memcache).toHaveLength(2);
+  });
+
   it('reads JSON too, and reports its syntax errors and missing files by name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-config-'));
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ clusters: [{ name: 'a', primary: { host: 'h' }, replicas: [{ name: 'r', host: 'h2', port: 70000 }], user: 'u' }] }));

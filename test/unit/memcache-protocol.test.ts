@@ -88,6 +88,9 @@ describe('parseClusterConfig (ElastiCache auto discovery)', () => {
     expect(() => parseClusterConfig('not a version\nx|y|z\n')).toThrow(ProtocolError);
     expect(() => parseClusterConfig('3\nnode-a|10.0.0.1\n')).toThrow('bad node entry');
   });
+  it('lists a node the endpoint names twice once (two probes of it would share one session)', () => {
+    expect(parseClusterConfig('4\nnode-a|10.0.0.1|11211 node-b|10.0.0.2|11211 node-a|10.0.0.1|11211\n').nodes.map((n) => n.name)).toEqual(['node-a:11211', 'node-b:11211']);
+  });
 });
 
 describe('parseReply under fuzzing', () => {

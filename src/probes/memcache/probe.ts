@@ -30,15 +30,16 @@ export interface MemcacheReading {
 }
 
 /**
- * Sessions per node, reused across samples; a failed one is closed and dialled afresh next time.
- * The opening itself is shared, so two probes of one node never dial twice (and never orphan a
- * socket that closeAll cannot reach).
+ * Sessions per pool and node, reused across samples; a failed one is closed and dialled afresh
+ * next time. The opening itself is cached, so two callers never dial one key twice (and never
+ * orphan a socket that closeAll cannot reach). A node in two pools gets a session per pool: a
+ * session takes one request at a time, and the pools are probed at once.
  */
 export class MemcacheSessions {
   private readonly open = new Map<string, Promise<MemcacheSession>>();
 
-  async get(node: Pick<MemcacheNode, 'name' | 'address' | 'port' | 'timeoutMs'>): Promise<MemcacheSession> {
-    const key = `${node.name}@${node.address}:${node.port}`;
+  async get(node: Pick<MemcacheNode, 'name' | 'address' | 'port' | 'timeoutMs'> & { pool?: string }): Promise<MemcacheSession> {
+    const key = `${node.pool ?? ''}/${node.name}@${node.address}:${node.port}`;
     for (let cached = this.open.get(key); cached; cached = this.open.get(key)) {
       const s = await cached.catch(() => undefined);
       if (s?.alive) return s;

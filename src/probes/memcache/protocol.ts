@@ -126,13 +126,13 @@ export interface DiscoveredNode {
 export function parseClusterConfig(payload: string): { configVersion: number; nodes: DiscoveredNode[] } {
   const lines = payload.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length < 2 || !/^\d+$/.test(lines[0]!.trim())) throw new ProtocolError('cluster config: expected a version line and a node list');
-  const nodes = lines[1]!
-    .trim()
-    .split(/\s+/)
-    .map((entry) => {
-      const [host, ip, port] = entry.split('|');
-      if (!host || port === undefined || !/^\d+$/.test(port)) throw new ProtocolError(`cluster config: bad node entry ${JSON.stringify(entry)}`);
-      return { name: `${host}:${port}`, address: ip || host, port: Number(port) };
-    });
-  return { configVersion: Number(lines[0]), nodes };
+  // A node listed twice is probed once: two probes of it would share its session.
+  const nodes = new Map<string, DiscoveredNode>();
+  for (const entry of lines[1]!.trim().split(/\s+/)) {
+    const [host, ip, port] = entry.split('|');
+    if (!host || port === undefined || !/^\d+$/.test(port)) throw new ProtocolError(`cluster config: bad node entry ${JSON.stringify(entry)}`);
+    const name = `${host}:${port}`;
+    if (!nodes.has(name)) nodes.set(name, { name, address: ip || host, port: Number(port) });
+  }
+  return { configVersion: Number(lines[0]), nodes: [...nodes.values()] };
 }
