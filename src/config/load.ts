@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
 
@@ -9,8 +9,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const SECRET_KEYS = new Set(['password', 'secret', 'token', 'secretaccesskey', 'sessiontoken']);
-const isSecretKey = (k: PropertyKey) => SECRET_KEYS.has(String(k).toLowerCase());
+// By substring, so that adminPassword, apiToken or a clientSecret under any key are hidden too.
+const isSecretKey = (k: PropertyKey) => /pass|pwd|secret|token|credential/i.test(String(k));
 
 /** The value with everything under a secret-bearing key replaced, however deep. */
 function redact(value: unknown): unknown {
@@ -72,6 +72,37 @@ function jsonErrorAt(text: string, message: string): string {
   return at ? `:${at.line}:${at.col}` : '';
 }
 
+/**
+ * A YAML syntax error as its position and the parser's error code only: the parser's messages
+ * quote the text (a block scalar header, an alias or tag name, a scalar), which may be a password.
+ */
+function yamlSyntaxError(file: string, err: YAMLError): ConfigError {
+  const at = err.linePos?.[0];
+  const what = err.code.toLowerCase().replaceAll('_', ' ');
+  return new ConfigError(`${file}${at ? `:${at.line}:${at.col}` : ''}: not valid YAML (${what}; the text is not shown here: it may hold a password)`);
+}
+
+/**
+ * The document's value. Aliases are resolved only here, and the error for one with no anchor
+ * quotes its name, which is a password when someone wrote `password: *secret` unquoted.
+ */
+function yamlValue(file: string, doc: Document.Parsed, lines: LineCounter): unknown {
+  try {
+    return doc.toJS();
+  } catch {
+    let line = 0;
+    visit(doc, {
+      Alias(_, alias) {
+        if (alias.resolve(doc) || !alias.range) return undefined;
+        line = lines.linePos(alias.range[0]).line;
+        return visit.BREAK;
+      },
+    });
+    if (line === 0) throw new ConfigError(`${file}: not valid YAML: its aliases expand too far`);
+    throw new ConfigError(`${file}:${line}: not valid YAML: an alias (*name) with no &anchor before it; a value that starts with * must be quoted`);
+  }
+}
+
 /** Parses and validates config text; `file` is only used in messages. */
 export function parseConfig(text: string, file: string): Config {
   const isJson = extname(file).toLowerCase() === '.json';
@@ -86,12 +117,8 @@ export function parseConfig(text: string, file: string): Config {
   } else {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      const err = doc.errors[0]!;
-      const at = err.linePos?.[0];
-      throw new ConfigError(`${file}${at ? `:${at.line}` : ''}: not valid YAML: ${err.message.split('\n')[0]}`);
-    }
-    data = doc.toJS();
+    if (doc.errors[0]) throw yamlSyntaxError(file, doc.errors[0]);
+    data = yamlValue(file, doc, lines);
     lineOf = (path) => {
       for (let n = path.length; n >= 0; n--) {
         const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;

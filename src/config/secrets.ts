@@ -22,12 +22,22 @@ export const awsSecretFetcher: SecretFetcher = async ({ kind, id }) => {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const out = await smClient(SecretsManagerClient).send(new GetSecretValueCommand({ SecretId: id }), { abortSignal });
   const text = out.SecretString ?? '';
-  if (text.trimStart().startsWith('{')) {
-    const parsed = JSON.parse(text) as { password?: unknown };
-    if (typeof parsed.password === 'string') return parsed.password;
-  }
-  return text;
+  const password = (jsonObject(text) as { password?: unknown } | undefined)?.password;
+  return typeof password === 'string' ? password : text;
 };
+
+/**
+ * The secret as JSON, or undefined when it is a plain password that merely starts with `{`:
+ * JSON.parse's error quotes the text, and would carry the password into logs and pages.
+ */
+function jsonObject(text: string): unknown {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 // Created once per process (outside handlers), as the Lambda guidance asks.
 let ssm: unknown;

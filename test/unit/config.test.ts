@@ -72,6 +72,27 @@ describe('config', () => {
     expect(msg).not.toContain('123456789');
   });
 
+  it('never echoes a password from a YAML syntax error, giving the line (and column) instead', () => {
+    const secret = 'Zq9-hunter2';
+    const at = (value: string) => DESIGN_EXAMPLE.replace('password: env:REPLWATCH_DB_PASSWORD', `password: ${value}`);
+    // The parser's own messages quote a block scalar header, an unclosed quote, an alias name.
+    for (const value of [`|${secret}`, `>${secret}`, `"${secret}`, `'${secret}`, `[${secret}`, `${secret}: x`]) {
+      const msg = errorOf(at(value));
+      expect(msg).toMatch(/^replwatch\.yml:\d+:\d+: not valid YAML \(/);
+      expect(msg).not.toContain(secret);
+    }
+    const alias = errorOf(at(`*${secret}`));
+    expect(alias).toBe('replwatch.yml:8: not valid YAML: an alias (*name) with no &anchor before it; a value that starts with * must be quoted');
+  });
+
+  it('hides values under any secret-bearing key, however deep, when a parent is shown', () => {
+    const shown = (heartbeat: string) => errorOf(DESIGN_EXAMPLE.replace('heartbeat: { table: percona.heartbeat }', `heartbeat: ${heartbeat}`));
+    const flat = shown('[{ user: u1, adminPassword: pw-Zq9-1, apiToken: pw-Zq9-2 }]');
+    expect(flat).toBe('replwatch.yml:10: clusters[0].heartbeat: Invalid input: expected object, received array; got [{"user":"u1","adminPassword":"(hidden)","apiToken":"(hidden)"}]');
+    const deep = shown('[{ x: { clientSecret: pw-Zq9-3 }, credentials: [pw-Zq9-4] }]');
+    expect(deep).toContain('got [{"x":{"clientSecret":"(hidden)"},"credentials":"(hidden)"}]');
+  });
+
   it('checks meaning, not only shape', () => {
     expect(errorOf(DESIGN_EXAMPLE.replace('warningSeconds: 5', 'warningSeconds: 50'))).toContain('clusters[0].lag.warningSeconds: warningSeconds must not exceed criticalSeconds; got 50');
     expect(errorOf(DESIGN_EXAMPLE.replace('port: 3307', 'port: 3306'))).toContain('clusters[0].replicas[0]: a replica cannot be the primary itself');
@@ -98,7 +119,7 @@ describe('config', () => {
     writeFileSync(join(dir, 'bad.json'), '{"clusters": [');
     await expect(loadConfig(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json:1:\d+: not valid JSON/);
     writeFileSync(join(dir, 'bad.yml'), 'clusters:\n  - name: a\n   oops: [\n');
-    await expect(loadConfig(join(dir, 'bad.yml'))).rejects.toThrow(/bad\.yml:\d+: not valid YAML/);
+    await expect(loadConfig(join(dir, 'bad.yml'))).rejects.toThrow(/bad\.yml:3:\d+: not valid YAML \(missing char;/);
     await expect(loadConfig(join(dir, 'missing.yml'))).rejects.toThrow(`${join(dir, 'missing.yml')}: cannot read config file (no such file)`);
   });
 
