@@ -7,5 +7,8 @@ register();
 const { main } = await import('../src/cli/main.ts');
 const code = await main(process.argv);
 // The answer is final once main returns: a handle some probe left open must not keep the process
-// (and a shell script waiting on it) alive. Exit once what was written has been flushed.
-process.stdout.write('', () => process.exit(code));
+// (and a shell script waiting on it) alive. On a pipe, writes are asynchronous and process.exit
+// drops what the reader has not taken yet: exit once both streams have been flushed.
+const flushed = (stream) => new Promise((resolve) => stream.write('', resolve));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

@@ -1,0 +1,86 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { netnsUnsupported } from '../../src/gameday/sandbox/netns';
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'replwatch.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'rw-cli-exit-'));
+const configFile = (name: string, yaml: string) => {
+  const file = join(dir, name);
+  writeFileSync(file, yaml);
+  return file;
+};
+/** Starting node and tsx takes about a second, up to three on a loaded machine. */
+const STARTUP_MARGIN_MS = 8000;
+
+interface Report {
+  findings: Array<{ code: string; target: string }>;
+  observations: unknown[];
+}
+
+// A host that drops every SYN: a network namespace whose own address is firewalled, so the
+// kernel retries each SYN for about two minutes unless the socket is closed. Root only.
+describe.skipIf(netnsUnsupported() !== undefined)('`check` against a blackholed host', () => {
+  const ns = `rw-bh-${randomBytes(3).toString('hex')}`;
+  const addr = `198.18.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+  beforeAll(() => {
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    execFileSync('ip', ['-n', ns, 'addr', 'add', `${addr}/32`, 'dev', 'lo']);
+    execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-A', 'OUTPUT', '-d', addr, '-p', 'tcp', '-j', 'DROP']);
+  });
+  afterAll(() => execFileSync('ip', ['netns', 'del', ns]));
+
+  it('reports it unreachable and exits within its timeouts plus start-up, not when the kernel gives up', () => {
+    const file = configFile(
+      'blackhole.yml',
+      `network:\n  - { name: bh, targets: ["${addr}:9"], probes: 20, timeoutMs: 300 }\nmemcache:\n  - { name: bh, nodes: ["${addr}:11211"], timeoutMs: 300 }\n`,
+    );
+    const started = Date.now();
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, bin, 'check', '--config', file, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    const elapsed = Date.now() - started;
+    expect(r.status).toBe(2);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.findings.map((f) => [f.code, f.target]).sort()).toEqual([
+      ['HostUnreachable', `${addr}:9`],
+      ['MemcacheUnreachable', `${addr}:11211`],
+    ]);
+    // Before, each timed-out handshake was reset only once connected, which never came: the
+    // process lived on until the kernel gave up its SYN retries (135 s measured).
+    expect(elapsed).toBeLessThan(2 * 300 + STARTUP_MARGIN_MS);
+  }, 70_000);
+});
+
+describe('the replwatch process', () => {
+  it('exits with its answer even when a stray handle would keep node alive', () => {
+    const file = configFile('refused.yml', 'network:\n  - { name: local, targets: ["127.0.0.1:9"], probes: 5, timeoutMs: 300 }\n');
+    // A preloaded interval stands for any socket or timer some probe forgot to close.
+    const stray = 'data:text/javascript,setInterval(() => {}, 60_000)';
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['--import', stray, bin, 'check', '--config', file, '--json'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as Report).observations).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(300 + STARTUP_MARGIN_MS);
+  }, 40_000);
+
+  it('writes the whole --json document to a pipe whose reader is slow, before it exits', async () => {
+    const targets = Array.from({ length: 2000 }, (_, i) => `"127.0.0.1:${40_000 + i}"`).join(', ');
+    const file = configFile('many.yml', `network:\n  - name: many\n    targets: [${targets}]\n    probes: 1\n    timeoutMs: 300\n`);
+    const child = spawn(process.execPath, [bin, 'check', '--config', file, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // The document is written in one go; once it has begun, nothing more is read until the
+    // process has had its chance to exit. Far more than a pipe holds (64 KiB) is unwritten then,
+    // and an exit that does not wait for it loses it.
+    await new Promise((r) => child.stdout.once('readable', r));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
+    expect(await exited).toBe(0);
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(text.length).toBeGreaterThan(256 * 1024);
+    expect((JSON.parse(text) as Report).observations).toHaveLength(2000);
+  }, 60_000);
+});
