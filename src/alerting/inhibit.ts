@@ -1,4 +1,4 @@
-import type { Finding, FindingCode } from '../model/findings';
+import { CODES_BY_CHECK, type Finding, type FindingCode } from '../model/findings';
 import { alertKey } from './alert';
 
 /** Codes that a dead primary explains on its replicas. */
@@ -26,18 +26,26 @@ export interface Inhibition {
 
 /**
  * Findings that are only symptoms of another finding, and would page twice for one incident: an
- * errant transaction explains the strict-mode break it causes on its replica; a dead primary (critical PrimaryUnreachable) inhibits its replicas' IO errors and lag; a host
+ * errant transaction explains the strict-mode break it causes on its replica; a cluster the
+ * monitor cannot check (its password unreadable) holds everything else of that cluster; a dead
+ * primary (critical PrimaryUnreachable) inhibits its replicas' IO errors and lag; a host
  * unreachable or losing critical packets inhibits the unreachability and slowness of what runs on
  * it. `hostOf` names a finding's host (a MySQL target is a config name, not an address). Pure.
  */
 export function inhibitions(findings: Finding[], hostOf: (f: Finding) => string | undefined): Inhibition[] {
   const out: Inhibition[] = [];
   const deadPrimaries = findings.filter((f) => f.code === 'PrimaryUnreachable' && f.severity === 'critical');
+  const unchecked = findings.filter((f) => f.details.scope === 'monitor-config');
   const badHosts = findings.filter((f) => f.code === 'HostUnreachable' || (f.code === 'PacketLoss' && f.severity === 'critical'));
   for (const f of findings) {
     const byErrant = errantCause(f, findings);
     if (byErrant) {
       out.push({ key: alertKey(f), by: alertKey(byErrant) });
+      continue;
+    }
+    const byBlindness = unchecked.find((u) => u.cluster === f.cluster && CODES_BY_CHECK.replication.has(f.code) && u !== f);
+    if (byBlindness) {
+      out.push({ key: alertKey(f), by: alertKey(byBlindness) });
       continue;
     }
     const byPrimary = deadPrimaries.find((p) => p.cluster === f.cluster && PRIMARY_SYMPTOMS.has(f.code) && p !== f);

@@ -1,10 +1,10 @@
-import { clusterServers, type ClusterConfig, type Config } from '../config/schema';
-import type { SecretResolver } from '../config/secrets';
+import { clusterServers, primaryName, type ClusterConfig, type Config } from '../config/schema';
+import { SecretError, type SecretResolver } from '../config/secrets';
 import type { Finding } from '../model/findings';
 import type { Observation } from '../model/observations';
-import { analyseCluster, type ClusterAnalysis } from '../health/replication';
+import { analyseCluster, passwordUnreadable, type ClusterAnalysis } from '../health/replication';
 import { overThreshold } from '../health/lag';
-import { MysqlConnections } from '../probes/mysql/connections';
+import { clusterEndpoint, MysqlConnections } from '../probes/mysql/connections';
 import { probePosition, probeServer, type MysqlTarget } from '../probes/mysql/probe';
 import { createLimiter } from '../util/limiter';
 import { sleep } from '../util/deadline';
@@ -39,13 +39,22 @@ export class ReplicationChecker {
    * One sample of every cluster. With `confirm`, a replica over its lag threshold is sampled
    * again (every `confirmDelayMs`) until `sustainedSamples` agree, so that a one-shot `check`
    * gives the same verdict a long-running watcher would. `secrets` is per invocation, so a
-   * rotated password is read again by the next one; open connections are kept. A password
-   * reference that resolves to nothing throws its SecretError: the check cannot run, and no
-   * server is to blame for it.
+   * rotated password is read again by the next one; open connections are kept. A cluster whose
+   * password reference resolves to nothing is not checked, and says so in one finding; the
+   * other clusters are checked as usual (a deleted secret must not blind the whole fleet).
    */
   async sample(secrets: SecretResolver, { confirm = false } = {}): Promise<ReplicationSample> {
-    await Promise.all(this.config.clusters.map((c) => secrets.resolve(c.password)));
-    const results = await Promise.all(this.config.clusters.map((c) => this.sampleCluster(c, secrets, confirm)));
+    const results = await Promise.all(
+      this.config.clusters.map(async (c) => {
+        try {
+          await secrets.resolve(c.password);
+        } catch (e) {
+          if (!(e instanceof SecretError)) throw e;
+          return { findings: [passwordUnreadable(c.name, primaryName(c), e.message)], observations: [] };
+        }
+        return this.sampleCluster(c, secrets, confirm);
+      }),
+    );
     return { findings: results.flatMap((r) => r.findings), observations: results.flatMap((r) => r.observations) };
   }
 
@@ -68,14 +77,10 @@ export class ReplicationChecker {
     const password = () => secrets.resolve(cluster.password);
     const targets = clusterServers(cluster).map(
       (s): MysqlTarget => ({
-        key: `${cluster.name}/${s.name}`,
+        ...clusterEndpoint(cluster, s, cluster.user, `${cluster.name}/${s.name}`),
         cluster: cluster.name,
         name: s.name,
         role: s.role,
-        host: s.host,
-        port: s.port,
-        user: cluster.user,
-        timeoutMs: cluster.timeoutMs,
         heartbeatTable: cluster.heartbeat?.table,
       }),
     );

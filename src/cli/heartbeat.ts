@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { SecretResolver } from '../config/secrets';
-import { MysqlConnections } from '../probes/mysql/connections';
+import { clusterEndpoint, MysqlConnections } from '../probes/mysql/connections';
 import { installHeartbeat } from '../heartbeat/install';
 import type { Io } from './main';
 
@@ -31,7 +31,7 @@ export function registerHeartbeat(program: Command, io: Io, setCode: (c: number)
           }
           const user = opts.user ?? c.heartbeat?.user ?? c.user;
           const ref = opts.password ?? c.heartbeat?.password ?? c.password;
-          const ep = { key: `install/${c.name}`, host: c.primary.host, port: c.primary.port, user, timeoutMs: c.timeoutMs };
+          const ep = clusterEndpoint(c, c.primary, user, `install/${c.name}`);
           const conn = await connections.get(ep, () => secrets.resolve(ref));
           const result = await installHeartbeat(conn, table, Number(opts.interval), c.timeoutMs);
           io.out(`${c.name}: table ${result.table} and event ${result.event} installed on ${c.primary.host}:${c.primary.port}`);

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
@@ -132,7 +133,30 @@ export function parseConfig(text: string, file: string): Config {
   if (!result.success) {
     throw new ConfigError(issueLines(file, data, result.error.issues, lineOf).join('\n'));
   }
+  const problems = result.data.clusters.flatMap((c, i) => caFileProblem(file, c.tls, ['clusters', i, 'tls', 'ca'], lineOf));
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return result.data;
+}
+
+/**
+ * A cluster's TLS CA file, read now rather than at the first connection, where a typo would look
+ * like every server refusing the monitor. Its path becomes absolute (relative to the config file).
+ */
+function caFileProblem(file: string, tls: { ca?: string } | undefined, path: PropertyKey[], lineOf: (p: readonly PropertyKey[]) => number | undefined): string[] {
+  if (!tls?.ca) return [];
+  const abs = resolve(dirname(file), tls.ca);
+  const line = lineOf(path);
+  const where = `${file}${line ? `:${line}` : ''}: ${formatPath(path)}`;
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return [`${where}: cannot read the CA file ${abs} (${code === 'ENOENT' ? 'no such file' : code}); got ${JSON.stringify(tls.ca)}`];
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) return [`${where}: ${abs} holds no PEM certificate (-----BEGIN CERTIFICATE-----); got ${JSON.stringify(tls.ca)}`];
+  tls.ca = abs;
+  return [];
 }
 
 export async function loadConfig(file: string): Promise<Config> {

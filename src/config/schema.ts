@@ -44,6 +44,14 @@ const qualifiedTable = z
   .string()
   .regex(/^[A-Za-z0-9_$]+\.[A-Za-z0-9_$]+$/, 'expected database.table, e.g. percona.heartbeat');
 
+const tls = z.strictObject({
+  /**
+   * PEM file of the CAs the servers' certificates must chain to, relative to the config file.
+   * Without it, Node's trusted CAs and NODE_EXTRA_CA_CERTS. Certificates are always verified.
+   */
+  ca: z.string().min(1).optional(),
+});
+
 const cluster = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only'),
@@ -51,6 +59,8 @@ const cluster = z
     replicas: z.array(replica).min(1),
     user: z.string().min(1),
     password: secretRef.default(''),
+    /** Connect with TLS (every account: monitor, heartbeat writer, runbook). */
+    tls: tls.optional(),
     /** Per-operation deadline: connect, and each query. */
     timeoutMs: z.number().int().min(50).max(60_000).default(2000),
     lag: lag.default({ warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 2 }),

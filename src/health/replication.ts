@@ -43,12 +43,39 @@ function reason(r: ServerReading): string {
  */
 const ACCOUNT_REFUSED = new Set([1044, 1045, 1130, 1142, 1143, 1227, 1370, 1820, 1862, 3118, 4151]);
 
-const refused = (r: ServerReading) => r.error?.errno !== undefined && ACCOUNT_REFUSED.has(r.error.errno);
+/**
+ * TLS failures (Node's certificate verification codes, mysql2's server-without-TLS): the server
+ * answered, and the monitor's `tls` settings or the server's certificate do not match.
+ */
+const tlsFailure = (r: ServerReading) => /^ERR_(SSL|TLS)_|CERT|SIGNATURE|^HANDSHAKE_(SSL_ERROR|NO_SSL_SUPPORT)$/.test(r.error?.code ?? '');
 
-const refusal = (r: ServerReading) => `the monitor's account was refused: ${r.error?.errno} ${r.error?.message}`;
+const refused = (r: ServerReading) => (r.error?.errno !== undefined && ACCOUNT_REFUSED.has(r.error.errno)) || tlsFailure(r);
+
+const refusal = (r: ServerReading) =>
+  tlsFailure(r) ? `the TLS connection to the server failed: ${r.error?.code} ${r.error?.message}` : `the monitor's account was refused: ${r.error?.errno} ${r.error?.message}`;
 
 const fixAccount = (r: ServerReading) =>
-  `fix the password (the cluster's password reference) or the grants (README, Grants) of replwatch's account on ${endpoint(r)}, or unlock it; the server itself answered`;
+  tlsFailure(r)
+    ? `fix the cluster's tls settings (its ca) or the server's certificate on ${endpoint(r)} (expired, another CA, a name the host is not); the server itself answered`
+    : `fix the password (the cluster's password reference) or the grants (README, Grants) of replwatch's account on ${endpoint(r)}, or unlock it; the server itself answered`;
+
+/**
+ * A cluster whose password reference resolves to nothing (unset variable, deleted secret, no
+ * access to it) cannot be checked at all. The databases may be fine; the monitor is blind on this
+ * cluster, which is worth a page (a warning, like a refused account), and it holds the cluster's
+ * firing alerts rather than resolving what it cannot see.
+ */
+export function passwordUnreadable(cluster: string, primary: string, error: string): Finding {
+  return {
+    code: 'PrimaryUnreachable',
+    severity: 'warning',
+    cluster,
+    target: primary,
+    summary: `cluster ${cluster} is not checked: its password cannot be read: ${error}`,
+    action: `make the cluster's password reference readable by replwatch (set the variable, restore the parameter or secret, or grant replwatch's role access to it)`,
+    details: { scope: 'monitor-config', error },
+  };
+}
 
 /**
  * The channel that follows the configured primary: by server id (its own, or the last one seen

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
-import type { MysqlConnections } from '../probes/mysql/connections';
+import { clusterEndpoint, type MysqlConnections } from '../probes/mysql/connections';
 import { writeHeartbeat } from './install';
 
 export interface HeartbeatWrite {
@@ -15,7 +15,7 @@ export async function writeHeartbeats(config: Config, connections: MysqlConnecti
       .filter((c) => c.heartbeat)
       .map(async (c): Promise<HeartbeatWrite> => {
         const hb = c.heartbeat!;
-        const ep = { key: `heartbeat/${c.name}`, host: c.primary.host, port: c.primary.port, user: hb.user ?? c.user, timeoutMs: c.timeoutMs };
+        const ep = clusterEndpoint(c, c.primary, hb.user ?? c.user, `heartbeat/${c.name}`);
         try {
           const conn = await connections.get(ep, () => secrets.resolve(hb.password ?? c.password));
           await writeHeartbeat(conn, hb.table, c.timeoutMs);

@@ -1,5 +1,5 @@
 import type { ClusterConfig, ServerConfig } from '../config/schema';
-import type { MysqlEndpoint } from '../probes/mysql/connections';
+import { clusterEndpoint, type MysqlEndpoint } from '../probes/mysql/connections';
 
 /** The account a rebuild runs as: `--user/--password`, else the cluster's `admin`. */
 export interface AdminAccount {
@@ -13,6 +13,6 @@ export function adminAccount(cluster: ClusterConfig, override?: { user?: string;
   return cluster.admin;
 }
 
-export function adminEndpoint(s: ServerConfig, a: AdminAccount, timeoutMs: number): MysqlEndpoint {
-  return { key: `runbook-admin/${s.name}`, host: s.host, port: s.port, user: a.user, timeoutMs };
+export function adminEndpoint(c: ClusterConfig, s: ServerConfig, a: AdminAccount): MysqlEndpoint {
+  return clusterEndpoint(c, s, a.user, `runbook-admin/${s.name}`);
 }

@@ -94,7 +94,7 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
   const workers = Math.max(1, Math.min(o.workers ?? 4, plan.inventory.tables.length || 1));
   const timeoutMs = t.cluster.timeoutMs;
   const password = () => secrets.resolve(admin.password);
-  const conn = (s: typeof t.replica, key: string) => connections.get({ ...adminEndpoint(s, admin, timeoutMs), key: `${key}/${s.name}` }, password);
+  const conn = (s: typeof t.replica, key: string) => connections.get({ ...adminEndpoint(t.cluster, s, admin), key: `${key}/${s.name}` }, password);
 
   let step = 'connect';
   const run = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {

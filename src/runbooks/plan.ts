@@ -1,6 +1,6 @@
 import type { SecretResolver } from '../config/secrets';
 import { analyseCluster } from '../health/replication';
-import type { MysqlConnections } from '../probes/mysql/connections';
+import { clusterEndpoint, type MysqlConnections } from '../probes/mysql/connections';
 import { probeServer } from '../probes/mysql/probe';
 import { readInventory, type Inventory } from './inventory';
 import { RunbookRefusal, rebuildCommands, type RebuildTarget } from './target';
@@ -32,7 +32,7 @@ export async function planRebuild(t: RebuildTarget, connections: MysqlConnection
   const c = t.cluster;
   const monitorPassword = () => secrets.resolve(c.password);
   const probe = (s: typeof t.replica) =>
-    probeServer(connections, { key: `runbook/${s.name}`, cluster: c.name, name: s.name, role: s.role, host: s.host, port: s.port, user: c.user, timeoutMs: c.timeoutMs, heartbeatTable: c.heartbeat?.table }, monitorPassword);
+    probeServer(connections, { ...clusterEndpoint(c, s, c.user, `runbook/${s.name}`), cluster: c.name, name: s.name, role: s.role, heartbeatTable: c.heartbeat?.table }, monitorPassword);
   const [primary, replica, donor] = await Promise.all([probe(t.primary), probe(t.replica), t.donor === t.primary ? undefined : probe(t.donor)]);
   if (!replica.reachable) throw new RunbookRefusal(`cannot reach ${t.replica.name} (${replica.error?.message}): nothing to rebuild until it answers`);
   if (!primary.reachable) throw new RunbookRefusal(`cannot reach the primary ${t.primary.name} (${primary.error?.message}): the rebuilt replica would have nothing to follow`);
@@ -49,7 +49,7 @@ export async function planRebuild(t: RebuildTarget, connections: MysqlConnection
     if (lag >= c.lag.warningSeconds) throw new RunbookRefusal(`the donor ${t.donor.name} lags ${lag} s behind the primary`);
   }
   const flavor = primary.flavor;
-  const donorConn = await connections.get(adminEndpoint(t.donor, admin, c.timeoutMs), () => secrets.resolve(admin.password));
+  const donorConn = await connections.get(adminEndpoint(c, t.donor, admin), () => secrets.resolve(admin.password));
   const inventory = await readInventory(donorConn, c.timeoutMs * 5);
   const totalRows = inventory.tables.reduce((a, x) => a + x.rows, 0);
   const totalBytes = inventory.tables.reduce((a, x) => a + x.bytes, 0);

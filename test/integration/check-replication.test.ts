@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
 import type { CheckReport } from '../../src/check/report';
+import { ReplicationChecker } from '../../src/check/replication';
+import { parseConfig } from '../../src/config/load';
+import { SecretResolver } from '../../src/config/secrets';
 import { checkJson, cliProcess } from '../support/cli';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
@@ -171,6 +174,29 @@ describe('replwatch check on a real GTID topology', () => {
     expect(unset.code).toBe(3);
     expect(unset.stdout).toBe('');
     expect(unset.stderr).toContain('environment variable RW_TEST_PASSWORD is not set (password env:RW_TEST_PASSWORD)');
+  });
+
+  it('checks every other cluster when one cluster\'s password cannot be read, and names the blind one', async () => {
+    const sandbox = (await import('yaml')).parse((await import('node:fs')).readFileSync(sb.configFile, 'utf8')).clusters[0];
+    const config = parseConfig(JSON.stringify({ clusters: [{ ...sandbox, name: 'blind', password: 'env:RW_TEST_UNSET' }, sandbox] }), 'two-clusters.json');
+    const checker = new ReplicationChecker(config);
+    try {
+      const { findings, observations } = await checker.sample(new SecretResolver({}));
+      expect(findings.map((f) => [f.code, f.severity, f.cluster, f.target, f.details.scope])).toEqual([['PrimaryUnreachable', 'warning', 'blind', 'sandbox-primary', 'monitor-config']]);
+      expect(findings[0]!.summary).toBe('cluster blind is not checked: its password cannot be read: environment variable RW_TEST_UNSET is not set (password env:RW_TEST_UNSET)');
+      expect(findings[0]!.action).not.toContain('promote');
+      expect(observations.filter((o) => o.kind === 'mysql-replica' || o.kind === 'mysql-primary').map((o) => [o.cluster, o.target, (o as { reachable: boolean }).reachable])).toEqual([
+        ['sandbox', 'sandbox-primary', true],
+        ['sandbox', 'sandbox-r1', true],
+        ['sandbox', 'sandbox-r2', true],
+      ]);
+      // Once the reference resolves again, the next sample checks the cluster: nothing was cached.
+      const fixed = await checker.sample(new SecretResolver({ RW_TEST_UNSET: sb.password }));
+      expect(fixed.findings).toEqual([]);
+      expect(fixed.observations.filter((o) => 'cluster' in o && o.cluster === 'blind')).toHaveLength(3);
+    } finally {
+      await checker.close();
+    }
   });
 
   it('reports a privilege the monitor lacks on the primary as its account refused (a warning), never as a down primary', async () => {

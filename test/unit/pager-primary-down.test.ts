@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from '../../src/alerting/page';
 import { Pager } from '../../src/check/pager';
-import { analyseCluster } from '../../src/health/replication';
+import { analyseCluster, passwordUnreadable } from '../../src/health/replication';
 import type { ReplicationChannel, ServerReading } from '../../src/model/observations';
 import { MemoryStore } from '../../src/state/store';
 
@@ -56,5 +56,25 @@ describe('a dead primary, from readings to pages', () => {
       '6: resolved ReplicaLagging main-r1',
       '6: resolved PrimaryUnreachable main-primary',
     ]);
+  });
+});
+
+describe('a cluster whose password cannot be read', () => {
+  it("holds the cluster's firing alerts while it is not checked: a warning fires, nothing resolves unseen", async () => {
+    const pages: string[] = [];
+    const pager = new Pager({ store: new MemoryStore(), sinks: [{ name: 'sns', send: async (p) => void pages.push(`${p.kind} ${p.code} ${p.target}`) }], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], hostOf: () => undefined });
+    const at = (i: number) => new Date(Date.parse('2026-11-22T10:00:00Z') + i * 10_000);
+    const lagging = analyseCluster({
+      cluster: 'main',
+      lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 1 },
+      primary: server('main-primary', 1),
+      replicas: [server('main-r1', 2, { channels: [channel({ secondsBehind: 40 })] })],
+      lagHistory: () => [],
+    }).findings;
+    const blind = [passwordUnreadable('main', 'main-primary', 'environment variable DB_PW is not set (password env:DB_PW)')];
+    for (const [i, findings] of [lagging, blind, blind, blind].entries()) await pager.process(findings, at(i));
+    expect(pages).toEqual(['firing ReplicaLagging main-r1', 'firing PrimaryUnreachable main-primary']);
+    for (const [i, findings] of [lagging, [], [], []].entries()) await pager.process(findings, at(4 + i));
+    expect(pages.slice(2)).toEqual(['resolved PrimaryUnreachable main-primary', 'resolved ReplicaLagging main-r1']);
   });
 });

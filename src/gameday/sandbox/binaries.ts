@@ -7,10 +7,12 @@ export interface Binaries {
   mariadbd: string;
   installDb: string;
   memcached: string;
+  /** Makes the sandbox's TLS certificates. */
+  openssl: string;
 }
 
 const SEARCH = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', '/sbin'];
-export const APT_PACKAGES = ['mariadb-server', 'mariadb-client', 'memcached', 'iptables'];
+export const APT_PACKAGES = ['mariadb-server', 'mariadb-client', 'memcached', 'iptables', 'openssl'];
 export const INSTALL_COMMAND = `sudo apt-get update && sudo apt-get install -y ${APT_PACKAGES.join(' ')}`;
 
 function which(names: string[]): string | undefined {
@@ -34,6 +36,7 @@ function find(): Partial<Binaries> {
     mariadbd: which(['mariadbd', 'mysqld']),
     installDb: which(['mariadb-install-db', 'mysql_install_db']),
     memcached: which(['memcached']),
+    openssl: which(['openssl']),
   };
 }
 

@@ -42,6 +42,8 @@ export interface SandboxState {
   memcached: SandboxMemcached[];
   configFile: string;
   heartbeatTable: string;
+  /** The CA that signed every server's certificate (IP:127.0.0.1): for `tls: { ca }`. */
+  tlsCa: string;
   reaperPid?: number;
   binaries: Binaries;
   /** A memcached in a network namespace whose link can be made lossy (root only). */
@@ -112,9 +114,31 @@ function mariadbArgs(dir: string, s: Omit<SandboxServer, 'pid'>): string[] {
     '--report-host=127.0.0.1',
     `--report-port=${s.port}`,
     `--read-only=${s.role === 'replica' ? 'ON' : 'OFF'}`,
+    // TLS is offered, not required: clients (and the sandbox's own replication) choose.
+    `--ssl-ca=${join(dir, 'tls', 'ca.pem')}`,
+    `--ssl-cert=${join(dir, 'tls', 'server.pem')}`,
+    `--ssl-key=${join(dir, 'tls', 'server-key.pem')}`,
   ];
   if (process.getuid?.() === 0) args.push('--user=root');
   return args;
+}
+
+/**
+ * A throwaway CA and one server certificate for 127.0.0.1 that every sandbox server presents
+ * (EC keys: generated in milliseconds, beside mariadb-install-db).
+ */
+async function makeCertificates(openssl: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const f = (name: string) => join(dir, name);
+  try {
+    await run(openssl, ['req', '-x509', ...ec, '-keyout', f('ca-key.pem'), '-out', f('ca.pem'), '-days', '3650', '-subj', '/CN=replwatch sandbox CA']);
+    await run(openssl, ['req', ...ec, '-keyout', f('server-key.pem'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
+    await writeFile(f('server.ext'), 'subjectAltName = IP:127.0.0.1\n');
+    await run(openssl, ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-out', f('server.pem'), '-days', '3650', '-extfile', f('server.ext')]);
+  } catch (e) {
+    throw new Error(`openssl could not make the sandbox's TLS certificates: ${(e as Error & { stderr?: string }).stderr ?? (e as Error).message}`);
+  }
 }
 
 function startMemcached(b: Binaries, dir: string, name: string, port: number): number {
@@ -234,6 +258,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
   const binaries = ensureBinaries(log);
 
   const template = join(dir, 'template');
+  const certs = makeCertificates(binaries.openssl, join(dir, 'tls'));
   await run(binaries.installDb, [
     '--no-defaults',
     `--datadir=${template}`,
@@ -255,6 +280,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
   }
   await Promise.all(specs.map((s) => cp(template, s.datadir, { recursive: true })));
   await rm(template, { recursive: true, force: true });
+  await certs;
 
   const state: SandboxState = {
     dir,
@@ -265,6 +291,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     memcached: [],
     configFile: join(dir, 'replwatch.yml'),
     heartbeatTable: HEARTBEAT_TABLE,
+    tlsCa: join(dir, 'tls', 'ca.pem'),
     binaries,
   };
   const save = () => saveState(state);

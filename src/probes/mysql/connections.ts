@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import mysql from 'mysql2/promise';
+import type { ClusterConfig } from '../../config/schema';
 import { withDeadline } from '../../util/deadline';
 
 export interface MysqlEndpoint {
@@ -8,6 +11,27 @@ export interface MysqlEndpoint {
   port: number;
   user: string;
   timeoutMs: number;
+  /** TLS, verified: against the PEM file `ca` (an absolute path), else Node's trusted CAs. */
+  tls?: { ca?: string };
+}
+
+/** An endpoint of one of a cluster's servers, with the cluster's deadline and TLS settings. */
+export function clusterEndpoint(c: Pick<ClusterConfig, 'timeoutMs' | 'tls'>, s: { host: string; port: number }, user: string, key: string): MysqlEndpoint {
+  return { key, host: s.host, port: s.port, user, timeoutMs: c.timeoutMs, ...(c.tls ? { tls: c.tls } : {}) };
+}
+
+// Config loading has checked each file; read once per process, not once per connection.
+const caFiles = new Map<string, string>();
+const caPem = (file: string) => caFiles.get(file) ?? caFiles.set(file, readFileSync(file, 'utf8')).get(file)!;
+
+/**
+ * mysql2's TLS options: the chain always verified, and the certificate's name checked against
+ * the host when the host is a name. For an IP address mysql2 sends no server name and would check
+ * the certificate against "localhost", so only the chain is verified there.
+ */
+function ssl(ep: MysqlEndpoint): mysql.SslOptions | undefined {
+  if (!ep.tls) return undefined;
+  return { ...(ep.tls.ca ? { ca: caPem(ep.tls.ca) } : {}), rejectUnauthorized: true, verifyIdentity: isIP(ep.host) === 0 };
 }
 
 export type Connection = mysql.Connection;
@@ -41,6 +65,7 @@ export class MysqlConnections {
       user: ep.user,
       password: pw,
       connectTimeout: ep.timeoutMs,
+      ssl: ssl(ep),
       dateStrings: true,
       supportBigNumbers: true,
       bigNumberStrings: true,
