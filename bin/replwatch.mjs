@@ -4,6 +4,13 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that went away (`replwatch check --json | head -c 10`, a closed terminal) is not an
+// error of the check: what it did not take is dropped, and the exit code still tells the answer.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
 const { main } = await import('../src/cli/main.ts');
 const code = await main(process.argv);
 // The answer is final once main returns: a handle some probe left open must not keep the process

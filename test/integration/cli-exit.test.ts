@@ -83,4 +83,15 @@ describe('the replwatch process', () => {
     expect(text.length).toBeGreaterThan(256 * 1024);
     expect((JSON.parse(text) as Report).observations).toHaveLength(2000);
   }, 60_000);
+
+  it('exits with its answer, and no stack trace, when the reader of its output goes away (| head -c 10, | true)', () => {
+    const file = configFile('down.yml', 'network:\n  - { name: local, targets: ["127.0.0.1:9"], probes: 5, timeoutMs: 300 }\n');
+    // `true` exits before anything is written: every write meets a closed pipe (EPIPE).
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" check --config "${file}" --json | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    // Loss to a refusing port is none (the handshake is answered): healthy.
+    expect(r.status).toBe(0);
+    const broken = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" check --config "${join(dir, 'missing.yml')}" | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 30_000 });
+    expect(broken.status).toBe(3);
+  }, 40_000);
 });
