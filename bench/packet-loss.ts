@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
-import { lazyCloudwatch } from '../src/check/checker';
+import { lazyCloudwatch } from '../src/check/cloudwatchClient';
 import { NetworkChecker } from '../src/check/network';
 import { parseConfig } from '../src/config/load';
 import { setLoss } from '../src/gameday/sandbox/netns';

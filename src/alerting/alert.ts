@@ -89,6 +89,8 @@ export const PENDING_SAMPLES: Record<FindingCode, number> = {
   PacketLoss: 2,
   HostUnreachable: 2,
   HeartbeatStale: 2,
+  // One failed CloudWatch call, or a datapoint published late, must not page.
+  LagUnknown: 3,
   MonitorOverPrivileged: Number.POSITIVE_INFINITY,
   RebuildFailed: 1,
 };

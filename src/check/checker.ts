@@ -1,4 +1,5 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { lazyCloudwatch } from './cloudwatchClient';
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
 import type { Finding } from '../model/findings';
@@ -13,10 +14,6 @@ export interface Sample {
   observations: Observation[];
 }
 
-let sharedCloudwatch: CloudWatchClient | undefined;
-/** Created on first use: a config without AWS Network Monitor probes never builds a client. */
-export const lazyCloudwatch = (): CloudWatchClient => (sharedCloudwatch ??= new CloudWatchClient({ maxAttempts: 2 }));
-
 /** Every kind of check, sampled together (the CLI's view); Lambdas run one kind each. */
 export class Checker {
   readonly replication: ReplicationChecker;
@@ -24,7 +21,7 @@ export class Checker {
   readonly network: NetworkChecker;
 
   constructor(config: Config, cloudwatch: () => CloudWatchClient = lazyCloudwatch) {
-    this.replication = new ReplicationChecker(config);
+    this.replication = new ReplicationChecker(config, cloudwatch);
     this.memcache = new MemcacheChecker(config);
     this.network = new NetworkChecker(config, cloudwatch);
   }

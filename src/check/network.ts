@@ -4,7 +4,7 @@ import type { Finding } from '../model/findings';
 import type { NetworkObservation } from '../model/observations';
 import { analyseLoss, summariseHandshakes, type LossMeasurement } from '../health/network';
 import { probeNetworkTarget } from '../probes/network/probe';
-import { readNetworkMonitor } from '../probes/network/networkMonitor';
+import { readNetworkMonitor } from '../probes/cloudwatch/networkMonitor';
 
 /** Targets probed at once; each has up to MAX_IN_FLIGHT (32) handshakes in flight. */
 export const TARGETS_IN_FLIGHT = 8;

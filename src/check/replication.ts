@@ -1,3 +1,4 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { clusterServers, primaryName, type ClusterConfig, type Config } from '../config/schema';
 import { SecretError, type SecretResolver } from '../config/secrets';
 import type { Finding } from '../model/findings';
@@ -6,7 +7,9 @@ import { analyseCluster, passwordUnreadable, type ClusterAnalysis } from '../hea
 import { overThreshold } from '../health/lag';
 import { clusterEndpoint, MysqlConnections } from '../probes/mysql/connections';
 import { probePosition, probeServer, type MysqlTarget } from '../probes/mysql/probe';
+import { readAuroraReplicaLag, type AuroraLag } from '../probes/cloudwatch/auroraLag';
 import { createLimiter } from '../util/limiter';
+import { lazyCloudwatch } from './cloudwatchClient';
 import { sleep } from '../util/deadline';
 
 const HISTORY = 60;
@@ -27,8 +30,13 @@ export class ReplicationChecker {
   private readonly primaryIds = new Map<string, number>();
   private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
 
+  /** Per replica, the AuroraReplicaLag datapoint last put in its history. */
+  private readonly lagDatapoints = new Map<string, number>();
+
   constructor(
     private readonly config: Config,
+    /** For Aurora readers' lag; created only when a cluster needs it. */
+    private readonly cloudwatch: () => CloudWatchClient = lazyCloudwatch,
     readonly connections = new MysqlConnections(),
     private readonly confirmDelayMs = 1000,
   ) {
@@ -65,8 +73,10 @@ export class ReplicationChecker {
   private async sampleCluster(cluster: ClusterConfig, secrets: SecretResolver, confirm: boolean): Promise<ClusterAnalysis> {
     for (let round = 1; ; round++) {
       const analysis = await this.sampleOnce(cluster, secrets);
+      // AuroraReplicaLag is not sampled again: its history is CloudWatch's, already judged.
+      const fromCloudwatch = new Set(analysis.observations.filter((o) => o.kind === 'mysql-replica' && o.lagSource === 'cloudwatch').map((o) => o.target));
       const unconfirmed = [...analysis.lags].filter(
-        ([target, lag]) => overThreshold(lag, cluster.lag) && !analysis.findings.some((f) => f.code === 'ReplicaLagging' && f.target === target),
+        ([target, lag]) => overThreshold(lag, cluster.lag) && !fromCloudwatch.has(target) && !analysis.findings.some((f) => f.code === 'ReplicaLagging' && f.target === target),
       );
       if (!confirm || unconfirmed.length === 0 || round >= cluster.lag.sustainedSamples) return analysis;
       await sleep(this.confirmDelayMs);
@@ -84,10 +94,13 @@ export class ReplicationChecker {
         heartbeatTable: cluster.heartbeat?.table,
       }),
     );
-    const [first, ...replicas] = await Promise.all(targets.map((t) => this.limit(() => probeServer(this.connections, t, password, { position: t.role === 'replica' }))));
+    const auroraLag = cluster.aurora && !cluster.heartbeat ? this.readAuroraLag(cluster) : undefined;
+    // An Aurora reader's GTIDs are its writer's (one storage): nothing to compare.
+    const [first, ...replicas] = await Promise.all(targets.map((t) => this.limit(() => probeServer(this.connections, t, password, { position: t.role === 'replica' && !cluster.aurora }))));
     // The primary's GTID set and heartbeat row are read after every replica's, so they are at
     // least as new as any copy: a chain's upstream transactions are not errant, lag not negative.
     const primary = await this.limit(() => probePosition(this.connections, targets[0]!, password, first!));
+    const lags = await auroraLag;
     if (primary.reachable && primary.serverId !== undefined) this.primaryIds.set(cluster.name, primary.serverId);
     const analysis = analyseCluster({
       cluster: cluster.name,
@@ -96,12 +109,35 @@ export class ReplicationChecker {
       primary,
       replicas,
       lastPrimaryServerId: this.primaryIds.get(cluster.name),
-      lagHistory: (target) => this.history.get(`${cluster.name}/${target}`) ?? [],
+      lagHistory: (target) => this.historyBefore(`${cluster.name}/${target}`, lags?.get(target)),
+      ...(cluster.aurora ? { aurora: { lag: (target: string) => lags?.get(target) } } : {}),
     });
     for (const [target, lag] of analysis.lags) {
       const key = `${cluster.name}/${target}`;
-      this.history.set(key, [...(this.history.get(key) ?? []), lag].slice(-HISTORY));
+      this.history.set(key, [...this.historyBefore(key, lags?.get(target)), lag].slice(-HISTORY));
+      const read = lags?.get(target);
+      if (read && 'at' in read) this.lagDatapoints.set(key, read.at.getTime());
     }
     return analysis;
+  }
+
+  /**
+   * A replica's lag history before this sample. For an Aurora reader's AuroraReplicaLag, one entry
+   * per datapoint: AWS publishes one a minute, so several samples can read the same one, which
+   * counts once towards `sustainedSamples`; with no history yet, CloudWatch's own earlier
+   * datapoints are the history.
+   */
+  private historyBefore(key: string, read: AuroraLag | undefined): Array<number | null> {
+    const history = this.history.get(key) ?? [];
+    if (read === undefined || !('at' in read)) return history;
+    if (history.length === 0) return read.earlierSeconds;
+    return this.lagDatapoints.get(key) === read.at.getTime() ? history.slice(0, -1) : history;
+  }
+
+  /** Each reader's AuroraReplicaLag by target name; failures become each reader's error, never a throw. */
+  private async readAuroraLag(cluster: ClusterConfig): Promise<Map<string, AuroraLag>> {
+    const ids = cluster.replicas.map((r) => r.rdsInstanceId ?? r.name);
+    const byId = await readAuroraReplicaLag(this.cloudwatch(), ids, new Date(), cluster.timeoutMs * 2);
+    return new Map(cluster.replicas.map((r, i) => [r.name, byId.get(ids[i]!)!]));
   }
 }

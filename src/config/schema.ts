@@ -25,7 +25,7 @@ const replica = z.strictObject({
   name: z.string().min(1),
   host: z.string().min(1),
   port: port.default(3306),
-  /** The RDS DBInstanceIdentifier, for `--strategy rds` (default: the name) and `gameday --emit-fis`. */
+  /** The RDS DBInstanceIdentifier (default: the name): `--strategy rds`, an Aurora reader's lag, `gameday --emit-fis`. */
   rdsInstanceId,
 });
 
@@ -59,6 +59,12 @@ const cluster = z
     replicas: z.array(replica).min(1),
     user: z.string().min(1),
     password: secretRef.default(''),
+    /**
+     * An Aurora cluster: the replicas are readers on the writer's storage, with no replication
+     * threads; their lag comes from the heartbeat when configured, else from AWS's
+     * AuroraReplicaLag of each replica's rdsInstanceId (default: its name).
+     */
+    aurora: z.boolean().default(false),
     /** Connect with TLS (every account: monitor, heartbeat writer, runbook). */
     tls: tls.optional(),
     /** Per-operation deadline: connect, and each query. */

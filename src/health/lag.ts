@@ -25,19 +25,20 @@ function rowOf(rows: HeartbeatRow[] | undefined, serverId: number | null | undef
  * Seconds_Behind_*, which is null whenever a thread is stopped; the thread rules decide then.
  */
 export function replicaLag(input: {
-  channel: ReplicationChannel;
+  /** None for an Aurora reader: the heartbeat is its only figure here. */
+  channel?: ReplicationChannel;
   primaryServerId: number | null;
   replicaHeartbeat: HeartbeatRow[] | undefined;
   primaryHeartbeat: HeartbeatRow[] | undefined;
 }): LagFigure {
-  const serverId = input.primaryServerId ?? input.channel.sourceServerId;
+  const serverId = input.primaryServerId ?? input.channel?.sourceServerId ?? null;
   const copy = rowOf(input.replicaHeartbeat, serverId);
   if (copy) {
     const own = rowOf(input.primaryHeartbeat, serverId);
     const lag = own ? own.writtenAt - copy.writtenAt : copy.ageSeconds;
     return { lagSeconds: Math.max(0, Math.round(lag * 1000) / 1000), lagSource: 'heartbeat' };
   }
-  if (input.channel.secondsBehind === null) return { lagSeconds: null, lagSource: null };
+  if (!input.channel || input.channel.secondsBehind === null) return { lagSeconds: null, lagSource: null };
   return { lagSeconds: input.channel.secondsBehind, lagSource: 'seconds_behind' };
 }
 

@@ -1,6 +1,7 @@
 import type { Finding } from '../model/findings';
 import type { Flavor, MysqlPrimaryObservation, MysqlReplicaObservation, ReplicationChannel, ServerReading } from '../model/observations';
 import { errantTransactions, gtidSources } from '../model/gtid';
+import type { AuroraLag } from '../probes/cloudwatch/auroraLag';
 import { replicaLag, sustainedLagSeverity, type LagFigure, type LagThresholds } from './lag';
 
 /**
@@ -18,6 +19,8 @@ export interface ClusterReadings {
   lastPrimaryServerId?: number;
   /** Earlier lag samples of a replica, oldest first, not including this one. */
   lagHistory: (target: string) => Array<number | null>;
+  /** An Aurora cluster: each reader's AuroraReplicaLag, read when there is no heartbeat. */
+  aurora?: { lag: (target: string) => AuroraLag | undefined };
 }
 
 export interface ClusterAnalysis {
@@ -239,6 +242,16 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
       obs.error = reason(r);
       continue;
     }
+    if (input.aurora) {
+      const { figure, why } = auroraLag(input, r);
+      obs.lagSeconds = figure.lagSeconds;
+      obs.lagSource = figure.lagSource;
+      lags.set(r.target, figure.lagSeconds);
+      if (why) findings.push(lagUnknown(input, r.target, why));
+      const lagFinding = lagFindingFor(input, r.target, figure);
+      if (lagFinding) replicaSymptoms.push(lagFinding);
+      continue;
+    }
     const channels = r.channels ?? [];
     const main = primaryChannel(r, primary, input.lastPrimaryServerId);
     const shown = main ?? channels[0];
@@ -342,6 +355,38 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
   findings.push(...primaryFindings(input, votes, replicaSymptoms));
   findings.push(...privilegeFindings(cluster, [primary, ...input.replicas]));
   return { observations, findings, lags };
+}
+
+/**
+ * An Aurora reader has no threads, source or GTIDs of its own to judge (it reads the writer's
+ * storage): only its lag, from the heartbeat when the cluster has one, else from CloudWatch.
+ */
+function auroraLag(input: ClusterReadings, r: ServerReading): { figure: LagFigure; why?: string } {
+  if (input.heartbeat) {
+    const figure = replicaLag({
+      primaryServerId: input.primary.serverId ?? input.lastPrimaryServerId ?? null,
+      replicaHeartbeat: r.heartbeat,
+      primaryHeartbeat: input.primary.reachable ? input.primary.heartbeat : undefined,
+    });
+    return figure.lagSeconds === null ? { figure, why: `no heartbeat row of the writer on ${r.target}${r.heartbeatError ? `: ${r.heartbeatError}` : ''}` } : { figure };
+  }
+  const read = input.aurora?.lag(r.target) ?? { error: 'AuroraReplicaLag was not read' };
+  if ('error' in read) return { figure: { lagSeconds: null, lagSource: null }, why: read.error };
+  return { figure: { lagSeconds: Math.round(read.lagSeconds * 1000) / 1000, lagSource: 'cloudwatch' } };
+}
+
+function lagUnknown(input: ClusterReadings, target: string, why: string): Finding {
+  return {
+    code: 'LagUnknown',
+    severity: 'warning',
+    cluster: input.cluster,
+    target,
+    summary: `lag of ${target} is unknown: ${why}`,
+    action: input.heartbeat
+      ? `check the heartbeat writer on the primary, and that ${target} can read the heartbeat table`
+      : `check the replica's rdsInstanceId and that replwatch may call cloudwatch:GetMetricData; or give the cluster a heartbeat table`,
+    details: { why, source: input.heartbeat ? 'heartbeat' : 'cloudwatch' },
+  };
 }
 
 function lagFindingFor(input: ClusterReadings, target: string, figure: LagFigure): Finding | undefined {

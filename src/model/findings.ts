@@ -1,6 +1,6 @@
 /**
  * The fixed finding vocabulary of ../shared/DESIGN.md, by the check that raises each code: add
- * codes, never rename them. HeartbeatStale and MonitorOverPrivileged are replwatch's additions.
+ * codes, never rename them. HeartbeatStale, MonitorOverPrivileged and LagUnknown are replwatch's additions.
  */
 const REPLICATION_CODES = [
   'ReplicaLagging',
@@ -15,6 +15,7 @@ const REPLICATION_CODES = [
   'WrongPrimary',
   'HeartbeatStale',
   'MonitorOverPrivileged',
+  'LagUnknown',
 ] as const;
 const MEMCACHE_CODES = ['MemcacheUnreachable', 'MemcacheSlow', 'MemcacheDegraded'] as const;
 const NETWORK_CODES = ['PacketLoss', 'HostUnreachable'] as const;

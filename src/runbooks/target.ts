@@ -19,6 +19,12 @@ export interface RebuildTarget {
 export function resolveTarget(config: Config, clusterName: string, replicaName: string, donorName?: string): RebuildTarget {
   const cluster = config.clusters.find((c) => c.name === clusterName);
   if (!cluster) throw new RunbookRefusal(`no cluster named ${clusterName}; clusters: ${config.clusters.map((c) => c.name).join(', ') || 'none'}`);
+  if (cluster.aurora) {
+    // Readers share the writer's storage: there is no copy of the data to rebuild.
+    throw new RunbookRefusal(
+      `${clusterName} is an Aurora cluster: its readers share the writer's storage and have no data of their own to rebuild; replace a broken reader instance instead (aws rds delete-db-instance, then create-db-instance --db-cluster-identifier)`,
+    );
+  }
   const servers = clusterServers(cluster);
   const primary = servers.find((s) => s.role === 'primary')!;
   if (replicaName === primary.name) throw new RunbookRefusal(`${replicaName} is the primary of ${clusterName}: a rebuild never writes to a primary`);

@@ -47,7 +47,7 @@ const FUNCTIONS = {
   checkReplication: {
     memory: 512,
     services: ['cloudwatch', 'dynamodb', 'logs', 'secretsmanager', 'sns', 'ssm'],
-    cloudwatch: ['cloudwatch:PutMetricData'],
+    cloudwatch: ['cloudwatch:GetMetricData', 'cloudwatch:PutMetricData'],
   },
   checkMemcache: { memory: 256, services: ['cloudwatch', 'dynamodb', 'logs', 'sns'], cloudwatch: ['cloudwatch:PutMetricData'] },
   checkNetwork: {

@@ -2,7 +2,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { analyseLoss, percentile, summariseHandshakes } from '../../src/health/network';
-import { readNetworkMonitor } from '../../src/probes/network/networkMonitor';
+import { readNetworkMonitor } from '../../src/probes/cloudwatch/networkMonitor';
 import { paceMs } from '../../src/probes/network/probe';
 
 const t = { warningPercent: 2, criticalPercent: 10 };
@@ -58,10 +58,10 @@ describe('readNetworkMonitor', () => {
   it('reads the latest PacketLoss and RTT (microseconds) per probe in one call', async () => {
     cw.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
-        { Id: 'loss0', Values: [4.5, 0] },
-        { Id: 'rtt0', Values: [2300] },
-        { Id: 'loss1', Values: [] },
-        { Id: 'rtt1', Values: [] },
+        { Id: 'loss0', Values: [4.5, 0], Timestamps: [new Date('2026-11-22T09:59:00Z'), new Date('2026-11-22T09:58:00Z')] },
+        { Id: 'rtt0', Values: [2300], Timestamps: [new Date('2026-11-22T09:59:00Z')] },
+        { Id: 'loss1', Values: [], Timestamps: [] },
+        { Id: 'rtt1', Values: [], Timestamps: [] },
       ],
     });
     const out = await readNetworkMonitor(new CloudWatchClient({ region: 'us-east-1' }), 'dc-link', { '10.0.0.5:3306': 'probe-abc', '10.0.0.6:3306': 'probe-def' }, new Date('2026-11-22T10:00:00Z'));

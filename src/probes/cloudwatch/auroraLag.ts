@@ -1,0 +1,29 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { latestDatapoints } from './latest';
+
+/** An Aurora reader's lag as AWS last published it, or why there is none. */
+export type AuroraLag = { lagSeconds: number; at: Date; earlierSeconds: number[] } | { error: string };
+
+/**
+ * AuroraReplicaLag (AWS/RDS, milliseconds, per DBInstanceIdentifier) of Aurora readers, by
+ * instance id. A reader shares the writer's storage and has no replication threads to ask; this
+ * is the figure AWS measures for it, published once a minute. The window's older datapoints
+ * come along: a checker with no history of its own (a one-shot check, a cold container) judges
+ * `sustainedSamples` on them rather than wait minutes for new ones.
+ */
+export async function readAuroraReplicaLag(client: CloudWatchClient, instanceIds: string[], now: Date, timeoutMs = 5000): Promise<Map<string, AuroraLag>> {
+  const queries = instanceIds.map((id, i) => ({ id: `lag${i}`, namespace: 'AWS/RDS', metric: 'AuroraReplicaLag', dimensions: { DBInstanceIdentifier: id }, stat: 'Maximum' as const }));
+  let latest: Awaited<ReturnType<typeof latestDatapoints>>;
+  try {
+    latest = await latestDatapoints(client, queries, now, timeoutMs);
+  } catch (e) {
+    const error = `CloudWatch GetMetricData failed: ${(e as Error).name}: ${(e as Error).message}`;
+    return new Map(instanceIds.map((id) => [id, { error }]));
+  }
+  return new Map(
+    instanceIds.map((id, i) => {
+      const d = latest.get(`lag${i}`);
+      return [id, d ? { lagSeconds: d.value / 1000, at: d.at, earlierSeconds: d.earlier.map((ms) => ms / 1000) } : { error: `no AuroraReplicaLag datapoint for DB instance ${id} in the last 5 minutes` }];
+    }),
+  );
+}

@@ -1,0 +1,91 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { ReplicationChecker } from '../../src/check/replication';
+import { parseConfig } from '../../src/config/load';
+import { SecretResolver } from '../../src/config/secrets';
+import type { MysqlReplicaObservation } from '../../src/model/observations';
+import { checkJson } from '../support/cli';
+import { sql, startSandbox, stopSandbox } from '../support/sandbox';
+
+// The sandbox's servers stand in for an Aurora writer and readers (MySQL side: reachability and
+// the monitor's session); AWS's AuroraReplicaLag comes from a mocked CloudWatch.
+
+const cw = mockClient(CloudWatchClient);
+let sb: SandboxState;
+
+beforeAll(async () => {
+  sb = await startSandbox();
+});
+afterAll(async () => {
+  cw.restore();
+  await stopSandbox(sb);
+});
+
+/** AuroraReplicaLag in ms per DBInstanceIdentifier, newest first, one a minute up to `at`. */
+function publish(lagMs: Record<string, number[]>, at: Date): void {
+  cw.reset();
+  cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+    MetricDataResults: input.MetricDataQueries!.map((q) => {
+      const values = lagMs[q.MetricStat!.Metric!.Dimensions![0]!.Value!] ?? [];
+      return { Id: q.Id, Values: values, Timestamps: values.map((_, i) => new Date(at.getTime() - i * 60_000)) };
+    }),
+  }));
+}
+
+function auroraConfig() {
+  const { heartbeat: _, ...cluster } = parse(readFileSync(sb.configFile, 'utf8')).clusters[0];
+  cluster.aurora = true;
+  cluster.replicas = cluster.replicas.map((r: { name: string }, i: number) => ({ ...r, rdsInstanceId: `db-r${i + 1}` }));
+  return JSON.stringify({ clusters: [cluster] });
+}
+
+const cloudwatch = () => new CloudWatchClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+
+describe('an Aurora cluster on the sandbox', () => {
+  it("takes each reader's lag from AuroraReplicaLag, counts a datapoint once however often it is read, and ignores replication threads", async () => {
+    const checker = new ReplicationChecker(parseConfig(auroraConfig(), 'aurora.json'), cloudwatch);
+    // A stopped thread is no finding on an Aurora reader: it has none to stop.
+    await sql(sb, 'sandbox-r2', 'STOP SLAVE');
+    try {
+      const sample = async () => {
+        const s = await checker.sample(new SecretResolver());
+        return { codes: s.findings.map((f) => `${f.code}/${f.severity}/${f.target}`), lag: (t: string) => s.observations.find((o) => o.target === t) as MysqlReplicaObservation };
+      };
+      const first = new Date(Date.now() - 60_000);
+      publish({ 'db-r1': [12_000], 'db-r2': [20] }, first);
+      const one = await sample();
+      expect(one.codes).toEqual([]);
+      expect(one.lag('sandbox-r1')).toMatchObject({ lagSeconds: 12, lagSource: 'cloudwatch', ioRunning: null, sqlRunning: null, reachable: true });
+      expect(one.lag('sandbox-r2')).toMatchObject({ lagSeconds: 0.02, lagSource: 'cloudwatch' });
+      const dims = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Metric!.Dimensions![0]!.Value);
+      expect(dims).toEqual(['db-r1', 'db-r2']);
+      // The same minute's datapoint again: still one sample of the two that must agree.
+      expect((await sample()).codes).toEqual([]);
+      publish({ 'db-r1': [14_000, 12_000] }, new Date());
+      const three = await sample();
+      expect(three.codes).toEqual(['LagUnknown/warning/sandbox-r2', 'ReplicaLagging/warning/sandbox-r1']);
+      expect(three.lag('sandbox-r1').lagSeconds).toBe(14);
+    } finally {
+      await sql(sb, 'sandbox-r2', 'START SLAVE');
+      await checker.close();
+    }
+  });
+
+  it("judges a one-shot check on CloudWatch's own earlier datapoints: no waiting minutes for new ones", async () => {
+    const file = join(sb.dir, 'aurora.json');
+    writeFileSync(file, auroraConfig());
+    publish({ 'db-r1': [41_000, 35_000, 33_000], 'db-r2': [10] }, new Date());
+    const started = Date.now();
+    const { code, report } = await checkJson(file);
+    expect(code).toBe(2);
+    expect(report.findings.map((f) => [f.code, f.severity, f.target, f.details.samples])).toEqual([['ReplicaLagging', 'critical', 'sandbox-r1', [35, 41]]]);
+    // No re-sampling to confirm it (that is for lag measured here, not AWS's).
+    expect(cw.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+});
