@@ -96,7 +96,9 @@ export class Pager {
         result.lostRaces++;
         continue;
       }
-      await this.deliver(formatPage(owed.kind, a, owed.at, owed.escalated), claimed, result);
+      // The plan is read again: the replica may have changed since the first attempt.
+      const attachment = owed.kind === 'firing' && this.o.attach ? await this.o.attach(a.finding) : undefined;
+      await this.deliver(formatPage(owed.kind, a, owed.at, owed.escalated, attachment), claimed, result);
     }
     return result;
   }

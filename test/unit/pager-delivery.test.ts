@@ -123,4 +123,17 @@ describe('a dead primary holds its replicas\' firing alerts', () => {
     await p.process([], t(60));
     expect(kinds(sns).slice(2).sort()).toEqual(['resolved PrimaryUnreachable', 'resolved ReplicaLagging']);
   });
+
+  it('attaches the rebuild plan to a FIRING page retried after the paging channel refused it, as to the first attempt', async () => {
+    const store = new MemoryStore();
+    const sns = new Sink('sns');
+    let plans = 0;
+    const p = new Pager({ store, sinks: [sns], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], hostOf: () => undefined, attach: async () => `Plan #${++plans}` });
+    sns.failing = true;
+    await p.process([broken], t(0));
+    sns.failing = false;
+    await p.process([broken], t(10));
+    expect(kinds(sns)).toEqual(['firing ReplicationBroken']);
+    expect(sns.pages[0]!.text).toContain('Plan #2');
+  });
 });
