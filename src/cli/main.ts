@@ -11,6 +11,7 @@ import { registerWatch } from './watch';
 import { registerRunbook } from './runbook';
 import { registerSilence } from './silence';
 import { registerGameday } from './gameday';
+import { registerShards } from './shards';
 
 export interface Io {
   out: (text: string) => void;
@@ -60,6 +61,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   registerRunbook(program, io, setCode);
   registerStart(program, io);
   registerGameday(program, io, setCode);
+  registerShards(program, io);
   program.addOption(new Option('--no-color', 'no colours').hideHelp());
 
   try {

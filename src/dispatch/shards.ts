@@ -106,19 +106,28 @@ export function shardConfig(config: Config, check: CheckName, shard: Shard): Con
 }
 
 /**
+ * The targets a (shard's) config holds, as `cluster/target` the way findings name them; a
+ * discovery pool's nodes are known only once discovered, so the pool is `pool/*`.
+ */
+export function targetKeys(config: Config): string[] {
+  return [
+    ...config.clusters.flatMap((c) => clusterServers(c).map((s) => `${c.name}/${s.name}`)),
+    ...config.memcache.flatMap((p) => [...(p.nodes ?? []).map((n) => `${p.name}/${n}`), ...(p.configEndpoint ? [`${p.name}/*`] : [])]),
+    ...config.network.flatMap((g) => [...g.targets, ...Object.keys(g.awsNetworkMonitor?.probes ?? {})].map((t) => `${g.name}/${t}`)),
+  ];
+}
+
+/** The shards of a check, each with the targets it holds: what `replwatch shards` prints. */
+export function shardPlan(config: Config, check: CheckName): Array<Shard & { targets: string[] }> {
+  const count = shardCount(config, check);
+  return Array.from({ length: count }, (_, index) => ({ index, count, targets: targetKeys(shardConfig(config, check, { index, count })) }));
+}
+
+/**
  * Whether an alert belongs to this shard's config: a worker resolves only its own alerts, never
  * another shard's (they are simply not in its findings).
  */
 export function ownedBy(config: Config): (f: Pick<Finding, 'cluster' | 'target'>) => boolean {
-  const keys = new Set<string>();
-  for (const c of config.clusters) for (const s of clusterServers(c)) keys.add(`${c.name}/${s.name}`);
-  for (const p of config.memcache) {
-    for (const n of p.nodes ?? []) keys.add(`${p.name}/${n}`);
-    // A discovery pool's nodes are known only once discovered; the pool is one unit, all of it ours.
-    if (p.configEndpoint) keys.add(`${p.name}/*`);
-  }
-  for (const g of config.network) {
-    for (const t of [...g.targets, ...Object.keys(g.awsNetworkMonitor?.probes ?? {})]) keys.add(`${g.name}/${t}`);
-  }
+  const keys = new Set(targetKeys(config));
   return (f) => keys.has(`${f.cluster}/${f.target}`) || keys.has(`${f.cluster}/*`);
 }

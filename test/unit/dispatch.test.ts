@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load';
 import { dispatch } from '../../src/dispatch/dispatch';
 import { ownedBy, shardConfig, shardCount } from '../../src/dispatch/shards';
+import { cli } from '../support/cli';
 
 const cluster = (name: string, replicas: number) => ({ name, primary: { host: `${name}-p` }, replicas: Array.from({ length: replicas }, (_, i) => ({ name: `${name}-r${i + 1}`, host: `${name}-h${i}` })), user: 'u', password: 'env:PW' });
 const fleet = {
@@ -73,6 +74,26 @@ describe('shards', () => {
     await dispatch(small, async (check, e) => void seen.push(`${check} ${e.shard.index + 1}/${e.shard.count}`));
     expect(seen.sort()).toEqual(['memcache 1/1', 'network 1/1', 'replication 1/1']);
     expect(shardConfig(small, 'replication', { index: 0, count: 1 }).clusters).toEqual(small.clusters);
+  });
+});
+
+describe('replwatch shards', () => {
+  it('prints the shards dispatch would start, each target in exactly one, as a table or JSON', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rw-shards-')), 'fleet.yml');
+    writeFileSync(file, stringify(fleet));
+    const json = await cli('shards', '--config', file, '--json');
+    expect(json.code).toBe(0);
+    const plan = JSON.parse(json.stdout) as { shardSize: number; checks: Record<string, Array<{ index: number; count: number; targets: string[] }>> };
+    expect(plan.shardSize).toBe(6);
+    expect(Object.fromEntries(Object.entries(plan.checks).map(([check, shards]) => [check, shards.map((x) => x.targets.length)]))).toEqual({ replication: [6, 5, 10], memcache: [6, 3], network: [6, 6, 1] });
+    expect(plan.checks.replication![1]).toEqual({ index: 1, count: 3, targets: ['c/c-primary', 'c/c-r1', 'c/c-r2', 'c/c-r3', 'c/c-r4'] });
+    expect(plan.checks.memcache![1]!.targets).toEqual(['sessions/10.0.1.6:11211', 'sessions/10.0.1.7:11211', 'disc/*']);
+    const every = Object.values(plan.checks).flatMap((shards) => shards.flatMap((x) => x.targets));
+    expect(new Set(every).size).toBe(every.length);
+    expect(every).toHaveLength(21 + 9 + 13);
+    const text = await cli('shards', '--config', file);
+    expect(text.stdout).toContain('replication  2/3    5        c/c-primary .. c/c-r4');
+    expect(text.stdout).toContain('8 worker run(s) a minute (shardSize 6, sampleSeconds 10)');
   });
 });
 
