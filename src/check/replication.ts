@@ -95,8 +95,9 @@ export class ReplicationChecker {
       }),
     );
     const auroraLag = cluster.aurora && !cluster.heartbeat ? this.readAuroraLag(cluster) : undefined;
-    // An Aurora reader's GTIDs are its writer's (one storage): nothing to compare.
-    const [first, ...replicas] = await Promise.all(targets.map((t) => this.limit(() => probeServer(this.connections, t, password, { position: t.role === 'replica' && !cluster.aurora }))));
+    // An Aurora reader's GTIDs are its writer's (one storage): nothing to compare; its copy of
+    // the heartbeat row is still read here, before the writer's.
+    const [first, ...replicas] = await Promise.all(targets.map((t) => this.limit(() => probeServer(this.connections, t, password, { position: t.role === 'replica' && (!cluster.aurora || !!cluster.heartbeat) }))));
     // The primary's GTID set and heartbeat row are read after every replica's, so they are at
     // least as new as any copy: a chain's upstream transactions are not errant, lag not negative.
     const primary = await this.limit(() => probePosition(this.connections, targets[0]!, password, first!));
@@ -116,7 +117,9 @@ export class ReplicationChecker {
       const key = `${cluster.name}/${target}`;
       this.history.set(key, [...this.historyBefore(key, lags?.get(target)), lag].slice(-HISTORY));
       const read = lags?.get(target);
+      // A sample without a datapoint sits between two readings of one: they are two samples.
       if (read && 'at' in read) this.lagDatapoints.set(key, read.at.getTime());
+      else this.lagDatapoints.delete(key);
     }
     return analysis;
   }

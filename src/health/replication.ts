@@ -34,6 +34,13 @@ export function rebuildCommand(cluster: string, replica: string): string {
   return `replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}`;
 }
 
+/** A replica's testimony about a primary the monitor cannot reach. */
+interface Vote {
+  target: string;
+  alive: boolean;
+  evidence: string;
+}
+
 const endpoint = (r: { host: string; port: number }) => `${r.host}:${r.port}`;
 
 function reason(r: ServerReading): string {
@@ -199,7 +206,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
 
   // Replicas that are symptoms of a dead primary: their IO and lag findings are folded into it.
   const replicaSymptoms: Finding[] = [];
-  const votes: Array<{ target: string; alive: boolean; evidence: string }> = [];
+  const votes: Vote[] = [];
 
   for (const r of input.replicas) {
     const obs: MysqlReplicaObservation = {
@@ -247,9 +254,12 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
       obs.lagSeconds = figure.lagSeconds;
       obs.lagSource = figure.lagSource;
       lags.set(r.target, figure.lagSeconds);
-      if (why) findings.push(lagUnknown(input, r.target, why));
+      // Like lag, an unknown lag is a dead writer's symptom when the writer is down.
+      if (why) replicaSymptoms.push(lagUnknown(input, r.target, why));
       const lagFinding = lagFindingFor(input, r.target, figure);
       if (lagFinding) replicaSymptoms.push(lagFinding);
+      const vote = !primary.reachable && auroraVote(input, r);
+      if (vote) votes.push(vote);
       continue;
     }
     const channels = r.channels ?? [];
@@ -375,6 +385,21 @@ function auroraLag(input: ClusterReadings, r: ServerReading): { figure: LagFigur
   return { figure: { lagSeconds: Math.round(read.lagSeconds * 1000) / 1000, lagSource: 'cloudwatch' } };
 }
 
+/**
+ * Whether an Aurora reader testifies that its unreachable writer is alive: its copy of the
+ * writer's heartbeat row is fresh, so the writer still writes to the shared storage. Only the
+ * heartbeat can say so: AuroraReplicaLag comes a minute or more late, long enough to hide a
+ * writer that has just died, so without a heartbeat a reader does not vote.
+ */
+function auroraVote(input: ClusterReadings, r: ServerReading): Vote | undefined {
+  if (!input.heartbeat) return undefined;
+  const writerId = input.primary.serverId ?? input.lastPrimaryServerId;
+  const copy = r.heartbeat?.find((h) => h.serverId === writerId);
+  if (!copy) return { target: r.target, alive: false, evidence: `no heartbeat row of the writer on ${r.target}` };
+  const alive = copy.ageSeconds <= input.heartbeat.staleSeconds;
+  return { target: r.target, alive, evidence: `the writer's heartbeat row on ${r.target} is ${copy.ageSeconds.toFixed(1)} s old${alive ? '' : ` (stale after ${input.heartbeat.staleSeconds} s)`}` };
+}
+
 function lagUnknown(input: ClusterReadings, target: string, why: string): Finding {
   return {
     code: 'LagUnknown',
@@ -412,7 +437,7 @@ function lagFindingFor(input: ClusterReadings, target: string, figure: LagFigure
  * (a warning); if none does, or none can be asked, it is down (critical, one finding that
  * absorbs the replicas' IO errors and lag, which are only its symptoms).
  */
-function primaryFindings(input: ClusterReadings, votes: Array<{ target: string; alive: boolean; evidence: string }>, symptoms: Finding[]): Finding[] {
+function primaryFindings(input: ClusterReadings, votes: Vote[], symptoms: Finding[]): Finding[] {
   const { primary, cluster } = input;
   if (primary.reachable) {
     const out = [...symptoms];

@@ -49,11 +49,11 @@ describe('an Aurora cluster', () => {
       lagHistory: (t) => (t === 'aurora-r1' ? [35] : []),
     });
     expect(a.findings.map((f) => [f.code, f.severity, f.target])).toEqual([
-      ['LagUnknown', 'warning', 'aurora-r2'],
       ['ReplicaLagging', 'critical', 'aurora-r1'],
+      ['LagUnknown', 'warning', 'aurora-r2'],
     ]);
-    expect(a.findings[1]!.summary).toBe('lag 42.0 s (cloudwatch), over the critical threshold of 30 s for 2 samples');
-    expect(a.findings[0]!.action).toContain('rdsInstanceId');
+    expect(a.findings[0]!.summary).toBe('lag 42.0 s (cloudwatch), over the critical threshold of 30 s for 2 samples');
+    expect(a.findings[1]!.action).toContain('rdsInstanceId');
   });
 
   it('takes the heartbeat when the cluster has one (the readers see the writer row through the shared storage)', () => {
@@ -66,6 +66,47 @@ describe('an Aurora cluster', () => {
     });
     expect(a.observations.find((o) => o.target === 'aurora-r1')).toMatchObject({ lagSeconds: 0.1, lagSource: 'heartbeat' });
     expect(a.findings.map((f) => [f.code, f.target, f.summary])).toEqual([['LagUnknown', 'aurora-r2', 'lag of aurora-r2 is unknown: no heartbeat row of the writer on aurora-r2']]);
+  });
+
+  it("hears a reader whose copy of the writer's heartbeat is fresh: a writer unreachable to the monitor alone is a monitor-path warning", () => {
+    const copy = (ageSeconds: number) => [{ serverId: 1, writtenAt: 1000, ageSeconds }];
+    const writerDown = server('aurora-writer', 1, { reachable: false, serverId: undefined, error: { code: 'ETIMEDOUT', message: 'connect ETIMEDOUT' } });
+    const partition = analyse({
+      heartbeat: { staleSeconds: 10 },
+      primary: writerDown,
+      lastPrimaryServerId: 1,
+      replicas: [server('aurora-r1', 2, { heartbeat: copy(0.8) }), server('aurora-r2', 3, { heartbeat: copy(0.9) })],
+      aurora: { lag: () => undefined },
+    });
+    expect(partition.findings.map((f) => [f.code, f.severity, f.details.scope])).toEqual([['PrimaryUnreachable', 'warning', 'monitor-path']]);
+    expect(partition.findings[0]!.summary).toContain('aurora-r1, aurora-r2 still replicate from it');
+
+    // The copies age when the writer is really down: one critical page, the readers' lag folded in.
+    const down = analyse({
+      heartbeat: { staleSeconds: 10 },
+      primary: writerDown,
+      lastPrimaryServerId: 1,
+      replicas: [server('aurora-r1', 2, { heartbeat: copy(45) }), server('aurora-r2', 3)],
+      aurora: { lag: () => undefined },
+      lagHistory: () => [44],
+    });
+    expect(down.findings.map((f) => [f.code, f.severity])).toEqual([['PrimaryUnreachable', 'critical']]);
+    expect(down.findings[0]!.details.absorbed).toEqual([
+      expect.objectContaining({ code: 'ReplicaLagging', target: 'aurora-r1' }),
+      expect.objectContaining({ code: 'LagUnknown', target: 'aurora-r2' }),
+    ]);
+    expect(down.findings[0]!.details.replicas).toEqual([
+      { target: 'aurora-r1', alive: false, evidence: "the writer's heartbeat row on aurora-r1 is 45.0 s old (stale after 10 s)" },
+      { target: 'aurora-r2', alive: false, evidence: 'no heartbeat row of the writer on aurora-r2' },
+    ]);
+  });
+
+  it('cannot hear a reader without a heartbeat: AuroraReplicaLag is too late to say the writer is alive now', () => {
+    const a = analyse({
+      primary: server('aurora-writer', 1, { reachable: false, serverId: undefined, error: { code: 'ETIMEDOUT', message: 'connect ETIMEDOUT' } }),
+      aurora: { lag: () => ({ lagSeconds: 0.02, at: minute(1), earlierSeconds: [] }) },
+    });
+    expect(a.findings.map((f) => [f.code, f.severity, f.details.replicas])).toEqual([['PrimaryUnreachable', 'critical', []]]);
   });
 
   it('is refused by the rebuild runbook: a reader has no data of its own', () => {
