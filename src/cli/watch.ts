@@ -68,8 +68,11 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const stop = () => {
     stopping = true;
   };
+  // A reader that went away (`watch | head`) ends the watching, as SIGPIPE would: nobody reads it.
+  const readerGone = (e: NodeJS.ErrnoException) => e.code === 'EPIPE' && stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.stdout.on('error', readerGone);
   try {
     for (let n = 0; n < (o.samples ?? Infinity) && !stopping; n++) {
       const started = Date.now();
@@ -106,6 +109,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    process.stdout.off('error', readerGone);
     await rebuilder.settle();
     await checker.close();
   }

@@ -94,4 +94,19 @@ describe('the replwatch process', () => {
     const broken = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" check --config "${join(dir, 'missing.yml')}" | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 30_000 });
     expect(broken.status).toBe(3);
   }, 40_000);
+
+  it('stops watching once the reader of its lines goes away (watch | head -1), as SIGPIPE would', () => {
+    const file = configFile('watched.yml', 'network:\n  - { name: local, targets: ["127.0.0.1:9"], probes: 2, timeoutMs: 300 }\n');
+    const state = join(dir, 'watch-state.json');
+    const pages = join(dir, 'watch-pages.jsonl');
+    const r = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${bin}" watch --config "${file}" --every 200ms --state "${state}" --pages "${pages}" | head -1; exit \${PIPESTATUS[0]}`],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    // Without the stop, watch samples until the spawn's timeout kills it (status null).
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/sample 1: 0 critical, 0 warning/);
+    expect(r.stderr).toBe('');
+  }, 40_000);
 });
