@@ -257,20 +257,6 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const binaries = ensureBinaries(log);
 
-  const template = join(dir, 'template');
-  const certs = makeCertificates(binaries.openssl, join(dir, 'tls'));
-  await run(binaries.installDb, [
-    '--no-defaults',
-    `--datadir=${template}`,
-    '--auth-root-authentication-method=normal',
-    '--skip-test-db',
-    ...(process.getuid?.() === 0 ? ['--user=root'] : []),
-    '--innodb-log-file-size=8M',
-    '--innodb-buffer-pool-size=32M',
-  ]).catch((e: Error & { stderr?: string }) => {
-    throw new Error(`mariadb-install-db failed: ${e.stderr ?? e.message}`);
-  });
-
   const cluster = 'sandbox';
   const count = opts.replicas ?? 2;
   const specs: Array<Omit<SandboxServer, 'pid'>> = [];
@@ -278,9 +264,24 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     const name = i === 0 ? `${cluster}-primary` : `${cluster}-r${i}`;
     specs.push({ name, role: i === 0 ? 'primary' : 'replica', port: await freePort(), socket: join(dir, `${name}.sock`), serverId: i + 1, datadir: join(dir, `${name}-data`) });
   }
-  await Promise.all(specs.map((s) => cp(template, s.datadir, { recursive: true })));
-  await rm(template, { recursive: true, force: true });
-  await certs;
+  const template = join(dir, 'template');
+  const datadirs = async () => {
+    await run(binaries.installDb, [
+      '--no-defaults',
+      `--datadir=${template}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+      '--innodb-log-file-size=8M',
+      '--innodb-buffer-pool-size=32M',
+    ]).catch((e: Error & { stderr?: string }) => {
+      throw new Error(`mariadb-install-db failed: ${e.stderr ?? e.message}`);
+    });
+    await Promise.all(specs.map((s) => cp(template, s.datadir, { recursive: true })));
+    await rm(template, { recursive: true, force: true });
+  };
+  // Together, and each failure handled: one failing leaves no unhandled rejection of the other.
+  await Promise.all([makeCertificates(binaries.openssl, join(dir, 'tls')), datadirs()]);
 
   const state: SandboxState = {
     dir,
