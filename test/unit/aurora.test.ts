@@ -135,6 +135,18 @@ describe('reading AWS metrics', () => {
     expect(input.StartTime).toEqual(minute(5));
   });
 
+  it("names a query CloudWatch itself refused (StatusCode Forbidden, InternalError) with its message, not as missing data", async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'lag0', StatusCode: 'Forbidden', Messages: [{ Code: 'Forbidden', Value: 'no access to the source account' }], Values: [], Timestamps: [] },
+        { Id: 'lag1', StatusCode: 'PartialData', Values: [30], Timestamps: [minute(1)] },
+      ],
+    });
+    const out = await readAuroraReplicaLag(client(), ['db-r1', 'db-r2'], now);
+    expect(out.get('db-r1')).toEqual({ error: 'CloudWatch refused AuroraReplicaLag of DB instance db-r1: Forbidden: no access to the source account' });
+    expect(out.get('db-r2')).toEqual({ lagSeconds: 0.03, at: minute(1), earlierSeconds: [] });
+  });
+
   it('turns a CloudWatch failure into every instance\'s error, never a throw', async () => {
     cw.on(GetMetricDataCommand).rejects(Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied' }));
     const out = await readAuroraReplicaLag(client(), ['db-r1'], now);

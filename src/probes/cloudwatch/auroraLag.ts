@@ -21,9 +21,11 @@ export async function readAuroraReplicaLag(client: CloudWatchClient, instanceIds
     return new Map(instanceIds.map((id) => [id, { error }]));
   }
   return new Map(
-    instanceIds.map((id, i) => {
+    instanceIds.map((id, i): [string, AuroraLag] => {
       const d = latest.get(`lag${i}`);
-      return [id, d ? { lagSeconds: d.value / 1000, at: d.at, earlierSeconds: d.earlier.map((ms) => ms / 1000) } : { error: `no AuroraReplicaLag datapoint for DB instance ${id} in the last 5 minutes` }];
+      if (!d) return [id, { error: `no AuroraReplicaLag datapoint for DB instance ${id} in the last 5 minutes` }];
+      if ('refused' in d) return [id, { error: `CloudWatch refused AuroraReplicaLag of DB instance ${id}: ${d.refused}` }];
+      return [id, { lagSeconds: d.value / 1000, at: d.at, earlierSeconds: d.earlier.map((ms) => ms / 1000) }];
     }),
   );
 }

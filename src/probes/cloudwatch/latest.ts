@@ -16,17 +16,21 @@ export interface Datapoint {
   earlier: number[];
 }
 
+/** A query CloudWatch answered with an error of its own (StatusCode Forbidden or InternalError). */
+export interface Refused {
+  refused: string;
+}
+
 /** CloudWatch takes at most 500 queries in one GetMetricData call. */
 const QUERIES_PER_CALL = 500;
 
 /**
  * The newest one-minute datapoint of each query within the last five minutes, with the older
- * ones of the window (AWS publishes
- * these metrics once a minute, and a datapoint can arrive a minute or two late), or null for a
- * query with none. Every call has its deadline: a CloudWatch that hangs is an error, not a hang.
+ * ones of the window (AWS publishes these metrics once a minute, and a datapoint can arrive a
+ * minute or two late), or null for a query with none, or why CloudWatch refused the query. Every call has its deadline: a CloudWatch that hangs is an error, not a hang.
  */
-export async function latestDatapoints(client: CloudWatchClient, queries: MetricQuery[], now: Date, timeoutMs = 5000): Promise<Map<string, Datapoint | null>> {
-  const out = new Map<string, Datapoint | null>(queries.map((q) => [q.id, null]));
+export async function latestDatapoints(client: CloudWatchClient, queries: MetricQuery[], now: Date, timeoutMs = 5000): Promise<Map<string, Datapoint | Refused | null>> {
+  const out = new Map<string, Datapoint | Refused | null>(queries.map((q) => [q.id, null]));
   for (let i = 0; i < queries.length; i += QUERIES_PER_CALL) {
     let token: string | undefined;
     do {
@@ -49,9 +53,16 @@ export async function latestDatapoints(client: CloudWatchClient, queries: Metric
         { abortSignal: AbortSignal.timeout(timeoutMs) },
       );
       for (const r of page.MetricDataResults ?? []) {
-        if (!r.Id || !r.Values?.length || !r.Timestamps?.length) continue;
+        if (!r.Id) continue;
+        // PartialData only says a later page has more; these two say the query itself failed.
+        if (r.StatusCode === 'Forbidden' || r.StatusCode === 'InternalError') {
+          out.set(r.Id, { refused: [r.StatusCode, ...(r.Messages ?? []).map((m) => m.Value)].filter(Boolean).join(': ') });
+          continue;
+        }
+        if (!r.Values?.length || !r.Timestamps?.length) continue;
         // Newest first: a later page of the same query only holds older datapoints.
         const seen = out.get(r.Id);
+        if (seen && 'refused' in seen) continue;
         if (seen) seen.earlier.unshift(...r.Values.toReversed());
         else out.set(r.Id, { value: r.Values[0]!, at: r.Timestamps[0]!, earlier: r.Values.slice(1).toReversed() });
       }

@@ -32,7 +32,10 @@ export async function readNetworkMonitor(
     })),
   );
   const latest = await latestDatapoints(client, queries, now, timeoutMs);
-  const value = (id: string) => latest.get(id)?.value ?? null;
+  const value = (id: string) => {
+    const d = latest.get(id);
+    return d && 'value' in d ? d.value : null;
+  };
   return entries.map(([target, probeId], i) => {
     const rtt = value(`rtt${i}`);
     return { target, probeId, lossPercent: value(`loss${i}`), rttMs: rtt === null ? null : rtt / 1000 };
