@@ -12,7 +12,8 @@ export interface LagFigure {
   lagSource: LagSource | null;
 }
 
-function rowOf(rows: HeartbeatRow[] | undefined, serverId: number | null | undefined): HeartbeatRow | undefined {
+/** The heartbeat row a server wrote, among those read somewhere. */
+export function rowOf(rows: HeartbeatRow[] | undefined, serverId: number | null | undefined): HeartbeatRow | undefined {
   return serverId == null ? undefined : rows?.find((r) => r.serverId === serverId);
 }
 

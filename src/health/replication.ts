@@ -2,7 +2,7 @@ import type { Finding } from '../model/findings';
 import type { Flavor, MysqlPrimaryObservation, MysqlReplicaObservation, ReplicationChannel, ServerReading } from '../model/observations';
 import { errantTransactions, gtidSources } from '../model/gtid';
 import type { AuroraLag } from '../probes/cloudwatch/auroraLag';
-import { replicaLag, sustainedLagSeverity, type LagFigure, type LagThresholds } from './lag';
+import { replicaLag, rowOf, sustainedLagSeverity, type LagFigure, type LagThresholds } from './lag';
 
 /**
  * Observations of one cluster -> findings, in orchestrator's manner: look at the whole
@@ -40,6 +40,9 @@ interface Vote {
   alive: boolean;
   evidence: string;
 }
+
+/** The primary's server_id: its own, else the last one seen while it could be asked. */
+const primaryId = (input: ClusterReadings) => input.primary.serverId ?? input.lastPrimaryServerId ?? null;
 
 const endpoint = (r: { host: string; port: number }) => `${r.host}:${r.port}`;
 
@@ -258,7 +261,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
       if (why) replicaSymptoms.push(lagUnknown(input, r.target, why));
       const lagFinding = lagFindingFor(input, r.target, figure);
       if (lagFinding) replicaSymptoms.push(lagFinding);
-      const vote = !primary.reachable && auroraVote(input, r);
+      const vote = auroraVote(input, r);
       if (vote) votes.push(vote);
       continue;
     }
@@ -346,7 +349,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
     if (main) {
       figure = replicaLag({
         channel: main,
-        primaryServerId: primary.serverId ?? input.lastPrimaryServerId ?? null,
+        primaryServerId: primaryId(input),
         replicaHeartbeat: r.heartbeat,
         primaryHeartbeat: primary.reachable ? primary.heartbeat : undefined,
       });
@@ -374,7 +377,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
 function auroraLag(input: ClusterReadings, r: ServerReading): { figure: LagFigure; why?: string } {
   if (input.heartbeat) {
     const figure = replicaLag({
-      primaryServerId: input.primary.serverId ?? input.lastPrimaryServerId ?? null,
+      primaryServerId: primaryId(input),
       replicaHeartbeat: r.heartbeat,
       primaryHeartbeat: input.primary.reachable ? input.primary.heartbeat : undefined,
     });
@@ -386,15 +389,14 @@ function auroraLag(input: ClusterReadings, r: ServerReading): { figure: LagFigur
 }
 
 /**
- * Whether an Aurora reader testifies that its unreachable writer is alive: its copy of the
+ * Whether an Aurora reader testifies, when the writer cannot be reached, that it is alive: its copy of the
  * writer's heartbeat row is fresh, so the writer still writes to the shared storage. Only the
  * heartbeat can say so: AuroraReplicaLag comes a minute or more late, long enough to hide a
  * writer that has just died, so without a heartbeat a reader does not vote.
  */
 function auroraVote(input: ClusterReadings, r: ServerReading): Vote | undefined {
-  if (!input.heartbeat) return undefined;
-  const writerId = input.primary.serverId ?? input.lastPrimaryServerId;
-  const copy = r.heartbeat?.find((h) => h.serverId === writerId);
+  if (input.primary.reachable || !input.heartbeat) return undefined;
+  const copy = rowOf(r.heartbeat, primaryId(input));
   if (!copy) return { target: r.target, alive: false, evidence: `no heartbeat row of the writer on ${r.target}` };
   const alive = copy.ageSeconds <= input.heartbeat.staleSeconds;
   return { target: r.target, alive, evidence: `the writer's heartbeat row on ${r.target} is ${copy.ageSeconds.toFixed(1)} s old${alive ? '' : ` (stale after ${input.heartbeat.staleSeconds} s)`}` };

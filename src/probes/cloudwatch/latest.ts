@@ -27,7 +27,8 @@ const QUERIES_PER_CALL = 500;
 /**
  * The newest one-minute datapoint of each query within the last five minutes, with the older
  * ones of the window (AWS publishes these metrics once a minute, and a datapoint can arrive a
- * minute or two late), or null for a query with none, or why CloudWatch refused the query. Every call has its deadline: a CloudWatch that hangs is an error, not a hang.
+ * minute or two late), or null for a query with none, or why CloudWatch refused the query.
+ * Every call has its deadline: a CloudWatch that hangs is an error, not a hang.
  */
 export async function latestDatapoints(client: CloudWatchClient, queries: MetricQuery[], now: Date, timeoutMs = 5000): Promise<Map<string, Datapoint | Refused | null>> {
   const out = new Map<string, Datapoint | Refused | null>(queries.map((q) => [q.id, null]));
