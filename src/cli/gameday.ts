@@ -9,6 +9,7 @@ import { fisTemplates } from '../gameday/fis';
 import { loadConfig } from '../config/load';
 import { table } from './table';
 import type { Io } from './main';
+import { configFileFrom } from './paths';
 
 const secs = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} s`);
 
@@ -52,7 +53,7 @@ export function registerGameday(program: Command, io: Io, setCode: (c: number) =
     .action(async (o: { scenario?: string[]; json?: boolean; report?: string; dir?: string; baseline: string; emitFis?: string; config?: string; account?: string; region: string; stage: string; roleArn?: string }) => {
       if (o.emitFis) {
         if (!o.account || !/^\d{12}$/.test(o.account)) throw new Error(`--emit-fis needs --account with a 12-digit AWS account id (got ${JSON.stringify(o.account ?? '')})`);
-        const config = await loadConfig(o.config ?? process.env.REPLWATCH_CONFIG ?? 'replwatch.yml');
+        const config = await loadConfig(configFileFrom(o.config));
         const experiments = fisTemplates(config, { account: o.account, region: o.region, stage: o.stage, roleArn: o.roleArn });
         await mkdir(o.emitFis, { recursive: true });
         for (const e of experiments) await writeFile(join(o.emitFis, e.file), `${JSON.stringify(e.template, null, 2)}\n`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { SecretResolver } from '../config/secrets';
+import { configFileFrom } from './paths';
 import { clusterEndpoint, MysqlConnections } from '../probes/mysql/connections';
 import { installHeartbeat } from '../heartbeat/install';
 import type { Io } from './main';
@@ -10,15 +11,16 @@ export function registerHeartbeat(program: Command, io: Io, setCode: (c: number)
   heartbeat
     .command('install')
     .description("create the heartbeat table and a MySQL EVENT writing it every second on each cluster's primary")
-    .requiredOption('--config <file>', 'config file')
+    .option('--config <file>', 'config file (default: $REPLWATCH_CONFIG, else replwatch.yml)')
     .option('--cluster <name>', 'only this cluster')
     .option('--user <user>', 'an account that may CREATE and CREATE EVENT (default: the heartbeat writer, else the monitor account)')
     .option('--password <ref>', 'its password: a literal, env:NAME, ssm:/path or secret:ARN')
     .option('--interval <seconds>', 'seconds between writes', '1')
-    .action(async (opts: { config: string; cluster?: string; user?: string; password?: string; interval: string }) => {
-      const config = await loadConfig(opts.config);
+    .action(async (opts: { config?: string; cluster?: string; user?: string; password?: string; interval: string }) => {
+      const configFile = configFileFrom(opts.config);
+      const config = await loadConfig(configFile);
       const clusters = config.clusters.filter((c) => !opts.cluster || c.name === opts.cluster);
-      if (clusters.length === 0) throw new Error(`no cluster named ${opts.cluster} in ${opts.config}`);
+      if (clusters.length === 0) throw new Error(`no cluster named ${opts.cluster} in ${configFile}`);
       const secrets = new SecretResolver();
       const connections = new MysqlConnections();
       try {

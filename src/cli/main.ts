@@ -12,6 +12,7 @@ import { registerRunbook } from './runbook';
 import { registerSilence } from './silence';
 import { registerGameday } from './gameday';
 import { registerShards } from './shards';
+import { configFileFrom } from './paths';
 
 export interface Io {
   out: (text: string) => void;
@@ -42,10 +43,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   program
     .command('check')
     .description('run every check once; exit 0 healthy, 1 warning, 2 critical, 3 unknown')
-    .requiredOption('--config <file>', 'config file (YAML or JSON)')
+    .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
     .option('--json', 'print one JSON document on stdout, nothing else')
-    .action(async (opts: { config: string; json?: boolean }) => {
-      const config = await loadConfig(opts.config);
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      const config = await loadConfig(configFileFrom(opts.config));
       const report = await runCheck(config, new SecretResolver());
       io.out(opts.json ? JSON.stringify(report, null, 2) : renderReport(report, io.tty));
       code = exitCodeFor(report.findings);

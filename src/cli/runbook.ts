@@ -12,6 +12,7 @@ import { SnsPageSink } from '../sinks/pages';
 import { rebuildFailedPage } from '../runbooks/failurePage';
 import { FileStore } from '../state/file';
 import type { Io } from './main';
+import { configFileFrom, defaultStateFile } from './paths';
 
 const pct = (n = 0, of = 0) => `${of > 0 ? Math.min(100, Math.round((n / of) * 100)) : 100}%`;
 
@@ -39,10 +40,11 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .option('--password <ref>', 'its password: a literal, env:NAME, ssm:/path or secret:ARN')
     .option('--workers <n>', 'tables copied at once', '4')
     .option('--strategy <name>', 'logical (copy over SQL; MariaDB) or rds (replace an RDS read replica, keeping its endpoint)', 'logical')
-    .option('--state <file>', 'where the per-cluster rebuild lock lives', '.replwatch/state.json')
+    .option('--state <file>', "where the per-cluster rebuild lock and checkpoint live (default: .replwatch/state.json beside the config, which watch and silence share)")
     .option('--json', 'JSON: the plan, or one event per line while executing and the result last')
-    .action(async (o: { config?: string; cluster: string; replica: string; donor?: string; execute?: boolean; resume?: boolean; user?: string; password?: string; workers: string; strategy: string; state: string; json?: boolean }) => {
-      const config = await loadConfig(o.config ?? process.env.REPLWATCH_CONFIG ?? 'replwatch.yml');
+    .action(async (o: { config?: string; cluster: string; replica: string; donor?: string; execute?: boolean; resume?: boolean; user?: string; password?: string; workers: string; strategy: string; state?: string; json?: boolean }) => {
+      const configFile = configFileFrom(o.config);
+      const config = await loadConfig(configFile);
       if (o.strategy === 'rds') {
         try {
           const { replica } = resolveTarget(config, o.cluster, o.replica);
@@ -72,7 +74,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
           config,
           { cluster: o.cluster, replica: o.replica, donor: o.donor, execute: Boolean(o.execute), resume: Boolean(o.resume), admin: { user: o.user, password: o.password } },
           new SecretResolver(),
-          new FileStore(o.state),
+          new FileStore(o.state ?? defaultStateFile(configFile)),
           { workers: Number(o.workers), onEvent },
         );
         if (o.json) {

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load';
 import { shardPlan } from '../dispatch/shards';
 import { table } from './table';
 import type { Io } from './main';
+import { configFileFrom } from './paths';
 
 const CHECKS = ['replication', 'memcache', 'network'] as const;
 
@@ -14,10 +15,10 @@ export function registerShards(program: Command, io: Io): void {
   program
     .command('shards')
     .description("how dispatch splits the config's targets into worker runs (shardSize, sampleSeconds)")
-    .requiredOption('--config <file>', 'config file (YAML or JSON)')
+    .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
     .option('--json', 'print one JSON document on stdout, nothing else')
-    .action(async (o: { config: string; json?: boolean }) => {
-      const config = await loadConfig(o.config);
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const config = await loadConfig(configFileFrom(o.config));
       const plan = Object.fromEntries(CHECKS.map((check) => [check, shardPlan(config, check)]));
       if (o.json) {
         io.out(JSON.stringify({ shardSize: config.shardSize, sampleSeconds: config.sampleSeconds, checks: plan }, null, 2));

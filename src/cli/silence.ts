@@ -8,19 +8,22 @@ import { FileStore } from '../state/file';
 import type { StateStore } from '../state/store';
 import { table } from './table';
 import type { Io } from './main';
+import { configFileFrom, defaultStateFile } from './paths';
 
 interface StoreOpts {
-  state: string;
+  config?: string;
+  state?: string;
   dynamodbTable?: string;
 }
 
 function storeOf(o: StoreOpts): StateStore {
-  return o.dynamodbTable ? new DynamoStore(new DynamoDBClient({}), o.dynamodbTable) : new FileStore(o.state);
+  return o.dynamodbTable ? new DynamoStore(new DynamoDBClient({}), o.dynamodbTable) : new FileStore(o.state ?? defaultStateFile(configFileFrom(o.config)));
 }
 
 const storeOptions = (c: Command) =>
   c
-    .option('--state <file>', 'the state file of `replwatch watch`', '.replwatch/state.json')
+    .option('--config <file>', 'the fleet config, which locates its state (default: $REPLWATCH_CONFIG, else replwatch.yml)')
+    .option('--state <file>', 'the state file of `replwatch watch` (default: .replwatch/state.json beside the config)')
     .option('--dynamodb-table <name>', "the deployed functions' state table instead of a file");
 
 /** `replwatch silence add|list|remove`: maintenance windows in the state store. */

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { sandboxDown, sandboxUp, type SandboxState } from '../gameday/sandbox/sandbox';
@@ -6,6 +5,7 @@ import { parseDuration } from '../alerting/silence';
 import { runWatch } from './watch';
 import { DEFAULT_SANDBOX_DIR } from './sandbox';
 import type { Io } from './main';
+import { defaultPagesFile, defaultStateFile } from './paths';
 
 function hints(s: SandboxState): string {
   const sock = (role: string) => s.servers.find((x) => x.name === role)!.socket;
@@ -44,8 +44,8 @@ export function registerStart(program: Command, io: Io): void {
         await runWatch({
           config: await loadConfig(state.configFile),
           everyMs: parseDuration(opts.every),
-          stateFile: join(state.dir, 'state.json'),
-          pagesFile: join(state.dir, 'pages.jsonl'),
+          stateFile: defaultStateFile(state.configFile),
+          pagesFile: defaultPagesFile(state.configFile),
           samples: opts.samples ? Number(opts.samples) : undefined,
           io,
           footer: `${hints(state)}\nCtrl-C stops and removes the sandbox.`,

@@ -14,6 +14,7 @@ import { JsonlMetricSink, sampleMetrics } from '../sinks/metrics';
 import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
+import { configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
 
 export interface WatchOptions {
   config: Config;
@@ -119,18 +120,19 @@ export function registerWatch(program: Command, io: Io): void {
   program
     .command('watch')
     .description('monitor continuously: live table, one page per alert transition (console, JSONL, SNS)')
-    .requiredOption('--config <file>', 'config file (YAML or JSON)')
+    .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
     .option('--every <duration>', 'time between samples, e.g. 1s, 500ms', '5s')
-    .option('--state <file>', 'alert state (JSON file; shared safely by several watchers)', '.replwatch/state.json')
-    .option('--pages <file>', 'every page, one JSON object per line', '.replwatch/pages.jsonl')
+    .option('--state <file>', 'alert state, JSON, shared safely by several watchers (default: .replwatch/state.json beside the config)')
+    .option('--pages <file>', 'every page, one JSON object per line (default: .replwatch/pages.jsonl beside the config)')
     .option('--metrics <file>', 'also write each sample\'s CloudWatch metrics here, one JSON datum per line')
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)')
-    .action(async (opts: { config: string; every: string; state: string; pages: string; metrics?: string; samples?: string }) => {
+    .action(async (opts: { config?: string; every: string; state?: string; pages?: string; metrics?: string; samples?: string }) => {
+      const configFile = configFileFrom(opts.config);
       await runWatch({
-        config: await loadConfig(opts.config),
+        config: await loadConfig(configFile),
         everyMs: parseDuration(opts.every),
-        stateFile: opts.state,
-        pagesFile: opts.pages,
+        stateFile: opts.state ?? defaultStateFile(configFile),
+        pagesFile: opts.pages ?? defaultPagesFile(configFile),
         metricsFile: opts.metrics,
         samples: opts.samples ? Number(opts.samples) : undefined,
         io,

@@ -1,0 +1,36 @@
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+
+/**
+ * Where the CLI finds its files when it is not told: the config from `--config`, else
+ * `$REPLWATCH_CONFIG`, else `replwatch.yml`; the state (alerts, silences, rebuild locks and
+ * checkpoints) and the page record beside that config, never in the working directory. So a
+ * watcher, a silence and a rebuild of one fleet share one store from whichever directory each was
+ * started, and a command printed by one of them reaches the same store when pasted elsewhere.
+ */
+export function configFileFrom(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return option ?? env.REPLWATCH_CONFIG ?? 'replwatch.yml';
+}
+
+const beside = (configFile: string, name: string) => join(dirname(resolve(configFile)), '.replwatch', name);
+
+export const defaultStateFile = (configFile: string): string => beside(configFile, 'state.json');
+export const defaultPagesFile = (configFile: string): string => beside(configFile, 'pages.jsonl');
+
+/**
+ * The flags a printed `replwatch ...` command needs to reach this config and state from any
+ * directory: `--config` with an absolute path, unless a bare command finds the very same file
+ * through an absolute `$REPLWATCH_CONFIG`; `--state` when it is not the config's default.
+ * Empty for the deployed functions, whose pages are run with on-call's own config.
+ */
+export function commandFlags(o: { configFile: string; stateFile?: string }, env: NodeJS.ProcessEnv = process.env): string {
+  const config = resolve(o.configFile);
+  const fromEnv = env.REPLWATCH_CONFIG !== undefined && isAbsolute(env.REPLWATCH_CONFIG) && resolve(env.REPLWATCH_CONFIG) === config;
+  const flags = fromEnv ? [] : ['--config', shellWord(config)];
+  if (o.stateFile !== undefined && resolve(o.stateFile) !== defaultStateFile(config)) flags.push('--state', shellWord(resolve(o.stateFile)));
+  return flags.join(' ');
+}
+
+/** A path as one shell word: quoted only when it must be. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
