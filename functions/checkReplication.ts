@@ -6,19 +6,25 @@ import { ReplicationChecker } from '../src/check/replication';
 import { ContainerCheckers, warnLagWindow } from '../src/lambda/checkers';
 import { runScheduledCheck } from '../src/lambda/checkRun';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
-import { lambdaPager, workerScope } from '../src/lambda/worker';
+import { lambdaPager, lambdaStore, workerScope } from '../src/lambda/worker';
+import { withDeadRebuilds } from '../src/check/rebuilds';
 import type { WorkerEvent } from '../src/dispatch/dispatch';
 
 const cloudwatch = new CloudWatchClient({});
 const checkers = new ContainerCheckers((config) => new ReplicationChecker(config, () => cloudwatch));
 
-/** Every minute: replica lag and threads, sampled every `sampleSeconds`. */
+/**
+ * Every minute: replica lag and threads, sampled every `sampleSeconds`, and rebuilds that died
+ * half-way (their locks in the state table), whose commands on-call runs with their own config.
+ */
 export const checkReplication = async (event: ScheduledEvent | WorkerEvent, context: Context) => {
   const config = await lambdaConfig();
   const scope = workerScope(config, 'replication', event);
   await warnLagWindow(scope.config, context.getRemainingTimeInMillis());
   const c = checkers.forRun(scope);
-  return runScheduledCheck('replication', config, context, cloudwatch, lambdaPager(config, 'replication', scope.owns), { sample: (secrets) => c.sample(secrets), close: () => c.close() });
+  const store = lambdaStore();
+  const pager = withDeadRebuilds(lambdaPager(config, 'replication', scope.owns, store), store);
+  return runScheduledCheck('replication', config, context, cloudwatch, pager, { sample: (secrets) => c.sample(secrets), close: () => c.close() });
 };
 
 export const handler = middy(checkReplication).use(injectLambdaContext(logger));

@@ -1,25 +1,16 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SnsPageSink } from '../src/sinks/pages';
-import { rebuildFailedPage } from '../src/runbooks/failurePage';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { SecretResolver } from '../src/config/secrets';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
-import { RebuildPaused } from '../src/runbooks/logical';
+import { LeaseLost } from '../src/runbooks/lease';
+import { RebuildFailed, RebuildPaused } from '../src/runbooks/logical';
 import { ASSUMED_BYTES_PER_SECOND } from '../src/runbooks/plan';
 import { rebuildReplica } from '../src/runbooks/rebuild';
 import { resolveTarget, RunbookRefusal } from '../src/runbooks/target';
 import type { Config } from '../src/config/schema';
-import { DynamoStore } from '../src/state/dynamodb';
-import { MemoryStore } from '../src/state/store';
-
-const dynamodb = new DynamoDBClient({ maxAttempts: 2 });
-const sns = new SNSClient({ maxAttempts: 1 });
-// Without STATE_TABLE (local runs), the lock and checkpoint live as long as the container.
-const fallbackStore = new MemoryStore();
+import { lambdaSinks, lambdaStore } from '../src/lambda/worker';
 
 /** The manual invocation: `confirm` must repeat the replica's name before anything is written. */
 export const eventSchema = z
@@ -31,6 +22,8 @@ export const eventSchema = z
     confirm: z.string().optional(),
     /** logical: copy over SQL (MariaDB); rds: replace an RDS read replica, keeping its endpoint. */
     strategy: z.enum(['logical', 'rds']).default('logical'),
+    /** Rebuild a replica that is healthy (replicating, no error); without it such a replica is refused. */
+    force: z.boolean().default(false),
     /** Set by the function itself when it hands an unfinished copy to its next invocation. */
     resume: z.boolean().default(false),
   })
@@ -51,7 +44,8 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
   const e = parsed.data;
   const config = await lambdaConfig();
   if (e.strategy === 'rds') return rdsStrategy(config, e, context);
-  const store = process.env.STATE_TABLE ? new DynamoStore(dynamodb, process.env.STATE_TABLE) : fallbackStore;
+  // Without STATE_TABLE (local runs), the lock and checkpoint live as long as the container.
+  const store = lambdaStore();
   let largestTableMs = 0;
   try {
     const { plan, result } = await rebuildReplica(
@@ -62,6 +56,9 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
         donor: e.donor,
         execute: e.mode === 'execute',
         resume: e.resume,
+        force: e.force,
+        // On-call runs what the pages say with their own config: commands without flags.
+        sinks: lambdaSinks(config),
         approve: (p) => {
           largestTableMs = (Math.max(0, ...p.inventory.tables.map((t) => t.bytes)) / ASSUMED_BYTES_PER_SECOND) * 2000;
           if (largestTableMs > context.getRemainingTimeInMillis() - RESERVE_MS) {
@@ -84,13 +81,13 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
       return { ok: true, paused: true, checkpoint: err.checkpoint };
     }
     if (err instanceof RunbookRefusal) return { ok: false, error: `refused: ${err.message}` };
-    logger.error('rebuild failed', { error: (err as Error).message });
-    if (process.env.PAGES_TOPIC_ARN) {
-      await new SnsPageSink(sns, process.env.PAGES_TOPIC_ARN)
-        .send(rebuildFailedPage(e.cluster, e.replica, err as Error, new Date()))
-        .catch((pageError: Error) => logger.error('the failure page was not delivered', { error: pageError.message }));
+    if (err instanceof LeaseLost) {
+      logger.error('rebuild stopped: it lost its lock to another run, which owns the replica now', { error: err.message });
+      return { ok: false, error: `stopped: ${err.message}; the replica was left to that run` };
     }
-    return { ok: false, error: (err as Error).message };
+    logger.error('rebuild failed', { error: (err as Error).message });
+    if (err instanceof RebuildFailed && err.page && !err.page.sent) logger.error('the failure page was not delivered', { errors: err.page.errors });
+    return { ok: false, error: (err as Error).message, ...(err instanceof RebuildFailed && err.resume ? { resume: err.resume } : {}) };
   }
 };
 

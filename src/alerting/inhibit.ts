@@ -1,4 +1,4 @@
-import { CODES_BY_CHECK, type Finding, type FindingCode } from '../model/findings';
+import { SERVER_REPLICATION_CODES, type Finding, type FindingCode } from '../model/findings';
 import { alertKey } from './alert';
 
 /** Codes that a dead primary explains on its replicas. */
@@ -30,20 +30,28 @@ export interface Inhibition {
  * monitor cannot check (its password unreadable) holds everything else of that cluster; a dead
  * primary (critical PrimaryUnreachable) inhibits its replicas' IO errors and lag; a host
  * unreachable or losing critical packets inhibits the unreachability and slowness of what runs on
- * it. `hostOf` names a finding's host (a MySQL target is a config name, not an address). Pure.
+ * it; a rebuild that died half-way (RebuildFailed) holds what its replica shows (stopped, broken,
+ * behind, writable or not): that state is the unfinished rebuild's doing, one incident.
+ * `hostOf` names a finding's host (a MySQL target is a config name, not an address). Pure.
  */
 export function inhibitions(findings: Finding[], hostOf: (f: Finding) => string | undefined): Inhibition[] {
   const out: Inhibition[] = [];
   const deadPrimaries = findings.filter((f) => f.code === 'PrimaryUnreachable' && f.severity === 'critical');
   const unchecked = findings.filter((f) => f.details.scope === 'monitor-config');
   const badHosts = findings.filter((f) => f.code === 'HostUnreachable' || (f.code === 'PacketLoss' && f.severity === 'critical'));
+  const deadRebuilds = findings.filter((f) => f.code === 'RebuildFailed');
   for (const f of findings) {
+    const byRebuild = deadRebuilds.find((r) => r.cluster === f.cluster && r.target === f.target && SERVER_REPLICATION_CODES.has(f.code));
+    if (byRebuild) {
+      out.push({ key: alertKey(f), by: alertKey(byRebuild) });
+      continue;
+    }
     const byErrant = errantCause(f, findings);
     if (byErrant) {
       out.push({ key: alertKey(f), by: alertKey(byErrant) });
       continue;
     }
-    const byBlindness = unchecked.find((u) => u.cluster === f.cluster && CODES_BY_CHECK.replication.has(f.code) && u !== f);
+    const byBlindness = unchecked.find((u) => u.cluster === f.cluster && SERVER_REPLICATION_CODES.has(f.code) && u !== f);
     if (byBlindness) {
       out.push({ key: alertKey(f), by: alertKey(byBlindness) });
       continue;

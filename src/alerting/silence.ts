@@ -6,6 +6,8 @@ export interface Silence {
   cluster?: string;
   target?: string;
   code?: string;
+  /** Codes it does not hold even where it matches (a rebuild's silence: its own RebuildFailed). */
+  exceptCodes?: string[];
   from: string;
   to: string;
   reason: string;
@@ -15,7 +17,9 @@ export interface Silence {
 export function silenceMatches(s: Silence, f: Pick<Finding, 'cluster' | 'target' | 'code'>, now: Date): boolean {
   const t = now.getTime();
   if (t < Date.parse(s.from) || t >= Date.parse(s.to)) return false;
-  return (s.cluster === undefined || s.cluster === f.cluster) && (s.target === undefined || s.target === f.target) && (s.code === undefined || s.code === f.code);
+  return (
+    (s.cluster === undefined || s.cluster === f.cluster) && (s.target === undefined || s.target === f.target) && (s.code === undefined || s.code === f.code) && !s.exceptCodes?.includes(f.code)
+  );
 }
 
 export function activeSilence(silences: Silence[], f: Pick<Finding, 'cluster' | 'target' | 'code'>, now: Date): Silence | undefined {

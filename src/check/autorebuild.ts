@@ -3,9 +3,9 @@ import type { Page } from '../alerting/page';
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
 import { rebuildReplica } from '../runbooks/rebuild';
+import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
 import { REBUILD_CODES } from './autoplan';
-import { rebuildFailedPage } from '../runbooks/failurePage';
 
 /**
  * For clusters with `autoRebuild: true`, in `replwatch watch` only: a firing page that a rebuild
@@ -21,8 +21,10 @@ export class AutoRebuilder {
     private readonly secrets: SecretResolver,
     private readonly store: StateStore,
     private readonly log: (line: string) => void,
-    /** Where a failed rebuild's page goes (the watcher's sinks). */
-    private readonly page: (p: Page) => Promise<void>,
+    /** Where a failed rebuild's page goes: the watcher's sinks. */
+    private readonly sinks: PageSink[],
+    /** What the commands it prints carry (cli/paths.ts commandFlags). */
+    private readonly flags = '',
   ) {}
 
   async consider(pages: Page[], now: Date): Promise<void> {
@@ -36,12 +38,10 @@ export class AutoRebuilder {
         continue;
       }
       this.log(`auto-rebuild of ${page.target} (cluster ${cluster.name}) started`);
-      const job = rebuildReplica(this.config, { cluster: cluster.name, replica: page.target, execute: true }, this.secrets, this.store)
+      // Never forced: a replica found healthy by the time it runs is left alone.
+      const job = rebuildReplica(this.config, { cluster: cluster.name, replica: page.target, execute: true, flags: this.flags, sinks: this.sinks }, this.secrets, this.store)
         .then(({ result }) => this.log(`auto-rebuild of ${page.target} done in ${result?.seconds.toFixed(1)} s, ${result?.checksums.length} table checksums equal`))
-        .catch(async (e: Error) => {
-          this.log(`auto-rebuild of ${page.target} FAILED: ${e.message}`);
-          await this.page(rebuildFailedPage(cluster.name, page.target, e, new Date())).catch(() => undefined);
-        })
+        .catch((e: Error & { resume?: string }) => this.log(`auto-rebuild of ${page.target} FAILED: ${e.message}${e.resume ? `; continue it with ${e.resume}` : ''}`))
         .finally(() => this.running.delete(cluster.name));
       this.running.set(cluster.name, job);
     }

@@ -7,15 +7,24 @@ import { autoPlanAttacher } from './autoplan';
 import type { SecretResolver } from '../config/secrets';
 import { Pager } from './pager';
 
-/** A Pager with the config's policy, silences and host map. */
-export function pagerFor(config: Config, store: StateStore, sinks: PageSink[], secrets: SecretResolver, codes?: ReadonlySet<FindingCode>, scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean): Pager {
+/**
+ * A Pager with the config's policy, silences and host map; `codes` and `scope` as in PagerOptions,
+ * `resolveSamples` for a pager that knows an alert is over for certain (the rebuild runbook).
+ */
+export function pagerFor(
+  config: Config,
+  store: StateStore,
+  sinks: PageSink[],
+  secrets: SecretResolver,
+  o: { codes?: ReadonlySet<FindingCode>; scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean; resolveSamples?: number } = {},
+): Pager {
   return new Pager({
-    ...(codes ? { codes } : {}),
-    ...(scope ? { scope } : {}),
+    ...(o.codes ? { codes: o.codes } : {}),
+    ...(o.scope ? { scope: o.scope } : {}),
     attach: autoPlanAttacher(config, secrets),
     store,
     sinks,
-    policy: { resolveSamples: config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },
+    policy: { resolveSamples: o.resolveSamples ?? config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },
     silences: config.alerts.silences.map((s, i) => ({ id: `config-${i}`, ...s })),
     hostOf: hostResolver(config),
   });

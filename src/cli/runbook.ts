@@ -1,18 +1,24 @@
-import type { Command } from 'commander';
+import { createInterface } from 'node:readline';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../config/load';
+import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
+import { parseDuration } from '../alerting/silence';
+import { LeaseLost } from '../runbooks/lease';
 import { RebuildFailed, type RebuildEvent } from '../runbooks/logical';
+import type { RebuildPlan } from '../runbooks/plan';
 import { rebuildReplica } from '../runbooks/rebuild';
 import { renderPlan } from '../runbooks/planText';
 import { rebuildCommands, resolveTarget, RunbookRefusal } from '../runbooks/target';
 import { rebuildRdsReplica, RdsRebuildTimeout } from '../runbooks/rds';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SnsPageSink } from '../sinks/pages';
-import { rebuildFailedPage } from '../runbooks/failurePage';
+import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
 import type { Io } from './main';
-import { configFileFrom, defaultStateFile } from './paths';
+import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+
+const MAX_WORKERS = 64;
 
 const pct = (n = 0, of = 0) => `${of > 0 ? Math.min(100, Math.round((n / of) * 100)) : 100}%`;
 
@@ -21,7 +27,69 @@ function progressLine(e: RebuildEvent): string {
     const bar = '#'.repeat(Math.round(Number.parseInt(pct(e.doneRows, e.allRows), 10) / 5)).padEnd(20, '.');
     return `  [${bar}] ${pct(e.doneRows, e.allRows)} of ~${e.allRows} rows, ETA ${e.etaSeconds} s | ${e.table}: ${e.rows} rows (${pct(e.rows, e.totalRows)} of ~${e.totalRows})`;
   }
-  return `${e.status === 'start' ? '->' : 'ok'} ${e.step}`;
+  return `${e.status === 'start' ? '->' : 'ok'} ${e.step}${e.detail ? `: ${e.detail}` : ''}`;
+}
+
+function workersOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_WORKERS) throw new InvalidArgumentError(`tables copied at once: a whole number from 1 to ${MAX_WORKERS}`);
+  return n;
+}
+
+function leaseOption(value: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  if (ms < 1000 || ms > 3_600_000) throw new InvalidArgumentError('from 1s to 1h');
+  return ms;
+}
+
+/** The page sinks of a local watcher with its defaults (the terminal, the page record beside the config, SNS when configured): the alert it continues is one. */
+function localSinks(config: Config, configFile: string, io: Io): PageSink[] {
+  return [
+    new ConsolePageSink((line) => io.err(line), io.tty),
+    new JsonlPageSink(defaultPagesFile(configFile)),
+    ...(config.alerts.snsTopicArn ? [new SnsPageSink(new SNSClient({ maxAttempts: 1 }), config.alerts.snsTopicArn)] : []),
+  ];
+}
+
+/**
+ * At a terminal, a healthy replica is rebuilt only once its name is typed back: the one guard a
+ * person in a hurry cannot click through. A wrong or empty answer, or the end of input, is no.
+ */
+function askForName(io: Io): (plan: RebuildPlan) => Promise<boolean> {
+  return (plan) =>
+    new Promise((resolve) => {
+      io.err(`${plan.replica} is healthy (replicating, no error): a rebuild drops and recopies all of its data. Take it out of the read pool first.`);
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      let answered = false;
+      rl.question(`To rebuild ${plan.replica} anyway, type its name: `, (answer) => {
+        answered = true;
+        rl.close();
+        resolve(answer.trim() === plan.replica);
+      });
+      rl.once('close', () => answered || resolve(false));
+    });
+}
+
+interface Options {
+  config?: string;
+  cluster: string;
+  replica: string;
+  donor?: string;
+  execute?: boolean;
+  resume?: boolean;
+  force?: boolean;
+  user?: string;
+  password?: string;
+  workers: number;
+  strategy: 'logical' | 'rds';
+  lease?: number;
+  state?: string;
+  json?: boolean;
 }
 
 /** `replwatch runbook rebuild-replica`: the plan by default; `--execute` rebuilds. */
@@ -36,15 +104,24 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .option('--donor <name>', 'copy from this healthy replica instead of the primary')
     .option('--execute', 'rebuild: stop, copy, re-point and verify the replica')
     .option('--resume', 'with --execute: continue a rebuild that stopped unfinished, from its checkpoint')
+    .option('--force', 'with --execute: rebuild a healthy replica without asking, or start a dead rebuild over')
     .option('--user <user>', "an account that may stop replication and load data (default: the cluster's admin)")
-    .option('--password <ref>', 'its password: a literal, env:NAME, ssm:/path or secret:ARN')
-    .option('--workers <n>', 'tables copied at once', '4')
-    .option('--strategy <name>', 'logical (copy over SQL; MariaDB) or rds (replace an RDS read replica, keeping its endpoint)', 'logical')
+    .option('--password <ref>', 'with --user: its password, a literal, env:NAME, ssm:/path or secret:ARN')
+    .option('--workers <n>', `tables copied at once (1 to ${MAX_WORKERS})`, workersOption, 4)
+    .addOption(new Option('--strategy <name>', 'logical (copy over SQL; MariaDB) or rds (replace an RDS read replica, keeping its endpoint)').choices(['logical', 'rds']).default('logical'))
+    .option('--lease <duration>', 'how long the rebuild lock outlives a run that stopped renewing it (killed, crashed), e.g. 60s', leaseOption)
     .option('--state <file>', "where the per-cluster rebuild lock and checkpoint live (default: .replwatch/state.json beside the config, which watch and silence share)")
     .option('--json', 'JSON: the plan, or one event per line while executing and the result last')
-    .action(async (o: { config?: string; cluster: string; replica: string; donor?: string; execute?: boolean; resume?: boolean; user?: string; password?: string; workers: string; strategy: string; state?: string; json?: boolean }) => {
+    .action(async (o: Options, command: Command) => {
+      // Every option is checked before anything is read or touched.
+      const usage = (message: string) => command.error(`error: ${message}`, { exitCode: 3, code: 'replwatch.usage' });
+      if (o.password !== undefined && o.user === undefined) usage('--password needs --user (the cluster\'s admin account has its own password in the config)');
+      if (o.resume && !o.execute) usage('--resume continues a rebuild: it needs --execute');
+      if (o.force && !o.execute) usage('--force is for --execute: the plan never changes anything');
       const configFile = configFileFrom(o.config);
       const config = await loadConfig(configFile);
+      const stateFile = o.state ?? defaultStateFile(configFile);
+      const flags = commandFlags({ configFile, stateFile });
       if (o.strategy === 'rds') {
         try {
           const { replica } = resolveTarget(config, o.cluster, o.replica);
@@ -55,7 +132,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
             execute: Boolean(o.execute),
             onEvent: (e) => (o.json ? io.out(JSON.stringify(e)) : io.out(`${e.status === 'done' ? 'ok' : e.status === 'start' ? '->' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : ''}`)),
           });
-          io.out(o.json ? JSON.stringify({ result }) : o.execute ? `replaced RDS replica ${rdsId}${result.newEndpoint ? `; endpoint ${result.newEndpoint}` : ''}` : `To run it: ${rebuildCommands(o.cluster, o.replica).execute} --strategy rds`);
+          io.out(o.json ? JSON.stringify({ result }) : o.execute ? `replaced RDS replica ${rdsId}${result.newEndpoint ? `; endpoint ${result.newEndpoint}` : ''}` : `To run it: ${rebuildCommands(o.cluster, o.replica, flags).execute} --strategy rds`);
         } catch (e) {
           if (e instanceof RdsRebuildTimeout) {
             io.err(`replwatch: ${e.message}`);
@@ -67,15 +144,26 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
         }
         return;
       }
-      if (o.strategy !== 'logical') throw new Error(`unknown --strategy ${o.strategy}: logical or rds`);
       const onEvent = (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : e.status === 'progress' ? io.err(progressLine(e)) : io.out(progressLine(e)));
       try {
         const { plan, result } = await rebuildReplica(
           config,
-          { cluster: o.cluster, replica: o.replica, donor: o.donor, execute: Boolean(o.execute), resume: Boolean(o.resume), admin: { user: o.user, password: o.password } },
+          {
+            cluster: o.cluster,
+            replica: o.replica,
+            donor: o.donor,
+            execute: Boolean(o.execute),
+            resume: Boolean(o.resume),
+            force: Boolean(o.force),
+            admin: { user: o.user, password: o.password },
+            ...(io.tty && process.stdin.isTTY ? { confirmHealthy: askForName(io) } : {}),
+            ...(o.lease ? { leaseMs: o.lease } : {}),
+            flags,
+            sinks: localSinks(config, configFile, io),
+          },
           new SecretResolver(),
-          new FileStore(o.state ?? defaultStateFile(configFile)),
-          { workers: Number(o.workers), onEvent },
+          new FileStore(stateFile),
+          { workers: o.workers, onEvent },
         );
         if (o.json) {
           io.out(JSON.stringify(result ? { result } : { plan }, null, result ? 0 : 2));
@@ -90,14 +178,16 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
         if (e instanceof RunbookRefusal) {
           io.err(`replwatch: refused: ${e.message}`);
           setCode(1);
+        } else if (e instanceof LeaseLost) {
+          io.err(`replwatch: stopped at once: ${e.message}; ${o.replica} was left as it is, without cleanup: it is that run's now`);
+          setCode(2);
         } else if (e instanceof RebuildFailed) {
           io.err(`replwatch: ${e.message}`);
+          if (e.resume) io.err(`replwatch: fix the cause, then continue it with: ${e.resume}`);
+          if (e.page?.sent) io.err('replwatch: paged the failure');
+          else if (e.page?.held) io.err(`replwatch: the failure was not paged: ${e.page.held}`);
+          else if (e.page) io.err(`replwatch: the failure page was not delivered: ${e.page.errors.join('; ')}`);
           setCode(2);
-          if (config.alerts.snsTopicArn) {
-            await new SnsPageSink(new SNSClient({}), config.alerts.snsTopicArn)
-              .send(rebuildFailedPage(o.cluster, o.replica, e, new Date()))
-              .then(() => io.err('replwatch: paged the failure'), (p: Error) => io.err(`replwatch: the failure page was not delivered: ${p.message}`));
-          }
         } else throw e;
       }
     });

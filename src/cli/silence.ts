@@ -62,7 +62,7 @@ export function registerSilence(program: Command, io: Io, setCode: (c: number) =
     const all = await storeOf(o).listSilences();
     if (o.json) io.out(JSON.stringify(all, null, 2));
     else if (all.length === 0) io.out('no silences');
-    else io.out(table([['ID', 'CLUSTER', 'TARGET', 'CODE', 'UNTIL', 'REASON'], ...all.map((s) => [s.id, s.cluster ?? '*', s.target ?? '*', s.code ?? '*', s.to, s.reason])]));
+    else io.out(table([['ID', 'CLUSTER', 'TARGET', 'CODE', 'UNTIL', 'REASON'], ...all.map((s) => [s.id, s.cluster ?? '*', s.target ?? '*', s.code ?? (s.exceptCodes ? `* but ${s.exceptCodes.join(', ')}` : '*'), s.to, s.reason])]));
   });
   storeOptions(silence.command('remove').description('end a silence now').argument('<id>')).action(async (id: string, o: StoreOpts) => {
     const removed = await storeOf(o).removeSilence(id);

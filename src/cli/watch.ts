@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { Checker } from '../check/checker';
 import { pagerFor } from '../check/paging';
 import { AutoRebuilder } from '../check/autorebuild';
+import { withDeadRebuilds } from '../check/rebuilds';
 import type { CheckReport } from '../check/report';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
@@ -14,7 +15,7 @@ import { JsonlMetricSink, sampleMetrics } from '../sinks/metrics';
 import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
-import { configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
 
 export interface WatchOptions {
   config: Config;
@@ -27,6 +28,8 @@ export interface WatchOptions {
   io: Io;
   /** Printed under the table on every redraw. */
   footer?: string;
+  /** What the commands it pages carry to reach this config and state from anywhere (paths.ts commandFlags). */
+  commandFlags?: string;
 }
 
 /** Sinks for a local watcher: the terminal, a JSONL record, and SNS when the config names a topic. */
@@ -54,7 +57,8 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const store = new FileStore(o.stateFile);
   const sinks = localSinks(o.config, o.pagesFile, o.io, recent);
   const metrics = o.metricsFile ? new JsonlMetricSink(o.metricsFile) : undefined;
-  const pager = pagerFor(o.config, store, sinks, secrets);
+  // Rebuilds that died half-way page from the state store, beside what the servers show.
+  const pager = withDeadRebuilds(pagerFor(o.config, store, sinks, secrets), store, o.commandFlags);
   const rebuilder = new AutoRebuilder(
     o.config,
     secrets,
@@ -63,7 +67,8 @@ export async function runWatch(o: WatchOptions): Promise<void> {
       recent.push(`${new Date().toISOString()} ${line}`);
       o.io.err(line);
     },
-    async (page) => void (await Promise.allSettled(sinks.map((s) => s.send(page)))),
+    sinks,
+    o.commandFlags,
   );
   let stopping = false;
   const stop = () => {
@@ -128,10 +133,12 @@ export function registerWatch(program: Command, io: Io): void {
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)')
     .action(async (opts: { config?: string; every: string; state?: string; pages?: string; metrics?: string; samples?: string }) => {
       const configFile = configFileFrom(opts.config);
+      const stateFile = opts.state ?? defaultStateFile(configFile);
       await runWatch({
         config: await loadConfig(configFile),
         everyMs: parseDuration(opts.every),
-        stateFile: opts.state ?? defaultStateFile(configFile),
+        stateFile,
+        commandFlags: commandFlags({ configFile, stateFile }),
         pagesFile: opts.pages ?? defaultPagesFile(configFile),
         metricsFile: opts.metrics,
         samples: opts.samples ? Number(opts.samples) : undefined,

@@ -27,7 +27,7 @@ export async function runScheduledCheck(
   config: Config,
   context: Context,
   cloudwatch: CloudWatchClient,
-  pager: Pager,
+  pager: Pick<Pager, 'process'>,
   sampler: { sample: (secrets: SecretResolver) => Promise<Sample>; close: () => Promise<void> | void },
 ): Promise<CheckRunResult> {
   const secrets = new SecretResolver();

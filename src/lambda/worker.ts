@@ -23,22 +23,24 @@ let dynamodb: DynamoDBClient | undefined;
 let sns: SNSClient | undefined;
 let fallbackStore: MemoryStore | undefined;
 
-/**
- * The pager of one check's Lambda: alert state in the STATE_TABLE DynamoDB table, pages to the
- * PAGES_TOPIC_ARN topic (or the config's), and every page in the function's log as well.
- */
-export function lambdaPager(config: Config, check: CheckName, scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean): Pager {
-  let store: StateStore;
-  if (process.env.STATE_TABLE) {
-    store = new DynamoStore((dynamodb ??= new DynamoDBClient({ maxAttempts: 2 })), process.env.STATE_TABLE);
-  } else {
-    logger.warn('STATE_TABLE is not set: alert state lives only as long as this container');
-    store = fallbackStore ??= new MemoryStore();
-  }
+/** The deployed state table (STATE_TABLE), or, without one, a store as long-lived as the container. */
+export function lambdaStore(): StateStore {
+  if (process.env.STATE_TABLE) return new DynamoStore((dynamodb ??= new DynamoDBClient({ maxAttempts: 2 })), process.env.STATE_TABLE);
+  logger.warn('STATE_TABLE is not set: alert state lives only as long as this container');
+  return (fallbackStore ??= new MemoryStore());
+}
+
+/** Where the functions page: the PAGES_TOPIC_ARN topic (or the config's), and the function's log. */
+export function lambdaSinks(config: Config): PageSink[] {
   const sinks: PageSink[] = [{ name: 'log', send: async (p) => logger.info('PAGE', { subject: p.subject, page: p.text }) }];
   const topic = process.env.PAGES_TOPIC_ARN || config.alerts.snsTopicArn;
   if (topic) sinks.push(new SnsPageSink((sns ??= new SNSClient({ maxAttempts: 1 })), topic));
-  return pagerFor(config, store, sinks, new SecretResolver(), CODES_BY_CHECK[check], scope);
+  return sinks;
+}
+
+/** The pager of one check's Lambda: alert state in `store`, pages to lambdaSinks. */
+export function lambdaPager(config: Config, check: CheckName, scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean, store: StateStore = lambdaStore()): Pager {
+  return pagerFor(config, store, lambdaSinks(config), new SecretResolver(), { codes: CODES_BY_CHECK[check], ...(scope ? { scope } : {}) });
 }
 
 /** A check worker's part of the fleet: all of it when scheduled directly, its shard when dispatched. */

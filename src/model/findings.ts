@@ -44,9 +44,15 @@ export interface Finding {
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
-/** Which scheduled check raises which codes: each check's Lambda pages for its own. */
+/**
+ * Which scheduled check pages which codes: each check's Lambda pages for its own. The replication
+ * check also pages rebuilds that died half-way (it reads their locks in the state store).
+ */
 export const CODES_BY_CHECK: Record<'replication' | 'memcache' | 'network', ReadonlySet<FindingCode>> = {
-  replication: new Set(REPLICATION_CODES),
+  replication: new Set([...REPLICATION_CODES, ...RUNBOOK_CODES]),
   memcache: new Set(MEMCACHE_CODES),
   network: new Set(NETWORK_CODES),
 };
+
+/** What the replication probes read on the servers themselves, as opposed to the state store. */
+export const SERVER_REPLICATION_CODES: ReadonlySet<FindingCode> = new Set(REPLICATION_CODES);

@@ -1,4 +1,5 @@
 import { query, type Connection } from '../probes/mysql/connections';
+import { tableKey } from './checkpoint';
 
 /** Schemas a rebuild never copies: the server's own, and the replica's accounts (kept as they are). */
 export const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
@@ -35,7 +36,7 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
   );
   const keys = new Set(
     (await q<{ s: string; n: string }>(`SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_TYPE = 'PRIMARY KEY' AND TABLE_SCHEMA ${notSystem}`)).map(
-      (r) => `${r.s}.${r.n}`,
+      (r) => tableKey({ schema: r.s, name: r.n }),
     ),
   );
   const columns = new Map<string, string[]>();
@@ -44,7 +45,7 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
       WHERE TABLE_SCHEMA ${notSystem} AND (GENERATION_EXPRESSION IS NULL OR GENERATION_EXPRESSION = '') AND EXTRA NOT LIKE '%GENERATED%'
       ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
   )) {
-    const key = `${c.s}.${c.n}`;
+    const key = tableKey({ schema: c.s, name: c.n });
     columns.set(key, [...(columns.get(key) ?? []), c.c]);
   }
   const named = (sql: string) => q<{ s: string; n: string }>(sql).then((rows) => rows.map((r) => ({ schema: r.s, name: r.n })));
@@ -56,8 +57,8 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
       engine: t.e,
       rows: Number(t.r ?? 0),
       bytes: Number(t.b ?? 0),
-      hasPrimaryKey: keys.has(`${t.s}.${t.n}`),
-      columns: columns.get(`${t.s}.${t.n}`) ?? [],
+      hasPrimaryKey: keys.has(tableKey({ schema: t.s, name: t.n })),
+      columns: columns.get(tableKey({ schema: t.s, name: t.n })) ?? [],
     })),
     views: await named(`SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA ${notSystem} ORDER BY 1, 2`),
     triggers: await named(`SELECT TRIGGER_SCHEMA AS s, TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA ${notSystem} ORDER BY 1, 2`),

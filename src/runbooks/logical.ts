@@ -1,13 +1,18 @@
+import type { ServerConfig } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
 import { query, type Connection, type MysqlConnections } from '../probes/mysql/connections';
 import { withDeadline } from '../util/deadline';
-import { adminEndpoint, type AdminAccount } from './accounts';
+import { adminConnection, serverLabel, serverMessage, type AdminAccount } from './accounts';
+import { tableKey, type RebuildCheckpoint } from './checkpoint';
 import { ident, qualified } from '../probes/mysql/identifiers';
 import type { TableInfo } from './inventory';
+import { LeaseLost } from './lease';
 import type { RebuildPlan } from './plan';
 import { RunbookRefusal, type RebuildTarget } from './target';
 import { checksumTables, type ChecksumResult } from './verify';
 import { waitUntilApplied } from './replication';
+
+export type { RebuildCheckpoint } from './checkpoint';
 
 export interface RebuildEvent {
   step: string;
@@ -23,22 +28,13 @@ export interface RebuildEvent {
   at: string;
 }
 
-/** Where an interrupted rebuild stands: enough to go on without copying done tables again. */
-export interface RebuildCheckpoint {
-  replica: string;
-  /** GTID position of the snapshot the done tables were copied at. */
-  position: string;
-  schemaDone: boolean;
-  tablesDone: string[];
-  /** Why the last run stopped, when it failed. */
-  failure?: { step: string; message: string; at: string };
-}
-
 export interface ExecuteOptions {
   /** Continue from this checkpoint instead of starting afresh. */
   resume?: RebuildCheckpoint;
-  /** Called after each step and table, to be stored for a resume. */
+  /** Called at each step and after each table, to be stored for a resume. */
   checkpoint?: (c: RebuildCheckpoint) => Promise<void>;
+  /** Throws LeaseLost once this run no longer holds the cluster's lock: asked before every statement to the replica. */
+  fence?: () => void;
   /** Asked before each table: true stops the copy at a table boundary (a Lambda near its end). */
   shouldPause?: () => boolean;
   workers?: number;
@@ -66,11 +62,19 @@ export class RebuildPaused extends Error {
 /** A failed rebuild: the replica is left stopped and read_only; `step` says where it stopped. */
 export class RebuildFailed extends Error {
   override name = 'RebuildFailed';
+  /** What went wrong, in the server's or the step's own words. */
+  readonly reason: string;
+  /** Once the failure is recorded on the lock: the command that goes on from the checkpoint. */
+  resume?: string;
+  /** Once paged: whether every sink took the page, what the others said, or why it was held (a silence). */
+  page?: { sent: boolean; errors: string[]; held?: string };
+
   constructor(
     readonly step: string,
     cause: Error,
   ) {
-    super(`rebuild failed at "${step}": ${cause.message}; the replica is left stopped and read_only; continue with --resume`);
+    super(`rebuild failed at "${step}": ${cause.message}; the replica is left stopped and read_only`);
+    this.reason = cause.message;
   }
 }
 
@@ -83,6 +87,29 @@ const LONG = 600_000;
 const IDLE_READ_MS = 120_000;
 
 /**
+ * `conn` with each statement's error naming the server and account (a refused privilege says
+ * where), and, with `fence`, each statement asked for first: none reaches the replica once this
+ * run lost its lease.
+ */
+function named(conn: Connection, label: string, fence?: () => void): Connection {
+  return new Proxy(conn, {
+    get(c, prop) {
+      if (prop === 'query') {
+        return (...args: Parameters<Connection['query']>) => {
+          fence?.();
+          return (c.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((e: Error) => {
+            e.message = `${label}: ${serverMessage(e)}`;
+            throw e;
+          });
+        };
+      }
+      const value = Reflect.get(c, prop, c) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(c) : value;
+    },
+  });
+}
+
+/**
  * The logical strategy on MariaDB, over mysql2 (runs anywhere, Lambda included): consistent
  * snapshots on the donor without locks, the schema and rows streamed into the replica with its
  * binary log off, then GTID replication from the primary and a checksum verification. It writes
@@ -93,20 +120,35 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
   const emit = (e: Omit<RebuildEvent, 'at'>) => o.onEvent?.({ ...e, at: new Date().toISOString() });
   const workers = Math.max(1, Math.min(o.workers ?? 4, plan.inventory.tables.length || 1));
   const timeoutMs = t.cluster.timeoutMs;
-  const password = () => secrets.resolve(admin.password);
-  const conn = (s: typeof t.replica, key: string) => connections.get({ ...adminEndpoint(t.cluster, s, admin), key: `${key}/${s.name}` }, password);
+  // Every connection is opened before anything is changed: a server refusing the account is a
+  // refusal, not a half-done rebuild. Statements to the replica are fenced by the lease.
+  const conn = async (s: ServerConfig, key: string, fence?: () => void) => named(await adminConnection(connections, t.cluster, s, admin, secrets, key), serverLabel(s, admin), fence);
+  const target = await conn(t.replica, 'rebuild-target', o.fence);
+  const primaryConn = await conn(t.primary, 'rebuild-primary');
+  const donors: Connection[] = [];
+  for (let i = 0; i < workers; i++) donors.push(await conn(t.donor, `rebuild-donor-${i}`));
+  const loaders: Connection[] = [target];
+  for (let i = 1; i < workers; i++) loaders.push(await conn(t.replica, `rebuild-target-${i}`, o.fence));
+
+  // A resume copies the remaining tables at a newer snapshot; the done ones are at the old
+  // position, and replaying from there in idempotent mode brings both to the same state. The plan
+  // says when that does not hold (a table without a primary key, statement-based binlogs).
+  const resume = o.resume?.replica === t.replica.name && o.resume.schemaDone && plan.resume.replaySafe ? o.resume : undefined;
+  if (o.resume && !resume) emit({ step: 'resume', status: 'done', detail: `starting over: ${o.resume.schemaDone ? plan.resume.why : 'the schema was not recreated yet'}` });
+  const cp: RebuildCheckpoint = resume ? { ...resume, tablesDone: [...resume.tablesDone] } : { v: 2, replica: t.replica.name, position: '', schemaDone: false, tablesDone: [] };
+  const save = () => o.checkpoint?.(cp) ?? Promise.resolve();
 
   let step = 'connect';
   const run = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     step = name;
+    cp.step = name;
+    await save();
     emit({ step: name, status: 'start' });
     const out = await fn();
     emit({ step: name, status: 'done' });
     return out;
   };
 
-  const target = await conn(t.replica, 'rebuild-target');
-  const primaryConn = await conn(t.primary, 'rebuild-primary');
   try {
     const [[tid]] = [await query<{ id: string; v: string }>(target, 'SELECT @@server_id AS id, VERSION() AS v', timeoutMs)];
     const [[pid]] = [await query<{ id: string }>(primaryConn, 'SELECT @@server_id AS id', timeoutMs)];
@@ -118,25 +160,16 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       await query(target, 'SET GLOBAL read_only = 1', LONG);
     });
 
-    const donors: Connection[] = [];
-    for (let i = 0; i < workers; i++) donors.push(await conn(t.donor, `rebuild-donor-${i}`));
     const snapshot = await run('consistent snapshot', () => openSnapshots(donors, timeoutMs));
-    // A resume copies the remaining tables at a newer snapshot; the done ones are at the old
-    // position, and replaying from there in idempotent mode brings both to the same state. That
-    // holds for tables with a primary key only: without one, a replayed insert duplicates a row.
-    const resume = o.resume?.replica === t.replica.name && o.resume.schemaDone && plan.inventory.tables.every((x) => x.hasPrimaryKey) ? o.resume : undefined;
-    const cp: RebuildCheckpoint = resume ? { ...resume, tablesDone: [...resume.tablesDone] } : { replica: t.replica.name, position: snapshot, schemaDone: false, tablesDone: [] };
-    const save = () => o.checkpoint?.(cp) ?? Promise.resolve();
+    if (!resume) cp.position = snapshot;
     await save();
 
-    const loaders: Connection[] = [target];
-    for (let i = 1; i < workers; i++) loaders.push(await conn(t.replica, `rebuild-target-${i}`));
     for (const l of loaders) {
       await query(l, "SET SESSION sql_log_bin = 0, foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'", timeoutMs);
     }
 
     const done = new Set(cp.tablesDone);
-    const remaining = plan.inventory.tables.filter((x) => !done.has(`${x.schema}.${x.name}`));
+    const remaining = plan.inventory.tables.filter((x) => !done.has(tableKey(x)));
     if (resume) {
       await run('recreate unfinished tables', () => recreateTables(remaining, donors[0]!, target, timeoutMs));
     } else {
@@ -145,16 +178,14 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       await save();
     }
 
-    let rowsCopied = 0;
-    let inFlight = 0;
+    let doneRows = 0;
     const copyStarted = Date.now();
-    const allRows = plan.inventory.tables.filter((x) => !done.has(`${x.schema}.${x.name}`)).reduce((a, x) => a + x.rows, 0);
+    const allRows = remaining.reduce((a, x) => a + x.rows, 0);
     const progress = (table: TableInfo, rows: number, delta: number) => {
-      inFlight += delta;
-      const doneRows = rowsCopied + inFlight;
+      doneRows += delta;
       const rate = doneRows / Math.max(0.001, (Date.now() - copyStarted) / 1000);
       const etaSeconds = Math.max(0, Math.round((allRows - doneRows) / Math.max(1, rate)));
-      emit({ step: 'copy rows', status: 'progress', table: `${table.schema}.${table.name}`, rows, totalRows: table.rows, doneRows, allRows, etaSeconds });
+      emit({ step: 'copy rows', status: 'progress', table: tableKey(table), rows, totalRows: table.rows, doneRows, allRows, etaSeconds });
     };
     await run('copy rows', async () => {
       const queue = [...remaining].sort((a, b) => b.bytes - a.bytes);
@@ -162,13 +193,11 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
         donors.map(async (donor, i) => {
           for (let table = queue.shift(); table && !o.shouldPause?.(); table = queue.shift()) {
             let last = 0;
-            const copied = await copyTable(donor, loaders[i]!, table, o.batchRows ?? 1000, (rows) => {
+            await copyTable(donor, loaders[i]!, table, o.batchRows ?? 1000, (rows) => {
               progress(table, rows, rows - last);
               last = rows;
             });
-            inFlight -= copied;
-            rowsCopied += copied;
-            cp.tablesDone.push(`${table.schema}.${table.name}`);
+            cp.tablesDone.push(tableKey(table));
             await save();
           }
         }),
@@ -214,8 +243,12 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
     const checksums = await run('verify checksums', () => checksumTables(plan.inventory.tables, primaryConn, target, LONG));
     const bad = checksums.filter((c) => !c.match);
     if (bad.length > 0) throw new Error(`checksums differ for ${bad.map((b) => b.table).join(', ')}`);
-    return { gtidPosition: cp.position, rowsCopied, seconds: (Date.now() - started) / 1000, checksums };
+    return { gtidPosition: cp.position, rowsCopied: doneRows, seconds: (Date.now() - started) / 1000, checksums };
   } catch (e) {
+    // A run that lost its lease stops here: the replica is whoever took the lock over's now, and
+    // so is its cleanup (this run's would stop the replica under the other's feet).
+    if (e instanceof LeaseLost) throw e;
+    o.fence?.();
     if (e instanceof RunbookRefusal || e instanceof RebuildPaused) throw e;
     // Whatever happened, the replica stays out of service: stopped and read_only.
     await query(target, 'STOP ALL SLAVES', timeoutMs).catch(() => undefined);
@@ -316,8 +349,8 @@ async function createTriggers(plan: RebuildPlan, donor: Connection, target: Conn
 }
 
 /** Streams a table from the donor's snapshot into the replica in multi-row INSERTs. */
-async function copyTable(donor: Connection, target: Connection, table: TableInfo, batchRows: number, progress: (rows: number) => void): Promise<number> {
-  if (table.columns.length === 0) return 0;
+async function copyTable(donor: Connection, target: Connection, table: TableInfo, batchRows: number, progress: (rows: number) => void): Promise<void> {
+  if (table.columns.length === 0) return;
   const cols = table.columns.map(ident).join(', ');
   const insert = `INSERT INTO ${qualified(table.schema, table.name)} (${cols}) VALUES ?`;
   // The promise API has no row stream; its wrapper holds the callback connection, which does.
@@ -335,7 +368,7 @@ async function copyTable(donor: Connection, target: Connection, table: TableInfo
   };
   try {
     for (;;) {
-      const next = await withDeadline(rows.next(), IDLE_READ_MS, `read ${table.schema}.${table.name}`);
+      const next = await withDeadline(rows.next(), IDLE_READ_MS, `read ${tableKey(table)}`);
       if (next.done) break;
       batch.push(next.value);
       if (batch.length >= batchRows) await flush();
@@ -344,7 +377,6 @@ async function copyTable(donor: Connection, target: Connection, table: TableInfo
   } finally {
     stream.destroy();
   }
-  return copied;
 }
 
 /** Waits until the replica has applied what the primary had when asked. */

@@ -1,10 +1,11 @@
 import type { SecretResolver } from '../config/secrets';
 import { analyseCluster } from '../health/replication';
-import { clusterEndpoint, type MysqlConnections } from '../probes/mysql/connections';
+import { clusterEndpoint, query, type MysqlConnections } from '../probes/mysql/connections';
 import { probeServer } from '../probes/mysql/probe';
 import { readInventory, type Inventory } from './inventory';
+import { tableKey } from './checkpoint';
 import { RunbookRefusal, rebuildCommands, type RebuildTarget } from './target';
-import { adminEndpoint, type AdminAccount } from './accounts';
+import { adminConnection, type AdminAccount } from './accounts';
 
 /** Logical copy throughput assumed for the estimate, bytes/s (see bench/RESULTS.md). */
 export const ASSUMED_BYTES_PER_SECOND = 20 * 1024 * 1024;
@@ -18,8 +19,21 @@ export interface RebuildPlan {
   totalRows: number;
   totalBytes: number;
   estimateSeconds: number;
+  /**
+   * The replica as the monitor would judge it now. Healthy (replicating, no error; lag alone is no
+   * reason to rebuild) means there is nothing to repair: --execute then wants --force.
+   */
+  replicaHealth: { healthy: boolean; findings: Array<{ code: string; severity: string; summary: string }> };
+  /** binlog_format of the primary and the donor (one entry when they are the same server). */
+  binlogFormats: Record<string, string>;
+  /**
+   * Whether a --resume may replay from the first run's position in IDEMPOTENT mode: only with a
+   * primary key on every table and row-based binlogs; otherwise a resume starts the copy over.
+   */
+  resume: { replaySafe: boolean; why?: string };
   steps: string[];
   warnings: string[];
+  /** The exact command that executes this plan, with the flags that reach the same config and state. */
   command: string;
 }
 
@@ -28,7 +42,7 @@ export interface RebuildPlan {
  * replica, one that looks like a primary (writable and replicating from nothing), a donor that
  * is unreachable, broken or lagging. Throws RunbookRefusal with the reason.
  */
-export async function planRebuild(t: RebuildTarget, connections: MysqlConnections, secrets: SecretResolver, admin: AdminAccount): Promise<RebuildPlan> {
+export async function planRebuild(t: RebuildTarget, connections: MysqlConnections, secrets: SecretResolver, admin: AdminAccount, flags = ''): Promise<RebuildPlan> {
   const c = t.cluster;
   const monitorPassword = () => secrets.resolve(c.password);
   const probe = (s: typeof t.replica) =>
@@ -49,18 +63,36 @@ export async function planRebuild(t: RebuildTarget, connections: MysqlConnection
     if (lag >= c.lag.warningSeconds) throw new RunbookRefusal(`the donor ${t.donor.name} lags ${lag} s behind the primary`);
   }
   const flavor = primary.flavor;
-  const donorConn = await connections.get(adminEndpoint(c, t.donor, admin), () => secrets.resolve(admin.password));
+  const replicaFindings = analyseCluster({ cluster: c.name, lag: c.lag, primary, replicas: [replica], lagHistory: () => [] }).findings.filter(
+    (f) => f.target === t.replica.name && f.severity !== 'info',
+  );
+  // The account is tried on every server it will touch, so a refusal comes now, not half-way.
+  const [donorConn, primaryConn] = await Promise.all([adminConnection(connections, c, t.donor, admin, secrets), adminConnection(connections, c, t.primary, admin, secrets), adminConnection(connections, c, t.replica, admin, secrets)]);
   const inventory = await readInventory(donorConn, c.timeoutMs * 5);
+  const binlogFormats: Record<string, string> = {};
+  for (const [s, conn] of [[t.primary, primaryConn], [t.donor, donorConn]] as const) {
+    const [row] = await query<{ f: string; on: number }>(conn, 'SELECT @@GLOBAL.binlog_format AS f, @@GLOBAL.log_bin AS `on`', c.timeoutMs);
+    if (!Number(row?.on)) throw new RunbookRefusal(`${s.name} has no binary log (log_bin is off): ${s === t.donor ? 'a snapshot of it has no GTID position to replicate from' : 'its replicas have nothing to replicate'}`);
+    binlogFormats[s.name] = String(row?.f);
+  }
   const totalRows = inventory.tables.reduce((a, x) => a + x.rows, 0);
   const totalBytes = inventory.tables.reduce((a, x) => a + x.bytes, 0);
   const warnings: string[] = [];
+  const healthy = replicaFindings.length === 0;
+  if (healthy) warnings.push(`${t.replica.name} is healthy (replicating, no error): nothing calls for a rebuild, which would drop and recopy its data; --execute refuses it without --force`);
   if (flavor !== 'mariadb') warnings.push('the logical strategy executes on MariaDB; on MySQL and RDS use --strategy rds or the plan as a checklist');
   const noKey = inventory.tables.filter((x) => !x.hasPrimaryKey);
-  if (noKey.length > 0) warnings.push(`${noKey.length} table(s) without a primary key (${noKey.slice(0, 5).map((x) => `${x.schema}.${x.name}`).join(', ')}): copied whole; an interrupted run restarts from scratch rather than resuming`);
+  const notRow = Object.entries(binlogFormats).filter(([, f]) => f !== 'ROW');
+  const why = [
+    ...(noKey.length > 0 ? [`${noKey.length} table(s) without a primary key (${noKey.slice(0, 5).map(tableKey).join(', ')}), whose replayed inserts would duplicate rows`] : []),
+    ...notRow.map(([server, f]) => `binlog_format is ${f} on ${server}, and IDEMPOTENT replay needs row events`),
+  ];
+  if (why.length > 0) warnings.push(`an interrupted run cannot resume by replaying from its first snapshot: ${why.join('; ')}; a --resume starts the copy over`);
   const replication = c.replication ? `the configured replication account ${c.replication.user}` : `${t.replica.name}'s own replication credentials`;
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
   const steps = [
-    `Take the rebuild lock of cluster ${c.name} (one rebuild at a time per cluster).`,
+    `Take ${t.replica.name} out of the read pool first (proxy, load balancer or application config): from the next step on it serves stale, then partial data.`,
+    `Take the rebuild lock of cluster ${c.name} (one rebuild at a time per cluster; a lease its run renews).`,
     `Stop replication on ${t.replica.name} (${t.replica.host}:${t.replica.port}) and keep it read_only.`,
     `Open consistent snapshots on the donor ${t.donor.name} (no locks taken) and record their GTID position.`,
     `Drop and recreate on ${t.replica.name}, with its binary log off for the session: ${inventory.schemas.length} schema(s), ${inventory.tables.length} table(s), ${inventory.views.length} view(s), ${inventory.routines.length} routine(s), ${inventory.events.length} event(s).`,
@@ -79,8 +111,11 @@ export async function planRebuild(t: RebuildTarget, connections: MysqlConnection
     totalRows,
     totalBytes,
     estimateSeconds: Math.ceil(totalBytes / ASSUMED_BYTES_PER_SECOND) + 5,
+    replicaHealth: { healthy, findings: replicaFindings.map((f) => ({ code: f.code, severity: f.severity, summary: f.summary })) },
+    binlogFormats,
+    resume: why.length === 0 ? { replaySafe: true } : { replaySafe: false, why: why.join('; ') },
     steps,
     warnings,
-    command: rebuildCommands(c.name, t.replica.name).execute,
+    command: rebuildCommands(c.name, t.replica.name, flags).execute,
   };
 }

@@ -1,96 +1,202 @@
-import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
+import { rebuildFindings, rebuildLockName } from '../health/rebuilds';
 import { MysqlConnections } from '../probes/mysql/connections';
-import type { StateStore } from '../state/store';
+import type { PageSink } from '../sinks/pages';
+import { lapsed, lockTakeable, type Lock, type StateStore } from '../state/store';
 import { adminAccount } from './accounts';
-import { executeRebuild, RebuildFailed, RebuildPaused, type ExecuteOptions, type RebuildCheckpoint, type RebuildResult } from './logical';
+import { parseCheckpoint, upgradeCheckpoint, type RebuildCheckpoint } from './checkpoint';
+import { Lease, LEASE_MS, LeaseLost, ownerId } from './lease';
+import { executeRebuild, RebuildFailed, RebuildPaused, type ExecuteOptions, type RebuildResult } from './logical';
+import { pageRebuild } from './paging';
 import { planRebuild, type RebuildPlan } from './plan';
-import { resolveTarget, RunbookRefusal } from './target';
+import { rebuildCommands, resolveTarget, RunbookRefusal } from './target';
 
 export interface RebuildRequest {
   cluster: string;
   replica: string;
   donor?: string;
   execute: boolean;
-  /** Continue a rebuild that stopped unfinished (crash, Ctrl-C, failure) from its checkpoint. */
+  /** Continue a rebuild that stopped unfinished (crash, Ctrl-C, failure, a Lambda hand-over) from its checkpoint. */
   resume?: boolean;
+  /** Rebuild a replica that is healthy, or start over a dead rebuild's copy, without asking. */
+  force?: boolean;
   admin?: { user?: string; password?: string };
+  /** Asked when the replica is healthy and `force` is not given (a person at a terminal): true goes on. */
+  confirmHealthy?: (plan: RebuildPlan) => Promise<boolean>;
   /** Last say before anything is written: throws RunbookRefusal to stop at the plan. */
   approve?: (plan: RebuildPlan) => void;
+  /** How long the lock outlives a run that stops renewing it (default LEASE_MS). */
+  leaseMs?: number;
+  /** What every printed command carries to reach this config and state (cli/paths.ts commandFlags; none in Lambda). */
+  flags?: string;
+  /** Where a failure is paged, and its resolve once a rebuild finishes: the sinks the monitor pages to. */
+  sinks?: PageSink[];
 }
 
 /** Longer than a sample's probes take (each under its own deadline): no sample outlasts it. */
 const SETTLE_MS = 10_000;
 
-/** How long the per-cluster lock holds without being released (a crashed run frees it then). */
-const LOCK_MS = 6 * 3_600_000;
-
 /**
  * `rebuild-replica`: plan (reads only), and with `execute` the logical rebuild under the
- * cluster's lock, so only one rebuild runs per cluster. Shared by the CLI and the Lambda.
+ * cluster's lock, so only one rebuild runs per cluster. Shared by the CLI, the Lambda and
+ * autoRebuild: the guards, the lock, the silence and the failure page live here, once.
  */
 export async function rebuildReplica(config: Config, req: RebuildRequest, secrets: SecretResolver, store: StateStore, o: ExecuteOptions = {}): Promise<{ plan: RebuildPlan; result?: RebuildResult }> {
   const target = resolveTarget(config, req.cluster, req.replica, req.donor);
   const admin = adminAccount(target.cluster, req.admin);
   if (!admin) throw new RunbookRefusal(`no account to rebuild with: give --user and --password, or clusters[].admin in the config for ${req.cluster}`);
+  const commands = rebuildCommands(req.cluster, req.replica, req.flags);
   const connections = new MysqlConnections();
   try {
-    const plan = await planRebuild(target, connections, secrets, admin);
+    const plan = await planRebuild(target, connections, secrets, admin, req.flags);
     if (!req.execute) return { plan };
-    req.approve?.(plan);
-    const lock = `rebuild/${req.cluster}`;
-    const now = new Date();
-    const held = await store.readLock(lock);
-    const checkpoint = held?.checkpoint as RebuildCheckpoint | undefined;
-    let owner = `${process.env.USER ?? 'replwatch'}@${process.pid}-${randomBytes(3).toString('hex')}`;
-    if (req.resume) {
-      if (!held || checkpoint?.replica !== req.replica) throw new RunbookRefusal(`no unfinished rebuild of ${req.replica} in cluster ${req.cluster} to resume`);
-      owner = held.owner;
-    }
-    if (!(await store.acquireLock(lock, owner, new Date(now.getTime() + LOCK_MS), now))) {
+    const lockName = rebuildLockName(req.cluster);
+    // Another rebuild of the cluster is the first reason not to go on, whatever the replica's state.
+    const lock = await examineLock(store, lockName, req);
+    if (plan.replicaHealth.healthy && !req.force && !(await req.confirmHealthy?.(plan))) {
       throw new RunbookRefusal(
-        checkpoint
-          ? `a rebuild of ${checkpoint.replica} in cluster ${req.cluster} stopped unfinished (${checkpoint.tablesDone.length} table(s) copied); continue it with --resume`
-          : `another rebuild of cluster ${req.cluster} is running (lock ${lock}); one at a time per cluster`,
+        `${req.replica} is healthy (replicating, no error): a rebuild would drop and recopy it for nothing. If it must be rebuilt anyway, take it out of the read pool, then: ${commands.execute} --force`,
       );
     }
-    // The monitor sees the replica stopped and behind while it is rebuilt: that is the repair,
-    // not a new incident, so its pages are held (a silence anyone can list) until it is done.
-    const silence = { id: `rebuild/${req.cluster}/${req.replica}`, cluster: req.cluster, target: req.replica, from: now.toISOString(), createdBy: owner };
-    await store.addSilence({ ...silence, to: new Date(now.getTime() + LOCK_MS).toISOString(), reason: `rebuild-replica of ${req.replica} is running` });
-    let keepLock = false;
-    let paused = false;
+    req.approve?.(plan);
+    const leaseMs = req.leaseMs ?? LEASE_MS;
+    const owner = ownerId();
+    const { resume, takenAt } = await lock.take(owner, leaseMs, plan);
+
+    // The monitor sees the replica stopped and behind while it is rebuilt: that is the repair, not
+    // a new incident, so its findings are held (a silence anyone can list) as long as the lease
+    // lives, and a sample's worth beyond it; never the RebuildFailed about this very rebuild.
+    const silence = (to: Date, reason: string) =>
+      store.addSilence({ id: `rebuild/${req.cluster}/${req.replica}`, cluster: req.cluster, target: req.replica, exceptCodes: ['RebuildFailed'], from: takenAt.toISOString(), to: new Date(to.getTime() + SETTLE_MS).toISOString(), reason, createdBy: owner });
+    const running = `rebuild-replica of ${req.replica} is running (${owner})`;
+    await silence(new Date(takenAt.getTime() + leaseMs), running);
+    const lease = new Lease(store, lockName, owner, leaseMs, takenAt, (end) => silence(end, running));
+    lease.start();
     try {
       const result = await executeRebuild(plan, target, connections, secrets, admin, {
         ...o,
-        ...(req.resume && checkpoint ? { resume: checkpoint } : {}),
+        ...(resume ? { resume } : {}),
+        fence: () => lease.fence(),
         checkpoint: async (c) => {
-          await store.updateLock(lock, owner, c);
+          lease.fence();
+          if (!(await store.updateLock(lockName, owner, c, new Date()))) await lease.refused();
         },
       });
+      lease.stop();
+      await store.releaseLock(lockName, owner);
+      // A sample whose probes ran during the rebuild (the replica stopped) may be paged just after it.
+      await silence(new Date(), `rebuild-replica of ${req.replica} just ended; held for samples taken during it`);
+      if (req.sinks) await pageRebuild(config, store, req.sinks, secrets, { cluster: req.cluster, replica: req.replica }, [], new Date()).catch(() => undefined);
       return { plan, result };
     } catch (e) {
-      // A failed or paused copy keeps the lock and its checkpoint, so --resume goes on from there.
-      paused = e instanceof RebuildPaused;
-      keepLock = e instanceof RebuildFailed || paused;
-      if (e instanceof RebuildFailed) {
-        // Why it stopped stays with the checkpoint, for whoever looks next (or resumes).
-        const held = await store.readLock(lock);
-        await store.updateLock(lock, owner, { ...(held?.checkpoint as object), failure: { step: e.step, message: e.message, at: new Date().toISOString() } });
+      lease.stop();
+      if (e instanceof LeaseLost) throw e;
+      if (e instanceof RebuildPaused) {
+        // Its next invocation takes the lock over (a hand-over, not a takeover); if it never
+        // starts, the lease lapses and the monitor pages the unfinished rebuild.
+        const end = new Date(Date.now() + leaseMs);
+        await store.parkLock(lockName, owner, end, true);
+        await silence(end, `rebuild-replica of ${req.replica} is handed to its next invocation`);
+        throw e;
       }
+      if (e instanceof RebuildFailed) throw await parkFailed(e);
+      // Refused before anything was written (a server_id or engine check): nothing to resume.
+      await store.releaseLock(lockName, owner).catch(() => undefined);
+      await store.removeSilence(`rebuild/${req.cluster}/${req.replica}`).catch(() => undefined);
       throw e;
-    } finally {
-      if (!keepLock) await store.releaseLock(lock, owner);
-      // A paused rebuild goes on in its next invocation. Otherwise the silence ends shortly: a
-      // sample whose probes ran during the rebuild (the replica stopped) may be paged just after
-      // it, and must still be held; a failed rebuild has paged RebuildFailed already.
-      if (!paused) {
-        await store.removeSilence(silence.id);
-        await store.addSilence({ ...silence, to: new Date(Date.now() + SETTLE_MS).toISOString(), reason: `rebuild-replica of ${req.replica} just ended; held for samples taken during it` });
+    }
+
+    /**
+     * A failed rebuild keeps its lock and checkpoint, with why it stopped, so --resume goes on from
+     * there; its lease ends now (this run is over: the rebuild is dead, not running) and the
+     * failure is paged as the monitor will find it. A store that fails here loses nothing: the
+     * lease lapses by itself, and the monitor pages the rebuild as dead.
+     */
+    async function parkFailed(e: RebuildFailed): Promise<RebuildFailed | LeaseLost> {
+      e.resume = `${commands.execute} --resume`;
+      try {
+        // A run that failed before its first checkpoint has still stopped the replica (its cleanup).
+        const cp = parseCheckpoint((await store.readLock(lockName))?.checkpoint) ?? { v: 2 as const, replica: req.replica, position: '', schemaDone: false, tablesDone: [] };
+        const now = new Date();
+        if (!(await store.updateLock(lockName, owner, { ...cp, failure: { step: e.step, message: e.reason, at: now.toISOString() } }, now))) {
+          return new LeaseLost(`${owner} no longer holds ${lockName}: the failure is the new holder's to handle`);
+        }
+        await store.parkLock(lockName, owner, now, false);
+        await silence(now, `rebuild-replica of ${req.replica} failed; held for samples taken during it`);
+        if (!req.sinks) return e;
+        const parked = await store.readLock(lockName);
+        const findings = parked ? rebuildFindings([{ name: lockName, lock: parked }], now, req.flags) : [];
+        const paged = await pageRebuild(config, store, req.sinks, secrets, { cluster: req.cluster, replica: req.replica }, findings, now);
+        const heldBy = [...paged.held.values()][0];
+        e.page = { sent: paged.sent.length > 0 && paged.failed.length === 0, errors: paged.failed.flatMap((f) => f.errors), ...(heldBy ? { held: heldBy } : {}) };
+      } catch (storeError) {
+        e.page = { sent: false, errors: [`state store: ${(storeError as Error).message}; the monitor pages it once its lease lapses`] };
       }
+      return e;
     }
   } finally {
     await connections.closeAll();
   }
+}
+
+/** A live lock as whoever finds it held reads it: who, since when, how lately renewed, until when. */
+function describeRunning(held: Lock, now: Date): string {
+  const renewed = held.renewedAt ?? held.startedAt;
+  const ago = renewed ? `${Math.max(0, Math.round((now.getTime() - Date.parse(renewed)) / 1000))} s ago` : 'at an unknown time';
+  return `${held.owner}, started ${held.startedAt ?? 'at an unknown time'}, lease renewed ${ago}; if that run is dead, its lease lapses at ${held.expiresAt}`;
+}
+
+/**
+ * The cluster's rebuild lock as found, refusing at once when it is not this run's to take: a live
+ * owner is never taken over (a rebuild is running, or handed to a Lambda's next invocation); a
+ * dead one (lease lapsed) with copied tables is resumed with `--resume` or started over with
+ * `--force`, and only for the replica it was rebuilding. `take` then takes it, `--resume` under
+ * this run's own owner id with the checkpoint. What the store holds is read through the
+ * checkpoint's schema: anything else is "nothing copied yet".
+ */
+async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, plan: RebuildPlan) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date }> }> {
+  const now = new Date();
+  const execute = rebuildCommands(req.cluster, req.replica, req.flags).execute;
+  const held = await store.readLock(lockName);
+  const cp = parseCheckpoint(held?.checkpoint);
+  const running = (h: Lock, at: Date) =>
+    new RunbookRefusal(
+      h.handover
+        ? `a rebuild ${cp ? `of ${cp.replica} ` : ''}in cluster ${req.cluster} is running: handed by ${h.owner} to its next invocation, which takes it up by ${h.expiresAt}; one rebuild at a time per cluster`
+        : `a rebuild ${cp ? `of ${cp.replica} ` : ''}in cluster ${req.cluster} is running (${describeRunning(h, at)}); one rebuild at a time per cluster`,
+    );
+  if (held && (!lockTakeable(held, now) || (held.handover && !req.resume))) throw running(held, now);
+  if (held && cp && cp.replica !== req.replica) {
+    const other = rebuildCommands(req.cluster, cp.replica, req.flags).execute;
+    throw new RunbookRefusal(
+      `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}): finish it first with ${other} --resume, or start it over with ${other} --force`,
+    );
+  }
+  if (req.resume && !held) throw new RunbookRefusal(`no unfinished rebuild of ${req.replica} in cluster ${req.cluster} to resume`);
+  const progress = cp !== undefined && (cp.schemaDone || cp.tablesDone.length > 0);
+  if (held && cp && progress && !req.resume && !req.force && lapsed(held, now)) {
+    throw new RunbookRefusal(
+      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}); continue it with ${execute} --resume, or start over with ${execute} --force`,
+    );
+  }
+  return {
+    take: async (owner, leaseMs, plan) => {
+      const at = new Date();
+      const taken = await store.acquireLock(lockName, owner, new Date(at.getTime() + leaseMs), at, { keepCheckpoint: Boolean(req.resume) });
+      if (!taken) {
+        const other = await store.readLock(lockName);
+        throw other ? running(other, at) : new RunbookRefusal(`the rebuild lock of cluster ${req.cluster} changed hands while it was being taken; run again`);
+      }
+      const kept = req.resume ? parseCheckpoint(taken.checkpoint) : undefined;
+      try {
+        if (kept && kept.replica !== req.replica) throw new RunbookRefusal(`the unfinished rebuild in cluster ${req.cluster} became one of ${kept.replica} while it was being taken; run again`);
+        return { resume: kept && upgradeCheckpoint(kept, plan.inventory.tables, `${execute} --force`), takenAt: at };
+      } catch (e) {
+        // Put back as it was found: dead, for whoever goes on with it.
+        await store.parkLock(lockName, owner, at, false);
+        throw e;
+      }
+    },
+  };
 }

@@ -46,8 +46,11 @@ export function resolveTarget(config: Config, clusterName: string, replicaName: 
   return { cluster, replica, donor, primary };
 }
 
-/** The exact commands, for pages and for the plan's last line. */
-export function rebuildCommands(cluster: string, replica: string): { plan: string; execute: string } {
-  const plan = `replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}`;
+/**
+ * The exact commands, for pages, refusals and the plan's last line; `flags` (see cli/paths.ts
+ * commandFlags) make them reach the same config and state from any directory.
+ */
+export function rebuildCommands(cluster: string, replica: string, flags = ''): { plan: string; execute: string } {
+  const plan = `replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}${flags ? ` ${flags}` : ''}`;
   return { plan, execute: `${plan} --execute` };
 }

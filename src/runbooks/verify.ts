@@ -1,6 +1,7 @@
 import { query, type Connection } from '../probes/mysql/connections';
 import { ident, qualified } from '../probes/mysql/identifiers';
 import type { TableInfo } from './inventory';
+import { tableKey } from './checkpoint';
 import { waitUntilApplied } from './replication';
 
 export interface ChecksumResult {
@@ -50,7 +51,7 @@ export async function checksumTables(tables: TableInfo[], primary: Connection, r
     for (const t of tables.filter((x) => x.columns.length > 0)) {
       const [a] = await query<{ n: string; c: string }>(primary, checksumSql(t), LONG);
       const [b] = await query<{ n: string; c: string }>(replica, checksumSql(t), LONG);
-      out.push({ table: `${t.schema}.${t.name}`, rows: Number(a?.n), primary: String(a?.c), replica: String(b?.c), match: a?.n === b?.n && a?.c === b?.c });
+      out.push({ table: tableKey(t), rows: Number(a?.n), primary: String(a?.c), replica: String(b?.c), match: a?.n === b?.n && a?.c === b?.c });
     }
     await query(primary, 'COMMIT', timeoutMs);
     compared = true;

@@ -2,14 +2,16 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
-import type { Lock, StateStore } from './store';
+import { lockTakeable, takenLock, type Lock, type StateStore } from './store';
 
 const TIMEOUT_MS = 3000;
 const DAY_S = 86_400;
 
 /**
  * Lambda's state: one DynamoDB table (pk string), items `alert#<key>` with a `version` that
- * conditional writes check, and `silence#<id>` that expire through TTL a day after they end.
+ * conditional writes check, `silence#<id>` that expire through TTL a day after they end, and
+ * `lock#<name>`. A lock's lease end is `leaseUntil` (ms), not the TTL attribute `expiresAt`: a
+ * dead rebuild's lock holds its checkpoint until someone resumes or restarts it, however long.
  */
 export class DynamoStore implements StateStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -25,7 +27,7 @@ export class DynamoStore implements StateStore {
     return { abortSignal: AbortSignal.timeout(TIMEOUT_MS) };
   }
 
-  private async scan(kind: 'alert' | 'silence'): Promise<Array<Record<string, unknown>>> {
+  private async scan(kind: 'alert' | 'silence' | 'lock'): Promise<Array<Record<string, unknown>>> {
     const items: Array<Record<string, unknown>> = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -83,21 +85,10 @@ export class DynamoStore implements StateStore {
     return out.Attributes !== undefined;
   }
 
-  async acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
-    // Taking over one's own lock (a resumed rebuild) keeps its checkpoint.
-    const held = await this.readLock(name);
-    const checkpoint = held?.owner === owner ? held.checkpoint : undefined;
+  /** A conditional write on a lock item: true if it landed, false if its condition did not hold. */
+  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> {
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: `lock#${name}`, kind: 'lock', owner, expiresAt: Math.floor(expiresAt.getTime() / 1000), ...(checkpoint === undefined ? {} : { checkpoint }) },
-          ConditionExpression: 'attribute_not_exists(pk) OR #o = :owner OR expiresAt <= :now',
-          ExpressionAttributeNames: { '#o': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner, ':now': Math.floor(now.getTime() / 1000) },
-        }),
-        this.opts(),
-      );
+      await this.doc.send(command as PutCommand, this.opts());
       return true;
     } catch (e) {
       if ((e as Error).name === 'ConditionalCheckFailedException') return false;
@@ -105,41 +96,87 @@ export class DynamoStore implements StateStore {
     }
   }
 
+  async acquireLock(name: string, owner: string, expiresAt: Date, now: Date, o: { keepCheckpoint?: boolean } = {}): Promise<Lock | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `lock#${name}` }, ConsistentRead: true }), this.opts());
+    const held = out.Item ? lockOf(out.Item) : undefined;
+    if (!lockTakeable(held, now)) return undefined;
+    const taken = takenLock(held, owner, expiresAt, now, o.keepCheckpoint);
+    // Taken only if the lock is still the one judged takeable: its version unchanged.
+    const version = Number(out.Item?.version ?? 0);
+    const put = new PutCommand({
+      TableName: this.table,
+      Item: { pk: `lock#${name}`, kind: 'lock', name, ...itemOf(taken), version: version + 1 },
+      ...(out.Item
+        ? { ConditionExpression: out.Item.version === undefined ? 'attribute_not_exists(version)' : 'version = :v', ...(out.Item.version === undefined ? {} : { ExpressionAttributeValues: { ':v': version } }) }
+        : { ConditionExpression: 'attribute_not_exists(pk)' }),
+    });
+    return (await this.conditional(put)) ? taken : undefined;
+  }
+
+  /** SET `fields` on a lock `owner` holds; with `now`, only while its lease is live and not handed over. */
+  private update(name: string, owner: string, fields: Record<string, unknown>, now?: Date): UpdateCommand {
+    const names = Object.keys(fields);
+    return new UpdateCommand({
+      TableName: this.table,
+      Key: { pk: `lock#${name}` },
+      UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :f${i}`).join(', ')}, version = if_not_exists(version, :zero) + :one`,
+      ConditionExpression: now ? '#o = :owner AND leaseUntil > :now AND (attribute_not_exists(handover) OR handover = :false)' : '#o = :owner',
+      ExpressionAttributeNames: { '#o': 'owner', ...Object.fromEntries(names.map((n, i) => [`#f${i}`, n])) },
+      ExpressionAttributeValues: {
+        ':owner': owner,
+        ':zero': 0,
+        ':one': 1,
+        ...Object.fromEntries(names.map((n, i) => [`:f${i}`, fields[n]])),
+        ...(now ? { ':now': now.getTime(), ':false': false } : {}),
+      },
+    });
+  }
+
+  renewLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.conditional(this.update(name, owner, { leaseUntil: expiresAt.getTime(), renewedAt: now.toISOString() }, now));
+  }
+
+  updateLock(name: string, owner: string, checkpoint: unknown, now: Date): Promise<boolean> {
+    return this.conditional(this.update(name, owner, { checkpoint }, now));
+  }
+
+  parkLock(name: string, owner: string, expiresAt: Date, handover: boolean): Promise<boolean> {
+    return this.conditional(this.update(name, owner, { leaseUntil: expiresAt.getTime(), handover }));
+  }
+
   async releaseLock(name: string, owner: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({ TableName: this.table, Key: { pk: `lock#${name}` }, ConditionExpression: '#o = :owner', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':owner': owner } }),
-        this.opts(),
-      );
-    } catch (e) {
-      // Someone else's lock (or none): nothing of ours to release.
-      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
-    }
+    // Someone else's lock (or none): nothing of ours to release.
+    await this.conditional(
+      new DeleteCommand({ TableName: this.table, Key: { pk: `lock#${name}` }, ConditionExpression: '#o = :owner', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':owner': owner } }),
+    );
   }
 
   async readLock(name: string): Promise<Lock | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `lock#${name}` }, ConsistentRead: true }), this.opts());
-    if (!out.Item) return undefined;
-    return { owner: String(out.Item.owner), expiresAt: new Date(Number(out.Item.expiresAt) * 1000).toISOString(), ...(out.Item.checkpoint === undefined ? {} : { checkpoint: out.Item.checkpoint }) };
+    return out.Item ? lockOf(out.Item) : undefined;
   }
 
-  async updateLock(name: string, owner: string, checkpoint: unknown): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: `lock#${name}` },
-          UpdateExpression: 'SET checkpoint = :c',
-          ConditionExpression: '#o = :owner',
-          ExpressionAttributeNames: { '#o': 'owner' },
-          ExpressionAttributeValues: { ':c': checkpoint, ':owner': owner },
-        }),
-        this.opts(),
-      );
-      return true;
-    } catch (e) {
-      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
-      throw e;
-    }
+  async listLocks(prefix: string): Promise<Array<{ name: string; lock: Lock }>> {
+    return (await this.scan('lock'))
+      .map((i) => ({ name: String(i.pk).slice('lock#'.length), lock: lockOf(i) }))
+      .filter((l) => l.name.startsWith(prefix));
   }
+}
+
+/** A lock item's attributes. */
+function itemOf(l: Lock): Record<string, unknown> {
+  return { owner: l.owner, leaseUntil: Date.parse(l.expiresAt), startedAt: l.startedAt, renewedAt: l.renewedAt, handover: l.handover, checkpoint: l.checkpoint };
+}
+
+/** A lock item as a Lock; one written before leases (its end in the TTL attribute, in seconds) still reads. */
+function lockOf(i: Record<string, unknown>): Lock {
+  const until = i.leaseUntil !== undefined ? Number(i.leaseUntil) : Number(i.expiresAt) * 1000;
+  return {
+    owner: String(i.owner),
+    expiresAt: new Date(until).toISOString(),
+    ...(typeof i.startedAt === 'string' ? { startedAt: i.startedAt } : {}),
+    ...(typeof i.renewedAt === 'string' ? { renewedAt: i.renewedAt } : {}),
+    ...(i.handover === true ? { handover: true } : {}),
+    ...(i.checkpoint === undefined ? {} : { checkpoint: i.checkpoint }),
+  };
 }

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
 import { acquire, holds, release, STALE_LOCK_MS } from './lockfile';
-import { lockFree, versionMatches, type Lock, type StateStore } from './store';
+import { lockHeldBy, lockTakeable, takenLock, versionMatches, type Lock, type StateStore } from './store';
 
 interface FileState {
   alerts: Record<string, AlertState>;
@@ -76,7 +76,7 @@ export class FileStore implements StateStore {
 
   addSilence(silence: Silence): Promise<void> {
     return this.locked((s) => {
-      s.silences.push(silence);
+      s.silences = [...s.silences.filter((x) => x.id !== silence.id), silence];
       return { result: undefined, changed: true };
     });
   }
@@ -89,11 +89,20 @@ export class FileStore implements StateStore {
     });
   }
 
-  acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
+  acquireLock(name: string, owner: string, expiresAt: Date, now: Date, o: { keepCheckpoint?: boolean } = {}): Promise<Lock | undefined> {
     return this.locked((s) => {
       const held = s.locks[name];
-      if (!lockFree(held, owner, now)) return { result: false, changed: false };
-      s.locks[name] = { ...(held?.owner === owner ? held : {}), owner, expiresAt: expiresAt.toISOString() };
+      if (!lockTakeable(held, now)) return { result: undefined, changed: false };
+      s.locks[name] = takenLock(held, owner, expiresAt, now, o.keepCheckpoint);
+      return { result: s.locks[name], changed: true };
+    });
+  }
+
+  renewLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.locked((s) => {
+      const held = s.locks[name];
+      if (!lockHeldBy(held, owner, now)) return { result: false, changed: false };
+      Object.assign(held, { expiresAt: expiresAt.toISOString(), renewedAt: now.toISOString() });
       return { result: true, changed: true };
     });
   }
@@ -106,14 +115,29 @@ export class FileStore implements StateStore {
     });
   }
 
+  parkLock(name: string, owner: string, expiresAt: Date, handover: boolean): Promise<boolean> {
+    return this.locked((s) => {
+      const held = s.locks[name];
+      if (held?.owner !== owner) return { result: false, changed: false };
+      Object.assign(held, { expiresAt: expiresAt.toISOString(), handover });
+      return { result: true, changed: true };
+    });
+  }
+
   async readLock(name: string): Promise<Lock | undefined> {
     return (await this.read()).locks[name];
   }
 
-  updateLock(name: string, owner: string, checkpoint: unknown): Promise<boolean> {
+  async listLocks(prefix: string): Promise<Array<{ name: string; lock: Lock }>> {
+    return Object.entries((await this.read()).locks)
+      .filter(([n]) => n.startsWith(prefix))
+      .map(([name, lock]) => ({ name, lock }));
+  }
+
+  updateLock(name: string, owner: string, checkpoint: unknown, now: Date): Promise<boolean> {
     return this.locked((s) => {
       const held = s.locks[name];
-      if (held?.owner !== owner) return { result: false, changed: false };
+      if (!lockHeldBy(held, owner, now)) return { result: false, changed: false };
       held.checkpoint = checkpoint;
       return { result: true, changed: true };
     });

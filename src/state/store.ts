@@ -13,25 +13,60 @@ export interface StateStore {
   /** False when the stored version is not `expectedVersion` (another run got there first). */
   write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean>;
   listSilences(): Promise<Silence[]>;
+  /** Adds `s`, or replaces the silence of the same id (a rebuild extending its own). */
   addSilence(s: Silence): Promise<void>;
   removeSilence(id: string): Promise<boolean>;
-  /** Takes `name` for `owner` until `expiresAt`, unless someone else holds it; false then. */
-  acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean>;
+  /**
+   * Takes `name` for `owner`, its lease ending at `expiresAt`, if it is free, its lease lapsed, or
+   * its holder handed it over: the lock as taken (with the previous holder's checkpoint when
+   * `keepCheckpoint`), or undefined when someone holds it.
+   */
+  acquireLock(name: string, owner: string, expiresAt: Date, now: Date, o?: { keepCheckpoint?: boolean }): Promise<Lock | undefined>;
+  /** Extends the lease of a lock `owner` holds and whose lease has not lapsed; false otherwise (it may be someone else's now). */
+  renewLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean>;
+  /** Records progress (a rebuild's checkpoint) on a lock `owner` holds, lease not lapsed; false otherwise. */
+  updateLock(name: string, owner: string, checkpoint: unknown, now: Date): Promise<boolean>;
+  /**
+   * Stops holding `name` but keeps it, checkpoint and all, for whoever goes on: its lease ends at
+   * `expiresAt`; with `handover` a successor may take it before then. False if `owner` does not hold it.
+   */
+  parkLock(name: string, owner: string, expiresAt: Date, handover: boolean): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;
   readLock(name: string): Promise<Lock | undefined>;
-  /** Records progress on a lock its owner holds (a rebuild's checkpoint); false if not held. */
-  updateLock(name: string, owner: string, checkpoint: unknown): Promise<boolean>;
+  /** Every lock whose name starts with `prefix` (the monitor looks for rebuilds that died). */
+  listLocks(prefix: string): Promise<Array<{ name: string; lock: Lock }>>;
 }
 
+/**
+ * A lease: held while its owner renews it before `expiresAt`; nobody may take it from a live
+ * owner, and anyone may once it lapsed (its owner died or stalled) or was handed over.
+ */
 export interface Lock {
   owner: string;
   expiresAt: string;
+  startedAt?: string;
+  renewedAt?: string;
+  /** Let go on purpose for a successor (a Lambda handing its copy to its next invocation). */
+  handover?: boolean;
   checkpoint?: unknown;
 }
 
-/** Whether `owner` may take a lock now held as `held` (free, expired, or already its own). */
-export function lockFree(held: Lock | undefined, owner: string, now: Date): boolean {
-  return !held || held.owner === owner || Date.parse(held.expiresAt) <= now.getTime();
+export const lapsed = (held: Lock, now: Date): boolean => Date.parse(held.expiresAt) <= now.getTime();
+
+/** Whether anyone may take a lock now held as `held`: free, its lease lapsed, or handed over. */
+export function lockTakeable(held: Lock | undefined, now: Date): boolean {
+  return !held || lapsed(held, now) || held.handover === true;
+}
+
+/** Whether `owner` holds `held` now: its lease is live (a handed-over lock is no longer its owner's to renew). */
+export function lockHeldBy(held: Lock | undefined, owner: string, now: Date): held is Lock {
+  return held !== undefined && held.owner === owner && !lapsed(held, now) && held.handover !== true;
+}
+
+/** The lock `owner` holds once it took `held` (see acquireLock). */
+export function takenLock(held: Lock | undefined, owner: string, expiresAt: Date, now: Date, keepCheckpoint = false): Lock {
+  const at = now.toISOString();
+  return { owner, expiresAt: expiresAt.toISOString(), startedAt: at, renewedAt: at, ...(keepCheckpoint && held?.checkpoint !== undefined ? { checkpoint: held.checkpoint } : {}) };
 }
 
 /** The version a store holds for `key`, checked against what a writer expects. */
@@ -45,10 +80,32 @@ export class MemoryStore implements StateStore {
   readonly silences: Silence[] = [];
   readonly locks = new Map<string, Lock>();
 
-  async acquireLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
+  async acquireLock(name: string, owner: string, expiresAt: Date, now: Date, o: { keepCheckpoint?: boolean } = {}): Promise<Lock | undefined> {
     const held = this.locks.get(name);
-    if (!lockFree(held, owner, now)) return false;
-    this.locks.set(name, { ...(held?.owner === owner ? held : {}), owner, expiresAt: expiresAt.toISOString() });
+    if (!lockTakeable(held, now)) return undefined;
+    const taken = takenLock(held, owner, expiresAt, now, o.keepCheckpoint);
+    this.locks.set(name, taken);
+    return structuredClone(taken);
+  }
+
+  async renewLock(name: string, owner: string, expiresAt: Date, now: Date): Promise<boolean> {
+    const held = this.locks.get(name);
+    if (!lockHeldBy(held, owner, now)) return false;
+    Object.assign(held, { expiresAt: expiresAt.toISOString(), renewedAt: now.toISOString() });
+    return true;
+  }
+
+  async updateLock(name: string, owner: string, checkpoint: unknown, now: Date): Promise<boolean> {
+    const held = this.locks.get(name);
+    if (!lockHeldBy(held, owner, now)) return false;
+    held.checkpoint = structuredClone(checkpoint);
+    return true;
+  }
+
+  async parkLock(name: string, owner: string, expiresAt: Date, handover: boolean): Promise<boolean> {
+    const held = this.locks.get(name);
+    if (held?.owner !== owner) return false;
+    Object.assign(held, { expiresAt: expiresAt.toISOString(), handover });
     return true;
   }
 
@@ -60,11 +117,8 @@ export class MemoryStore implements StateStore {
     return structuredClone(this.locks.get(name));
   }
 
-  async updateLock(name: string, owner: string, checkpoint: unknown): Promise<boolean> {
-    const held = this.locks.get(name);
-    if (held?.owner !== owner) return false;
-    held.checkpoint = structuredClone(checkpoint);
-    return true;
+  async listLocks(prefix: string): Promise<Array<{ name: string; lock: Lock }>> {
+    return [...this.locks].filter(([n]) => n.startsWith(prefix)).map(([name, lock]) => ({ name, lock: structuredClone(lock) }));
   }
 
   async loadAlerts(): Promise<Map<string, AlertState>> {
@@ -87,7 +141,8 @@ export class MemoryStore implements StateStore {
   }
 
   async addSilence(s: Silence): Promise<void> {
-    this.silences.push(s);
+    const i = this.silences.findIndex((x) => x.id === s.id);
+    this.silences.splice(i >= 0 ? i : this.silences.length, i >= 0 ? 1 : 0, s);
   }
 
   async removeSilence(id: string): Promise<boolean> {

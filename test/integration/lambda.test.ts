@@ -83,6 +83,27 @@ describe('Lambda handlers against the sandbox (AWS mocked)', () => {
     expect(table.items.size).toBe(0);
   });
 
+  it('checkReplication pages a rebuild that died half-way, from its lock in the state table, and not the replica it left stopped', async () => {
+    sns.resetHistory();
+    await sql(sb, 'sandbox-r2', 'STOP SLAVE');
+    try {
+      const checkpoint = { v: 2, replica: 'sandbox-r2', position: '0-1-1', schemaDone: true, tablesDone: ['`app`.`accounts`'], step: 'copy rows' };
+      const at = Date.now() - 60_000;
+      table.items.set('lock#rebuild/sandbox', { pk: 'lock#rebuild/sandbox', kind: 'lock', owner: 'lambda-1', leaseUntil: at, startedAt: new Date(at - 30_000).toISOString(), renewedAt: new Date(at - 5000).toISOString(), checkpoint, version: 3 });
+      const { handler } = await import('../../functions/checkReplication');
+      const run = await handler(event, context(4000));
+      expect(run.pagesSent).toBe(1);
+      const [page] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+      expect(page!.Subject).toBe('[CRITICAL] RebuildFailed sandbox/sandbox-r2');
+      // On-call runs it with their own config: no flags.
+      expect(JSON.parse(page!.Message!).email).toContain('Fix: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r2 --execute --resume');
+      expect([...table.items.keys()].filter((k) => k.startsWith('alert#'))).toEqual(['alert#RebuildFailed|sandbox|sandbox-r2']);
+    } finally {
+      table.items.clear();
+      await sql(sb, 'sandbox-r2', 'START SLAVE');
+    }
+  });
+
   it('checkMemcache and checkNetwork publish per-node and per-target metrics', async () => {
     cw.reset();
     cw.on(PutMetricDataCommand).resolves({});

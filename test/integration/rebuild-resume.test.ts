@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,15 +7,49 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
 import { FileStore } from '../../src/state/file';
 import { checkJson, cli } from '../support/cli';
-import { sql, startSandbox, stopSandbox } from '../support/sandbox';
+import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
 let sb: SandboxState;
 let state: string;
+let shims: string;
 const ROWS = 200_000;
+/** Short, so that a run killed or stopped is known dead within seconds. */
+const LEASE = '4s';
+const bin = join(import.meta.dirname, '../../bin/replwatch.mjs');
+
+const rebuildArgs = (replica: string) => ['runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'sandbox', '--replica', replica, '--state', state, '--workers', '1', '--lease', LEASE];
+const replicaState = async (replica: string) => (await checkJson(sb.configFile)).report.observations.find((o) => o.target === replica) as { ioRunning: boolean; sqlRunning: boolean };
+const lockOf = () => new FileStore(state).readLock('rebuild/sandbox');
+
+/** A rebuild in a process of its own, its JSON events as they come. */
+function spawnRebuild(args: string[]): { child: ChildProcess; events: Array<Record<string, unknown>>; stderr: () => string; exit: Promise<number> } {
+  const child = spawn(process.execPath, [bin, ...args, '--json']);
+  const events: Array<Record<string, unknown>> = [];
+  let buffer = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    buffer += d;
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const line of lines) events.push(JSON.parse(line));
+  });
+  child.stderr!.on('data', (d) => (stderr += d));
+  return { child, events, stderr: () => stderr, exit: new Promise((r) => child.on('exit', (code, signal) => r(code ?? (signal ? -1 : 0)))) };
+}
+
+/** Runs a command exactly as replwatch printed it, through a shell, from another directory, with `replwatch` on PATH as an install puts it. */
+function runPrinted(command: string) {
+  return spawnSync('sh', ['-c', command], { cwd: '/', encoding: 'utf8', timeout: 120_000, env: { ...process.env, PATH: `${shims}:${process.env.PATH}` } });
+}
 
 beforeAll(async () => {
   sb = await startSandbox();
-  state = join(mkdtempSync(join(tmpdir(), 'rw-resume-')), 'state.json');
+  const dir = mkdtempSync(join(tmpdir(), 'rw-resume-'));
+  state = join(dir, 'state.json');
+  shims = join(dir, 'bin');
+  spawnSync('mkdir', [shims]);
+  writeFileSync(join(shims, 'replwatch'), `#!/bin/sh\nexec ${process.execPath} ${bin} "$@"\n`);
+  chmodSync(join(shims, 'replwatch'), 0o755);
   await sql(
     sb,
     'sandbox-primary',
@@ -31,89 +65,156 @@ afterAll(async () => {
 });
 
 describe('an interrupted rebuild', () => {
-  it('killed mid-copy, resumes where it stopped and ends in the same verified state', async () => {
-    const args = ['runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'sandbox', '--replica', 'sandbox-r1', '--state', state, '--workers', '1'];
-    // Kill -9 once the first big table is done and the second is being copied.
-    const killed = await new Promise<string[]>((resolve) => {
-      const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), ...args, '--execute', '--json']);
-      const seen: string[] = [];
-      let buffer = '';
-      child.stdout.on('data', (d) => {
-        buffer += d;
-        const lines = buffer.split('\n');
-        buffer = lines.pop()!;
-        for (const line of lines) {
-          const e = JSON.parse(line) as { table?: string; rows?: number };
-          seen.push(line);
-          if (e.table === 'app.big2' && (e.rows ?? 0) >= 20_000) child.kill('SIGKILL');
-        }
-      });
-      child.on('exit', () => resolve(seen));
-    });
-    expect(killed.some((l) => l.includes('"table":"app.big2"'))).toBe(true);
-    expect(killed.some((l) => l.includes('"step":"verify checksums"'))).toBe(false);
+  it('killed mid-copy: refused while its lease may be live, dead once it lapsed, paged by the monitor as one incident, and resumed as the page says', async () => {
+    // kill -9 once the first big table is done and the second is being copied.
+    const run = spawnRebuild([...rebuildArgs('sandbox-r1'), '--execute', '--force']);
+    await waitFor('the copy of big2', async () => run.events.some((e) => e.table === '`app`.`big2`' && Number(e.rows) >= 20_000), 30_000);
+    run.child.kill('SIGKILL');
+    await run.exit;
+    expect(run.events.some((e) => e.step === 'verify checksums')).toBe(false);
 
-    const lock = await new FileStore(state).readLock('rebuild/sandbox');
-    const cp = lock?.checkpoint as { replica: string; schemaDone: boolean; tablesDone: string[] };
-    expect(cp).toMatchObject({ replica: 'sandbox-r1', schemaDone: true });
-    expect(cp.tablesDone).toContain('app.big1');
-    expect(cp.tablesDone).not.toContain('app.big2');
+    const cp = (await lockOf())?.checkpoint as { replica: string; schemaDone: boolean; tablesDone: string[]; step: string };
+    expect(cp).toMatchObject({ replica: 'sandbox-r1', schemaDone: true, step: 'copy rows' });
+    expect(cp.tablesDone).toContain('`app`.`big1`');
+    expect(cp.tablesDone).not.toContain('`app`.`big2`');
 
-    const again = await cli(...args, '--execute');
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain(`stopped unfinished (${cp.tablesDone.length} table(s) copied); continue it with --resume`);
+    // Its lease may still be live: nobody can tell a dead run from a slow one before it lapses.
+    const early = await cli(...rebuildArgs('sandbox-r1'), '--execute', '--resume');
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/a rebuild of sandbox-r1 in cluster sandbox is running \(.* pid \d+ #\w+, started .*, lease renewed \d+ s ago; if that run is dead, its lease lapses at/);
+    await waitFor('the lease to lapse', async () => Date.parse((await lockOf())!.expiresAt) < Date.now(), 10_000);
+    const dead = await cli(...rebuildArgs('sandbox-r1'), '--execute');
+    expect(dead.code).toBe(1);
+    expect(dead.stderr).toContain(`is dead: it stopped at "copy rows" with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at`);
+    expect(dead.stderr).toContain(`continue it with replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume, or start over with`);
 
-    const resumed = await cli(...args, '--execute', '--resume', '--json');
-    expect(resumed.code).toBe(0);
+    // The monitor pages the unfinished rebuild, with its resume command, and not the stopped replica it left.
+    const pagesFile = join(sb.dir, 'resume-pages.jsonl');
+    const watch = await cli('watch', '--config', sb.configFile, '--state', state, '--pages', pagesFile, '--every', '300ms', '--samples', '3');
+    expect(watch.code).toBe(0);
+    const pages = readFileSync(pagesFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; code: string; target: string; text: string });
+    expect(pages.map((p) => [p.kind, p.code, p.target])).toEqual([['firing', 'RebuildFailed', 'sandbox-r1']]);
+    expect(pages[0]!.text).toContain('rebuild of sandbox-r1 stopped unfinished at "copy rows"');
+    const fix = pages[0]!.text.split('\n').find((l) => l.startsWith('Fix: '))!.slice('Fix: '.length);
+    expect(fix).toBe(`replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume`);
+
+    // On-call runs it as printed, from wherever they are.
+    const resumed = runPrinted(`${fix} --workers 1 --json`);
+    expect(resumed.status).toBe(0);
     const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events.filter((e) => e.status === 'done').map((e) => e.step)).toContain('recreate unfinished tables');
     const { result } = events.at(-1);
     // big1 was not copied again.
     expect(result.rowsCopied).toBeLessThan(ROWS + 10);
     expect(result.checksums.every((c: { match: boolean }) => c.match)).toBe(true);
-    expect(result.checksums.map((c: { table: string }) => c.table)).toEqual(['app.accounts', 'app.big1', 'app.big2', 'percona.heartbeat']);
-    expect(await new FileStore(state).readLock('rebuild/sandbox')).toBeUndefined();
+    expect(result.checksums.map((c: { table: string }) => c.table)).toEqual(['`app`.`accounts`', '`app`.`big1`', '`app`.`big2`', '`percona`.`heartbeat`']);
+    expect(await lockOf()).toBeUndefined();
+    // ... which resolves the incident: one page when it fired, one when it is over.
+    expect(resumed.stderr).toContain('PAGE [RESOLVED] RebuildFailed sandbox/sandbox-r1');
+    expect(await new FileStore(state).loadAlerts()).toEqual(new Map());
     const { report } = await checkJson(sb.configFile);
     expect(report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
     const [mode] = (await sql(sb, 'sandbox-r1', 'SELECT @@slave_exec_mode AS m')) as Array<{ m: string }>;
     expect(mode!.m).toBe('STRICT');
   });
 
-  it('that fails is left stopped, read_only, flagged with why, and resumable once the cause is fixed', async () => {
+  it('two at once: a live rebuild is never taken over, and a run that lost its lease stops without touching the replica', async () => {
+    const first = spawnRebuild([...rebuildArgs('sandbox-r2'), '--execute', '--force']);
+    await waitFor('the first run to copy', async () => first.events.some((e) => e.status === 'progress' && Number(e.doneRows) >= 10_000), 30_000);
+    const owner = (await lockOf())!.owner;
+    const second = await cli(...rebuildArgs('sandbox-r2'), '--execute', '--resume');
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`a rebuild of sandbox-r2 in cluster sandbox is running (${owner}, started`);
+    expect((await lockOf())!.owner).toBe(owner);
+
+    // The first run stalls (SIGSTOP) past its lease: then the lock may be taken, and is.
+    first.child.kill('SIGSTOP');
+    try {
+      await waitFor('the lease to lapse', async () => Date.parse((await lockOf())!.expiresAt) < Date.now(), 10_000);
+      const takeover = await cli(...rebuildArgs('sandbox-r2'), '--execute', '--resume', '--json');
+      expect(takeover.code).toBe(0);
+      expect(JSON.parse(takeover.stdout.trim().split('\n').at(-1)!).result.checksums.every((c: { match: boolean }) => c.match)).toBe(true);
+    } finally {
+      first.child.kill('SIGCONT');
+    }
+    // Back, the first run finds its lease gone: it stops at once, and neither copies into the
+    // rebuilt replica nor "cleans up" (stops) it.
+    expect(await first.exit).toBe(2);
+    expect(first.stderr()).toMatch(/^replwatch: stopped at once: .*; sandbox-r2 was left as it is, without cleanup: it is that run's now\n$/);
+    expect(first.events.some((e) => e.status === 'done' && e.step === 'copy rows')).toBe(false);
+    expect(await replicaState('sandbox-r2')).toMatchObject({ ioRunning: true, sqlRunning: true });
+    expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
+    expect(await lockOf()).toBeUndefined();
+  });
+
+  it('that fails is left stopped, read_only, flagged with why, paged once however often the monitor looks, and resumable once the cause is fixed', async () => {
     const doc = parse(readFileSync(sb.configFile, 'utf8'));
+    const alerts = { snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:replwatch-pages' };
     const bad = join(sb.dir, 'bad-repl.yml');
-    writeFileSync(
-      bad,
-      JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'nobody', password: 'wrong' } }], alerts: { snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:replwatch-pages' } }),
-    );
+    writeFileSync(bad, JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'nobody', password: 'wrong' } }], alerts }));
     const { PublishCommand, SNSClient } = await import('@aws-sdk/client-sns');
     const { mockClient } = await import('aws-sdk-client-mock');
     const sns = mockClient(SNSClient);
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     process.env.AWS_REGION = 'us-east-1';
-    const args = ['runbook', 'rebuild-replica', '--config', bad, '--cluster', 'sandbox', '--replica', 'sandbox-r2', '--state', state];
-    const failed = await cli(...args, '--execute');
-    expect(failed.code).toBe(2);
-    expect(failed.stderr).toMatch(/rebuild failed at "catch up": .*Access denied.*; the replica is left stopped and read_only; continue with --resume/);
-    // ... and pages it, with the way on.
-    expect(failed.stderr).toContain('replwatch: paged the failure');
-    const page = sns.commandCalls(PublishCommand)[0]!.args[0].input;
-    expect(page.Subject).toBe('[CRITICAL] RebuildFailed sandbox/sandbox-r2');
-    expect(JSON.parse(page.Message!).email).toContain('--execute --resume');
-    sns.restore();
-    const [r2] = (await sql(sb, 'sandbox-r2', 'SELECT @@read_only AS ro')) as Array<{ ro: number }>;
-    expect(Number(r2!.ro)).toBe(1);
-    const { report } = await checkJson(sb.configFile);
-    expect(report.observations.find((o) => o.target === 'sandbox-r2')).toMatchObject({ ioRunning: false, sqlRunning: false });
-    const lock = await new FileStore(state).readLock('rebuild/sandbox');
-    expect(lock?.checkpoint).toMatchObject({ replica: 'sandbox-r2', failure: { step: 'catch up' } });
+    try {
+      const args = ['runbook', 'rebuild-replica', '--config', bad, '--cluster', 'sandbox', '--replica', 'sandbox-r2', '--state', state];
+      const failed = await cli(...args, '--execute', '--force');
+      expect(failed.code).toBe(2);
+      expect(failed.stderr).toMatch(/replwatch: rebuild failed at "catch up": .*Access denied.*; the replica is left stopped and read_only\n/);
+      expect(failed.stderr).toContain(`replwatch: fix the cause, then continue it with: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r2 --config ${bad} --state ${state} --execute --resume\n`);
+      expect(failed.stderr).toContain('replwatch: paged the failure');
+      const subjects = () => sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+      expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2']);
+      expect(JSON.parse(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!).email).toContain('--execute --resume');
+      const [r2] = (await sql(sb, 'sandbox-r2', 'SELECT @@read_only AS ro')) as Array<{ ro: number }>;
+      expect(Number(r2!.ro)).toBe(1);
+      expect(await replicaState('sandbox-r2')).toMatchObject({ ioRunning: false, sqlRunning: false });
+      // Dead, not running: its lease ended with the run.
+      const lock = await lockOf();
+      expect(lock?.checkpoint).toMatchObject({ replica: 'sandbox-r2', failure: { step: 'catch up' } });
+      expect(Date.parse(lock!.expiresAt)).toBeLessThanOrEqual(Date.now());
 
-    // The cause fixed: the replication account that the replica should use.
-    const good = join(sb.dir, 'good-repl.yml');
-    writeFileSync(good, JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'repl', password: sb.password } }] }));
-    const fixed = await cli('runbook', 'rebuild-replica', '--config', good, '--cluster', 'sandbox', '--replica', 'sandbox-r2', '--state', state, '--execute', '--resume');
-    expect(fixed.code).toBe(0);
-    expect(fixed.stdout).toMatch(/rebuilt sandbox-r2 in [\d.]+ s: 0 rows/);
-    expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
+      // The monitor finds the same dead rebuild: it continues that alert, pages nothing new, and
+      // holds the stopped replica's own findings.
+      const watch = await cli('watch', '--config', bad, '--state', state, '--pages', join(sb.dir, 'fail-pages.jsonl'), '--every', '300ms', '--samples', '3');
+      expect(watch.code).toBe(0);
+      expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2']);
+      expect(existsSync(join(sb.dir, 'fail-pages.jsonl'))).toBe(false);
+
+      // The cause fixed: the replication account that the replica should use.
+      const good = join(sb.dir, 'good-repl.yml');
+      writeFileSync(good, JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'repl', password: sb.password } }], alerts }));
+      const fixed = await cli('runbook', 'rebuild-replica', '--config', good, '--cluster', 'sandbox', '--replica', 'sandbox-r2', '--state', state, '--execute', '--resume');
+      expect(fixed.code).toBe(0);
+      expect(fixed.stdout).toMatch(/rebuilt sandbox-r2 in [\d.]+ s: 0 rows/);
+      expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2', '[RESOLVED] RebuildFailed sandbox/sandbox-r2']);
+      expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
+    } finally {
+      sns.restore();
+    }
+  });
+
+  it('starts over instead of replaying when the binlogs are not row-based, and the plan says so', async () => {
+    await sql(sb, 'sandbox-primary', "DROP TABLE app.big1, app.big2; SET GLOBAL binlog_format = 'MIXED'");
+    try {
+      const plan = await cli(...rebuildArgs('sandbox-r1'));
+      expect(plan.stdout).toContain('warning: an interrupted run cannot resume by replaying from its first snapshot: binlog_format is MIXED on sandbox-primary, and IDEMPOTENT replay needs row events; a --resume starts the copy over');
+      // A dead rebuild of r1 that had copied app.accounts.
+      const store = new FileStore(state);
+      const past = new Date(Date.now() - 60_000);
+      const [{ p }] = (await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p')) as [{ p: string }];
+      await store.acquireLock('rebuild/sandbox', 'crashed', past, new Date(past.getTime() - 1000));
+      await store.updateLock('rebuild/sandbox', 'crashed', { v: 2, replica: 'sandbox-r1', position: p, schemaDone: true, tablesDone: ['`app`.`accounts`'] }, new Date(past.getTime() - 500));
+      const resumed = await cli(...rebuildArgs('sandbox-r1'), '--execute', '--resume', '--force', '--json');
+      expect(resumed.code).toBe(0);
+      const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(events.find((e) => e.step === 'resume')).toMatchObject({ status: 'done', detail: expect.stringContaining('starting over: binlog_format is MIXED on sandbox-primary') });
+      expect(events.filter((e) => e.status === 'done').map((e) => e.step)).toContain('recreate schema');
+      expect(events.at(-1).result.checksums.map((c: { table: string }) => c.table)).toEqual(['`app`.`accounts`', '`percona`.`heartbeat`']);
+      expect(events.at(-1).result.rowsCopied).toBeGreaterThanOrEqual(4);
+    } finally {
+      await sql(sb, 'sandbox-primary', "SET GLOBAL binlog_format = 'ROW'");
+    }
   });
 });

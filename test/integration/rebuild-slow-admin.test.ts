@@ -68,7 +68,7 @@ describe('a rebuild on a replica slow at replication admin, the heartbeat event 
     writeFileSync(cfg, JSON.stringify({ clusters: [{ ...cluster, replicas: cluster.replicas.map((r: { name: string }) => (r.name === 'sandbox-r1' ? { ...r, port } : r)) }] }));
 
     const steps: string[] = [];
-    const { result } = await rebuildReplica(await loadConfig(cfg), { cluster: 'sandbox', replica: 'sandbox-r1', execute: true }, new SecretResolver(), new MemoryStore(), {
+    const { result } = await rebuildReplica(await loadConfig(cfg), { cluster: 'sandbox', replica: 'sandbox-r1', execute: true, force: true }, new SecretResolver(), new MemoryStore(), {
       onEvent: (e) => e.status === 'done' && steps.push(e.step),
     });
     expect(steps).toContain('start replication');

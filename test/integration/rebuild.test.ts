@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { FileStore } from '../../src/state/file';
 import { checkJson, cli } from '../support/cli';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
@@ -11,7 +13,7 @@ let state: string;
 
 const primaryPos = async () => ((await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p')) as Array<{ p: string }>)[0]!.p;
 const rebuild = (...extra: string[]) => cli('runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'sandbox', '--state', state, ...extra);
-
+const replicating = async (replica: string) => ((await sql(sb, replica, 'SHOW SLAVE STATUS')) as Array<Record<string, string>>)[0]?.Slave_SQL_Running === 'Yes';
 beforeAll(async () => {
   sb = await startSandbox();
   state = join(mkdtempSync(join(tmpdir(), 'rw-rebuild-')), 'state.json');
@@ -27,6 +29,17 @@ beforeAll(async () => {
      CREATE TRIGGER app.audit BEFORE INSERT ON app.accounts FOR EACH ROW SET NEW.name = LOWER(NEW.name);
      CREATE TABLE app.bulk (id INT PRIMARY KEY, v VARCHAR(100));
      INSERT INTO app.bulk SELECT seq, CONCAT('row ', seq) FROM seq_1_to_5000;`,
+  );
+  // Names with dots, which a naive `schema.name` bookkeeping confuses.
+  await sql(
+    sb,
+    'sandbox-primary',
+    `CREATE DATABASE \`a.b\`;
+     CREATE DATABASE a;
+     CREATE TABLE \`a.b\`.c (id INT PRIMARY KEY, x VARCHAR(10));
+     CREATE TABLE a.\`b.c\` (y INT, z INT);
+     INSERT INTO \`a.b\`.c VALUES (1, 'one'), (2, 'two');
+     INSERT INTO a.\`b.c\` VALUES (10, 20);`,
   );
   // A quiet primary, so "the rebuild never wrote to it" is a plain equality of GTID positions.
   await sql(sb, 'sandbox-primary', 'ALTER EVENT percona.replwatch_heartbeat DISABLE');
@@ -47,16 +60,25 @@ describe('replwatch runbook rebuild-replica', () => {
     expect(noCluster.stderr).toContain('no cluster named nope');
   });
 
-  it('plans without changing anything', async () => {
+  it('plans without changing anything: says the replica is healthy, to take it out of the read pool first, and how to run it from anywhere', async () => {
     const before = await primaryPos();
     const r1Before = ((await sql(sb, 'sandbox-r1', 'SELECT @@gtid_slave_pos AS p')) as Array<{ p: string }>)[0]!.p;
     const plan = await rebuild('--replica', 'sandbox-r1');
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('Plan: rebuild sandbox-r1 of cluster sandbox from sandbox-primary (reads only; nothing was changed)');
-    expect(plan.stdout).toMatch(/2 schema\(s\), 4 table\(s\), 1 view\(s\)/);
-    expect(plan.stdout).toContain('To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --execute');
+    expect(plan.stdout).toContain('  1. Take sandbox-r1 out of the read pool first (proxy, load balancer or application config)');
+    expect(plan.stdout).toContain('warning: sandbox-r1 is healthy (replicating, no error): nothing calls for a rebuild');
+    expect(plan.stdout).toMatch(/4 schema\(s\), 6 table\(s\), 1 view\(s\), 0 routine\(s\), 1 event\(s\)/);
+    expect(plan.stdout).toContain(`To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute`);
     const json = JSON.parse((await rebuild('--replica', 'sandbox-r1', '--json')).stdout);
+    expect(json.plan.replicaHealth).toEqual({ healthy: true, findings: [] });
+    expect(json.plan.binlogFormats).toEqual({ 'sandbox-primary': 'ROW' });
     expect(json.plan.inventory.tables.find((t: { name: string }) => t.name === 'order')).toMatchObject({ hasPrimaryKey: false, columns: ['a', 'b', 'c'] });
+    // Names with dots are tables of their own, whatever a naive `schema.name` join would make of them.
+    expect(json.plan.inventory.tables.filter((t: { schema: string }) => ['a', 'a.b'].includes(t.schema))).toMatchObject([
+      { schema: 'a', name: 'b.c', hasPrimaryKey: false, columns: ['y', 'z'] },
+      { schema: 'a.b', name: 'c', hasPrimaryKey: true, columns: ['id', 'x'] },
+    ]);
     expect(await primaryPos()).toBe(before);
     expect(((await sql(sb, 'sandbox-r1', 'SELECT @@gtid_slave_pos AS p')) as Array<{ p: string }>)[0]!.p).toBe(r1Before);
     expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
@@ -67,6 +89,9 @@ describe('replwatch runbook rebuild-replica', () => {
     await sql(sb, 'sandbox-primary', "INSERT INTO app.accounts VALUES (7, 'primary', 99)");
     await waitFor('r1 to break', async () => (await checkJson(sb.configFile)).report.findings.some((f) => f.code === 'ReplicationBroken' && f.target === 'sandbox-r1'));
     const before = await primaryPos();
+    // A broken replica needs no --force, and its plan says why.
+    const { replicaHealth } = JSON.parse((await rebuild('--replica', 'sandbox-r1', '--json')).stdout).plan;
+    expect(replicaHealth).toMatchObject({ healthy: false, findings: [{ code: 'ReplicationBroken', severity: 'critical' }] });
 
     const run = await rebuild('--replica', 'sandbox-r1', '--execute', '--json');
     expect(run.stderr).toBe('');
@@ -84,12 +109,14 @@ describe('replwatch runbook rebuild-replica', () => {
     ]);
     const { result } = lines.at(-1);
     expect(result.checksums.map((c: { table: string; match: boolean }) => [c.table, c.match])).toEqual([
-      ['app.accounts', true],
-      ['app.bulk', true],
-      ['app.order', true],
-      ['percona.heartbeat', true],
+      ['`a`.`b.c`', true],
+      ['`a.b`.`c`', true],
+      ['`app`.`accounts`', true],
+      ['`app`.`bulk`', true],
+      ['`app`.`order`', true],
+      ['`percona`.`heartbeat`', true],
     ]);
-    expect(result.rowsCopied).toBe(5000 + 4 + 3 + 1);
+    expect(result.rowsCopied).toBe(5000 + 4 + 3 + 1 + 2 + 1);
 
     expect(await primaryPos()).toBe(before);
     const [r1] = (await sql(sb, 'sandbox-r1', 'SELECT @@read_only AS ro')) as Array<{ ro: number }>;
@@ -109,29 +136,85 @@ describe('replwatch runbook rebuild-replica', () => {
   it('clears errant transactions: the rebuilt replica starts a clean binary log', async () => {
     await sql(sb, 'sandbox-r2', "SET GLOBAL read_only = 0; INSERT INTO app.accounts VALUES (50, 'errant', 0); SET GLOBAL read_only = 1");
     expect((await checkJson(sb.configFile)).report.findings.map((f) => f.code)).toContain('ErrantTransactions');
-    const run = await rebuild('--replica', 'sandbox-r2', '--execute');
+    // A lock left by a run that died before its first checkpoint, in a shape no run writes: nothing
+    // was copied, so --resume starts afresh (no TypeError, no refusal, no six-hour lock-out).
+    const store = new FileStore(state);
+    const past = new Date(Date.now() - 60_000);
+    await store.acquireLock('rebuild/sandbox', 'crashed', past, new Date(past.getTime() - 1000));
+    await store.updateLock('rebuild/sandbox', 'crashed', { replica: 'sandbox-r2' }, new Date(past.getTime() - 500));
+    const run = await rebuild('--replica', 'sandbox-r2', '--execute', '--resume');
     expect(run.stderr).not.toContain('replwatch:');
     // A progress bar over all rows with an ETA, and each table's own count (row counts are estimates).
-    expect(run.stderr).toMatch(/\[[#.]{20}\] \d+% of ~\d+ rows, ETA \d+ s \| app\.bulk: 5000 rows \(\d+% of ~\d+\)/);
+    expect(run.stderr).toMatch(/\[[#.]{20}\] \d+% of ~\d+ rows, ETA \d+ s \| `app`\.`bulk`: 5000 rows \(\d+% of ~\d+\)/);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/rebuilt sandbox-r2 in [\d.]+ s: \d+ rows, GTID 0-1-\d+, 4 table checksums equal/);
+    expect(run.stdout).toMatch(/rebuilt sandbox-r2 in [\d.]+ s: \d+ rows, GTID 0-1-\d+, 6 table checksums equal/);
     expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
-    // The replica's pages were silenced while it was rebuilt; the silence ends seconds after.
-    const { FileStore } = await import('../../src/state/file');
-    const [silence] = (await new FileStore(state).listSilences()).filter((s) => s.id === 'rebuild/sandbox/sandbox-r2');
-    expect(silence).toMatchObject({ cluster: 'sandbox', target: 'sandbox-r2' });
+    // The replica's pages were silenced while it was rebuilt (all but its own RebuildFailed); the silence ends seconds after.
+    const [silence] = (await store.listSilences()).filter((s) => s.id === 'rebuild/sandbox/sandbox-r2');
+    expect(silence).toMatchObject({ cluster: 'sandbox', target: 'sandbox-r2', exceptCodes: ['RebuildFailed'] });
     expect(Date.parse(silence!.to) - Date.now()).toBeLessThanOrEqual(10_000);
+    expect(await store.readLock('rebuild/sandbox')).toBeUndefined();
   });
 
-  it('takes one rebuild per cluster: a held lock refuses a second one', async () => {
-    const { FileStore } = await import('../../src/state/file');
+  it('takes one rebuild per cluster: a live lock refuses a second one, --resume included, saying who runs it', async () => {
     const store = new FileStore(state);
     const now = new Date();
-    expect(await store.acquireLock('rebuild/sandbox', 'someone-else', new Date(now.getTime() + 60_000), now)).toBe(true);
-    const second = await rebuild('--replica', 'sandbox-r1', '--execute');
-    expect(second.code).toBe(1);
-    expect(second.stderr).toContain('another rebuild of cluster sandbox is running');
-    await store.releaseLock('rebuild/sandbox', 'someone-else');
+    expect(await store.acquireLock('rebuild/sandbox', 'ann@bastion pid 7 #abc', new Date(now.getTime() + 60_000), now)).toBeTruthy();
+    await store.updateLock('rebuild/sandbox', 'ann@bastion pid 7 #abc', { v: 2, replica: 'sandbox-r1', position: '', schemaDone: true, tablesDone: [] }, now);
+    for (const extra of [['--force'], ['--resume']]) {
+      const second = await rebuild('--replica', 'sandbox-r1', '--execute', ...extra);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/^replwatch: refused: a rebuild of sandbox-r1 in cluster sandbox is running \(ann@bastion pid 7 #abc, started .*, lease renewed \d+ s ago; if that run is dead, its lease lapses at .*\); one rebuild at a time per cluster\n$/);
+      expect(second.stderr).not.toContain('healthy');
+    }
+    expect((await store.readLock('rebuild/sandbox'))?.owner).toBe('ann@bastion pid 7 #abc');
+    await store.releaseLock('rebuild/sandbox', 'ann@bastion pid 7 #abc');
+  });
+
+  it('refuses to rebuild a healthy replica without --force, in one line; at a terminal, unless its name is typed', async () => {
+    const r1Before = ((await sql(sb, 'sandbox-r1', 'SELECT @@gtid_slave_pos AS p')) as Array<{ p: string }>)[0]!.p;
+    const refused = await rebuild('--replica', 'sandbox-r1', '--execute');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `replwatch: refused: sandbox-r1 is healthy (replicating, no error): a rebuild would drop and recopy it for nothing. If it must be rebuilt anyway, take it out of the read pool, then: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --force\n`,
+    );
+    // At a terminal (script(1) gives it one), the wrong name is a refusal too.
+    const bin = join(import.meta.dirname, '../../bin/replwatch.mjs');
+    const tty = spawnSync('script', ['-qec', `${process.execPath} ${bin} runbook rebuild-replica --config ${sb.configFile} --state ${state} --cluster sandbox --replica sandbox-r1 --execute`, '/dev/null'], {
+      input: 'sandbox-r2\n',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(tty.stdout).toContain('To rebuild sandbox-r1 anyway, type its name:');
+    expect(tty.stdout).toContain('replwatch: refused: sandbox-r1 is healthy');
+    expect(tty.status).toBe(1);
+    expect(await replicating('sandbox-r1')).toBe(true);
+    expect(((await sql(sb, 'sandbox-r1', 'SELECT @@gtid_slave_pos AS p')) as Array<{ p: string }>)[0]!.p).toBe(r1Before);
+    expect(await new FileStore(state).readLock('rebuild/sandbox')).toBeUndefined();
+  });
+
+  it('checks every option before touching anything: one line and exit 3 for a usage error, the refusing server named', async () => {
+    // Each with --execute --force on a healthy replica: nothing may be touched all the same.
+    for (const [args, message] of [
+      [['--workers', 'abc'], "error: option '--workers <n>' argument 'abc' is invalid. tables copied at once: a whole number from 1 to 64"],
+      [['--workers', '0'], "error: option '--workers <n>' argument '0' is invalid."],
+      [['--strategy', 'physical'], "error: option '--strategy <name>' argument 'physical' is invalid. Allowed choices are logical, rds."],
+      [['--lease', 'soon'], "error: option '--lease <duration>' argument 'soon' is invalid."],
+      [['--password', 'secret'], 'error: --password needs --user'],
+    ] as const) {
+      const r = await rebuild('--replica', 'sandbox-r1', '--execute', '--force', ...args);
+      expect(r.code).toBe(3);
+      expect(r.stderr.startsWith(message)).toBe(true);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const resume = await rebuild('--replica', 'sandbox-r1', '--resume');
+    expect([resume.code, resume.stderr.trim()]).toEqual([3, 'error: --resume continues a rebuild: it needs --execute']);
+    expect(await replicating('sandbox-r1')).toBe(true);
+    expect(await new FileStore(state).readLock('rebuild/sandbox')).toBeUndefined();
+    // An account the servers refuse: which server, where, as whom, and the server's words.
+    const denied = await rebuild('--replica', 'sandbox-r1', '--user', 'nobody', '--password', 'wrong');
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^replwatch: refused: sandbox-(primary|r1) \(127\.0\.0\.1:\d+\) refused the account nobody: 1045 Access denied for user 'nobody'@'[\d.]+' \(using password: YES\)\n$/);
   });
 });
 
@@ -150,13 +233,17 @@ describe('the rebuildReplica Lambda', () => {
     expect(await handler({ cluster: 'sandbox', replica: 'sandbox-primary', mode: 'plan' }, context(900_000))).toMatchObject({ ok: false, error: expect.stringContaining('refused: sandbox-primary is the primary') });
   });
 
-  it('plans, refuses a copy too long for its time left, and executes when confirmed', async () => {
+  it('plans, refuses a healthy replica without force and a copy too long for its time left, and executes when confirmed', async () => {
     const { handler } = await import('../../functions/rebuildReplica');
     const planned = await handler({ cluster: 'sandbox', replica: 'sandbox-r1' }, context(900_000));
-    expect(planned).toMatchObject({ ok: true, plan: { replica: 'sandbox-r1', donor: 'sandbox-primary' } });
-    const short = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1' }, context(30_000));
+    expect(planned).toMatchObject({ ok: true, plan: { replica: 'sandbox-r1', donor: 'sandbox-primary', replicaHealth: { healthy: true } } });
+    // The Lambda prints commands without flags: on-call runs them with their own config.
+    expect((planned as { plan: { command: string } }).plan.command).toBe('replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --execute');
+    const healthy = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1' }, context(900_000));
+    expect(healthy).toMatchObject({ ok: false, error: expect.stringContaining('refused: sandbox-r1 is healthy (replicating, no error)') });
+    const short = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1', force: true }, context(30_000));
     expect(short).toMatchObject({ ok: false, error: expect.stringContaining('the largest table alone would take longer than one invocation; run it with the CLI') });
-    const done = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1' }, context(900_000));
+    const done = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1', force: true }, context(900_000));
     expect(done).toMatchObject({ ok: true, result: { rowsCopied: expect.any(Number) } });
     expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
   });
@@ -177,9 +264,11 @@ describe('the rebuildReplica Lambda near the end of its time', () => {
       // Plenty of time for the plan and the first table, then the invocation is nearly over.
       let calls = 0;
       const ending = { getRemainingTimeInMillis: () => (++calls <= 2 ? 900_000 : 10_000), functionName: 'replwatch-rebuildReplica', awsRequestId: 'a' } as unknown as import('aws-lambda').Context;
-      const event = { cluster: 'sandbox', replica: 'sandbox-r2', mode: 'execute', confirm: 'sandbox-r2' };
+      const event = { cluster: 'sandbox', replica: 'sandbox-r2', mode: 'execute', confirm: 'sandbox-r2', force: true };
       const first = await handler(event, ending);
-      expect(table.items.get('lock#rebuild/sandbox')).toMatchObject({ kind: 'lock', checkpoint: { replica: 'sandbox-r2' } });
+      // Handed over on purpose: the next invocation takes it up under an owner of its own.
+      const handed = table.items.get('lock#rebuild/sandbox');
+      expect(handed).toMatchObject({ kind: 'lock', handover: true, checkpoint: { replica: 'sandbox-r2' } });
       expect(first).toMatchObject({ ok: true, paused: true, checkpoint: { replica: 'sandbox-r2', schemaDone: true } });
       const invoke = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
       expect(invoke).toMatchObject({ FunctionName: 'replwatch-rebuildReplica', InvocationType: 'Event' });
@@ -187,6 +276,9 @@ describe('the rebuildReplica Lambda near the end of its time', () => {
       expect(next).toEqual({ ...event, strategy: 'logical', resume: true });
 
       const fresh = { getRemainingTimeInMillis: () => 900_000, functionName: 'replwatch-rebuildReplica', awsRequestId: 'b' } as unknown as import('aws-lambda').Context;
+      // A handed-over lock is its successor's: a fresh start meanwhile is refused.
+      const meanwhile = await handler({ ...event }, fresh);
+      expect(meanwhile).toMatchObject({ ok: false, error: expect.stringMatching(/refused: a rebuild of sandbox-r2 in cluster sandbox is running: handed by .* to its next invocation/) });
       const done = await handler(next, fresh);
       if (!(done as { ok: boolean }).ok) throw new Error(JSON.stringify(done));
       expect(done).toMatchObject({ ok: true, result: { checksums: expect.any(Array) } });

@@ -401,7 +401,8 @@ describe('replwatch runbook rebuild-replica --strategy rds', () => {
     expect(plan.stderr).toBe('');
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('planned create');
-    expect(plan.stdout).toContain('To run it: replwatch runbook rebuild-replica --cluster orders --replica r1 --execute --strategy rds');
+    // The printed command reaches the same config from any directory.
+    expect(plan.stdout).toContain(`To run it: replwatch runbook rebuild-replica --cluster orders --replica r1 --config ${file} --execute --strategy rds`);
     expect(mutations()).toEqual([]);
     const refused = await cli('runbook', 'rebuild-replica', '--config', file, '--cluster', 'orders', '--replica', 'orders-primary', '--strategy', 'rds');
     expect(refused.code).toBe(1);

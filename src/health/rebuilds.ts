@@ -1,0 +1,45 @@
+import type { Finding } from '../model/findings';
+import { parseCheckpoint } from '../runbooks/checkpoint';
+import { rebuildCommands } from '../runbooks/target';
+import { lapsed, type Lock } from '../state/store';
+
+/** A cluster's rebuild lock: one rebuild at a time per cluster. */
+export const REBUILD_LOCK_PREFIX = 'rebuild/';
+export const rebuildLockName = (cluster: string): string => `${REBUILD_LOCK_PREFIX}${cluster}`;
+
+/**
+ * Rebuilds that stopped unfinished: a rebuild lock whose lease lapsed (its run failed, was killed
+ * or crashed, or its Lambda hand-over never started) and whose checkpoint names a replica. That
+ * replica is half-rebuilt and out of service until the rebuild is resumed or started over: one
+ * critical RebuildFailed on it, with the exact command that resumes it. Pure: `locks` as the
+ * state store lists them, `flags` for the printed command (cli/paths.ts commandFlags).
+ */
+export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now: Date, flags = ''): Finding[] {
+  return locks.flatMap(({ name, lock }) => {
+    const cp = parseCheckpoint(lock.checkpoint);
+    if (!name.startsWith(REBUILD_LOCK_PREFIX) || !cp || !lapsed(lock, now)) return [];
+    const cluster = name.slice(REBUILD_LOCK_PREFIX.length);
+    const copied = `${cp.tablesDone.length} table(s) copied`;
+    const summary = cp.failure
+      ? `rebuild of ${cp.replica} failed at "${cp.failure.step}" at ${cp.failure.at}: ${cp.failure.message}; ${copied}; the replica is left stopped and read_only`
+      : `rebuild of ${cp.replica} stopped unfinished at "${cp.step ?? 'start'}": its run (${lock.owner}) last renewed its lease at ${lock.renewedAt ?? lock.startedAt ?? '?'} and was killed or crashed; ${copied}; the replica is left out of service`;
+    const finding: Finding = {
+      code: 'RebuildFailed',
+      severity: 'critical',
+      cluster,
+      target: cp.replica,
+      summary,
+      runbook: `${rebuildCommands(cluster, cp.replica, flags).execute} --resume`,
+      details: {
+        step: cp.failure?.step ?? cp.step ?? null,
+        tablesDone: cp.tablesDone.length,
+        owner: lock.owner,
+        startedAt: lock.startedAt ?? null,
+        renewedAt: lock.renewedAt ?? null,
+        leaseEndedAt: lock.expiresAt,
+        ...(cp.failure ? { failure: cp.failure.message } : {}),
+      },
+    };
+    return [finding];
+  });
+}
