@@ -85,6 +85,8 @@ export class RebuildFailed extends Error {
  */
 const LONG = 600_000;
 const IDLE_READ_MS = 120_000;
+/** The session both ends of the copy share (see executeRebuild). */
+const COPY_SESSION = "sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'";
 
 /**
  * `conn` with each statement's error naming the server and account (a refused privilege says
@@ -160,13 +162,14 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       await query(target, 'SET GLOBAL read_only = 1', LONG);
     });
 
+    // Both ends read and write in one mode and time zone: DDL as SHOW CREATE prints it parses back,
+    // and TIMESTAMP values travel as the same instants.
+    for (const d of donors) await query(d, `SET SESSION ${COPY_SESSION}`, timeoutMs);
     const snapshot = await run('consistent snapshot', () => openSnapshots(donors, timeoutMs));
     if (!resume) cp.position = snapshot;
     await save();
 
-    for (const l of loaders) {
-      await query(l, "SET SESSION sql_log_bin = 0, foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'", timeoutMs);
-    }
+    for (const l of loaders) await query(l, `SET SESSION sql_log_bin = 0, foreign_key_checks = 0, unique_checks = 0, ${COPY_SESSION}`, timeoutMs);
 
     const done = new Set(cp.tablesDone);
     const remaining = plan.inventory.tables.filter((x) => !done.has(tableKey(x)));
@@ -293,13 +296,11 @@ async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Conn
   await recreateTables(plan.inventory.tables, donor, target, timeoutMs);
   for (const r of plan.inventory.routines) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE ${r.type} ${qualified(r.schema, r.name)}`, timeoutMs);
-    await query(target, `USE ${ident(r.schema)}`, timeoutMs);
-    await query(target, row![r.type === 'PROCEDURE' ? 'Create Procedure' : 'Create Function']!, timeoutMs);
+    await createAsOnDonor(target, r.schema, row!, row![r.type === 'PROCEDURE' ? 'Create Procedure' : 'Create Function']!, timeoutMs);
   }
   for (const ev of plan.inventory.events) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE EVENT ${qualified(ev.schema, ev.name)}`, timeoutMs);
-    await query(target, `USE ${ident(ev.schema)}`, timeoutMs);
-    await query(target, disabledOnReplica(row!['Create Event']!), timeoutMs);
+    await createAsOnDonor(target, ev.schema, row!, disabledOnReplica(row!['Create Event']!), timeoutMs);
   }
   // Views may read other views: create in passes until every one exists.
   let pending = [...plan.inventory.views];
@@ -308,14 +309,44 @@ async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Conn
     let lastError: Error | undefined;
     for (const v of pending) {
       const [row] = await query<Record<string, string>>(donor, `SHOW CREATE VIEW ${qualified(v.schema, v.name)}`, timeoutMs);
-      await query(target, `USE ${ident(v.schema)}`, timeoutMs);
-      await query(target, row!['Create View']!, timeoutMs).catch((e: Error) => {
+      await createAsOnDonor(target, v.schema, row!, row!['Create View']!, timeoutMs).catch((e: Error) => {
         failed.push(v);
         lastError = e;
       });
     }
     if (failed.length === pending.length) throw lastError!;
     pending = failed;
+  }
+}
+
+/** The session variables a stored program or view keeps from the session that created it, as SHOW CREATE names them. */
+const CREATION_SETTINGS = ['sql_mode', 'time_zone', 'character_set_client', 'collation_connection'] as const;
+const UTF8 = /^utf8/;
+
+/**
+ * Creates a trigger, routine, event or view in `schema` under the settings it was created with
+ * on the donor (SHOW CREATE's sql_mode, time_zone, character_set_client, collation_connection and
+ * Database Collation), as mysqldump does, then restores the session's own: the same statement
+ * under the copy's sql_mode would be another program (ANSI_QUOTES turns "x" from a column into a
+ * string) and records other metadata. A statement that is not plain ASCII goes as the UTF-8 this
+ * client sends: its bytes would be misread under a client character set of another encoding.
+ */
+async function createAsOnDonor(target: Connection, schema: string, shown: Record<string, string>, statement: string, timeoutMs: number): Promise<void> {
+  const ascii = /^[\x00-\x7f]*$/.test(statement);
+  const settings = CREATION_SETTINGS.filter((n) => shown[n] !== undefined && (n !== 'character_set_client' || ascii || UTF8.test(shown[n]!)));
+  await query(target, `USE ${ident(schema)}`, timeoutMs);
+  const [before] = await query<Record<string, string>>(target, `SELECT ${[...settings.map((n) => `@@SESSION.${n} AS ${n}`), '@@collation_database AS db'].join(', ')}`, timeoutMs);
+  const set = (values: Record<string, string>) => query(target, `SET ${settings.map((n) => `SESSION ${n} = ?`).join(', ')}`, timeoutMs, settings.map((n) => values[n]));
+  // The database's collation then is recorded with the program: the donor's may have been altered since.
+  const dbCollation = shown['Database Collation'];
+  const alterDb = dbCollation !== undefined && dbCollation !== before!.db && /^\w+$/.test(dbCollation);
+  if (settings.length > 0) await set(shown);
+  try {
+    if (alterDb) await query(target, `ALTER DATABASE ${ident(schema)} COLLATE ${dbCollation}`, LONG);
+    await query(target, statement, LONG);
+  } finally {
+    if (alterDb) await query(target, `ALTER DATABASE ${ident(schema)} COLLATE ${before!.db}`, LONG);
+    if (settings.length > 0) await set(before!);
   }
 }
 
@@ -342,9 +373,8 @@ async function recreateTables(tables: TableInfo[], donor: Connection, target: Co
 async function createTriggers(plan: RebuildPlan, donor: Connection, target: Connection, timeoutMs: number): Promise<void> {
   for (const tr of plan.inventory.triggers) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TRIGGER ${qualified(tr.schema, tr.name)}`, timeoutMs);
-    await query(target, `USE ${ident(tr.schema)}`, timeoutMs);
     await query(target, `DROP TRIGGER IF EXISTS ${qualified(tr.schema, tr.name)}`, LONG);
-    await query(target, row!['SQL Original Statement']!, LONG);
+    await createAsOnDonor(target, tr.schema, row!, row!['SQL Original Statement']!, timeoutMs);
   }
 }
 

@@ -14,6 +14,18 @@ let state: string;
 const primaryPos = async () => ((await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p')) as Array<{ p: string }>)[0]!.p;
 const rebuild = (...extra: string[]) => cli('runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'sandbox', '--state', state, ...extra);
 const replicating = async (replica: string) => ((await sql(sb, replica, 'SHOW SLAVE STATUS')) as Array<Record<string, string>>)[0]?.Slave_SQL_Running === 'Yes';
+const SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')";
+/** The stored programs' and views' definitions and the session settings they keep, as a server lists them. */
+const metadata = (server: string) =>
+  sql(
+    sb,
+    server,
+    `SELECT TRIGGER_SCHEMA, TRIGGER_NAME, SQL_MODE, ACTION_STATEMENT, CHARACTER_SET_CLIENT, COLLATION_CONNECTION, DATABASE_COLLATION FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA NOT IN ${SYSTEM} ORDER BY 1, 2;
+     SELECT ROUTINE_SCHEMA, ROUTINE_NAME, SQL_MODE, ROUTINE_DEFINITION, CHARACTER_SET_CLIENT, COLLATION_CONNECTION, DATABASE_COLLATION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA NOT IN ${SYSTEM} ORDER BY 1, 2;
+     SELECT EVENT_SCHEMA, EVENT_NAME, SQL_MODE, TIME_ZONE, EVENT_DEFINITION, CHARACTER_SET_CLIENT, COLLATION_CONNECTION, DATABASE_COLLATION FROM information_schema.EVENTS WHERE EVENT_SCHEMA NOT IN ${SYSTEM} ORDER BY 1, 2;
+     SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM information_schema.VIEWS WHERE TABLE_SCHEMA NOT IN ${SYSTEM} ORDER BY 1, 2`,
+  );
+
 beforeAll(async () => {
   sb = await startSandbox();
   state = join(mkdtempSync(join(tmpdir(), 'rw-rebuild-')), 'state.json');
@@ -30,11 +42,21 @@ beforeAll(async () => {
      CREATE TABLE app.bulk (id INT PRIMARY KEY, v VARCHAR(100));
      INSERT INTO app.bulk SELECT seq, CONCAT('row ', seq) FROM seq_1_to_5000;`,
   );
-  // Names with dots, which a naive `schema.name` bookkeeping confuses.
+  // Programs and a view made under settings of their own, which a copy must keep: under
+  // ANSI_QUOTES "v" is the column, under the copy's sql_mode the string 'v'.
   await sql(
     sb,
     'sandbox-primary',
-    `CREATE DATABASE \`a.b\`;
+    `USE app;
+     SET SESSION sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES,NO_ZERO_DATE';
+     CREATE TRIGGER app.quoted BEFORE UPDATE ON app.bulk FOR EACH ROW SET NEW.v = CONCAT("v", '!');
+     CREATE PROCEDURE app.total() SELECT SUM("balance") FROM app.accounts;
+     CREATE EVENT app.tidy ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM app.bulk WHERE "v" IS NULL;
+     SET SESSION sql_mode = DEFAULT;
+     SET NAMES latin1;
+     CREATE VIEW app.labels AS SELECT 'x' AS c;
+     SET NAMES utf8mb4;
+     CREATE DATABASE \`a.b\`;
      CREATE DATABASE a;
      CREATE TABLE \`a.b\`.c (id INT PRIMARY KEY, x VARCHAR(10));
      CREATE TABLE a.\`b.c\` (y INT, z INT);
@@ -68,7 +90,7 @@ describe('replwatch runbook rebuild-replica', () => {
     expect(plan.stdout).toContain('Plan: rebuild sandbox-r1 of cluster sandbox from sandbox-primary (reads only; nothing was changed)');
     expect(plan.stdout).toContain('  1. Take sandbox-r1 out of the read pool first (proxy, load balancer or application config)');
     expect(plan.stdout).toContain('warning: sandbox-r1 is healthy (replicating, no error): nothing calls for a rebuild');
-    expect(plan.stdout).toMatch(/4 schema\(s\), 6 table\(s\), 1 view\(s\), 0 routine\(s\), 1 event\(s\)/);
+    expect(plan.stdout).toMatch(/4 schema\(s\), 6 table\(s\), 2 view\(s\), 1 routine\(s\), 2 event\(s\)/);
     expect(plan.stdout).toContain(`To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute`);
     const json = JSON.parse((await rebuild('--replica', 'sandbox-r1', '--json')).stdout);
     expect(json.plan.replicaHealth).toEqual({ healthy: true, findings: [] });
@@ -128,6 +150,10 @@ describe('replwatch runbook rebuild-replica', () => {
     const [row] = (await sql(sb, 'sandbox-r1', "SET NAMES utf8mb4; SELECT HEX(b) AS b, c, g FROM app.`order` WHERE a = 1") as unknown[][])[1] as Array<{ b: string; c: string; g: number }>;
     expect(row).toMatchObject({ b: '00FF0D0A', c: 'héllo 🙂', g: 2 });
     expect(await sql(sb, 'sandbox-r1', 'SELECT COUNT(*) AS n FROM app.rich')).toEqual([{ n: 3 }]);
+    // Triggers, routines, events and views as on the primary, down to the sql_mode and character
+    // sets each was created under (events stay disabled on a replica: not compared).
+    expect(await metadata('sandbox-r1')).toEqual(await metadata('sandbox-primary'));
+    expect(((await metadata('sandbox-r1'))[0] as Array<{ TRIGGER_NAME: string; SQL_MODE: string }>).find((t) => t.TRIGGER_NAME === 'quoted')?.SQL_MODE).toBe('ANSI_QUOTES,STRICT_ALL_TABLES,NO_ZERO_DATE');
     // Replication keeps working through the rebuilt trigger and tables.
     await sql(sb, 'sandbox-primary', "INSERT INTO app.accounts VALUES (8, 'NEW', 1)");
     await waitFor('the insert to replicate', async () => ((await sql(sb, 'sandbox-r1', 'SELECT name FROM app.accounts WHERE id = 8')) as Array<{ name: string }>)[0]?.name === 'new');
