@@ -5,7 +5,7 @@ import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import { parseDuration } from '../alerting/silence';
 import { LeaseLost } from '../runbooks/lease';
-import { RebuildFailed, type RebuildEvent } from '../runbooks/logical';
+import { RebuildFailed } from '../runbooks/logical';
 import type { RebuildPlan } from '../runbooks/plan';
 import { rebuildReplica } from '../runbooks/rebuild';
 import { renderPlan } from '../runbooks/planText';
@@ -17,18 +17,9 @@ import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../s
 import { FileStore } from '../state/file';
 import type { Io } from './main';
 import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { ProgressRenderer } from './rebuildProgress';
 
 const MAX_WORKERS = 64;
-
-const pct = (n = 0, of = 0) => `${of > 0 ? Math.min(100, Math.round((n / of) * 100)) : 100}%`;
-
-function progressLine(e: RebuildEvent): string {
-  if (e.status === 'progress') {
-    const bar = '#'.repeat(Math.round(Number.parseInt(pct(e.doneRows, e.allRows), 10) / 5)).padEnd(20, '.');
-    return `  [${bar}] ${pct(e.doneRows, e.allRows)} of ~${e.allRows} rows, ETA ${e.etaSeconds} s | ${e.table}: ${e.rows} rows (${pct(e.rows, e.totalRows)} of ~${e.totalRows})`;
-  }
-  return `${e.status === 'start' ? '->' : 'ok'} ${e.step}${e.detail ? `: ${e.detail}` : ''}`;
-}
 
 function workersOption(value: string): number {
   const n = Number(value);
@@ -144,7 +135,12 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
         }
         return;
       }
-      const onEvent = (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : e.status === 'progress' ? io.err(progressLine(e)) : io.out(progressLine(e)));
+      const renderer = new ProgressRenderer({
+        tty: io.tty && Boolean(process.stderr.isTTY),
+        write: (t) => process.stderr.write(t),
+        progressLine: (l) => io.err(l),
+        stepLine: (l) => io.out(l),
+      });
       try {
         const { plan, result } = await rebuildReplica(
           config,
@@ -163,7 +159,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
           },
           new SecretResolver(),
           new FileStore(stateFile),
-          { workers: o.workers, onEvent },
+          { workers: o.workers, onEvent: (e) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)) },
         );
         if (o.json) {
           io.out(JSON.stringify(result ? { result } : { plan }, null, result ? 0 : 2));

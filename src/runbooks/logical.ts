@@ -9,6 +9,7 @@ import type { TableInfo } from './inventory';
 import { LeaseLost } from './lease';
 import type { RebuildPlan } from './plan';
 import { RunbookRefusal, type RebuildTarget } from './target';
+import { Throughput } from './throughput';
 import { checksumTables, type ChecksumResult } from './verify';
 import { waitUntilApplied } from './replication';
 
@@ -21,9 +22,14 @@ export interface RebuildEvent {
   table?: string;
   rows?: number;
   totalRows?: number;
-  /** Rows copied so far over all tables, of about `allRows`, and the seconds left at this pace. */
+  /** Rows copied so far over all tables, of about `allRows` (InnoDB's estimates). */
   doneRows?: number;
   allRows?: number;
+  /** The same in bytes (rows times the table's bytes per row in the inventory). */
+  doneBytes?: number;
+  allBytes?: number;
+  /** Measured pace, and the seconds left at it: absent until there is a second of copying to measure. */
+  bytesPerSecond?: number;
   etaSeconds?: number;
   at: string;
 }
@@ -111,6 +117,11 @@ function named(conn: Connection, label: string, fence?: () => void): Connection 
   });
 }
 
+/** Whole bytes per second and seconds, as a person reads them. */
+function roundPace(m: { bytesPerSecond?: number; etaSeconds?: number }): { bytesPerSecond?: number; etaSeconds?: number } {
+  return m.bytesPerSecond === undefined ? {} : { bytesPerSecond: Math.round(m.bytesPerSecond), etaSeconds: m.etaSeconds };
+}
+
 /**
  * The logical strategy on MariaDB, over mysql2 (runs anywhere, Lambda included): consistent
  * snapshots on the donor without locks, the schema and rows streamed into the replica with its
@@ -182,13 +193,15 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
     }
 
     let doneRows = 0;
-    const copyStarted = Date.now();
+    let doneBytes = 0;
     const allRows = remaining.reduce((a, x) => a + x.rows, 0);
+    const allBytes = remaining.reduce((a, x) => a + x.bytes, 0);
+    const pace = new Throughput();
     const progress = (table: TableInfo, rows: number, delta: number) => {
       doneRows += delta;
-      const rate = doneRows / Math.max(0.001, (Date.now() - copyStarted) / 1000);
-      const etaSeconds = Math.max(0, Math.round((allRows - doneRows) / Math.max(1, rate)));
-      emit({ step: 'copy rows', status: 'progress', table: tableKey(table), rows, totalRows: table.rows, doneRows, allRows, etaSeconds });
+      doneBytes += delta * (table.bytes / Math.max(1, table.rows));
+      const measured = pace.measure({ rows: doneRows, bytes: doneBytes }, allRows);
+      emit({ step: 'copy rows', status: 'progress', table: tableKey(table), rows, totalRows: table.rows, doneRows, allRows, doneBytes: Math.round(doneBytes), allBytes, ...roundPace(measured) });
     };
     await run('copy rows', async () => {
       const queue = [...remaining].sort((a, b) => b.bytes - a.bytes);
