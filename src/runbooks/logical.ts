@@ -2,7 +2,7 @@ import type { ServerConfig } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
 import { query, type Connection, type MysqlConnections } from '../probes/mysql/connections';
 import { withDeadline } from '../util/deadline';
-import { adminConnection, serverLabel, serverMessage, type AdminAccount } from './accounts';
+import { adminConnection, isAccessError, serverLabel, serverMessage, type AdminAccount } from './accounts';
 import { tableKey, type RebuildCheckpoint } from './checkpoint';
 import { ident, qualified } from '../probes/mysql/identifiers';
 import type { TableInfo } from './inventory';
@@ -169,7 +169,11 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
     if (!/mariadb/i.test(String(tid?.v))) throw new RunbookRefusal('the logical strategy executes on MariaDB only; use --strategy rds for RDS');
 
     await run('stop replication', async () => {
-      await query(target, 'STOP ALL SLAVES', LONG);
+      // An account that may read everything but not administer the replica is refused at its
+      // first write, with nothing changed: not a failed rebuild that parks a healthy replica.
+      await query(target, 'STOP ALL SLAVES', LONG).catch((e: Error) => {
+        throw isAccessError(e) ? new RunbookRefusal(`${e.message}: the account cannot stop replication there; nothing was changed`) : e;
+      });
       await query(target, 'SET GLOBAL read_only = 1', LONG);
     });
 

@@ -242,6 +242,17 @@ describe('replwatch runbook rebuild-replica', () => {
     const denied = await rebuild('--replica', 'sandbox-r1', '--user', 'nobody', '--password', 'wrong');
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/^replwatch: refused: sandbox-(primary|r1) \(127\.0\.0\.1:\d+\) refused the account nobody: 1045 Access denied for user 'nobody'@'[\d.]+' \(using password: YES\)\n$/);
+    // One that may read everything but not stop replication (1227): refused at its first write,
+    // the replica left replicating, nothing parked or paged.
+    for (const server of ['sandbox-primary', 'sandbox-r1', 'sandbox-r2']) {
+      await sql(sb, server, "SET sql_log_bin = 0; CREATE USER reader IDENTIFIED BY 'pw'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, BINLOG MONITOR ON *.* TO reader; SET sql_log_bin = 1");
+    }
+    const reader = await rebuild('--replica', 'sandbox-r1', '--execute', '--force', '--user', 'reader', '--password', 'pw');
+    expect(reader.code).toBe(1);
+    expect(reader.stderr).toMatch(/^replwatch: refused: sandbox-r1 \(127\.0\.0\.1:\d+\) as reader: 1227 Access denied; .*: the account cannot stop replication there; nothing was changed\n$/);
+    expect(await replicating('sandbox-r1')).toBe(true);
+    expect(await new FileStore(state).readLock('rebuild/sandbox')).toBeUndefined();
+    expect(await new FileStore(state).loadAlerts()).toEqual(new Map());
   });
 });
 
