@@ -9,19 +9,20 @@ import { Pager } from './pager';
 
 /**
  * A Pager with the config's policy, silences and host map; `codes` and `scope` as in PagerOptions,
- * `resolveSamples` for a pager that knows an alert is over for certain (the rebuild runbook).
+ * `resolveSamples` for a pager that knows an alert is over for certain (the rebuild runbook),
+ * `commandFlags` for the commands of the plans it attaches (cli/paths.ts).
  */
 export function pagerFor(
   config: Config,
   store: StateStore,
   sinks: PageSink[],
   secrets: SecretResolver,
-  o: { codes?: ReadonlySet<FindingCode>; scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean; resolveSamples?: number } = {},
+  o: { codes?: ReadonlySet<FindingCode>; scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean; resolveSamples?: number; commandFlags?: string } = {},
 ): Pager {
   return new Pager({
     ...(o.codes ? { codes: o.codes } : {}),
     ...(o.scope ? { scope: o.scope } : {}),
-    attach: autoPlanAttacher(config, secrets),
+    attach: autoPlanAttacher(config, secrets, o.commandFlags),
     store,
     sinks,
     policy: { resolveSamples: o.resolveSamples ?? config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },

@@ -58,7 +58,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const sinks = localSinks(o.config, o.pagesFile, o.io, recent);
   const metrics = o.metricsFile ? new JsonlMetricSink(o.metricsFile) : undefined;
   // Rebuilds that died half-way page from the state store, beside what the servers show.
-  const pager = withDeadRebuilds(pagerFor(o.config, store, sinks, secrets), store, o.commandFlags);
+  const pager = withDeadRebuilds(pagerFor(o.config, store, sinks, secrets, { commandFlags: o.commandFlags }), store, o.commandFlags);
   const rebuilder = new AutoRebuilder(
     o.config,
     secrets,

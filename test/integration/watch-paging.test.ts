@@ -19,6 +19,7 @@ interface PageLine {
   subject: string;
   at: string;
 }
+let config: string;
 const pages = (): PageLine[] => (existsSync(pagesFile) ? readFileSync(pagesFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as PageLine) : []);
 
 beforeAll(async () => {
@@ -27,7 +28,7 @@ beforeAll(async () => {
   // autoPlan: a page that calls for a rebuild carries the plan, run by the monitor (reads only).
   const doc = parse(readFileSync(sb.configFile, 'utf8'));
   doc.clusters[0].autoPlan = true;
-  const config = join(sb.dir, 'autoplan.yml');
+  config = join(sb.dir, 'autoplan.yml');
   writeFileSync(config, JSON.stringify(doc));
   watcher = spawn(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), 'watch', '--config', config, '--every', '1s', '--state', join(sb.dir, 'state.json'), '--pages', pagesFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,7 +62,8 @@ describe('replwatch watch --every 1s on the sandbox', () => {
     const text = pages()[0]!.text;
     expect(text).toContain('Fix: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1');
     expect(text).toContain('Plan: rebuild sandbox-r1 of cluster sandbox from sandbox-primary (reads only; nothing was changed)');
-    expect(text).toContain('To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --execute');
+    // The plan's command reaches the watcher's config and state from any directory.
+    expect(text).toContain(`To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${config} --state ${join(sb.dir, 'state.json')} --execute`);
 
     await sql(sb, 'sandbox-r1', 'SET sql_log_bin=0; DELETE FROM app.accounts WHERE id = 70; SET sql_log_bin=1; START SLAVE');
     await waitFor('a resolved page', async () => pages().some((p) => p.kind === 'resolved'), 15_000);
