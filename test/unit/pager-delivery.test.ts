@@ -22,7 +22,7 @@ class Sink implements PageSink {
   }
 }
 
-const pager = (store: StateStore, sinks: PageSink[], hostOf: (f: Finding) => string | undefined = () => undefined) => new Pager({ store, sinks, policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], hostOf });
+const pager = (store: StateStore, sinks: PageSink[], endpointOf: (f: Finding) => string | undefined = () => undefined) => new Pager({ store, sinks, policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf });
 const kinds = (s: Sink) => s.pages.map((p) => `${p.kind} ${p.code}`);
 
 describe('page delivery', () => {
@@ -128,7 +128,7 @@ describe('a dead primary holds its replicas\' firing alerts', () => {
     const store = new MemoryStore();
     const sns = new Sink('sns');
     let plans = 0;
-    const p = new Pager({ store, sinks: [sns], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], hostOf: () => undefined, attach: async () => `Plan #${++plans}` });
+    const p = new Pager({ store, sinks: [sns], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: () => undefined, attach: async () => `Plan #${++plans}` });
     sns.failing = true;
     await p.process([broken], t(0));
     sns.failing = false;
