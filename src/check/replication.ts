@@ -21,6 +21,16 @@ export interface ReplicationSample {
   observations: Observation[];
 }
 
+export interface ReplicationCheckerOptions {
+  /** For Aurora readers' lag; created only when a cluster needs it. */
+  cloudwatch?: () => CloudWatchClient;
+  connections?: MysqlConnections;
+  /** Between the samples a one-shot check takes to confirm lag or an unreachable primary. */
+  confirmDelayMs?: number;
+  /** Flags every printed `replwatch` command carries to reach this config and state (cli/paths.ts commandFlags). */
+  commandFlags?: string;
+}
+
 /**
  * Samples every configured cluster: probes (I/O) then analysis (pure). It keeps connections
  * and each replica's lag history between samples, so a long-running caller (watch, a Lambda
@@ -37,14 +47,20 @@ export class ReplicationChecker {
   /** Per replica, the AuroraReplicaLag datapoint last put in its history. */
   private readonly lagDatapoints = new Map<string, number>();
 
+  readonly connections: MysqlConnections;
+  private readonly cloudwatch: () => CloudWatchClient;
+  private readonly confirmDelayMs: number;
+  private readonly commandFlags: string;
+
   constructor(
     private readonly config: Config,
-    /** For Aurora readers' lag; created only when a cluster needs it. */
-    private readonly cloudwatch: () => CloudWatchClient = lazyCloudwatch,
-    readonly connections = new MysqlConnections(),
-    private readonly confirmDelayMs = 1000,
+    o: ReplicationCheckerOptions = {},
   ) {
     this.limit = createLimiter(config.concurrency);
+    this.cloudwatch = o.cloudwatch ?? lazyCloudwatch;
+    this.connections = o.connections ?? new MysqlConnections();
+    this.confirmDelayMs = o.confirmDelayMs ?? 1000;
+    this.commandFlags = o.commandFlags ?? '';
   }
 
   /**
@@ -119,6 +135,7 @@ export class ReplicationChecker {
       replicas,
       lastPrimaryServerId: this.primaryIds.get(cluster.name),
       lastHeartbeat: this.heartbeats.get(cluster.name),
+      commandFlags: this.commandFlags,
       lagHistory: (target) => this.historyBefore(`${cluster.name}/${target}`, lags?.get(target)),
       ...(cluster.aurora ? { aurora: { lag: (target: string) => lags?.get(target) } } : {}),
     });

@@ -5,7 +5,7 @@ import { parseDuration } from '../alerting/silence';
 import { runWatch } from './watch';
 import { DEFAULT_SANDBOX_DIR } from './sandbox';
 import type { Io } from './main';
-import { defaultPagesFile, defaultStateFile } from './paths';
+import { commandFlags, defaultPagesFile, defaultStateFile } from './paths';
 
 function hints(s: SandboxState): string {
   const sock = (role: string) => s.servers.find((x) => x.name === role)!.socket;
@@ -45,6 +45,7 @@ export function registerStart(program: Command, io: Io): void {
           config: await loadConfig(state.configFile),
           everyMs: parseDuration(opts.every),
           stateFile: defaultStateFile(state.configFile),
+          commandFlags: commandFlags({ configFile: state.configFile }),
           pagesFile: defaultPagesFile(state.configFile),
           samples: opts.samples ? Number(opts.samples) : undefined,
           io,

@@ -14,7 +14,7 @@ import { JsonlMetricSink, sampleMetrics } from '../sinks/metrics';
 import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
-import { configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
 
 export interface WatchOptions {
   config: Config;
@@ -27,6 +27,8 @@ export interface WatchOptions {
   io: Io;
   /** Printed under the table on every redraw. */
   footer?: string;
+  /** What every printed command carries to reach this config and state (cli/paths.ts). */
+  commandFlags?: string;
 }
 
 /** Sinks for a local watcher: the terminal, a JSONL record, and SNS when the config names a topic. */
@@ -49,7 +51,7 @@ function localSinks(config: Config, pagesFile: string, io: Io, recent: string[])
  */
 export async function runWatch(o: WatchOptions): Promise<void> {
   const recent: string[] = [];
-  const checker = new Checker(o.config);
+  const checker = new Checker(o.config, { ...(o.commandFlags ? { commandFlags: o.commandFlags } : {}) });
   const secrets = new SecretResolver();
   const store = new FileStore(o.stateFile);
   const sinks = localSinks(o.config, o.pagesFile, o.io, recent);
@@ -128,11 +130,13 @@ export function registerWatch(program: Command, io: Io): void {
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)')
     .action(async (opts: { config?: string; every: string; state?: string; pages?: string; metrics?: string; samples?: string }) => {
       const configFile = configFileFrom(opts.config);
+      const stateFile = opts.state ?? defaultStateFile(configFile);
       await runWatch({
         config: await loadConfig(configFile),
         everyMs: parseDuration(opts.every),
-        stateFile: opts.state ?? defaultStateFile(configFile),
+        stateFile,
         pagesFile: opts.pages ?? defaultPagesFile(configFile),
+        commandFlags: commandFlags({ configFile, stateFile }),
         metricsFile: opts.metrics,
         samples: opts.samples ? Number(opts.samples) : undefined,
         io,

@@ -84,7 +84,7 @@ export async function runDrill(o: DrillOptions = {}): Promise<DrillResult> {
       sns,
       monitor,
       deadMan: alarm,
-      runFix: (page) => runFix(page, files.config, files.state, join(sandbox.dir, 'runbook.log')),
+      runFix: (page) => runFix(page, join(sandbox.dir, 'runbook.log')),
       until,
     };
     try {
@@ -193,12 +193,15 @@ function drillConfig(sandboxYml: string): string {
   return stringify({ ...doc, alerts: { ...(doc.alerts as object), snsTopicArn: TOPIC } });
 }
 
-/** Runs the command a page names, as on-call would paste it, with `--execute`. */
-async function runFix(page: ReceivedPage, config: string, state: string, logFile: string): Promise<void> {
+/**
+ * Runs the command a page names as on-call would paste it, adding only `--execute`: it must reach
+ * the drill's config and state by itself (the page carries --config and --state), from anywhere.
+ */
+async function runFix(page: ReceivedPage, logFile: string): Promise<void> {
   const words = page.fix!.split(/\s+/);
   if (words[0] !== 'replwatch' || words[1] !== 'runbook') throw new Error(`the page's fix is not a replwatch runbook: ${page.fix}`);
-  const args = [REPLWATCH_BIN, ...words.slice(1), '--execute', '--config', config, '--state', state];
-  const out = await run(process.execPath, args, { timeout: 120_000 }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+  const args = [REPLWATCH_BIN, ...words.slice(1), '--execute'];
+  const out = await run(process.execPath, args, { timeout: 120_000, cwd: tmpdir() }).catch((e: Error & { stdout?: string; stderr?: string }) => {
     throw new Error(`${page.fix} --execute failed: ${(e.stderr || e.message).trim().split('\n').at(-1)}`);
   });
   await writeFile(logFile, `$ ${page.fix} --execute\n${out.stdout}${out.stderr}`, { flag: 'a' });

@@ -19,6 +19,8 @@ export interface ClusterReadings {
   lastPrimaryServerId?: number;
   /** The newest heartbeat row of the primary this monitor saw before this sample: what a replica's copy must beat to prove the primary still writes. */
   lastHeartbeat?: HeartbeatSeen;
+  /** Flags the commands in findings carry (`--config ...`), so that they run as printed from anywhere. */
+  commandFlags?: string;
   /** Earlier lag samples of a replica, oldest first, not including this one. */
   lagHistory: (target: string) => Array<number | null>;
   /** An Aurora cluster: each reader's AuroraReplicaLag, read when there is no heartbeat. */
@@ -32,9 +34,11 @@ export interface ClusterAnalysis {
   lags: Map<string, number | null>;
 }
 
-export function rebuildCommand(cluster: string, replica: string): string {
-  return `replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}`;
+export function rebuildCommand(cluster: string, replica: string, flags = ''): string {
+  return withFlags(`replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}`, flags);
 }
+
+const withFlags = (command: string, flags: string) => (flags ? `${command} ${flags}` : command);
 
 /**
  * A replica's testimony about a primary the monitor cannot reach: alive, dead, or (null) it cannot
@@ -154,7 +158,7 @@ function startStatement(flavor: ServerReading['flavor'], channel: string): strin
 const channelLabel = (c: ReplicationChannel) => (c.name ? ` (channel '${c.name}')` : '');
 
 /** Findings from the replication threads of every channel, one per code. */
-function threadFindings(cluster: string, r: ServerReading): Finding[] {
+function threadFindings(cluster: string, r: ServerReading, flags: string): Finding[] {
   const byCode = new Map<string, Finding>();
   const add = (f: Finding, channel: ReplicationChannel) => {
     const seen = byCode.get(f.code);
@@ -170,7 +174,7 @@ function threadFindings(cluster: string, r: ServerReading): Finding[] {
           code: 'ReplicationBroken',
           severity: 'critical',
           summary: `SQL thread stopped${channelLabel(c)}: ${shortSqlError(c.sqlErrno, c.sqlError)}`,
-          runbook: rebuildCommand(cluster, r.target),
+          runbook: rebuildCommand(cluster, r.target, flags),
           details: { lastSqlErrno: c.sqlErrno, lastSqlError: c.sqlError, source: endpoint({ host: c.sourceHost, port: c.sourcePort }) },
         },
         c,
@@ -210,6 +214,7 @@ function threadFindings(cluster: string, r: ServerReading): Finding[] {
 
 export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
   const { cluster, primary } = input;
+  const flags = input.commandFlags ?? '';
   const findings: Finding[] = [];
   const observations: ClusterAnalysis['observations'] = [];
   const lags = new Map<string, number | null>();
@@ -299,7 +304,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
         cluster,
         target: r.target,
         summary: `no replication configured on ${r.target} (replica status is empty)`,
-        runbook: rebuildCommand(cluster, r.target),
+        runbook: rebuildCommand(cluster, r.target, flags),
         details: {},
       });
     } else if (!main && (primary.reachable || primary.serverId !== undefined)) {
@@ -316,7 +321,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
       });
     }
 
-    const threads = threadFindings(cluster, r);
+    const threads = threadFindings(cluster, r, flags);
     if (main && !primary.reachable) {
       const from = endpoint({ host: main.sourceHost, port: main.sourcePort });
       if (!main.ioRunning || main.ioErrno !== 0) votes.push({ target: r.target, alive: false, evidence: `IO thread ${main.ioState}: ${main.ioErrno} ${main.ioError}`.trim() });
@@ -363,7 +368,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
           cluster,
           target: r.target,
           summary: `transactions exist only on ${r.target}, never on the primary: ${errant.length > 120 ? `${errant.slice(0, 117)}...` : errant}`,
-          runbook: rebuildCommand(cluster, r.target),
+          runbook: rebuildCommand(cluster, r.target, flags),
           details: { errant, replicaGtids: r.gtidExecuted, primaryGtids: primary.gtidExecuted },
         });
       }
@@ -480,7 +485,7 @@ function primaryFindings(input: ClusterReadings, votes: Vote[], symptoms: Findin
           summary: own
             ? `heartbeat on the primary is ${own.ageSeconds.toFixed(1)} s old: the writer has stopped; lag is still measured against it`
             : `no heartbeat row for server_id ${primary.serverId} on the primary${primary.heartbeatError ? `: ${primary.heartbeatError}` : ''}`,
-          action: `start the heartbeat writer (the heartbeat function, or: replwatch heartbeat install --config FILE --cluster ${cluster})`,
+          action: `start the heartbeat writer (the heartbeat function, or: ${withFlags(`replwatch heartbeat install --cluster ${cluster}`, input.commandFlags ?? '')})`,
           details: { ageSeconds: own?.ageSeconds ?? null, staleSeconds: input.heartbeat.staleSeconds },
         });
       }
