@@ -109,8 +109,9 @@ export class Pager {
   /**
    * What inhibition holds: current findings that are symptoms of others, and stored firing
    * alerts whose finding is gone now but would be such a symptom (a replica's lag alert when its
-   * primary dies: held, not resolved). Only current findings, and firing alerts of other checks,
-   * can be the cause.
+   * primary dies: held, not resolved). The cause is a current finding, a firing alert of another
+   * check, or a firing alert of this one that is clearing but not yet resolved: an incident holds
+   * its symptoms until it is over (replicas reconnecting to a primary that has just come back).
    */
   private inhibited(findings: Finding[], alerts: Map<string, AlertState>, everything: Map<string, AlertState>, owns: (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => boolean): Map<string, string> {
     const current = new Set(findings.map(alertKey));
@@ -118,9 +119,10 @@ export class Pager {
     const firing = (a: AlertState) => a.status === 'firing' && !resolving(a);
     const gone = [...alerts.values()].filter((a) => firing(a) && !current.has(a.key)).map((a) => a.finding);
     const elsewhere = [...everything.values()].filter((a) => firing(a) && !owns(a.finding)).map((a) => a.finding);
-    const causes = new Set([...current, ...elsewhere.map(alertKey)]);
+    const causes = new Set([...current, ...gone.map(alertKey), ...elsewhere.map(alertKey)]);
+    const firingNow = new Set([...everything.values()].filter(firing).map((a) => a.key));
     const out = new Map<string, string>();
-    for (const i of inhibitions([...findings, ...gone, ...elsewhere], this.o.endpointOf)) {
+    for (const i of inhibitions([...findings, ...gone, ...elsewhere], this.o.endpointOf, firingNow)) {
       const [code, cluster, target] = i.key.split('|') as [FindingCode, string, string];
       if (causes.has(i.by) && owns({ code, cluster, target })) out.set(i.key, `inhibited by ${i.by}`);
     }

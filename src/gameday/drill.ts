@@ -115,7 +115,9 @@ export async function runDrill(o: DrillOptions = {}): Promise<DrillResult> {
 /** One scenario: check health, break, wait for the page, repair, wait for the resolve, always restore. */
 export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () => Promise<string[]>, log: (line: string) => void, healthyTimeoutMs = 30_000): Promise<ScenarioRun> {
   const expected = s.expected(ctx);
-  const base = { name: s.name, fault: s.fault, expected };
+  const alsoExpected = s.alsoExpected?.(ctx) ?? [];
+  const base = { name: s.name, fault: s.fault, expected, ...(alsoExpected.length ? { alsoExpected } : {}) };
+  const incidents = [expected, ...alsoExpected];
   const skipped = s.unavailable?.(ctx);
   if (skipped) {
     log(`${s.name}: skipped (${skipped})`);
@@ -130,15 +132,18 @@ export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () =>
     log(`${s.name}: ${r.error}`);
     return r;
   }
-  const firing = () => ctx.sns.received().find((p) => p.at >= r.injectedAt && p.kind === 'firing' && p.code === expected.code && p.target === expected.target);
-  const resolved = () => ctx.sns.received().find((p) => p.at >= r.recoverAt && p.kind === 'resolved' && p.code === expected.code && p.target === expected.target);
+  const page = (kind: 'firing' | 'resolved', from: () => number) => (i: { code: string; target: string }) =>
+    ctx.sns.received().find((p) => p.at >= from() && p.kind === kind && p.code === i.code && p.target === i.target);
+  const firing = page('firing', () => r.injectedAt);
+  const resolved = page('resolved', () => r.recoverAt);
+  const names = incidents.map((i) => `${i.code} ${i.target}`).join(', ');
   try {
     log(`${s.name}: ${s.fault}`);
     await s.inject(ctx);
-    await until(`a ${expected.code} page for ${expected.target}`, () => firing() !== undefined, s.detectTimeoutMs ?? 30_000).catch(() => undefined);
+    await until(`pages for ${names}`, () => incidents.every((i) => firing(i) !== undefined), s.detectTimeoutMs ?? 30_000).catch(() => undefined);
     r.recoverAt = Date.now();
-    await s.recover(ctx, firing());
-    await until(`the ${expected.code} alert to resolve`, () => resolved() !== undefined, s.resolveTimeoutMs ?? 45_000).catch(() => undefined);
+    await s.recover(ctx, firing(expected));
+    await until(`${names} to resolve`, () => incidents.every((i) => resolved(i) !== undefined), s.resolveTimeoutMs ?? 45_000).catch(() => undefined);
   } catch (e) {
     r.error = (e as Error).message.split('\n')[0];
     log(`${s.name}: ${r.error}`);
@@ -151,7 +156,7 @@ export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () =>
   // Pages that follow (a stray resolve, a late repeat) still belong to this scenario.
   await quiet(ctx, 2500, 20_000);
   r.endedAt = Date.now();
-  log(`${s.name}: ${firing() ? 'paged' : 'NOT paged'}, ${resolved() ? 'resolved' : 'NOT resolved'}`);
+  log(`${s.name}: ${incidents.every((i) => firing(i)) ? 'paged' : 'NOT paged'}, ${incidents.every((i) => resolved(i)) ? 'resolved' : 'NOT resolved'}`);
   return r;
 }
 

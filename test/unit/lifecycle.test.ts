@@ -139,19 +139,32 @@ describe('inhibition', () => {
     expect(inhibitions([finding('PrimaryUnreachable', { target: 'main-primary', severity: 'warning' }), io], endpointOf)).toEqual([]);
   });
 
-  it('lets an unreachable or lossy endpoint explain the service at that very host:port, and nothing else on the address', () => {
+  it('makes one incident of a failing path and the service at that very host:port, and nothing else on the address', () => {
     const host = finding('HostUnreachable', { cluster: 'edge', target: '10.0.1.5:11211' });
-    const mc = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.5:11211' });
+    const slow = finding('MemcacheSlow', { cluster: 'sessions', target: '10.0.1.5:11211', severity: 'warning' });
+    const down = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.5:11211' });
     const elsewhere = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.6:11211' });
-    const samePortOther = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.5:11212' });
-    expect(inhibitions([host, mc, elsewhere, samePortOther], endpointOf)).toEqual([{ key: 'MemcacheUnreachable|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' }]);
-    // A blackholed primary port explains the primary, not a memcached on its address.
+    const otherPort = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.5:11212' });
+    // A warning of the service is the path's symptom.
+    expect(inhibitions([host, slow], endpointOf)).toEqual([{ key: 'MemcacheSlow|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' }]);
+    // The service down says more (a frozen one fills its listen queue, and its port looks black).
+    expect(inhibitions([host, down, elsewhere, otherPort], endpointOf)).toEqual([{ key: 'HostUnreachable|edge|10.0.1.5:11211', by: 'MemcacheUnreachable|sessions|10.0.1.5:11211' }]);
+    // Unless the path already paged: it stays the page of this incident.
+    expect(inhibitions([host, down], endpointOf, new Set(['HostUnreachable|edge|10.0.1.5:11211']))).toEqual([{ key: 'MemcacheUnreachable|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' }]);
+    const warnLoss = finding('PacketLoss', { cluster: 'edge', target: '10.0.1.5:11211', severity: 'warning' });
+    expect(inhibitions([warnLoss, slow], endpointOf)).toEqual([]);
+    // A dead primary and the black path to its port: the primary's page; a memcached on its address is its own.
     const primaryPort = finding('HostUnreachable', { cluster: 'edge', target: '10.0.0.1:3306' });
     const primary = finding('PrimaryUnreachable', { target: 'main-primary' });
     const cache = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.0.1:11211' });
-    expect(inhibitions([primaryPort, primary, cache], (f) => endpointOf(f) ?? f.target)).toEqual([{ key: 'PrimaryUnreachable|main|main-primary', by: 'HostUnreachable|edge|10.0.0.1:3306' }]);
-    const warnLoss = finding('PacketLoss', { cluster: 'edge', target: '10.0.1.5:11211', severity: 'warning' });
-    expect(inhibitions([warnLoss, mc], endpointOf)).toEqual([]);
+    expect(inhibitions([primaryPort, primary, cache], (f) => endpointOf(f) ?? f.target)).toEqual([{ key: 'HostUnreachable|edge|10.0.0.1:3306', by: 'PrimaryUnreachable|main|main-primary' }]);
+  });
+
+  it("holds a replica's lag while its own IO thread cannot fetch anything", () => {
+    const io = finding('ReplicaIoError');
+    const lag = finding('ReplicaLagging');
+    const otherLag = finding('ReplicaLagging', { target: 'main-r2' });
+    expect(inhibitions([io, lag, otherLag], endpointOf)).toEqual([{ key: 'ReplicaLagging|main|main-r1', by: 'ReplicaIoError|main|main-r1' }]);
   });
 });
 

@@ -50,11 +50,12 @@ describe('a dead primary, from readings to pages', () => {
   });
 
   it("holds a replica's firing lag alert while the primary is down, and resolves it once all is well again", async () => {
-    expect(await incident([r1Lagging, primaryDown, primaryDown, primaryDown, primaryDown, healthy, healthy, healthy])).toEqual([
+    // The lag alert stays held until the primary's incident is over (resolved at 6), then clears.
+    expect(await incident([r1Lagging, primaryDown, primaryDown, primaryDown, primaryDown, healthy, healthy, healthy, healthy])).toEqual([
       '0: firing ReplicaLagging main-r1',
       '2: firing PrimaryUnreachable main-primary',
-      '6: resolved ReplicaLagging main-r1',
       '6: resolved PrimaryUnreachable main-primary',
+      '8: resolved ReplicaLagging main-r1',
     ]);
   });
 });
@@ -119,14 +120,14 @@ describe("an Aurora reader's LagUnknown when its writer dies", () => {
     const writer = server('main-primary', 1, { flavor: 'mysql' });
     const unknown = () => ({ error: 'no AuroraReplicaLag datapoint for DB instance aurora-r1 in the last 5 minutes' });
     const known = () => ({ lagSeconds: 0.02, at: new Date(), earlierSeconds: [] });
-    const samples = [...Array(3).fill([writer, unknown]), ...Array(4).fill([dead, unknown]), ...Array(3).fill([writer, known])] as Array<[ServerReading, () => object]>;
+    const samples = [...Array(3).fill([writer, unknown]), ...Array(4).fill([dead, unknown]), ...Array(5).fill([writer, known])] as Array<[ServerReading, () => object]>;
     for (const [i, [primary, lag]] of samples.entries()) {
       n = i;
       const { findings } = analyseCluster({ cluster: 'main', lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 1 }, primary, replicas: [reader()], lagHistory: () => [], aurora: { lag: lag as never } });
       await pager.process(findings, new Date(Date.parse('2026-11-22T10:00:00Z') + i * 10_000));
     }
-    // LagUnknown fires after its 3 samples; the writer's death holds it (4 samples); it resolves
-    // only with the writer, once the reader's lag is known again (2 clear samples).
-    expect(pages.sort()).toEqual(['2: firing LagUnknown aurora-r1', '4: firing PrimaryUnreachable main-primary', '8: resolved LagUnknown aurora-r1', '8: resolved PrimaryUnreachable main-primary']);
+    // LagUnknown fires after its 3 samples; the writer's death holds it until that incident has
+    // resolved (8), and it then resolves with the reader's lag known again (2 clear samples).
+    expect(pages).toEqual(['2: firing LagUnknown aurora-r1', '4: firing PrimaryUnreachable main-primary', '8: resolved PrimaryUnreachable main-primary', '10: resolved LagUnknown aurora-r1']);
   });
 });
