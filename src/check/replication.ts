@@ -3,7 +3,7 @@ import { clusterServers, primaryName, type ClusterConfig, type Config } from '..
 import { SecretError, type SecretResolver } from '../config/secrets';
 import { isProvisional, type Finding } from '../model/findings';
 import type { Observation, ServerReading } from '../model/observations';
-import { analyseCluster, passwordUnreadable, type ClusterAnalysis, type HeartbeatSeen } from '../health/replication';
+import { analyseCluster, passwordUnreadable, type ClusterAnalysis, type PrimaryLost } from '../health/replication';
 import { overThreshold, rowOf } from '../health/lag';
 import { clusterEndpoint, MysqlConnections } from '../probes/mysql/connections';
 import { probePosition, probeServer, type MysqlTarget } from '../probes/mysql/probe';
@@ -40,8 +40,10 @@ export class ReplicationChecker {
   private readonly history = new Map<string, Array<number | null>>();
   /** Each cluster's primary server_id when last reached: who it is while it cannot be asked. */
   private readonly primaryIds = new Map<string, number>();
-  /** Each cluster's newest primary heartbeat row seen so far: a copy newer than it proves the primary still writes. */
-  private readonly heartbeats = new Map<string, HeartbeatSeen>();
+  /** Each cluster's primary outage under way, as this monitor lives it (health/replication.ts PrimaryLost). */
+  private readonly outages = new Map<string, PrimaryLost>();
+  /** Whether each cluster's heartbeat writer ran when its primary was last reached. */
+  private readonly writers = new Map<string, boolean>();
   private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
 
   /** Per replica, the AuroraReplicaLag datapoint last put in its history. */
@@ -107,6 +109,7 @@ export class ReplicationChecker {
   }
 
   private async sampleOnce(cluster: ClusterConfig, secrets: SecretResolver): Promise<ClusterAnalysis> {
+    const started = performance.now();
     const password = () => secrets.resolve(cluster.password);
     const targets = clusterServers(cluster).map(
       (s): MysqlTarget => ({
@@ -134,12 +137,11 @@ export class ReplicationChecker {
       primary,
       replicas,
       lastPrimaryServerId: this.primaryIds.get(cluster.name),
-      lastHeartbeat: this.heartbeats.get(cluster.name),
+      primaryLost: this.outage(cluster, primary, started),
       commandFlags: this.commandFlags,
       lagHistory: (target) => this.historyBefore(`${cluster.name}/${target}`, lags?.get(target)),
       ...(cluster.aurora ? { aurora: { lag: (target: string) => lags?.get(target) } } : {}),
     });
-    if (cluster.heartbeat) this.rememberHeartbeat(cluster, primary, replicas);
     for (const [target, lag] of analysis.lags) {
       const key = `${cluster.name}/${target}`;
       this.history.set(key, [...this.historyBefore(key, lags?.get(target)), lag].slice(-HISTORY));
@@ -152,20 +154,20 @@ export class ReplicationChecker {
   }
 
   /**
-   * The newest row of the primary's heartbeat seen: its own while it answers (and whether its writer
-   * ran), else the newest replica copy, so that a next sample's copy beyond it proves a write since.
+   * The outage this sample is part of, started by the first sample (`started`: when it began, on
+   * the monitor's monotonic clock) that could not reach the primary; none while it answers, when
+   * whether its heartbeat writer runs is noted for the next outage.
    */
-  private rememberHeartbeat(cluster: ClusterConfig, primary: ServerReading, replicas: ServerReading[]): void {
-    const id = primary.serverId ?? this.primaryIds.get(cluster.name);
-    const before = this.heartbeats.get(cluster.name);
-    const own = primary.reachable ? rowOf(primary.heartbeat, id) : undefined;
-    if (own) {
-      this.heartbeats.set(cluster.name, { writtenAt: own.writtenAt, writerRunning: own.ageSeconds <= cluster.heartbeat!.staleSeconds });
-      return;
+  private outage(cluster: ClusterConfig, primary: ServerReading, started: number): PrimaryLost | undefined {
+    if (primary.reachable) {
+      this.outages.delete(cluster.name);
+      const own = cluster.heartbeat ? rowOf(primary.heartbeat, primary.serverId) : undefined;
+      if (own) this.writers.set(cluster.name, own.ageSeconds <= cluster.heartbeat!.staleSeconds);
+      return undefined;
     }
-    const copies = replicas.map((r) => rowOf(r.heartbeat, id)?.writtenAt).filter((w): w is number => w !== undefined);
-    if (copies.length === 0) return;
-    this.heartbeats.set(cluster.name, { writtenAt: Math.max(before?.writtenAt ?? -Infinity, ...copies), writerRunning: before?.writerRunning ?? true });
+    const lost = this.outages.get(cluster.name) ?? { at: started, writerRunning: this.writers.get(cluster.name) ?? true };
+    this.outages.set(cluster.name, lost);
+    return lost;
   }
 
   /**

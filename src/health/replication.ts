@@ -17,8 +17,8 @@ export interface ClusterReadings {
   replicas: ServerReading[];
   /** The primary's server_id when this monitor last could ask it: who it is while it cannot be asked. */
   lastPrimaryServerId?: number;
-  /** The newest heartbeat row of the primary this monitor saw before this sample: what a replica's copy must beat to prove the primary still writes. */
-  lastHeartbeat?: HeartbeatSeen;
+  /** Since when this monitor cannot reach the primary, when it cannot: a replica's copy of its heartbeat younger than that proves it still writes. */
+  primaryLost?: PrimaryLost;
   /** Flags the commands in findings carry (`--config ...`), so that they run as printed from anywhere. */
   commandFlags?: string;
   /** Earlier lag samples of a replica, oldest first, not including this one. */
@@ -50,11 +50,20 @@ interface Vote {
   evidence: string;
 }
 
-/** The newest heartbeat row of a primary the monitor has seen (its own, or a replica's copy), and whether its writer ran then. */
-export interface HeartbeatSeen {
-  writtenAt: number;
+/** An outage of the primary as the monitor lives it. */
+export interface PrimaryLost {
+  /** When the first sample that could not reach it started, by the monitor's monotonic clock (ms; the clock of ServerReading.heartbeatReadAt). */
+  at: number;
+  /** Whether its heartbeat writer ran when the monitor last reached it (unknown: assumed so). */
   writerRunning: boolean;
 }
+
+/**
+ * How much younger than the outage a replica's copy must be to prove the primary wrote after the
+ * monitor lost it: the first failing probe may have started just before the freeze, and the
+ * replica's and the monitor's clocks differ by a little.
+ */
+const WRITTEN_SINCE_MARGIN_S = 1;
 
 /** The primary's server_id: its own, else the last one seen while it could be asked. */
 const primaryId = (input: ClusterReadings) => input.primary.serverId ?? input.lastPrimaryServerId ?? null;
@@ -324,11 +333,12 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
     const threads = threadFindings(cluster, r, flags);
     if (main && !primary.reachable) {
       const from = endpoint({ host: main.sourceHost, port: main.sourcePort });
-      if (!main.ioRunning || main.ioErrno !== 0) votes.push({ target: r.target, alive: false, evidence: `IO thread ${main.ioState}: ${main.ioErrno} ${main.ioError}`.trim() });
+      if (!main.ioRunning || main.ioErrno !== 0) votes.push({ target: r.target, alive: false, evidence: `IO thread ${main.ioState || 'No'}${main.ioErrno ? `: ${main.ioErrno} ${main.ioError}`.trimEnd() : ', no error yet'}` });
       else {
         // A running IO thread only says the TCP connection is up: a frozen primary keeps it up
-        // until slave_net_timeout. The heartbeat it carries says whether the primary still writes.
-        const heard = heartbeatTestimony(input, r);
+        // until slave_net_timeout. The heartbeat it carries says whether the primary still writes
+        // (no question for a primary that answered and refused the monitor's account).
+        const heard = refused(primary) ? undefined : heartbeatTestimony(input, r, main);
         const io = `IO thread running, from ${from}`;
         votes.push(heard ? { ...heard, evidence: `${io}, ${heard.alive ? 'and' : 'but'} ${heard.evidence}` } : { target: r.target, alive: true, evidence: io });
       }
@@ -407,20 +417,28 @@ function auroraLag(input: ClusterReadings, r: ServerReading): { figure: LagFigur
 }
 
 /**
- * What a replica's copy of the primary's heartbeat row says of a primary the monitor cannot reach:
- * stale past `staleSeconds`, the primary stopped writing (dead); newer than any row the monitor
- * saw before, it still writes (alive); otherwise it cannot tell yet. Undefined when the heartbeat
+ * What a replica's copy of the primary's heartbeat row says of a primary the monitor cannot reach.
+ * Older than `staleSeconds` beyond the replica's own backlog (Seconds_Behind, what it has received
+ * and not applied yet): the primary stopped writing. Younger than the outage: the primary wrote
+ * after the monitor lost it, so the monitor's path is what broke. Neither: it cannot tell yet (a
+ * frozen primary looks so for staleSeconds; a copy that merely advanced proves nothing, a lagging
+ * replica goes on applying what a primary wrote before it froze). Undefined when the heartbeat
  * cannot testify: none configured, no copy on this replica, or a writer already stopped when the
  * monitor last saw the primary (every copy is stale then, whatever the primary does).
  */
-function heartbeatTestimony(input: ClusterReadings, r: ServerReading): Vote | undefined {
-  if (!input.heartbeat || input.lastHeartbeat?.writerRunning === false) return undefined;
-  const copy = rowOf(r.heartbeat, primaryId(input));
+function heartbeatTestimony(input: ClusterReadings, r: ServerReading, channel?: ReplicationChannel): Vote | undefined {
+  if (!input.heartbeat || input.primaryLost?.writerRunning === false) return undefined;
+  // Who the primary is, when the monitor never reached it: the server the replica follows.
+  const copy = rowOf(r.heartbeat, primaryId(input) ?? channel?.sourceServerId);
   if (!copy) return undefined;
+  const backlog = channel?.secondsBehind ?? 0;
   const age = `the primary's heartbeat row on ${r.target} is ${copy.ageSeconds.toFixed(1)} s old`;
-  if (copy.ageSeconds > input.heartbeat.staleSeconds) return { target: r.target, alive: false, evidence: `${age} (stale after ${input.heartbeat.staleSeconds} s): the primary stopped writing` };
-  if (input.lastHeartbeat && copy.writtenAt > input.lastHeartbeat.writtenAt) return { target: r.target, alive: true, evidence: `${age}, written since replwatch last saw it` };
-  return { target: r.target, alive: null, evidence: `${age}, and no newer than what replwatch saw before it lost the primary` };
+  if (copy.ageSeconds - backlog > input.heartbeat.staleSeconds) {
+    return { target: r.target, alive: false, evidence: `${age}${backlog > 0 ? ` (${backlog} s of it ${r.target}'s own backlog)` : ''}, stale after ${input.heartbeat.staleSeconds} s: the primary stopped writing` };
+  }
+  const lostFor = input.primaryLost && r.heartbeatReadAt !== undefined ? (r.heartbeatReadAt - input.primaryLost.at) / 1000 : undefined;
+  if (lostFor !== undefined && copy.ageSeconds + WRITTEN_SINCE_MARGIN_S < lostFor) return { target: r.target, alive: true, evidence: `${age}: written after replwatch lost the primary ${lostFor.toFixed(1)} s ago` };
+  return { target: r.target, alive: null, evidence: `${age}, not younger than replwatch's ${(lostFor ?? 0).toFixed(1)} s without the primary` };
 }
 
 /**
@@ -520,7 +538,7 @@ function primaryFindings(input: ClusterReadings, votes: Vote[], symptoms: Findin
         severity: 'critical',
         cluster,
         target: primary.target,
-        summary: `primary ${endpoint(primary)} is unreachable (${reason(primary)}) and no replica has heard from it since: down once their heartbeat copies pass ${input.heartbeat?.staleSeconds} s, the monitor's own path if a newer row arrives (${heard})`,
+        summary: `primary ${endpoint(primary)} is unreachable (${reason(primary)}) and no replica has heard from it since: down once their heartbeat copies pass ${input.heartbeat?.staleSeconds} s, the monitor's own path if they show a row written since (${heard})`,
         action: `check mariadbd/mysqld on ${endpoint(primary)} (running, not frozen), and the path from replwatch to it`,
         details: { scope: 'database', verdict: 'undecided', error: primary.error, replicas: votes, absorbed },
       },

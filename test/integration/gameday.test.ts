@@ -53,6 +53,20 @@ describe('replwatch gameday: the whole drill, scored from the pages the monitor 
     expect(scenario('primary-down').pageLog.every((l) => l.includes('PrimaryUnreachable sandbox/sandbox-primary'))).toBe(true);
   });
 
+  it('a frozen primary is one critical page for it (decided by its replicas\' stale heartbeat copies), never a monitor-path warning or a replica\'s lag', () => {
+    const hung = scenario('primary-hung');
+    expect(hung.pageLog.filter((l) => !l.includes('RESOLVED'))).toEqual([expect.stringMatching(/ \[CRITICAL\] PrimaryUnreachable sandbox\/sandbox-primary$/)]);
+  });
+
+  it('a lagging replica beside a frozen sibling: each is its own incident, paged once and resolved once', () => {
+    const compound = scenario('replica-lagging-sibling-frozen');
+    expect(compound.incidents.map((i) => [i.code, i.target, i.detectSeconds !== null, i.recoverSeconds !== null])).toEqual([
+      ['ReplicaLagging', 'sandbox-r1', true, true],
+      ['ReplicaUnreachable', 'sandbox-r2', true, true],
+    ]);
+    expect(compound.pages).toEqual({ firing: 2, resolved: 2, repeat: 0 });
+  });
+
   it('a paging channel that refuses is retried until the page is delivered', () => {
     expect(scenario('paging-channel-down').refusedPublishes).toBeGreaterThan(0);
     expect(scenario('paging-channel-down').pages.firing).toBe(1);

@@ -98,10 +98,10 @@ describe('a frozen primary (SIGSTOP) with a heartbeat, from readings to pages', 
         lag: { warningSeconds: 3, criticalSeconds: 30, sustainedSamples: 1 },
         heartbeat: { staleSeconds: 4 },
         lastPrimaryServerId: 1,
-        // What ReplicationChecker remembers: the newest row seen before this sample.
-        lastHeartbeat: n === 0 ? undefined : { writtenAt: Math.min(n - 1, 2), writerRunning: true },
+        // What ReplicationChecker keeps: the outage began with the first failing sample, at 3 s.
+        ...(up ? {} : { primaryLost: { at: 3000, writerRunning: true } }),
         primary: up ? server('main-primary', 1, { heartbeat: [{ serverId: 1, writtenAt: n, ageSeconds: 0 }] }) : frozen,
-        replicas: [server('main-r1', 2, { heartbeat: copy }), server('main-r2', 3, { heartbeat: copy })],
+        replicas: [server('main-r1', 2, { heartbeat: copy, heartbeatReadAt: n * 1000 }), server('main-r2', 3, { heartbeat: copy, heartbeatReadAt: n * 1000 })],
         lagHistory: () => [],
       });
       await pager.process(findings, new Date(Date.parse('2026-11-22T10:00:00Z') + n * 1000));
