@@ -42,7 +42,7 @@ const withFlags = (command: string, flags: string) => (flags ? `${command} ${fla
 
 /**
  * A replica's testimony about a primary the monitor cannot reach: alive, dead, or (null) it cannot
- * tell yet (its copy of the heartbeat is neither stale nor newer than what the monitor already saw).
+ * tell yet (its copy of the heartbeat is neither stale nor younger than the monitor's outage).
  */
 interface Vote {
   target: string;
