@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { sandboxDown, sandboxUp, type SandboxState } from '../gameday/sandbox/sandbox';
-import { parseDuration } from '../alerting/silence';
-import { runWatch } from './watch';
+import { everyOption, runWatch } from './watch';
+import { countOption } from './options';
 import { DEFAULT_SANDBOX_DIR } from './sandbox';
 import type { Io } from './main';
 import { defaultPagesFile, defaultStateFile } from './paths';
@@ -33,9 +33,9 @@ export function registerStart(program: Command, io: Io): void {
     .command('start')
     .description('bring the local sandbox up and watch it, paging to the terminal, until Ctrl-C (what `npm start` runs)')
     .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
-    .option('--every <duration>', 'time between samples', '2s')
-    .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)')
-    .action(async (opts: { dir: string; every: string; samples?: string }) => {
+    .addOption(new Option('--every <duration>', 'time between samples').argParser(everyOption).default(2000, '2s'))
+    .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
+    .action(async (opts: { dir: string; every: number; samples?: number }) => {
       io.err('starting the sandbox (mariadbd primary + 2 replicas, 2 memcached)...');
       const state = await sandboxUp({ dir: opts.dir, ownerPid: process.pid, log: io.err });
       // On a terminal the hints sit under the live table; elsewhere they are printed once.
@@ -43,10 +43,10 @@ export function registerStart(program: Command, io: Io): void {
       try {
         await runWatch({
           config: await loadConfig(state.configFile),
-          everyMs: parseDuration(opts.every),
+          everyMs: opts.every,
           stateFile: defaultStateFile(state.configFile),
           pagesFile: defaultPagesFile(state.configFile),
-          samples: opts.samples ? Number(opts.samples) : undefined,
+          samples: opts.samples,
           io,
           footer: `${hints(state)}\nCtrl-C stops and removes the sandbox.`,
         });

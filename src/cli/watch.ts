@@ -1,5 +1,5 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Checker } from '../check/checker';
 import { pagerFor } from '../check/paging';
 import { AutoRebuilder } from '../check/autorebuild';
@@ -7,7 +7,6 @@ import type { CheckReport } from '../check/report';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
-import { parseDuration } from '../alerting/silence';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
 import { JsonlMetricSink, sampleMetrics } from '../sinks/metrics';
@@ -15,6 +14,7 @@ import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
 import { configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { countOption, durationOption, SAMPLE_EVERY_MIN_MS } from './options';
 
 export interface WatchOptions {
   config: Config;
@@ -116,25 +116,28 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   }
 }
 
+/** `--every` of `watch` and `start`. */
+export const everyOption = durationOption(SAMPLE_EVERY_MIN_MS, 'sampling more often would hammer the servers watched');
+
 export function registerWatch(program: Command, io: Io): void {
   program
     .command('watch')
     .description('monitor continuously: live table, one page per alert transition (console, JSONL, SNS)')
     .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
-    .option('--every <duration>', 'time between samples, e.g. 1s, 500ms', '5s')
+    .addOption(new Option('--every <duration>', 'time between samples, e.g. 1s, 500ms').argParser(everyOption).default(5000, '5s'))
     .option('--state <file>', 'alert state, JSON, shared safely by several watchers (default: .replwatch/state.json beside the config)')
     .option('--pages <file>', 'every page, one JSON object per line (default: .replwatch/pages.jsonl beside the config)')
     .option('--metrics <file>', 'also write each sample\'s CloudWatch metrics here, one JSON datum per line')
-    .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)')
-    .action(async (opts: { config?: string; every: string; state?: string; pages?: string; metrics?: string; samples?: string }) => {
+    .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
+    .action(async (opts: { config?: string; every: number; state?: string; pages?: string; metrics?: string; samples?: number }) => {
       const configFile = configFileFrom(opts.config);
       await runWatch({
         config: await loadConfig(configFile),
-        everyMs: parseDuration(opts.every),
+        everyMs: opts.every,
         stateFile: opts.state ?? defaultStateFile(configFile),
         pagesFile: opts.pages ?? defaultPagesFile(configFile),
         metricsFile: opts.metrics,
-        samples: opts.samples ? Number(opts.samples) : undefined,
+        samples: opts.samples,
         io,
       });
     });

@@ -5,9 +5,10 @@ import { isPair, isSeq, LineCounter, parseDocument, visit, type Document, type Y
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
 import { noteReferenceOrigin } from './secrets';
+import { OperatorError } from '../util/errors';
 
 /** A config that cannot be used. The message names the file, the path and the bad value. */
-export class ConfigError extends Error {
+export class ConfigError extends OperatorError {
   override name = 'ConfigError';
 }
 

@@ -5,9 +5,11 @@
  * secret is picked up by the next one.
  */
 
+import { OperatorError } from '../util/errors';
+
 export type SecretFetcher = (ref: { kind: 'ssm' | 'secret'; id: string }) => Promise<string>;
 
-export class SecretError extends Error {
+export class SecretError extends OperatorError {
   override name = 'SecretError';
 }
 

@@ -12,6 +12,7 @@ import { freePort, isAlive, isOurs, startDaemon, startReaper, stopProcesses, wri
 import { installHeartbeat } from '../../heartbeat/install';
 import { createLossyHost, destroyLossyHost, lossyHostCleanup, netnsUnsupported, type LossyHost } from './netns';
 import { sleep } from '../../util/deadline';
+import { OperatorError } from '../../util/errors';
 
 const run = promisify(execFile);
 
@@ -251,7 +252,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
   const dir = resolve(opts.dir);
   const existing = await readState(dir);
   if (existing && ownedProcesses(existing).some(isOurs)) {
-    throw new Error(`a sandbox is already running in ${dir}; run: replwatch sandbox down --dir ${dir}`);
+    throw new OperatorError(`a sandbox is already running in ${dir}; stop it first: npx replwatch sandbox down --dir ${dir}`);
   }
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
