@@ -18,8 +18,8 @@ interface StoreOpts {
   dynamodbTable?: string;
 }
 
-function storeOf(o: StoreOpts): StateStore {
-  return o.dynamodbTable ? new DynamoStore(new DynamoDBClient({}), o.dynamodbTable) : new FileStore(o.state ?? defaultStateFile(configFileFrom(o.config)));
+function storeOf(o: StoreOpts, io: Io): StateStore {
+  return o.dynamodbTable ? new DynamoStore(new DynamoDBClient({}), o.dynamodbTable, io.err) : new FileStore(o.state ?? defaultStateFile(configFileFrom(o.config)), io.err);
 }
 
 const storeOptions = (c: Command) =>
@@ -57,17 +57,17 @@ export function registerSilence(program: Command, io: Io, setCode: (c: number) =
       reason: o.reason,
       createdBy: process.env.USER ?? 'unknown',
     };
-    await storeOf(o).addSilence(s);
+    await storeOf(o, io).addSilence(s);
     io.out(`silence ${s.id} until ${s.to}`);
   });
   storeOptions(silence.command('list').description('silences in the state store').option('--json', 'print JSON')).action(async (o: StoreOpts & { json?: boolean }) => {
-    const all = await storeOf(o).listSilences();
+    const all = await storeOf(o, io).listSilences();
     if (o.json) io.out(JSON.stringify(all, null, 2));
     else if (all.length === 0) io.out('no silences');
     else io.out(table([['ID', 'CLUSTER', 'TARGET', 'CODE', 'UNTIL', 'REASON'], ...all.map((s) => [s.id, s.cluster ?? '*', s.target ?? '*', s.code ?? '*', s.to, s.reason])]));
   });
   storeOptions(silence.command('remove').description('end a silence now').argument('<id>')).action(async (id: string, o: StoreOpts) => {
-    const removed = await storeOf(o).removeSilence(id);
+    const removed = await storeOf(o, io).removeSilence(id);
     io.out(removed ? `silence ${id} removed` : `no silence ${id}`);
     if (!removed) setCode(1);
   });
