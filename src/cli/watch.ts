@@ -27,7 +27,7 @@ export interface WatchOptions {
   samples?: number;
   io: Io;
   /** Printed under the table on every redraw. */
-  footer?: string;
+  footer?: () => Promise<string>;
 }
 
 /** Sinks for a local watcher: the terminal, a JSONL record, and SNS when the config names a topic. */
@@ -127,7 +127,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
           '',
           `Recent pages (${o.pagesFile}):`,
           ...(recent.length ? recent.map((l) => `  ${l}`) : ['  none']),
-          ...(o.footer ? ['', o.footer] : []),
+          ...(o.footer ? ['', await o.footer()] : []),
         ].join('\n');
         o.io.out(`\x1b[2J\x1b[H${screen}`);
       } else {
