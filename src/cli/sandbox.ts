@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readState, restartPart, sandboxDown, sandboxStatus, sandboxUp } from '../gameday/sandbox/sandbox';
 import { OperatorError } from '../util/errors';
+import { replwatchCommand, shellWord } from './paths';
 import { table } from './table';
 import type { Io } from './main';
 
@@ -20,7 +21,7 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
         const { password: _hidden, ...shown } = state;
         io.out(JSON.stringify(shown, null, 2));
       } else {
-        io.out(`sandbox up in ${state.dir}\nconfig: ${state.configFile}\ntry:    npx replwatch check --config ${state.configFile}`);
+        io.out(`sandbox up in ${state.dir}\nconfig: ${state.configFile}\ntry:    ${replwatchCommand(`check --config ${shellWord(state.configFile)}`)}`);
       }
     });
   sandbox

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
 import { acquire, holds, release, STALE_LOCK_MS } from './lockfile';
-import { fileStateSchema, StateStoreError, stateProblem } from './schema';
+import { fileStateSchema, firstProblem, StateStoreError } from './schema';
 import { lockFree, versionMatches, type Lock, type StateStore } from './store';
 
 interface FileState {
@@ -22,8 +22,9 @@ function parseState(text: string): { state?: FileState; problem?: string } {
   } catch {
     return { problem: text.trim() === '' ? 'the file is empty' : 'not JSON' };
   }
-  const problem = stateProblem(fileStateSchema, value);
-  return problem ? { problem } : { state: value as FileState };
+  const result = fileStateSchema.safeParse(value);
+  // Locks are checked as objects only: their fields are the lock code's.
+  return result.success ? { state: result.data as unknown as FileState } : { problem: firstProblem(result.error) };
 }
 
 /** An error of the file system itself (EACCES, EISDIR, ENOSPC, EIO...), as one line naming the file. */

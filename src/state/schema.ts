@@ -57,20 +57,25 @@ export const storedSilenceSchema = silenceRules(z.looseObject({ id: z.string().m
 /** Locks (rebuild leases and their checkpoints) are objects; their fields are the lock code's own business. */
 const lock = z.looseObject({});
 
+// A part left out is empty: files from before locks existed have none.
 export const fileStateSchema = z
   .looseObject({
-    alerts: z.record(z.string(), alertStateSchema),
-    silences: z.array(storedSilenceSchema),
-    locks: z.record(z.string(), lock),
+    alerts: z.record(z.string(), alertStateSchema).default({}),
+    silences: z.array(storedSilenceSchema).default([]),
+    locks: z.record(z.string(), lock).default({}),
   })
   .refine((s) => Object.entries(s.alerts).every(([k, a]) => a.key === k), { message: 'an alert is filed under another key than its own', path: ['alerts'] });
 
-/** The first thing wrong with `value` (found at `at`) as `schema`, as `path: message`; undefined when it is valid. */
+/** The first thing wrong in a failed parse (of a value found at `at`), as `path: message`. */
+export function firstProblem(error: z.ZodError, at: PropertyKey[] = []): string {
+  const issue = error.issues[0]!;
+  return `${formatPath([...at, ...issue.path]) || '(top level)'}: ${issue.message}`;
+}
+
+/** The first thing wrong with `value` (found at `at`) as `schema`; undefined when it is valid. */
 export function stateProblem(schema: z.ZodType, value: unknown, at: PropertyKey[] = []): string | undefined {
   const result = schema.safeParse(value);
-  if (result.success) return undefined;
-  const issue = result.error.issues[0]!;
-  return `${formatPath([...at, ...issue.path]) || '(top level)'}: ${issue.message}`;
+  return result.success ? undefined : firstProblem(result.error, at);
 }
 
 export const isAlertState = (v: unknown): v is AlertState => alertStateSchema.safeParse(v).success;

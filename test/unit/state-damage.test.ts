@@ -65,7 +65,12 @@ describe('a damaged state file (issue 12)', () => {
     });
   }
 
-  it('keeps a valid state as it is, fields it does not know included, and locks of any shape', async () => {
+  it('keeps a valid state as it is, fields it does not know included, locks of any shape, and a file from before locks', async () => {
+    const old = join(mkdtempSync(join(tmpdir(), 'rw-valid-')), 'state.json');
+    writeFileSync(old, '{"alerts": {}, "silences": []}');
+    const quiet: string[] = [];
+    expect(await new FileStore(old, (l) => quiet.push(l)).listSilences()).toEqual([]);
+    expect(quiet).toEqual([]);
     const dir = mkdtempSync(join(tmpdir(), 'rw-valid-'));
     const file = join(dir, 'state.json');
     writeFileSync(file, JSON.stringify({ alerts: {}, silences: [], locks: { 'rebuild/main': { holder: 'x', lease: { until: 'later' } } }, future: 1 }));
