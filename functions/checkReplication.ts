@@ -10,7 +10,7 @@ import { lambdaPager, workerScope } from '../src/lambda/worker';
 import type { WorkerEvent } from '../src/dispatch/dispatch';
 
 const cloudwatch = new CloudWatchClient({});
-const checkers = new ContainerCheckers((config) => new ReplicationChecker(config, () => cloudwatch));
+const checkers = new ContainerCheckers((config) => new ReplicationChecker(config, { cloudwatch: () => cloudwatch }));
 
 /** Every minute: replica lag and threads, sampled every `sampleSeconds`. */
 export const checkReplication = async (event: ScheduledEvent | WorkerEvent, context: Context) => {

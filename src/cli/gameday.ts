@@ -23,7 +23,7 @@ export function renderScorecard(card: Scorecard, seconds: number): string {
       continue;
     }
     const pages = `${s.pages.firing}/${s.pages.resolved}${s.pages.repeat ? ` +${s.pages.repeat} repeat` : ''}${s.refusedPublishes ? ` (${s.refusedPublishes} refused, retried)` : ''}`;
-    rows.push([s.name, s.expected, s.detected ? `yes, ${secs(s.detectSeconds)}` : 'NO', pages, s.recovered ? `yes, ${secs(s.recoverSeconds)}` : 'NO', s.passed ? 'pass' : `MISSED${s.error ? `: ${s.error}` : ''}`]);
+    rows.push([s.name, s.incidents.map((i) => i.code).join(' + '), s.detected ? `yes, ${secs(s.detectSeconds)}` : 'NO', pages, s.recovered ? `yes, ${secs(s.recoverSeconds)}` : 'NO', s.passed ? 'pass' : `MISSED${s.error ? `: ${s.error}` : ''}`]);
   }
   const ran = card.scenarios.filter((s) => !s.skipped);
   const odd = ran.filter((s) => !s.passed && s.pageLog.length).map((s) => `${s.name} paged:\n${s.pageLog.map((l) => `  ${l}`).join('\n')}`);

@@ -13,7 +13,7 @@ import { registerRunbook } from './runbook';
 import { registerSilence } from './silence';
 import { registerGameday } from './gameday';
 import { registerShards } from './shards';
-import { configFileFrom } from './paths';
+import { commandFlags, configFileFrom } from './paths';
 
 export interface Io {
   out: (text: string) => void;
@@ -65,8 +65,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
     .option('--json', 'print one JSON document on stdout, nothing else')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      const config = await loadConfig(configFileFrom(opts.config));
-      const report = await runCheck(config, new SecretResolver());
+      const configFile = configFileFrom(opts.config);
+      const config = await loadConfig(configFile);
+      const report = await runCheck(config, new SecretResolver(), { commandFlags: commandFlags({ configFile }) });
       io.out(opts.json ? JSON.stringify(report, null, 2) : renderReport(report, io.tty));
       code = exitCodeFor(report.findings);
       // Its findings are printed (and in --json) as they are; the answer is that it could not look,

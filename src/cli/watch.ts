@@ -14,7 +14,7 @@ import { JsonlMetricSink, sampleMetrics } from '../sinks/metrics';
 import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
-import { configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
 import { countOption, durationOption, SAMPLE_EVERY_MIN_MS } from './options';
 
 export interface WatchOptions {
@@ -28,6 +28,8 @@ export interface WatchOptions {
   io: Io;
   /** Printed under the table on every redraw. */
   footer?: () => Promise<string>;
+  /** What every printed command carries to reach this config and state (cli/paths.ts). */
+  commandFlags?: string;
 }
 
 /** Sinks for a local watcher: the terminal, a JSONL record, and SNS when the config names a topic. */
@@ -78,7 +80,7 @@ function tallied(sinks: PageSink[]): { sinks: PageSink[]; summary: () => string 
  */
 export async function runWatch(o: WatchOptions): Promise<void> {
   const recent: string[] = [];
-  const checker = new Checker(o.config);
+  const checker = new Checker(o.config, { ...(o.commandFlags ? { commandFlags: o.commandFlags } : {}) });
   const secrets = new SecretResolver();
   const store = new FileStore(o.stateFile, (line) => {
     recent.push(`${new Date().toISOString()} ${line}`);
@@ -162,11 +164,13 @@ export function registerWatch(program: Command, io: Io): void {
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
     .action(async (opts: { config?: string; every: number; state?: string; pages?: string; metrics?: string; samples?: number }) => {
       const configFile = configFileFrom(opts.config);
+      const stateFile = opts.state ?? defaultStateFile(configFile);
       await runWatch({
         config: await loadConfig(configFile),
         everyMs: opts.every,
-        stateFile: opts.state ?? defaultStateFile(configFile),
+        stateFile,
         pagesFile: opts.pages ?? defaultPagesFile(configFile),
+        commandFlags: commandFlags({ configFile, stateFile }),
         metricsFile: opts.metrics,
         samples: opts.samples,
         io,

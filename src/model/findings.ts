@@ -52,3 +52,16 @@ export const CODES_BY_CHECK: Record<'replication' | 'memcache' | 'network', Read
   memcache: new Set(MEMCACHE_CODES),
   network: new Set(NETWORK_CODES),
 };
+
+/**
+ * What a dead primary explains: its replicas' IO errors, lag and unknown lag, and a stale heartbeat.
+ * analyseCluster folds them into the primary's one finding, and the pager holds their alerts
+ * while it fires: one set, so that what is folded is also what is held (and never paged RESOLVED).
+ */
+export const DEAD_PRIMARY_SYMPTOMS: ReadonlySet<FindingCode> = new Set<FindingCode>(['ReplicaIoError', 'ReplicaLagging', 'LagUnknown', 'HeartbeatStale']);
+
+/**
+ * A finding whose verdict waits for more evidence (a primary that replicas have not yet said is
+ * alive or dead): shown, and counted by `check`, but neither paged nor resolved until decided.
+ */
+export const isProvisional = (f: Pick<Finding, 'details'>): boolean => f.details.verdict === 'undecided';

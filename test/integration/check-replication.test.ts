@@ -59,7 +59,8 @@ describe('replwatch check on a real GTID topology', () => {
       cluster: 'sandbox',
       target: 'sandbox-r1',
       summary: "SQL thread stopped: 1062 Duplicate entry '40' for key 'PRIMARY'",
-      runbook: 'replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1',
+      // With --config, so that it runs as printed from any directory.
+      runbook: `replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile}`,
     });
     expect(broken.details.lastSqlError).toContain('Duplicate entry');
     expect(report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
