@@ -478,7 +478,7 @@ describe('serverless package (osls, offline, stage local)', () => {
     });
 
     it('refuses to package a config that has nothing to check, naming it', () => {
-      expect(() => printStack('clusters: []\n')).toThrow(/replwatch\.yml has nothing to check/);
+      expect(() => printStack('clusters: []\n')).toThrow(/replwatch\.yml:1: \(top level\): nothing to check: give clusters, memcache or network/);
     });
 
     it.each(CHECK_FUNCTIONS)('%s alarms when pages fail to send in 3 of 5 minutes', (name) => {
