@@ -50,7 +50,7 @@ export class FileStore implements StateStore {
     private readonly notice: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {}
 
-  /** The state; under the lock (`locked`) a damaged file is set aside, else the lock is taken to. */
+  /** The state. A damaged file is set aside only under the lock (`locked`): read outside it, the lock is taken for that. */
   private async read(locked = false): Promise<FileState> {
     let text: string;
     try {
