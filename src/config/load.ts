@@ -231,14 +231,19 @@ function yamlTagAt(doc: Document.Parsed, lines: LineCounter): { line: number; pa
   return found;
 }
 
-/** Where each password reference (env:, ssm:, secret:) in `value` is written: `file:line: path`. */
-function references(file: string, value: unknown, lineOf: (p: readonly PropertyKey[]) => number | undefined, path: PropertyKey[] = [], out = new Map<string, string[]>()): Map<string, string[]> {
-  if (typeof value === 'string' && path.some(isSecretKey) && /^(env|ssm|secret):/.test(value)) {
-    const line = lineOf(path);
-    out.set(value, [...(out.get(value) ?? []), `${file}${line ? `:${line}` : ''}: ${formatPath(path)}`]);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) references(file, v, lineOf, [...path, Array.isArray(value) ? Number(k) : k], out);
-  }
+/** Where each password reference (env:, ssm:, secret:) in `data` is written: `file:line: path (cluster NAME)`. */
+function references(file: string, data: unknown, lineOf: (p: readonly PropertyKey[]) => number | undefined): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const walk = (value: unknown, path: PropertyKey[]) => {
+    if (typeof value === 'string' && path.some(isSecretKey) && /^(env|ssm|secret):/.test(value)) {
+      const line = lineOf(path);
+      const cluster = path[0] === 'clusters' ? valueAt(data, [...path.slice(0, 2), 'name']) : undefined;
+      out.set(value, [...(out.get(value) ?? []), `${file}${line ? `:${line}` : ''}: ${formatPath(path)}${typeof cluster === 'string' ? ` (cluster ${cluster})` : ''}`]);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, Array.isArray(value) ? Number(k) : k]);
+    }
+  };
+  walk(data, []);
   return out;
 }
 

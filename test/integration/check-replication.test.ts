@@ -186,7 +186,7 @@ describe('replwatch check on a real GTID topology', () => {
     try {
       const { findings, observations } = await checker.sample(new SecretResolver({}));
       expect(findings.map((f) => [f.code, f.severity, f.cluster, f.target, f.details.scope])).toEqual([['PrimaryUnreachable', 'warning', 'blind', 'sandbox-primary', 'monitor-config']]);
-      expect(findings[0]!.summary).toBe('cluster blind is not checked: its password cannot be read: two-clusters.json: clusters[0].password: environment variable RW_TEST_UNSET is not set (password env:RW_TEST_UNSET)');
+      expect(findings[0]!.summary).toBe('cluster blind is not checked: its password cannot be read: two-clusters.json: clusters[0].password (cluster blind): environment variable RW_TEST_UNSET is not set (password env:RW_TEST_UNSET)');
       expect(findings[0]!.action).not.toContain('promote');
       expect(observations.filter((o) => o.kind === 'mysql-replica' || o.kind === 'mysql-primary').map((o) => [o.cluster, o.target, (o as { reachable: boolean }).reachable])).toEqual([
         ['sandbox', 'sandbox-primary', true],

@@ -82,12 +82,12 @@ describe('config edges (issue 13)', () => {
   it('names the file, line and path of a password reference that resolves to nothing', async () => {
     const config = parseConfig(CLUSTER, '/etc/replwatch/fleet.yml');
     await expect(new SecretResolver({}).resolve(config.clusters[0]!.password)).rejects.toThrow(
-      '/etc/replwatch/fleet.yml:7: clusters[0].password: environment variable RW_EDGE_UNSET is not set (password env:RW_EDGE_UNSET)',
+      '/etc/replwatch/fleet.yml:7: clusters[0].password (cluster main): environment variable RW_EDGE_UNSET is not set (password env:RW_EDGE_UNSET)',
     );
     const failing = new SecretResolver({}, async () => {
       throw new Error('ResourceNotFoundException');
     });
-    await expect(failing.resolve(config.clusters[0]!.heartbeat!.password!)).rejects.toThrow('/etc/replwatch/fleet.yml:9: clusters[0].heartbeat.password: cannot read secret:rw/hb: ResourceNotFoundException');
+    await expect(failing.resolve(config.clusters[0]!.heartbeat!.password!)).rejects.toThrow('/etc/replwatch/fleet.yml:9: clusters[0].heartbeat.password (cluster main): cannot read secret:rw/hb: ResourceNotFoundException');
   });
 
   it('refuses a silence that names nothing to hold (it would hold every page)', () => {
