@@ -1,14 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { pagerFor } from '../check/paging';
-import type { Pager } from '../check/pager';
+import { StoreWatchedPager } from '../check/storeOutage';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import type { WorkerEvent } from '../dispatch/dispatch';
 import { ownedBy, shardConfig } from '../dispatch/shards';
 import { CODES_BY_CHECK, type Finding } from '../model/findings';
 import type { CheckName } from '../sinks/cloudwatch';
-import { SnsPageSink, type PageSink } from '../sinks/pages';
+import { SnsPageSink, topicRegion, type PageSink } from '../sinks/pages';
 import { DynamoStore } from '../state/dynamodb';
 import { MemoryStore, type StateStore } from '../state/store';
 import { logger } from './runtime';
@@ -22,23 +22,29 @@ import { logger } from './runtime';
 let dynamodb: DynamoDBClient | undefined;
 let sns: SNSClient | undefined;
 let fallbackStore: MemoryStore | undefined;
+/** Per check, the state table's outage as this container last paged it: once per outage, not once per run. */
+const outages = new Map<CheckName, MemoryStore>();
 
 /**
  * The pager of one check's Lambda: alert state in the STATE_TABLE DynamoDB table, pages to the
- * PAGES_TOPIC_ARN topic (or the config's), and every page in the function's log as well.
+ * PAGES_TOPIC_ARN topic (or the config's), and every page in the function's log as well. When the
+ * table cannot be read or written, that is paged to the same sinks (once per outage per container).
  */
-export function lambdaPager(config: Config, check: CheckName, scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean): Pager {
+export function lambdaPager(config: Config, check: CheckName, scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean): StoreWatchedPager {
   let store: StateStore;
   if (process.env.STATE_TABLE) {
-    store = new DynamoStore((dynamodb ??= new DynamoDBClient({ maxAttempts: 2 })), process.env.STATE_TABLE);
+    store = new DynamoStore((dynamodb ??= new DynamoDBClient({ maxAttempts: 2 })), process.env.STATE_TABLE, (line) => logger.warn(line));
   } else {
     logger.warn('STATE_TABLE is not set: alert state lives only as long as this container');
     store = fallbackStore ??= new MemoryStore();
   }
   const sinks: PageSink[] = [{ name: 'log', send: async (p) => logger.info('PAGE', { subject: p.subject, page: p.text }) }];
   const topic = process.env.PAGES_TOPIC_ARN || config.alerts.snsTopicArn;
-  if (topic) sinks.push(new SnsPageSink((sns ??= new SNSClient({ maxAttempts: 1 })), topic));
-  return pagerFor(config, store, sinks, new SecretResolver(), CODES_BY_CHECK[check], scope);
+  if (topic) sinks.push(new SnsPageSink((sns ??= new SNSClient({ maxAttempts: 1, region: topicRegion(topic) })), topic));
+  const secrets = new SecretResolver();
+  const name = process.env.STATE_TABLE ? `DynamoDB table ${process.env.STATE_TABLE}` : 'memory';
+  if (!outages.has(check)) outages.set(check, new MemoryStore());
+  return new StoreWatchedPager(pagerFor(config, store, sinks, secrets, CODES_BY_CHECK[check], scope), name, config, sinks, secrets, outages.get(check));
 }
 
 /** A check worker's part of the fleet: all of it when scheduled directly, its shard when dispatched. */

@@ -21,8 +21,10 @@ const MEMCACHE_CODES = ['MemcacheUnreachable', 'MemcacheSlow', 'MemcacheDegraded
 const NETWORK_CODES = ['PacketLoss', 'HostUnreachable'] as const;
 /** Raised by the rebuild runbook, not by a check: the page that a failed rebuild sends. */
 const RUNBOOK_CODES = ['RebuildFailed'] as const;
+/** About the monitor itself: its state store cannot be read or written, so nothing pages through it. */
+const MONITOR_CODES = ['StateUnreadable'] as const;
 
-export const FINDING_CODES = [...REPLICATION_CODES, ...MEMCACHE_CODES, ...NETWORK_CODES, ...RUNBOOK_CODES] as const;
+export const FINDING_CODES = [...REPLICATION_CODES, ...MEMCACHE_CODES, ...NETWORK_CODES, ...RUNBOOK_CODES, ...MONITOR_CODES] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
 

@@ -99,7 +99,7 @@ describe('replwatch gameday, one scenario at a time', () => {
   it('rejects an unknown scenario name, listing the valid ones', () => {
     const r = cliProcess(['gameday', '--scenario', 'replica-stopped', 'datacenter-fire']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('unknown scenario datacenter-fire; valid: replica-stopped, replica-writable');
+    expect(r.stderr).toContain("error: option '--scenario <name...>' argument 'datacenter-fire' is invalid. Allowed choices are replica-stopped, replica-writable");
     expect(r.stdout).toBe('');
   });
 });

@@ -478,7 +478,7 @@ describe('serverless package (osls, offline, stage local)', () => {
     });
 
     it('refuses to package a config that has nothing to check, naming it', () => {
-      expect(() => printStack('clusters: []\n')).toThrow(/replwatch\.yml has nothing to check/);
+      expect(() => printStack('clusters: []\n')).toThrow(/replwatch\.yml:1: \(top level\): nothing to check: give clusters, memcache or network/);
     });
 
     it.each(CHECK_FUNCTIONS)('%s alarms when pages fail to send in 3 of 5 minutes', (name) => {
@@ -720,7 +720,7 @@ describe('serverless package (osls, offline, stage local)', () => {
       });
     });
 
-    it('osls invoke local loads an ESM bundle (a function whose environment needs no credentials)', () => {
+    it('osls invoke local loads an ESM bundle (a function whose environment needs no credentials), which refuses a config that checks nothing', () => {
       const config = join(mkdtempSync(join(tmpdir(), 'replwatch-invoke-')), 'replwatch.yml');
       extracted.push(dirname(config));
       writeFileSync(config, 'clusters: []\n');
@@ -729,8 +729,10 @@ describe('serverless package (osls, offline, stage local)', () => {
         encoding: 'utf8',
         timeout: 60_000,
       });
-      expect(osls.status, osls.stdout + osls.stderr).toBe(0);
-      expect(JSON.parse(osls.stdout.slice(osls.stdout.indexOf('{')))).toEqual({ invoked: [], failed: [] });
+      // Deployed, it would check nothing and say all is well every minute: it fails instead (Errors alarm).
+      expect(osls.status, osls.stdout + osls.stderr).not.toBe(0);
+      expect(osls.stdout + osls.stderr).toContain(`"errorType": "ConfigError"`);
+      expect(osls.stdout + osls.stderr).toContain(`${config}:1: (top level): nothing to check: give clusters, memcache or network`);
     }, 70_000);
   });
 });
