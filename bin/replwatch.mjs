@@ -1,8 +1,24 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx, so `npx replwatch` works right after `npm ci`
-// with no build step to forget.
-import { register } from 'tsx/esm/api';
+// Runs the TypeScript CLI directly through tsx, so `replwatch` works right after `npm ci` (and
+// `npm link`) with no build step to forget.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
+// Linked onto PATH, `node` is the system's, which may be older than the Node 22 the project pins
+// as a dependency (package.json engines): run on that one instead, so every printed command
+// behaves as it does under npm scripts.
+const pinned = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
+if (Number(process.versions.node.split('.')[0]) < 22 && existsSync(pinned) && !process.env.REPLWATCH_REEXEC) {
+  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, REPLWATCH_REEXEC: '1' } });
+  // A signal meant for replwatch (Ctrl-C, kill, a closed terminal) goes to the one doing the work.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  process.exit(code ?? 128 + (constants.signals[signal] ?? 1));
+}
+
+const { register } = await import('tsx/esm/api');
 register();
 // A reader that went away (`replwatch check --json | head -c 10`, a closed terminal) is not an
 // error of the check: what it did not take is dropped, and the exit code still tells the answer.

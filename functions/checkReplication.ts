@@ -6,12 +6,12 @@ import { ReplicationChecker } from '../src/check/replication';
 import { ContainerCheckers, warnLagWindow } from '../src/lambda/checkers';
 import { runScheduledCheck } from '../src/lambda/checkRun';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
-import { lambdaPager, lambdaStore, workerScope } from '../src/lambda/worker';
+import { lambdaPager, workerScope } from '../src/lambda/worker';
 import { withDeadRebuilds } from '../src/check/rebuilds';
 import type { WorkerEvent } from '../src/dispatch/dispatch';
 
 const cloudwatch = new CloudWatchClient({});
-const checkers = new ContainerCheckers((config) => new ReplicationChecker(config, () => cloudwatch));
+const checkers = new ContainerCheckers((config) => new ReplicationChecker(config, { cloudwatch: () => cloudwatch }));
 
 /**
  * Every minute: replica lag and threads, sampled every `sampleSeconds`, and rebuilds that died
@@ -22,8 +22,7 @@ export const checkReplication = async (event: ScheduledEvent | WorkerEvent, cont
   const scope = workerScope(config, 'replication', event);
   await warnLagWindow(scope.config, context.getRemainingTimeInMillis());
   const c = checkers.forRun(scope);
-  const store = lambdaStore();
-  const pager = withDeadRebuilds(lambdaPager(config, 'replication', scope.owns, store), store);
+  const pager = lambdaPager(config, 'replication', scope.owns, (p, store) => withDeadRebuilds(p, store));
   return runScheduledCheck('replication', config, context, cloudwatch, pager, { sample: (secrets) => c.sample(secrets), close: () => c.close() });
 };
 

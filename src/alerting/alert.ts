@@ -93,4 +93,6 @@ export const PENDING_SAMPLES: Record<FindingCode, number> = {
   LagUnknown: 3,
   MonitorOverPrivileged: Number.POSITIVE_INFINITY,
   RebuildFailed: 1,
+  // Paging is off while it lasts: said at once.
+  StateUnreadable: 1,
 };

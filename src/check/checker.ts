@@ -20,8 +20,9 @@ export class Checker {
   readonly memcache: MemcacheChecker;
   readonly network: NetworkChecker;
 
-  constructor(config: Config, cloudwatch: () => CloudWatchClient = lazyCloudwatch) {
-    this.replication = new ReplicationChecker(config, cloudwatch);
+  constructor(config: Config, o: { cloudwatch?: () => CloudWatchClient; commandFlags?: string } = {}) {
+    const cloudwatch = o.cloudwatch ?? lazyCloudwatch;
+    this.replication = new ReplicationChecker(config, { cloudwatch, ...(o.commandFlags ? { commandFlags: o.commandFlags } : {}) });
     this.memcache = new MemcacheChecker(config);
     this.network = new NetworkChecker(config, cloudwatch);
   }

@@ -21,13 +21,30 @@ export class NetworkChecker {
 
   async sample(now = new Date()): Promise<{ findings: Finding[]; observations: NetworkObservation[] }> {
     const measurements: Array<{ group: Config['network'][number]; m: LossMeasurement }> = [];
+    const unprobed: Finding[] = [];
     const targets = this.config.network.flatMap((g) => g.targets.map((t) => ({ g, t })));
     for (let i = 0; i < targets.length; i += TARGETS_IN_FLIGHT) {
       const batch = await Promise.all(
         targets.slice(i, i + TARGETS_IN_FLIGHT).map(async ({ g, t }) => {
           const { host, port } = splitHostPort(t);
-          const reading = await probeNetworkTarget({ group: g.name, name: t, host, port, probes: g.probes, timeoutMs: g.timeoutMs });
-          return { group: g, m: summariseHandshakes(reading) };
+          try {
+            const reading = await probeNetworkTarget({ group: g.name, name: t, host, port, probes: g.probes, timeoutMs: g.timeoutMs });
+            return { group: g, m: summariseHandshakes(reading) };
+          } catch (e) {
+            // A probe that throws (Node refusing the address itself) is this target's problem only:
+            // one rejection here would reject the whole sample, and every other target's figures.
+            const error = (e as Error).message;
+            unprobed.push({
+              code: 'HostUnreachable',
+              severity: 'warning',
+              cluster: g.name,
+              target: t,
+              summary: `replwatch could not probe ${t}: ${error}`,
+              action: `check ${t} in the network group ${g.name} of the config`,
+              details: { scope: 'monitor-config', error },
+            });
+            return { group: g, m: { group: g.name, target: t, source: 'tcp' as const, lossPercent: null, rttMs: { p50: null, p95: null, max: null }, jitterMs: null, error } };
+          }
         }),
       );
       measurements.push(...batch);
@@ -46,6 +63,6 @@ export class NetworkChecker {
       }
     }
     const analysed = measurements.map(({ group, m }) => analyseLoss(group.loss, m));
-    return { findings: analysed.flatMap((a) => a.findings), observations: analysed.map((a) => a.observation) };
+    return { findings: [...unprobed, ...analysed.flatMap((a) => a.findings)], observations: analysed.map((a) => a.observation) };
   }
 }

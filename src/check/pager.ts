@@ -4,7 +4,7 @@ import { inhibitions } from '../alerting/inhibit';
 import { step, type LifecyclePolicy } from '../alerting/lifecycle';
 import { formatPage, type Page } from '../alerting/page';
 import { activeSilence, type Silence } from '../alerting/silence';
-import type { Finding, FindingCode } from '../model/findings';
+import { isProvisional, type Finding, type FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
 
@@ -24,7 +24,8 @@ export interface PagerOptions {
   sinks: PageSink[];
   policy: LifecyclePolicy;
   silences: Silence[];
-  hostOf: (f: Finding) => string | undefined;
+  /** The `host:port` a finding is about (check/hosts.ts), for the rule that an unreachable endpoint explains what runs there. */
+  endpointOf: (f: Finding) => string | undefined;
   /**
    * The codes this pager owns (a Lambda checks one kind; the CLI all). Alerts of other codes in
    * a shared store are left alone, but their firing ones still inhibit symptoms here.
@@ -60,6 +61,8 @@ export class Pager {
     for (const f of findings) {
       const s = activeSilence(silences, f, now);
       if (s) result.held.set(alertKey(f), `silenced until ${s.to}: ${s.reason}`);
+      // Paged once decided, so that neither a wrong first verdict nor a retraction goes out.
+      else if (isProvisional(f)) result.held.set(alertKey(f), 'undecided: waiting for the evidence to say which it is');
     }
     for (const [key, why] of this.inhibited(findings, alerts, everything, owns)) if (!result.held.has(key)) result.held.set(key, why);
     const held = new Set(result.held.keys());
@@ -106,8 +109,9 @@ export class Pager {
   /**
    * What inhibition holds: current findings that are symptoms of others, and stored firing
    * alerts whose finding is gone now but would be such a symptom (a replica's lag alert when its
-   * primary dies: held, not resolved). Only current findings, and firing alerts of other checks,
-   * can be the cause.
+   * primary dies: held, not resolved). The cause is a current finding, a firing alert of another
+   * check, or a firing alert of this one that is clearing but not yet resolved: an incident holds
+   * its symptoms until it is over (replicas reconnecting to a primary that has just come back).
    */
   private inhibited(findings: Finding[], alerts: Map<string, AlertState>, everything: Map<string, AlertState>, owns: (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => boolean): Map<string, string> {
     const current = new Set(findings.map(alertKey));
@@ -115,9 +119,10 @@ export class Pager {
     const firing = (a: AlertState) => a.status === 'firing' && !resolving(a);
     const gone = [...alerts.values()].filter((a) => firing(a) && !current.has(a.key)).map((a) => a.finding);
     const elsewhere = [...everything.values()].filter((a) => firing(a) && !owns(a.finding)).map((a) => a.finding);
-    const causes = new Set([...current, ...elsewhere.map(alertKey)]);
+    const causes = new Set([...current, ...gone.map(alertKey), ...elsewhere.map(alertKey)]);
+    const firingNow = new Set([...everything.values()].filter(firing).map((a) => a.key));
     const out = new Map<string, string>();
-    for (const i of inhibitions([...findings, ...gone, ...elsewhere], this.o.hostOf)) {
+    for (const i of inhibitions([...findings, ...gone, ...elsewhere], this.o.endpointOf, firingNow)) {
       const [code, cluster, target] = i.key.split('|') as [FindingCode, string, string];
       if (causes.has(i.by) && owns({ code, cluster, target })) out.set(i.key, `inhibited by ${i.by}`);
     }

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema';
 import type { Finding, FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
-import { hostResolver } from './hosts';
+import { endpointResolver } from './hosts';
 import { autoPlanAttacher } from './autoplan';
 import type { SecretResolver } from '../config/secrets';
 import { Pager } from './pager';
@@ -27,6 +27,6 @@ export function pagerFor(
     sinks,
     policy: { resolveSamples: o.resolveSamples ?? config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },
     silences: config.alerts.silences.map((s, i) => ({ id: `config-${i}`, ...s })),
-    hostOf: hostResolver(config),
+    endpointOf: endpointResolver(config),
   });
 }

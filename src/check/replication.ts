@@ -1,10 +1,10 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { clusterServers, primaryName, type ClusterConfig, type Config } from '../config/schema';
 import { SecretError, type SecretResolver } from '../config/secrets';
-import type { Finding } from '../model/findings';
-import type { Observation } from '../model/observations';
-import { analyseCluster, passwordUnreadable, type ClusterAnalysis } from '../health/replication';
-import { overThreshold } from '../health/lag';
+import { isProvisional, type Finding } from '../model/findings';
+import type { Observation, ServerReading } from '../model/observations';
+import { analyseCluster, passwordUnreadable, type ClusterAnalysis, type PrimaryLost } from '../health/replication';
+import { overThreshold, rowOf } from '../health/lag';
 import { clusterEndpoint, MysqlConnections } from '../probes/mysql/connections';
 import { probePosition, probeServer, type MysqlTarget } from '../probes/mysql/probe';
 import { readAuroraReplicaLag, type AuroraLag } from '../probes/cloudwatch/auroraLag';
@@ -13,10 +13,22 @@ import { lazyCloudwatch } from './cloudwatchClient';
 import { sleep } from '../util/deadline';
 
 const HISTORY = 60;
+/** Samples a one-shot check takes at most to hear whether an unreachable primary still writes. */
+const UNDECIDED_ROUNDS = 3;
 
 export interface ReplicationSample {
   findings: Finding[];
   observations: Observation[];
+}
+
+export interface ReplicationCheckerOptions {
+  /** For Aurora readers' lag; created only when a cluster needs it. */
+  cloudwatch?: () => CloudWatchClient;
+  connections?: MysqlConnections;
+  /** Between the samples a one-shot check takes to confirm lag or an unreachable primary. */
+  confirmDelayMs?: number;
+  /** Flags every printed `replwatch` command carries to reach this config and state (cli/paths.ts commandFlags). */
+  commandFlags?: string;
 }
 
 /**
@@ -28,19 +40,29 @@ export class ReplicationChecker {
   private readonly history = new Map<string, Array<number | null>>();
   /** Each cluster's primary server_id when last reached: who it is while it cannot be asked. */
   private readonly primaryIds = new Map<string, number>();
+  /** Each cluster's primary outage under way, as this monitor lives it (health/replication.ts PrimaryLost). */
+  private readonly outages = new Map<string, PrimaryLost>();
+  /** Whether each cluster's heartbeat writer ran when its primary was last reached. */
+  private readonly writers = new Map<string, boolean>();
   private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
 
   /** Per replica, the AuroraReplicaLag datapoint last put in its history. */
   private readonly lagDatapoints = new Map<string, number>();
 
+  readonly connections: MysqlConnections;
+  private readonly cloudwatch: () => CloudWatchClient;
+  private readonly confirmDelayMs: number;
+  private readonly commandFlags: string;
+
   constructor(
     private readonly config: Config,
-    /** For Aurora readers' lag; created only when a cluster needs it. */
-    private readonly cloudwatch: () => CloudWatchClient = lazyCloudwatch,
-    readonly connections = new MysqlConnections(),
-    private readonly confirmDelayMs = 1000,
+    o: ReplicationCheckerOptions = {},
   ) {
     this.limit = createLimiter(config.concurrency);
+    this.cloudwatch = o.cloudwatch ?? lazyCloudwatch;
+    this.connections = o.connections ?? new MysqlConnections();
+    this.confirmDelayMs = o.confirmDelayMs ?? 1000;
+    this.commandFlags = o.commandFlags ?? '';
   }
 
   /**
@@ -78,12 +100,16 @@ export class ReplicationChecker {
       const unconfirmed = [...analysis.lags].filter(
         ([target, lag]) => overThreshold(lag, cluster.lag) && !fromCloudwatch.has(target) && !analysis.findings.some((f) => f.code === 'ReplicaLagging' && f.target === target),
       );
-      if (!confirm || unconfirmed.length === 0 || round >= cluster.lag.sustainedSamples) return analysis;
+      // A primary the replicas have not yet said is alive or dead: a writer writing every second
+      // proves it alive within a round or two; a frozen one stays undecided and is reported so.
+      const undecided = analysis.findings.some(isProvisional) && round < UNDECIDED_ROUNDS;
+      if (!confirm || ((unconfirmed.length === 0 || round >= cluster.lag.sustainedSamples) && !undecided)) return analysis;
       await sleep(this.confirmDelayMs);
     }
   }
 
   private async sampleOnce(cluster: ClusterConfig, secrets: SecretResolver): Promise<ClusterAnalysis> {
+    const started = performance.now();
     const password = () => secrets.resolve(cluster.password);
     const targets = clusterServers(cluster).map(
       (s): MysqlTarget => ({
@@ -98,8 +124,9 @@ export class ReplicationChecker {
     // An Aurora reader's GTIDs are its writer's (one storage): nothing to compare; its copy of
     // the heartbeat row is still read here, before the writer's.
     const [first, ...replicas] = await Promise.all(targets.map((t) => this.limit(() => probeServer(this.connections, t, password, { position: t.role === 'replica' && (!cluster.aurora || !!cluster.heartbeat) }))));
-    // The primary's GTID set and heartbeat row are read after every replica's, so they are at
-    // least as new as any copy: a chain's upstream transactions are not errant, lag not negative.
+    // The primary's GTID set is read after every replica's, so it is at least as new as any copy:
+    // a chain's upstream transactions are not errant. Its heartbeat row comes with it, late when a
+    // sibling was slow; lag takes off the time between the two reads (health/lag.ts).
     const primary = await this.limit(() => probePosition(this.connections, targets[0]!, password, first!));
     const lags = await auroraLag;
     if (primary.reachable && primary.serverId !== undefined) this.primaryIds.set(cluster.name, primary.serverId);
@@ -110,6 +137,8 @@ export class ReplicationChecker {
       primary,
       replicas,
       lastPrimaryServerId: this.primaryIds.get(cluster.name),
+      primaryLost: this.outage(cluster, primary, started),
+      commandFlags: this.commandFlags,
       lagHistory: (target) => this.historyBefore(`${cluster.name}/${target}`, lags?.get(target)),
       ...(cluster.aurora ? { aurora: { lag: (target: string) => lags?.get(target) } } : {}),
     });
@@ -122,6 +151,23 @@ export class ReplicationChecker {
       else this.lagDatapoints.delete(key);
     }
     return analysis;
+  }
+
+  /**
+   * The outage this sample is part of, started by the first sample (`started`: when it began, on
+   * the monitor's monotonic clock) that could not reach the primary; none while it answers, when
+   * whether its heartbeat writer runs is noted for the next outage.
+   */
+  private outage(cluster: ClusterConfig, primary: ServerReading, started: number): PrimaryLost | undefined {
+    if (primary.reachable) {
+      this.outages.delete(cluster.name);
+      const own = cluster.heartbeat ? rowOf(primary.heartbeat, primary.serverId) : undefined;
+      if (own) this.writers.set(cluster.name, own.ageSeconds <= cluster.heartbeat!.staleSeconds);
+      return undefined;
+    }
+    const lost = this.outages.get(cluster.name) ?? { at: started, writerRunning: this.writers.get(cluster.name) ?? true };
+    this.outages.set(cluster.name, lost);
+    return lost;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { clusterServers, type Config } from '../config/schema';
 import { SEVERITY_RANK, type Finding } from '../model/findings';
 import type { Observation } from '../model/observations';
 
@@ -24,4 +25,17 @@ export function sortFindings(findings: Finding[]): Finding[] {
   })).sort(
     (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.cluster.localeCompare(b.cluster) || a.target.localeCompare(b.target) || a.code.localeCompare(b.code),
   );
+}
+
+/**
+ * The clusters the monitor saw nothing of: every server answered and refused it (its account, its
+ * TLS settings), so each has a monitor-path warning and none was checked. A warning would say
+ * "a small problem"; for a one-shot `check` it means it could not run on that cluster (exit 3).
+ */
+export function blindClusters(config: Pick<Config, 'clusters'>, findings: Finding[]): Array<{ cluster: string; why: string }> {
+  return config.clusters.flatMap((c) => {
+    const blind = clusterServers(c).map((s) => findings.find((f) => f.cluster === c.name && f.target === s.name && f.details.scope === 'monitor-path' && (f.code === 'PrimaryUnreachable' || f.code === 'ReplicaUnreachable')));
+    if (blind.some((f) => f === undefined)) return [];
+    return [{ cluster: c.name, why: blind[0]!.summary }];
+  });
 }

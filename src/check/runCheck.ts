@@ -9,10 +9,10 @@ import type { CheckReport } from './report';
  * check with an unreadable password reference is a config error (exit 3, naming it): whoever
  * runs it is there to fix it.
  */
-export async function runCheck(config: Config, secrets: SecretResolver, now: () => Date = () => new Date()): Promise<CheckReport> {
-  const checkedAt = now().toISOString();
+export async function runCheck(config: Config, secrets: SecretResolver, o: { now?: () => Date; commandFlags?: string } = {}): Promise<CheckReport> {
+  const checkedAt = (o.now?.() ?? new Date()).toISOString();
   await Promise.all(config.clusters.map((c) => secrets.resolve(c.password)));
-  const checker = new Checker(config);
+  const checker = new Checker(config, { ...(o.commandFlags ? { commandFlags: o.commandFlags } : {}) });
   try {
     return { checkedAt, ...(await checker.sample(secrets, { confirm: true })) };
   } finally {

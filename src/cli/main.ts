@@ -1,7 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, loadConfig } from '../config/load';
-import { SecretError, SecretResolver } from '../config/secrets';
-import { EXIT, exitCodeFor } from '../check/report';
+import { loadConfig } from '../config/load';
+import { SecretResolver } from '../config/secrets';
+import { blindClusters, EXIT, exitCodeFor } from '../check/report';
+import { OperatorError } from '../util/errors';
 import { runCheck } from '../check/runCheck';
 import { renderReport } from './table';
 import { registerSandbox } from './sandbox';
@@ -12,7 +13,7 @@ import { registerRunbook } from './runbook';
 import { registerSilence } from './silence';
 import { registerGameday } from './gameday';
 import { registerShards } from './shards';
-import { configFileFrom } from './paths';
+import { commandFlags, configFileFrom } from './paths';
 
 export interface Io {
   out: (text: string) => void;
@@ -28,8 +29,26 @@ const defaultIo: Io = {
 
 /** Errors a user can act on are printed as one line; anything else is a bug and keeps its stack. */
 export function describeError(e: unknown): string {
-  if (e instanceof ConfigError || e instanceof SecretError) return e.message;
+  if (e instanceof OperatorError) return e.message;
   return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
+
+/**
+ * Commander reports a missing required option before an unknown one, so a misspelt `--confg` on a
+ * command that also lacks `--cluster` (or, before, `check` lacking `--config`) was answered with
+ * "required option not specified", pointing away from the typo. Every command's required options
+ * are checked just before its action instead: after the unknown ones (with their "Did you mean").
+ */
+function unknownOptionsFirst(command: Command): void {
+  const required = command.options.filter((o) => o.mandatory);
+  for (const o of required) o.makeOptionMandatory(false);
+  if (required.length > 0) {
+    command.hook('preAction', (c) => {
+      const missing = required.find((o) => c.getOptionValue(o.attributeName()) === undefined);
+      if (missing) c.error(`error: required option '${missing.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+    });
+  }
+  command.commands.forEach(unknownOptionsFirst);
 }
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
@@ -46,10 +65,17 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
     .option('--json', 'print one JSON document on stdout, nothing else')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      const config = await loadConfig(configFileFrom(opts.config));
-      const report = await runCheck(config, new SecretResolver());
+      const configFile = configFileFrom(opts.config);
+      const config = await loadConfig(configFile);
+      const report = await runCheck(config, new SecretResolver(), { commandFlags: commandFlags({ configFile }) });
       io.out(opts.json ? JSON.stringify(report, null, 2) : renderReport(report, io.tty));
       code = exitCodeFor(report.findings);
+      // Its findings are printed (and in --json) as they are; the answer is that it could not look,
+      // unless something else is critical (as a Nagios aggregate ranks them: critical, unknown, warning).
+      for (const b of blindClusters(config, report.findings)) {
+        io.err(`replwatch: cluster ${b.cluster} cannot be checked: every server refused the monitor (${b.why})`);
+        if (code !== EXIT.critical) code = EXIT.unknown;
+      }
     });
 
   const setCode = (c: number) => {
@@ -64,6 +90,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   registerGameday(program, io, setCode);
   registerShards(program, io);
   program.addOption(new Option('--no-color', 'no colours').hideHelp());
+  unknownOptionsFirst(program);
 
   try {
     await program.parseAsync(argv);

@@ -30,6 +30,15 @@ export function commandFlags(o: { configFile: string; stateFile?: string }, env:
   return flags.join(' ');
 }
 
+/**
+ * `replwatch ARGS` as a person can paste it in any directory of this machine: through npx with
+ * this checkout as its prefix (a bare `npx replwatch` works only inside the checkout, and
+ * elsewhere would look for a package of that name on the registry).
+ */
+export function replwatchCommand(args: string): string {
+  return `npx --prefix ${shellWord(resolve(import.meta.dirname, '..', '..'))} replwatch ${args}`;
+}
+
 /** A path as one shell word: quoted only when it must be. */
 export function shellWord(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;

@@ -1,9 +1,8 @@
 import { createInterface } from 'node:readline';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
-import { parseDuration } from '../alerting/silence';
 import { LeaseLost } from '../runbooks/lease';
 import { RebuildFailed } from '../runbooks/logical';
 import type { RebuildPlan } from '../runbooks/plan';
@@ -15,28 +14,14 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
+import { OperatorError } from '../util/errors';
 import type { Io } from './main';
 import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { countOption, durationOption } from './options';
 import { ProgressRenderer } from './rebuildProgress';
 
+/** More connections than this per server is a load no replica rebuild needs. */
 const MAX_WORKERS = 64;
-
-function workersOption(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_WORKERS) throw new InvalidArgumentError(`tables copied at once: a whole number from 1 to ${MAX_WORKERS}`);
-  return n;
-}
-
-function leaseOption(value: string): number {
-  let ms: number;
-  try {
-    ms = parseDuration(value);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-  if (ms < 1000 || ms > 3_600_000) throw new InvalidArgumentError('from 1s to 1h');
-  return ms;
-}
 
 /** The page sinks of a local watcher with its defaults (the terminal, the page record beside the config, SNS when configured): the alert it continues is one. */
 function localSinks(config: Config, configFile: string, io: Io): PageSink[] {
@@ -98,17 +83,16 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .option('--force', 'with --execute: rebuild a healthy replica without asking, or start a dead rebuild over')
     .option('--user <user>', "an account that may stop replication and load data (default: the cluster's admin)")
     .option('--password <ref>', 'with --user: its password, a literal, env:NAME, ssm:/path or secret:ARN')
-    .option('--workers <n>', `tables copied at once (1 to ${MAX_WORKERS})`, workersOption, 4)
+    .option('--workers <n>', `tables copied at once (1 to ${MAX_WORKERS})`, countOption(1, MAX_WORKERS), 4)
     .addOption(new Option('--strategy <name>', 'logical (copy over SQL; MariaDB) or rds (replace an RDS read replica, keeping its endpoint)').choices(['logical', 'rds']).default('logical'))
-    .option('--lease <duration>', 'how long the rebuild lock outlives a run that stopped renewing it (killed, crashed), e.g. 60s', leaseOption)
+    .option('--lease <duration>', 'how long the rebuild lock outlives a run that stopped renewing it (killed, crashed), e.g. 60s', durationOption(1000, 'the lease is renewed every quarter of it'))
     .option('--state <file>', "where the per-cluster rebuild lock and checkpoint live (default: .replwatch/state.json beside the config, which watch and silence share)")
     .option('--json', 'JSON: the plan, or one event per line while executing and the result last')
-    .action(async (o: Options, command: Command) => {
+    .action(async (o: Options) => {
       // Every option is checked before anything is read or touched.
-      const usage = (message: string) => command.error(`error: ${message}`, { exitCode: 3, code: 'replwatch.usage' });
-      if (o.password !== undefined && o.user === undefined) usage('--password needs --user (the cluster\'s admin account has its own password in the config)');
-      if (o.resume && !o.execute) usage('--resume continues a rebuild: it needs --execute');
-      if (o.force && !o.execute) usage('--force is for --execute: the plan never changes anything');
+      if (o.password !== undefined && o.user === undefined) throw new OperatorError("--password needs --user (the cluster's admin account has its own password in the config)");
+      if (o.resume && !o.execute) throw new OperatorError('--resume continues a rebuild: it needs --execute');
+      if (o.force && !o.execute) throw new OperatorError('--force is for --execute: the plan never changes anything');
       const configFile = configFileFrom(o.config);
       const config = await loadConfig(configFile);
       const stateFile = o.state ?? defaultStateFile(configFile);

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { sandboxDown, sandboxStatus, sandboxUp } from '../gameday/sandbox/sandbox';
+import { readState, restartPart, sandboxDown, sandboxStatus, sandboxUp } from '../gameday/sandbox/sandbox';
+import { OperatorError } from '../util/errors';
+import { replwatchCommand, shellWord } from './paths';
 import { table } from './table';
 import type { Io } from './main';
 
@@ -19,7 +21,7 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
         const { password: _hidden, ...shown } = state;
         io.out(JSON.stringify(shown, null, 2));
       } else {
-        io.out(`sandbox up in ${state.dir}\nconfig: ${state.configFile}\ntry:    npx replwatch check --config ${state.configFile}`);
+        io.out(`sandbox up in ${state.dir}\nconfig: ${state.configFile}\ntry:    ${replwatchCommand(`check --config ${shellWord(state.configFile)}`)}`);
       }
     });
   sandbox
@@ -31,6 +33,19 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
       const stopped = await sandboxDown(opts.dir);
       if (opts.json) io.out(JSON.stringify({ dir: resolve(opts.dir), stopped }));
       else io.out(stopped ? `sandbox in ${opts.dir} is down` : `no sandbox in ${opts.dir}`);
+    });
+  sandbox
+    .command('restart')
+    .description('start a sandbox server or memcached node again (killed, SIGSTOPped, or running), on its own port and data')
+    .argument('<name>', 'a part, as `sandbox status` names it: sandbox-primary, sandbox-r1, sessions-a...')
+    .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
+    .option('--json', 'print {"name", "was", "pid", "port"} as JSON')
+    .action(async (name: string, opts: { dir: string; json?: boolean }) => {
+      const state = await readState(resolve(opts.dir));
+      if (!state) throw new OperatorError(`no sandbox in ${resolve(opts.dir)}`);
+      const r = await restartPart(state, name);
+      const was = { running: 'was running', stopped: 'was stopped (SIGSTOP)', gone: 'was not running' }[r.was];
+      io.out(opts.json ? JSON.stringify(r) : `${r.name} ${was}; restarted: pid ${r.pid}, port ${r.port}`);
     });
   sandbox
     .command('status')

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
-import { shardPlan } from '../dispatch/shards';
+import { CHECKS, shardPlan } from '../dispatch/shards';
 import { table } from './table';
 import type { Io } from './main';
 import { configFileFrom } from './paths';
-
-const CHECKS = ['replication', 'memcache', 'network'] as const;
 
 /**
  * `replwatch shards`: how the deployed dispatcher splits this config into worker runs, computed

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { FINDING_CODES } from '../model/findings';
-import { parseDuration, type Silence } from '../alerting/silence';
+import type { Silence } from '../alerting/silence';
+import { OperatorError } from '../util/errors';
 import { DynamoStore } from '../state/dynamodb';
 import { FileStore } from '../state/file';
 import type { StateStore } from '../state/store';
 import { table } from './table';
 import type { Io } from './main';
 import { configFileFrom, defaultStateFile } from './paths';
+import { durationOption } from './options';
 
 interface StoreOpts {
   config?: string;
@@ -16,8 +18,8 @@ interface StoreOpts {
   dynamodbTable?: string;
 }
 
-function storeOf(o: StoreOpts): StateStore {
-  return o.dynamodbTable ? new DynamoStore(new DynamoDBClient({}), o.dynamodbTable) : new FileStore(o.state ?? defaultStateFile(configFileFrom(o.config)));
+function storeOf(o: StoreOpts, io: Io): StateStore {
+  return o.dynamodbTable ? new DynamoStore(new DynamoDBClient({}), o.dynamodbTable, io.err) : new FileStore(o.state ?? defaultStateFile(configFileFrom(o.config)), io.err);
 }
 
 const storeOptions = (c: Command) =>
@@ -36,15 +38,15 @@ export function registerSilence(program: Command, io: Io, setCode: (c: number) =
       .option('--cluster <name>', 'a cluster, memcache pool or network group')
       .option('--target <name>', 'a server name or host:port')
       .option('--code <code>', `a finding code (${FINDING_CODES.join(', ')})`)
-      .option('--for <duration>', 'how long, e.g. 90m, 2h', '1h')
+      .addOption(new Option('--for <duration>', 'how long, e.g. 90m, 2h').argParser(durationOption(1000, 'a shorter silence ends before it holds anything')).default(3_600_000, '1h'))
       .option('--until <time>', 'an end time instead, e.g. 2026-11-22T23:00:00Z')
       .requiredOption('--reason <text>', 'why: shown with every held page'),
-  ).action(async (o: StoreOpts & { cluster?: string; target?: string; code?: string; for: string; until?: string; reason: string }) => {
-    if (o.code && !(FINDING_CODES as readonly string[]).includes(o.code)) throw new Error(`unknown finding code ${o.code}; codes: ${FINDING_CODES.join(', ')}`);
-    if (!o.cluster && !o.target && !o.code) throw new Error('name at least one of --cluster, --target, --code (a silence of everything would hide every page)');
+  ).action(async (o: StoreOpts & { cluster?: string; target?: string; code?: string; for: number; until?: string; reason: string }) => {
+    if (o.code && !(FINDING_CODES as readonly string[]).includes(o.code)) throw new OperatorError(`unknown finding code ${o.code}; codes: ${FINDING_CODES.join(', ')}`);
+    if (!o.cluster && !o.target && !o.code) throw new OperatorError('name at least one of --cluster, --target, --code (a silence of everything would hide every page)');
     const from = new Date();
-    const to = o.until ? new Date(o.until) : new Date(from.getTime() + parseDuration(o.for));
-    if (Number.isNaN(to.getTime()) || to <= from) throw new Error(`--until must be a future date-time, got ${o.until}`);
+    const to = o.until ? new Date(o.until) : new Date(from.getTime() + o.for);
+    if (Number.isNaN(to.getTime()) || to <= from) throw new OperatorError(`--until must be a future date-time, got ${o.until}`);
     const s: Silence = {
       id: randomBytes(4).toString('hex'),
       ...(o.cluster ? { cluster: o.cluster } : {}),
@@ -55,17 +57,17 @@ export function registerSilence(program: Command, io: Io, setCode: (c: number) =
       reason: o.reason,
       createdBy: process.env.USER ?? 'unknown',
     };
-    await storeOf(o).addSilence(s);
+    await storeOf(o, io).addSilence(s);
     io.out(`silence ${s.id} until ${s.to}`);
   });
   storeOptions(silence.command('list').description('silences in the state store').option('--json', 'print JSON')).action(async (o: StoreOpts & { json?: boolean }) => {
-    const all = await storeOf(o).listSilences();
+    const all = await storeOf(o, io).listSilences();
     if (o.json) io.out(JSON.stringify(all, null, 2));
     else if (all.length === 0) io.out('no silences');
     else io.out(table([['ID', 'CLUSTER', 'TARGET', 'CODE', 'UNTIL', 'REASON'], ...all.map((s) => [s.id, s.cluster ?? '*', s.target ?? '*', s.code ?? (s.exceptCodes ? `* but ${s.exceptCodes.join(', ')}` : '*'), s.to, s.reason])]));
   });
   storeOptions(silence.command('remove').description('end a silence now').argument('<id>')).action(async (id: string, o: StoreOpts) => {
-    const removed = await storeOf(o).removeSilence(id);
+    const removed = await storeOf(o, io).removeSilence(id);
     io.out(removed ? `silence ${id} removed` : `no silence ${id}`);
     if (!removed) setCode(1);
   });

@@ -1,21 +1,22 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Checker } from '../check/checker';
 import { pagerFor } from '../check/paging';
 import { AutoRebuilder } from '../check/autorebuild';
 import { withDeadRebuilds } from '../check/rebuilds';
-import type { CheckReport } from '../check/report';
+import { sortFindings, type CheckReport } from '../check/report';
+import { StoreWatchedPager } from '../check/storeOutage';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
-import { parseDuration } from '../alerting/silence';
-import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
+import { ConsolePageSink, JsonlPageSink, SnsPageSink, topicRegion, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
 import { JsonlMetricSink, sampleMetrics } from '../sinks/metrics';
 import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
 import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { countOption, durationOption, SAMPLE_EVERY_MIN_MS } from './options';
 
 export interface WatchOptions {
   config: Config;
@@ -27,8 +28,8 @@ export interface WatchOptions {
   samples?: number;
   io: Io;
   /** Printed under the table on every redraw. */
-  footer?: string;
-  /** What the commands it pages carry to reach this config and state from anywhere (paths.ts commandFlags). */
+  footer?: () => Promise<string>;
+  /** What every printed command carries to reach this config and state (cli/paths.ts). */
   commandFlags?: string;
 }
 
@@ -42,8 +43,36 @@ function localSinks(config: Config, pagesFile: string, io: Io, recent: string[])
     }, io.tty),
     new JsonlPageSink(pagesFile),
   ];
-  if (config.alerts.snsTopicArn) sinks.push(new SnsPageSink(new SNSClient({ maxAttempts: 1 }), config.alerts.snsTopicArn));
+  const topic = config.alerts.snsTopicArn;
+  if (topic) sinks.push(new SnsPageSink(new SNSClient({ maxAttempts: 1, region: topicRegion(topic) }), topic));
   return sinks;
+}
+
+/**
+ * The sinks, counting what each took since the last summary line. The console prints a PAGE line
+ * for each page it takes; the summary must count the same pages: the pager's `sent` holds only
+ * pages every sink took, so a page printed while SNS refused it was "0 paged", and pages sent
+ * outside the pager (an auto-rebuild's failure page, the state store's outage) not at all.
+ */
+function tallied(sinks: PageSink[]): { sinks: PageSink[]; summary: () => string } {
+  const took = new Map(sinks.map((s) => [s.name, new Set<string>()]));
+  const counted = sinks.map(
+    (s): PageSink => ({
+      name: s.name,
+      send: async (page) => {
+        await s.send(page);
+        took.get(s.name)!.add(`${page.key} ${page.kind} ${page.at}`);
+      },
+    }),
+  );
+  const summary = () => {
+    const pages = new Set([...took.values()].flatMap((t) => [...t]));
+    const each = [...took].map(([name, t]) => `${name} ${t.size}`);
+    const even = [...took.values()].every((t) => t.size === pages.size);
+    for (const t of took.values()) t.clear();
+    return `${pages.size} paged${even ? '' : ` (${each.join(', ')})`}`;
+  };
+  return { sinks: counted, summary };
 }
 
 /**
@@ -52,13 +81,16 @@ function localSinks(config: Config, pagesFile: string, io: Io, recent: string[])
  */
 export async function runWatch(o: WatchOptions): Promise<void> {
   const recent: string[] = [];
-  const checker = new Checker(o.config);
+  const checker = new Checker(o.config, { ...(o.commandFlags ? { commandFlags: o.commandFlags } : {}) });
   const secrets = new SecretResolver();
-  const store = new FileStore(o.stateFile);
-  const sinks = localSinks(o.config, o.pagesFile, o.io, recent);
+  const store = new FileStore(o.stateFile, (line) => {
+    recent.push(`${new Date().toISOString()} ${line}`);
+    o.io.err(line);
+  });
+  const { sinks, summary } = tallied(localSinks(o.config, o.pagesFile, o.io, recent));
   const metrics = o.metricsFile ? new JsonlMetricSink(o.metricsFile) : undefined;
-  // Rebuilds that died half-way page from the state store, beside what the servers show.
-  const pager = withDeadRebuilds(pagerFor(o.config, store, sinks, secrets, { commandFlags: o.commandFlags }), store, o.commandFlags);
+  // Rebuilds that died half-way page from the same store, inside its outage watch.
+  const pager = new StoreWatchedPager(withDeadRebuilds(pagerFor(o.config, store, sinks, secrets, { commandFlags: o.commandFlags }), store, o.commandFlags), o.stateFile, o.config, sinks, secrets);
   const rebuilder = new AutoRebuilder(
     o.config,
     secrets,
@@ -84,16 +116,15 @@ export async function runWatch(o: WatchOptions): Promise<void> {
       const started = Date.now();
       const sample = await checker.sample(secrets);
       const now = new Date();
-      // Paging failing (a locked or unreadable state file) must not stop the watching.
-      const paging = await pager.process(sample.findings, now).catch((e: Error) => {
-        o.io.err(`paging failed this sample (the next one tries again): ${e.message}`);
-        return { sent: [], failed: [], held: new Map<string, string>(), lostRaces: 0 };
-      });
+      // A state file that cannot be read or written is a finding of the sample, paged without it.
+      const paging = await pager.process(sample.findings, now);
+      const findings = paging.unreadable ? sortFindings([...sample.findings, paging.unreadable]) : sample.findings;
       for (const f of paging.failed) o.io.err(`page not delivered to ${f.sinks.join(', ')} (will retry): ${f.errors.join('; ')}`);
-      await metrics?.put(sampleMetrics(sample, now, Date.now() - started, { sent: paging.sent.length, failed: paging.failed.length })).catch((e: Error) => o.io.err(`metrics not written: ${e.message}`));
+      const pages = { sent: paging.sent.length, failed: paging.failed.length + (paging.unreadable ? 1 : 0) };
+      await metrics?.put(sampleMetrics(sample, now, Date.now() - started, pages)).catch((e: Error) => o.io.err(`metrics not written: ${e.message}`));
       await rebuilder.consider(paging.sent, now);
       if (o.io.tty) {
-        const report: CheckReport = { checkedAt: now.toISOString(), ...sample };
+        const report: CheckReport = { checkedAt: now.toISOString(), findings, observations: sample.observations };
         const held = [...paging.held].map(([key, why]) => `  ${key}: ${why}`);
         const screen = [
           renderReport(report, true),
@@ -101,13 +132,13 @@ export async function runWatch(o: WatchOptions): Promise<void> {
           '',
           `Recent pages (${o.pagesFile}):`,
           ...(recent.length ? recent.map((l) => `  ${l}`) : ['  none']),
-          ...(o.footer ? ['', o.footer] : []),
+          ...(o.footer ? ['', await o.footer()] : []),
         ].join('\n');
         o.io.out(`\x1b[2J\x1b[H${screen}`);
       } else {
         // Not a terminal (a log, a pipe): one line per sample instead of a redrawn table.
-        const count = (sev: string) => sample.findings.filter((f) => f.severity === sev).length;
-        o.io.out(`${now.toISOString()} sample ${n + 1}: ${count('critical')} critical, ${count('warning')} warning, ${paging.sent.length} paged, ${paging.held.size} held`);
+        const count = (sev: string) => findings.filter((f) => f.severity === sev).length;
+        o.io.out(`${now.toISOString()} sample ${n + 1}: ${count('critical')} critical, ${count('warning')} warning, ${summary()}, ${paging.held.size} held`);
       }
       const wait = o.everyMs - (Date.now() - started);
       for (let waited = 0; waited < wait && !stopping && n + 1 < (o.samples ?? Infinity); waited += 50) await sleep(Math.min(50, wait - waited));
@@ -121,27 +152,30 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   }
 }
 
+/** `--every` of `watch` and `start`. */
+export const everyOption = durationOption(SAMPLE_EVERY_MIN_MS, 'sampling more often would hammer the servers watched');
+
 export function registerWatch(program: Command, io: Io): void {
   program
     .command('watch')
     .description('monitor continuously: live table, one page per alert transition (console, JSONL, SNS)')
     .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
-    .option('--every <duration>', 'time between samples, e.g. 1s, 500ms', '5s')
+    .addOption(new Option('--every <duration>', 'time between samples, e.g. 1s, 500ms').argParser(everyOption).default(5000, '5s'))
     .option('--state <file>', 'alert state, JSON, shared safely by several watchers (default: .replwatch/state.json beside the config)')
     .option('--pages <file>', 'every page, one JSON object per line (default: .replwatch/pages.jsonl beside the config)')
     .option('--metrics <file>', 'also write each sample\'s CloudWatch metrics here, one JSON datum per line')
-    .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)')
-    .action(async (opts: { config?: string; every: string; state?: string; pages?: string; metrics?: string; samples?: string }) => {
+    .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
+    .action(async (opts: { config?: string; every: number; state?: string; pages?: string; metrics?: string; samples?: number }) => {
       const configFile = configFileFrom(opts.config);
       const stateFile = opts.state ?? defaultStateFile(configFile);
       await runWatch({
         config: await loadConfig(configFile),
-        everyMs: parseDuration(opts.every),
+        everyMs: opts.every,
         stateFile,
-        commandFlags: commandFlags({ configFile, stateFile }),
         pagesFile: opts.pages ?? defaultPagesFile(configFile),
+        commandFlags: commandFlags({ configFile, stateFile }),
         metricsFile: opts.metrics,
-        samples: opts.samples ? Number(opts.samples) : undefined,
+        samples: opts.samples,
         io,
       });
     });

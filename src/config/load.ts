@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
+import { isPair, isSeq, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
+import { noteReferenceOrigin } from './secrets';
+import { OperatorError } from '../util/errors';
 
 /** A config that cannot be used. The message names the file, the path and the bad value. */
-export class ConfigError extends Error {
+export class ConfigError extends OperatorError {
   override name = 'ConfigError';
 }
 
@@ -25,6 +27,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, key) => {
     if (typeof key === 'number') return `${out}[${key}]`;
     const k = String(key);
+    // A map key such as a host:port is quoted, so the path reads as one.
+    if (!/^[A-Za-z_$][\w$]*$/.test(k)) return `${out}[${JSON.stringify(k)}]`;
     return out ? `${out}.${k}` : k;
   }, '');
 }
@@ -45,6 +49,42 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
+/** The keys the schema allows in the object at `path` (a list's items, a map's values, defaults and optionals seen through). */
+function allowedKeys(path: readonly PropertyKey[]): string[] {
+  let node = configSchema as z.core.$ZodType;
+  const unwrap = () => {
+    while ('innerType' in node._zod.def) node = node._zod.def.innerType as z.core.$ZodType;
+  };
+  for (const key of path) {
+    unwrap();
+    const def = node._zod.def as { type: string; element?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; valueType?: z.core.$ZodType };
+    const next = def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : def.shape?.[String(key)];
+    if (!next) return [];
+    node = next;
+  }
+  unwrap();
+  return Object.keys((node._zod.def as { shape?: object }).shape ?? {});
+}
+
+/** Edit distance (insert, delete, substitute one character), ignoring case. */
+function distance(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[y.length]!;
+}
+
+function unknownKey(key: string, allowed: string[]): string {
+  const [best] = allowed.map((k) => ({ k, d: distance(key, k) })).sort((a, b) => a.d - b.d);
+  // Close enough to be the same word mistyped: a third of its letters at most.
+  if (best && best.d <= Math.max(1, Math.floor(key.length / 3))) return `unknown key; did you mean ${best.k}?`;
+  return allowed.length > 0 ? `unknown key; allowed here: ${allowed.join(', ')}` : 'unknown key';
+}
+
 function issueLines(file: string, data: unknown, issues: z.core.$ZodIssue[], lineOf: (p: readonly PropertyKey[]) => number | undefined): string[] {
   return issues.flatMap((issue) => {
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
@@ -52,7 +92,9 @@ function issueLines(file: string, data: unknown, issues: z.core.$ZodIssue[], lin
       const path = key === undefined ? issue.path : [...issue.path, key];
       const line = lineOf(path);
       const where = `${file}${line ? `:${line}` : ''}: ${formatPath(path) || '(top level)'}`;
-      if (key !== undefined) return `${where}: unknown key (allowed keys are listed in the README)`;
+      if (key !== undefined) return `${where}: ${unknownKey(key, allowedKeys(issue.path))}`;
+      // A map's key (awsNetworkMonitor.probes): what is wrong is the key's, and it is the value shown.
+      if (issue.code === 'invalid_key') return `${where}: ${issue.issues.map((i) => i.message).join('; ')}; got ${describeValue(path, path.at(-1))}`;
       return `${where}: ${issue.message}; got ${describeValue(path, valueAt(data, path))}`;
     });
   });
@@ -104,12 +146,117 @@ function yamlValue(file: string, doc: Document.Parsed, lines: LineCounter): unkn
   }
 }
 
+/** Deeper than any config (about 6 levels), far shallower than what exhausts a parser's stack. */
+export const MAX_DEPTH = 64;
+
+/**
+ * The line at which the text nests deeper than MAX_DEPTH, if it does, found without parsing: the
+ * parsers recurse (and YAML's lexer compiles a pattern per indentation level), so a document
+ * 100,000 levels deep exhausts the stack or the heap before any error of theirs. Counted: brackets
+ * that open a flow collection outside quotes and comments, and for YAML the block indentation
+ * levels open on each line, each `- ` or `? ` one more. An upper bound of the real depth.
+ */
+function tooDeepAt(text: string, yaml: boolean): number | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let line = 0;
+  // The first line is measured like every other: as if after a newline.
+  text = `\n${text}`;
+  let quote: string | undefined;
+  // Where a scalar may start: a bracket or quote elsewhere is part of a plain scalar (p@ss[word).
+  let valueStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '\n') {
+      line++;
+      valueStart = true;
+      if (!yaml || flow > 0 || quote) continue;
+      let col = 0;
+      while (text[i + 1 + col] === ' ') col++;
+      const at = i + 1 + col;
+      if (at >= text.length || '\r\n#'.includes(text[at]!)) continue;
+      while (indents.length > 0 && indents.at(-1)! >= col) indents.pop();
+      indents.push(col);
+      for (let j = at; (text[j] === '-' || text[j] === '?') && (text[j + 1] === ' ' || text[j + 1] === '\t'); ) {
+        j += 2;
+        while (text[j] === ' ') j++;
+        indents.push(j - (i + 1));
+      }
+      if (indents.length + flow > MAX_DEPTH) return line;
+      continue;
+    }
+    if (quote) {
+      if (ch === '\\' && quote === '"') i++;
+      else if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === '#' && yaml && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+      continue;
+    }
+    let opens = false;
+    if (!yaml || valueStart) {
+      if (ch === '"' || (yaml && ch === "'")) quote = ch;
+      else if (ch === '[' || ch === '{') {
+        opens = true;
+        flow++;
+        if (indents.length + flow > MAX_DEPTH) return line;
+      }
+    }
+    if (ch === ']' || ch === '}') flow = Math.max(0, flow - 1);
+    if (!/\s/.test(ch)) valueStart = opens || ',:-?'.includes(ch);
+  }
+  return undefined;
+}
+
+/**
+ * Where a tag (`!name`) is written on a node. A tag replwatch does not know is dropped by the YAML
+ * parser with only a warning that quotes it, so `password: !S3cr3t` would silently be empty.
+ */
+function yamlTagAt(doc: Document.Parsed, lines: LineCounter): { line: number; path: PropertyKey[] } | undefined {
+  let found: { line: number; path: PropertyKey[] } | undefined;
+  visit(doc, (_, node, ancestors) => {
+    const tagged = (node ?? {}) as { tag?: string; range?: [number, number, number] };
+    // The core schema's own (`!!str 123`) resolve to tag:yaml.org,2002:... and are kept.
+    if (!tagged.tag || tagged.tag.startsWith('tag:yaml.org,2002:')) return undefined;
+    const chain = [...ancestors, node];
+    const path = chain.flatMap((n, i): PropertyKey[] => {
+      if (isPair(n)) return [String((n.key as { value?: unknown } | null)?.value ?? n.key)];
+      if (isSeq(n)) return [n.items.indexOf(chain[i + 1] as never)];
+      return [];
+    });
+    found = { line: tagged.range ? lines.linePos(tagged.range[0]).line : 0, path };
+    return visit.BREAK;
+  });
+  return found;
+}
+
+/** Where each password reference (env:, ssm:, secret:) in `data` is written: `file:line: path (cluster NAME)`. */
+function references(file: string, data: unknown, lineOf: (p: readonly PropertyKey[]) => number | undefined): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const walk = (value: unknown, path: PropertyKey[]) => {
+    if (typeof value === 'string' && path.some(isSecretKey) && /^(env|ssm|secret):/.test(value)) {
+      const line = lineOf(path);
+      const cluster = path[0] === 'clusters' ? valueAt(data, [...path.slice(0, 2), 'name']) : undefined;
+      out.set(value, [...(out.get(value) ?? []), `${file}${line ? `:${line}` : ''}: ${formatPath(path)}${typeof cluster === 'string' ? ` (cluster ${cluster})` : ''}`]);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, Array.isArray(value) ? Number(k) : k]);
+    }
+  };
+  walk(data, []);
+  return out;
+}
+
 /** Parses and validates config text; `file` is only used in messages. */
 export function parseConfig(text: string, file: string): Config {
   const isJson = extname(file).toLowerCase() === '.json';
+  const deep = tooDeepAt(text, !isJson);
+  if (deep !== undefined) throw new ConfigError(`${file}:${deep}: nested more than ${MAX_DEPTH} levels deep: not a replwatch config`);
+  const empty = new ConfigError(`${file}: nothing to check: the file is empty`);
   let data: unknown;
   let lineOf: (p: readonly PropertyKey[]) => number | undefined = () => undefined;
   if (isJson) {
+    if (text.trim() === '') throw empty;
     try {
       data = JSON.parse(text);
     } catch (e) {
@@ -119,6 +266,12 @@ export function parseConfig(text: string, file: string): Config {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
     if (doc.errors[0]) throw yamlSyntaxError(file, doc.errors[0]);
+    const tag = yamlTagAt(doc, lines);
+    if (tag) {
+      throw new ConfigError(
+        `${file}${tag.line ? `:${tag.line}` : ''}: ${formatPath(tag.path) || '(top level)'}: a value starting with ! is read by YAML as a tag, and the value is lost: put it in quotes (the value is not shown here: it may be a password)`,
+      );
+    }
     data = yamlValue(file, doc, lines);
     lineOf = (path) => {
       for (let n = path.length; n >= 0; n--) {
@@ -128,11 +281,14 @@ export function parseConfig(text: string, file: string): Config {
       return undefined;
     };
   }
-  if (data === null || data === undefined) data = {};
+  // An empty file, `---` alone or only comments.
+  if (data === null || data === undefined) throw empty;
   const result = configSchema.safeParse(data);
   if (!result.success) {
     throw new ConfigError(issueLines(file, data, result.error.issues, lineOf).join('\n'));
   }
+  // So that a reference that resolves to nothing, later and anywhere, names the line to fix.
+  for (const [ref, where] of references(file, data, lineOf)) noteReferenceOrigin(ref, where);
   const problems = result.data.clusters.flatMap((c, i) => caFileProblem(file, c.tls, ['clusters', i, 'tls', 'ca'], lineOf));
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return result.data;

@@ -31,8 +31,9 @@ const replica = z.strictObject({
 
 const lag = z
   .strictObject({
-    warningSeconds: z.number().nonnegative().default(5),
-    criticalSeconds: z.number().nonnegative().default(30),
+    // Lag is compared with >=: at 0 every replica, however current, would be lagging.
+    warningSeconds: z.number().positive().default(5),
+    criticalSeconds: z.number().positive().default(30),
     sustainedSamples: z.number().int().min(1).max(60).default(2),
   })
   .refine((l) => l.warningSeconds <= l.criticalSeconds, {
@@ -105,7 +106,12 @@ const cluster = z
     });
   });
 
-const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+const hostPort = z.string().superRefine((t, ctx) => {
+  const m = /^[^\s:]+:(\d+)$/.exec(t);
+  if (!m) ctx.addIssue({ code: 'custom', message: 'expected host:port' });
+  // Node's connect throws on a port out of range, and for every target of the sample at once.
+  else if (Number(m[1]) < 1 || Number(m[1]) > 65535) ctx.addIssue({ code: 'custom', message: 'the port must be from 1 to 65535' });
+});
 
 const memcachePool = z
   .strictObject({
@@ -141,8 +147,9 @@ const networkGroup = z
     timeoutMs: z.number().int().min(10).max(950, 'must stay below the 1 s SYN retransmit timer').default(300),
     loss: z
       .strictObject({
-        warningPercent: z.number().min(0).max(100).default(2),
-        criticalPercent: z.number().min(0).max(100).default(10),
+        // Compared with >=: at 0 a target losing nothing would be losing packets.
+        warningPercent: z.number().positive().max(100).default(2),
+        criticalPercent: z.number().positive().max(100).default(10),
       })
       .refine((l) => l.warningPercent <= l.criticalPercent, { message: 'warningPercent must not exceed criticalPercent', path: ['warningPercent'] })
       .default({ warningPercent: 2, criticalPercent: 10 }),
@@ -158,16 +165,24 @@ const networkGroup = z
 
 const isoTime = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'expected a date-time such as 2026-11-22T22:00:00Z');
 
-const silence = z
-  .strictObject({
-    cluster: z.string().min(1).optional(),
-    target: z.string().min(1).optional(),
-    code: z.enum(FINDING_CODES).optional(),
-    from: isoTime,
-    to: isoTime,
-    reason: z.string().min(1),
-  })
-  .refine((s) => Date.parse(s.from) < Date.parse(s.to), { message: 'from must be before to', path: ['to'] });
+/** A maintenance window's fields; the state store's silences add an id and who made it. */
+export const silenceFields = {
+  cluster: z.string().min(1).optional(),
+  target: z.string().min(1).optional(),
+  code: z.enum(FINDING_CODES).optional(),
+  from: isoTime,
+  to: isoTime,
+  reason: z.string().min(1),
+};
+
+/** What makes a silence one: it names what it holds (one naming nothing would hold every page), and ends after it starts. */
+export function silenceRules<T extends z.ZodType<{ cluster?: string; target?: string; code?: string; from: string; to: string }>>(s: T) {
+  return s
+    .refine((x) => x.cluster !== undefined || x.target !== undefined || x.code !== undefined, { message: 'name at least one of cluster, target, code: a silence of everything would hold every page' })
+    .refine((x) => Date.parse(x.from) < Date.parse(x.to), { message: 'from must be before to', path: ['to'] });
+}
+
+const silence = silenceRules(z.strictObject(silenceFields));
 
 const alerts = z.strictObject({
   snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'expected an SNS topic ARN').optional(),
@@ -196,6 +211,10 @@ export const configSchema = z
     shardSize: z.number().int().min(1).max(10_000).default(200),
   })
   .superRefine((c, ctx) => {
+    // A config that checks nothing would report "OK: no findings" for ever.
+    if (c.clusters.length === 0 && c.memcache.length === 0 && c.network.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'nothing to check: give clusters, memcache or network' });
+    }
     const names = new Set<string>();
     c.clusters.forEach((cl, i) => {
       if (names.has(cl.name)) ctx.addIssue({ code: 'custom', message: `duplicate cluster name "${cl.name}"`, path: ['clusters', i, 'name'] });

@@ -5,11 +5,27 @@
  * secret is picked up by the next one.
  */
 
+import { OperatorError } from '../util/errors';
+
 export type SecretFetcher = (ref: { kind: 'ssm' | 'secret'; id: string }) => Promise<string>;
 
-export class SecretError extends Error {
+export class SecretError extends OperatorError {
   override name = 'SecretError';
 }
+
+/**
+ * Where each reference was written (`file:line: path`), noted by config loading. Kept per process
+ * rather than passed along: a reference is resolved far from the config (a Lambda's pager, the
+ * heartbeat writer, the runbook), and its error must still say which line to fix.
+ */
+const origins = new Map<string, string[]>();
+
+/** `ref` is written at `where` in the config loaded last (which replaces what an earlier one said). */
+export function noteReferenceOrigin(ref: string, where: string[]): void {
+  origins.set(ref, where);
+}
+
+const originOf = (ref: string) => (origins.has(ref) ? `${origins.get(ref)!.join(', ')}: ` : '');
 
 /** Fetches from AWS; the SDK clients are loaded only when a reference needs them. */
 export const awsSecretFetcher: SecretFetcher = async ({ kind, id }) => {
@@ -72,7 +88,7 @@ export class SecretResolver {
     if (ref.startsWith('env:')) {
       const name = ref.slice(4);
       const value = this.env[name];
-      if (value === undefined) throw new SecretError(`environment variable ${name} is not set (password ${ref})`);
+      if (value === undefined) throw new SecretError(`${originOf(ref)}environment variable ${name} is not set (password ${ref})`);
       return value;
     }
     for (const kind of ['ssm', 'secret'] as const) {
@@ -82,7 +98,7 @@ export class SecretResolver {
           return await this.fetcher({ kind, id });
         } catch (e) {
           // The SDK's message names the parameter, never its value.
-          throw new SecretError(`cannot read ${ref}: ${(e as Error).message}`);
+          throw new SecretError(`${originOf(ref)}cannot read ${ref}: ${(e as Error).message}`);
         }
       }
     }

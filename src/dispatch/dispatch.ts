@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema';
 import type { CheckName } from '../sinks/cloudwatch';
-import { shardCount, type Shard } from './shards';
+import { checksOf, shardCount, type Shard } from './shards';
 
 /** What a check worker receives from the dispatcher. */
 export interface WorkerEvent {
@@ -21,7 +21,7 @@ export interface DispatchResult {
  */
 export async function dispatch(config: Config, invoke: Invoke): Promise<DispatchResult> {
   const result: DispatchResult = { invoked: [], failed: [] };
-  const jobs = (['replication', 'memcache', 'network'] as const).flatMap((check) => {
+  const jobs = checksOf(config).flatMap((check) => {
     const count = shardCount(config, check);
     return Array.from({ length: count }, (_, index) => ({ check, shard: { index, count } }));
   });

@@ -94,6 +94,16 @@ export function shardCount(config: Config, check: CheckName): number {
   return pack(config, check).length;
 }
 
+export const CHECKS: readonly CheckName[] = ['replication', 'memcache', 'network'];
+
+/**
+ * The checks dispatch starts workers for: those with something to check. Only these report
+ * ChecksCompleted, so only these get a dead-man alarm (serverless.yml, scripts/fleet-checks.cjs).
+ */
+export function checksOf(config: Config): CheckName[] {
+  return CHECKS.filter((check) => shardCount(config, check) > 0);
+}
+
 /** The config a worker runs for one shard: the same settings, only its slice of the targets. */
 export function shardConfig(config: Config, check: CheckName, shard: Shard): Config {
   const shards = pack(config, check);

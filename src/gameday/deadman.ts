@@ -43,9 +43,10 @@ export function deadManAlarm(serverlessYml: string, stage: string): DeadManAlarm
   const composite = Object.entries(resources).find(([, r]) => r.Type === 'AWS::CloudWatch::CompositeAlarm' && /ChecksCompleted|not-reporting/.test(JSON.stringify(r)));
   if (!composite) throw new Error('serverless.yml has no dead-man composite alarm (AWS::CloudWatch::CompositeAlarm over the ChecksCompleted alarms)');
   const [id, { Properties: p }] = composite;
-  // The rule is a !Join of !Ref's; read as plain YAML, each !Ref is its child's logical id.
+  // The rule joins `ALARM("${Child}")` parts (each under the condition that the fleet has that
+  // check; the drill's sandbox has all three); read as plain YAML, each names its child's logical id.
   const named = JSON.stringify(p.AlarmRule);
-  const children = Object.keys(resources).filter((child) => resources[child]!.Type === 'AWS::CloudWatch::Alarm' && named.includes(`"${child}"`)).map((child) => {
+  const children = Object.keys(resources).filter((child) => resources[child]!.Type === 'AWS::CloudWatch::Alarm' && named.includes(`\${${child}}`)).map((child) => {
     const r = resources[child]!;
     const q = r.Properties as Record<string, unknown>;
     if (q.Statistic !== 'Sum') throw new Error(`${child}: the stand-in applies Sum alarms only, not ${String(q.Statistic)}`);

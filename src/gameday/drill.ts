@@ -84,7 +84,7 @@ export async function runDrill(o: DrillOptions = {}): Promise<DrillResult> {
       sns,
       monitor,
       deadMan: alarm,
-      runFix: (page) => runFix(page, files.config, files.state, join(sandbox.dir, 'runbook.log')),
+      runFix: (page) => runFix(page, join(sandbox.dir, 'runbook.log')),
       until,
     };
     try {
@@ -115,7 +115,9 @@ export async function runDrill(o: DrillOptions = {}): Promise<DrillResult> {
 /** One scenario: check health, break, wait for the page, repair, wait for the resolve, always restore. */
 export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () => Promise<string[]>, log: (line: string) => void, healthyTimeoutMs = 30_000): Promise<ScenarioRun> {
   const expected = s.expected(ctx);
-  const base = { name: s.name, fault: s.fault, expected };
+  const alsoExpected = s.alsoExpected?.(ctx) ?? [];
+  const base = { name: s.name, fault: s.fault, expected, ...(alsoExpected.length ? { alsoExpected } : {}) };
+  const incidents = [expected, ...alsoExpected];
   const skipped = s.unavailable?.(ctx);
   if (skipped) {
     log(`${s.name}: skipped (${skipped})`);
@@ -130,15 +132,18 @@ export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () =>
     log(`${s.name}: ${r.error}`);
     return r;
   }
-  const firing = () => ctx.sns.received().find((p) => p.at >= r.injectedAt && p.kind === 'firing' && p.code === expected.code && p.target === expected.target);
-  const resolved = () => ctx.sns.received().find((p) => p.at >= r.recoverAt && p.kind === 'resolved' && p.code === expected.code && p.target === expected.target);
+  const page = (kind: 'firing' | 'resolved', from: () => number) => (i: { code: string; target: string }) =>
+    ctx.sns.received().find((p) => p.at >= from() && p.kind === kind && p.code === i.code && p.target === i.target);
+  const firing = page('firing', () => r.injectedAt);
+  const resolved = page('resolved', () => r.recoverAt);
+  const names = incidents.map((i) => `${i.code} ${i.target}`).join(', ');
   try {
     log(`${s.name}: ${s.fault}`);
     await s.inject(ctx);
-    await until(`a ${expected.code} page for ${expected.target}`, () => firing() !== undefined, s.detectTimeoutMs ?? 30_000).catch(() => undefined);
+    await until(`pages for ${names}`, () => incidents.every((i) => firing(i) !== undefined), s.detectTimeoutMs ?? 30_000).catch(() => undefined);
     r.recoverAt = Date.now();
-    await s.recover(ctx, firing());
-    await until(`the ${expected.code} alert to resolve`, () => resolved() !== undefined, s.resolveTimeoutMs ?? 45_000).catch(() => undefined);
+    await s.recover(ctx, firing(expected));
+    await until(`${names} to resolve`, () => incidents.every((i) => resolved(i) !== undefined), s.resolveTimeoutMs ?? 45_000).catch(() => undefined);
   } catch (e) {
     r.error = (e as Error).message.split('\n')[0];
     log(`${s.name}: ${r.error}`);
@@ -151,7 +156,7 @@ export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () =>
   // Pages that follow (a stray resolve, a late repeat) still belong to this scenario.
   await quiet(ctx, 2500, 20_000);
   r.endedAt = Date.now();
-  log(`${s.name}: ${firing() ? 'paged' : 'NOT paged'}, ${resolved() ? 'resolved' : 'NOT resolved'}`);
+  log(`${s.name}: ${incidents.every((i) => firing(i)) ? 'paged' : 'NOT paged'}, ${incidents.every((i) => resolved(i)) ? 'resolved' : 'NOT resolved'}`);
   return r;
 }
 
@@ -193,12 +198,15 @@ function drillConfig(sandboxYml: string): string {
   return stringify({ ...doc, alerts: { ...(doc.alerts as object), snsTopicArn: TOPIC } });
 }
 
-/** Runs the command a page names, as on-call would paste it, with `--execute`. */
-async function runFix(page: ReceivedPage, config: string, state: string, logFile: string): Promise<void> {
+/**
+ * Runs the command a page names as on-call would paste it, adding only `--execute`: it must reach
+ * the drill's config and state by itself (the page carries --config and --state), from anywhere.
+ */
+async function runFix(page: ReceivedPage, logFile: string): Promise<void> {
   const words = page.fix!.split(/\s+/);
   if (words[0] !== 'replwatch' || words[1] !== 'runbook') throw new Error(`the page's fix is not a replwatch runbook: ${page.fix}`);
-  const args = [REPLWATCH_BIN, ...words.slice(1), '--execute', '--config', config, '--state', state];
-  const out = await run(process.execPath, args, { timeout: 120_000 }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+  const args = [REPLWATCH_BIN, ...words.slice(1), '--execute'];
+  const out = await run(process.execPath, args, { timeout: 120_000, cwd: tmpdir() }).catch((e: Error & { stdout?: string; stderr?: string }) => {
     throw new Error(`${page.fix} --execute failed: ${(e.stderr || e.message).trim().split('\n').at(-1)}`);
   });
   await writeFile(logFile, `$ ${page.fix} --execute\n${out.stdout}${out.stderr}`, { flag: 'a' });

@@ -58,7 +58,7 @@ export function renderHtmlReport(r: DrillResult, generatedAt: Date): string {
       const pages = s.skipped ? '–' : `${s.pages.firing} firing, ${s.pages.resolved} resolved${s.pages.repeat ? `, ${s.pages.repeat} repeat` : ''}${s.refusedPublishes ? ` (${s.refusedPublishes} refused by SNS, retried)` : ''}`;
       const fault = r.timeline.faults.find((f) => f.name === s.name)?.fault ?? '';
       const log = s.pageLog.length ? `<details><summary>pages</summary><pre>${esc(s.pageLog.join('\n'))}</pre></details>` : '';
-      return `<tr class="${cls}"><td><b>${esc(s.name)}</b><br><small>${esc(fault)}</small></td><td>${esc(s.expected)}<br><small>${esc(s.target)}</small></td><td>${s.skipped ? '–' : s.detected ? `yes, ${secs(s.detectSeconds)}` : 'NO'}</td><td>${pages}${log}</td><td>${s.skipped ? '–' : s.recovered ? `yes, ${secs(s.recoverSeconds)}` : 'NO'}</td><td>${esc(result)}</td></tr>`;
+      return `<tr class="${cls}"><td><b>${esc(s.name)}</b><br><small>${esc(fault)}</small></td><td>${esc(s.incidents.map((i) => i.code).join(' + '))}<br><small>${esc(s.incidents.map((i) => i.target).join(', '))}</small></td><td>${s.skipped ? '–' : s.detected ? `yes, ${secs(s.detectSeconds)}` : 'NO'}</td><td>${pages}${log}</td><td>${s.skipped ? '–' : s.recovered ? `yes, ${secs(s.recoverSeconds)}` : 'NO'}</td><td>${esc(result)}</td></tr>`;
     })
     .join('\n');
   const ran = card.scenarios.filter((s) => !s.skipped);

@@ -22,6 +22,8 @@ export interface Scenario {
   fault: string;
   /** The alert the monitor must raise: a finding code (or the dead-man alarm's name) and its target. */
   expected(ctx: DrillContext): { code: string; target: string };
+  /** For a compound fault, the other incidents it is: each must page once and resolve once too. */
+  alsoExpected?(ctx: DrillContext): Array<{ code: string; target: string }>;
   /** Why it cannot run here (e.g. packet loss needs root), or undefined. */
   unavailable?(ctx: DrillContext): string | undefined;
   inject(ctx: DrillContext): Promise<void>;
@@ -159,6 +161,37 @@ const packetLoss: Scenario = {
   },
 };
 
+const primaryHung: Scenario = {
+  name: 'primary-hung',
+  fault: "the primary mariadbd is frozen (SIGSTOP): it accepts connections and never answers, and its replicas' IO threads say Yes until slave_net_timeout; their heartbeat copies go stale: one critical page for the primary, none for the monitor's path or the replicas' lag",
+  expected: () => ({ code: 'PrimaryUnreachable', target: 'sandbox-primary' }),
+  inject: async (ctx) => signalPart(ctx.sandbox, 'sandbox-primary', 'SIGSTOP'),
+  recover: async (ctx) => signalPart(ctx.sandbox, 'sandbox-primary', 'SIGCONT'),
+  restore: async (ctx) => signalPart(ctx.sandbox, 'sandbox-primary', 'SIGCONT'),
+  // Stale after staleSeconds (10), then two samples.
+  detectTimeoutMs: 40_000,
+};
+
+const lagWithFrozenSibling: Scenario = {
+  name: 'replica-lagging-sibling-frozen',
+  fault: 'sandbox-r1 applies events 60 s late while its sibling sandbox-r2 is frozen (SIGSTOP): each sample waits out r2, and r1 is still paged for its own lag, r2 for being unreachable, and nothing else',
+  expected: () => ({ code: 'ReplicaLagging', target: 'sandbox-r1' }),
+  alsoExpected: () => [{ code: 'ReplicaUnreachable', target: 'sandbox-r2' }],
+  inject: async (ctx) => {
+    signalPart(ctx.sandbox, 'sandbox-r2', 'SIGSTOP');
+    await sql(ctx, 'sandbox-r1', 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE');
+  },
+  recover: async (ctx) => {
+    await sql(ctx, 'sandbox-r1', undelay);
+    signalPart(ctx.sandbox, 'sandbox-r2', 'SIGCONT');
+  },
+  restore: async (ctx) => {
+    signalPart(ctx.sandbox, 'sandbox-r2', 'SIGCONT');
+    await sql(ctx, 'sandbox-r1', undelay);
+  },
+  detectTimeoutMs: 40_000,
+};
+
 const pagingChannelDown: Scenario = {
   name: 'paging-channel-down',
   fault: 'SNS answers 500 while sandbox-r1 is stopped: the monitor must record the page, retry, and deliver it once SNS is back',
@@ -197,7 +230,9 @@ export const SCENARIOS: readonly Scenario[] = [
   replicaSqlError,
   errantTransaction,
   replicaLagging,
+  lagWithFrozenSibling,
   primaryDown,
+  primaryHung,
   memcachedKilled,
   memcachedHung,
   packetLoss,

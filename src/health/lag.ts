@@ -19,11 +19,13 @@ export function rowOf(rows: HeartbeatRow[] | undefined, serverId: number | null 
 
 /**
  * Lag of one replica. With a heartbeat: how far the replica's copy of the primary's row trails
- * the primary's own row, read from the primary after the replica. Both ts were written by the
- * primary's clock, so no other clock (the replica's, the monitor's) enters the figure, and a
- * writer that runs every N seconds, or stalls, adds no false lag. When the primary cannot be
- * read: the copy's age by the replica's clock, the only figure left. Without a heartbeat:
- * Seconds_Behind_*, which is null whenever a thread is stopped; the thread rules decide then.
+ * the primary's own row, less the time between the two reads (the primary goes on writing while
+ * the monitor waits for other servers: that wait is not the replica's lag). Both ts were written
+ * by the primary's clock and the interval is the monitor's monotonic one, so no server clock
+ * enters the figure, and a writer that runs every N seconds, or stalls, adds no false lag. When
+ * the primary cannot be read: the copy's age by the replica's clock, the only figure left.
+ * Without a heartbeat: Seconds_Behind_*, which is null whenever a thread is stopped; the thread
+ * rules decide then.
  */
 export function replicaLag(input: {
   /** None for an Aurora reader: the heartbeat is its only figure here. */
@@ -31,12 +33,16 @@ export function replicaLag(input: {
   primaryServerId: number | null;
   replicaHeartbeat: HeartbeatRow[] | undefined;
   primaryHeartbeat: HeartbeatRow[] | undefined;
+  /** When each side's rows were read (ServerReading.heartbeatReadAt); without them, at once. */
+  replicaReadAt?: number;
+  primaryReadAt?: number;
 }): LagFigure {
   const serverId = input.primaryServerId ?? input.channel?.sourceServerId ?? null;
   const copy = rowOf(input.replicaHeartbeat, serverId);
   if (copy) {
     const own = rowOf(input.primaryHeartbeat, serverId);
-    const lag = own ? own.writtenAt - copy.writtenAt : copy.ageSeconds;
+    const between = input.replicaReadAt !== undefined && input.primaryReadAt !== undefined ? (input.primaryReadAt - input.replicaReadAt) / 1000 : 0;
+    const lag = own ? own.writtenAt - copy.writtenAt - between : copy.ageSeconds;
     return { lagSeconds: Math.max(0, Math.round(lag * 1000) / 1000), lagSource: 'heartbeat' };
   }
   if (!input.channel || input.channel.secondsBehind === null) return { lagSeconds: null, lagSource: null };

@@ -1,4 +1,4 @@
-import type { Finding } from '../model/findings';
+import { DEAD_PRIMARY_SYMPTOMS, type Finding } from '../model/findings';
 import type { Flavor, MysqlPrimaryObservation, MysqlReplicaObservation, ReplicationChannel, ServerReading } from '../model/observations';
 import { errantTransactions, gtidSources } from '../model/gtid';
 import type { AuroraLag } from '../probes/cloudwatch/auroraLag';
@@ -17,6 +17,10 @@ export interface ClusterReadings {
   replicas: ServerReading[];
   /** The primary's server_id when this monitor last could ask it: who it is while it cannot be asked. */
   lastPrimaryServerId?: number;
+  /** Since when this monitor cannot reach the primary, when it cannot: a replica's copy of its heartbeat younger than that proves it still writes. */
+  primaryLost?: PrimaryLost;
+  /** Flags the commands in findings carry (`--config ...`), so that they run as printed from anywhere. */
+  commandFlags?: string;
   /** Earlier lag samples of a replica, oldest first, not including this one. */
   lagHistory: (target: string) => Array<number | null>;
   /** An Aurora cluster: each reader's AuroraReplicaLag, read when there is no heartbeat. */
@@ -30,21 +34,49 @@ export interface ClusterAnalysis {
   lags: Map<string, number | null>;
 }
 
-export function rebuildCommand(cluster: string, replica: string): string {
-  return `replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}`;
+export function rebuildCommand(cluster: string, replica: string, flags = ''): string {
+  return withFlags(`replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}`, flags);
 }
 
-/** A replica's testimony about a primary the monitor cannot reach. */
+const withFlags = (command: string, flags: string) => (flags ? `${command} ${flags}` : command);
+
+/**
+ * A replica's testimony about a primary the monitor cannot reach: alive, dead, or (null) it cannot
+ * tell yet (its copy of the heartbeat is neither stale nor younger than the monitor's outage).
+ */
 interface Vote {
   target: string;
-  alive: boolean;
+  alive: boolean | null;
   evidence: string;
 }
+
+/** An outage of the primary as the monitor lives it. */
+export interface PrimaryLost {
+  /** When the first sample that could not reach it started, by the monitor's monotonic clock (ms; the clock of ServerReading.heartbeatReadAt). */
+  at: number;
+  /** Whether its heartbeat writer ran when the monitor last reached it (unknown: assumed so). */
+  writerRunning: boolean;
+}
+
+/**
+ * How much younger than the outage a replica's copy must be to prove the primary wrote after the
+ * monitor lost it: the first failing probe may have started just before the freeze, and the
+ * replica's and the monitor's clocks differ by a little.
+ */
+const WRITTEN_SINCE_MARGIN_S = 1;
 
 /** The primary's server_id: its own, else the last one seen while it could be asked. */
 const primaryId = (input: ClusterReadings) => input.primary.serverId ?? input.lastPrimaryServerId ?? null;
 
 const endpoint = (r: { host: string; port: number }) => `${r.host}:${r.port}`;
+
+/** A replica's heartbeat rows and the primary's, each with when it was read, for replicaLag. */
+const heartbeatPair = (input: ClusterReadings, r: ServerReading) => ({
+  primaryServerId: primaryId(input),
+  replicaHeartbeat: r.heartbeat,
+  replicaReadAt: r.heartbeatReadAt,
+  ...(input.primary.reachable ? { primaryHeartbeat: input.primary.heartbeat, primaryReadAt: input.primary.heartbeatReadAt } : { primaryHeartbeat: undefined }),
+});
 
 function reason(r: ServerReading): string {
   return r.error ? `${r.error.code}: ${r.error.message}` : 'unknown error';
@@ -135,7 +167,7 @@ function startStatement(flavor: ServerReading['flavor'], channel: string): strin
 const channelLabel = (c: ReplicationChannel) => (c.name ? ` (channel '${c.name}')` : '');
 
 /** Findings from the replication threads of every channel, one per code. */
-function threadFindings(cluster: string, r: ServerReading): Finding[] {
+function threadFindings(cluster: string, r: ServerReading, flags: string): Finding[] {
   const byCode = new Map<string, Finding>();
   const add = (f: Finding, channel: ReplicationChannel) => {
     const seen = byCode.get(f.code);
@@ -151,7 +183,7 @@ function threadFindings(cluster: string, r: ServerReading): Finding[] {
           code: 'ReplicationBroken',
           severity: 'critical',
           summary: `SQL thread stopped${channelLabel(c)}: ${shortSqlError(c.sqlErrno, c.sqlError)}`,
-          runbook: rebuildCommand(cluster, r.target),
+          runbook: rebuildCommand(cluster, r.target, flags),
           details: { lastSqlErrno: c.sqlErrno, lastSqlError: c.sqlError, source: endpoint({ host: c.sourceHost, port: c.sourcePort }) },
         },
         c,
@@ -191,6 +223,7 @@ function threadFindings(cluster: string, r: ServerReading): Finding[] {
 
 export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
   const { cluster, primary } = input;
+  const flags = input.commandFlags ?? '';
   const findings: Finding[] = [];
   const observations: ClusterAnalysis['observations'] = [];
   const lags = new Map<string, number | null>();
@@ -207,7 +240,8 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
     ...(primary.error ? { error: reason(primary) } : {}),
   });
 
-  // Replicas that are symptoms of a dead primary: their IO and lag findings are folded into it.
+  // Replicas' findings that a dead primary explains (DEAD_PRIMARY_SYMPTOMS): folded into its one
+  // finding when it is down, emitted as they are otherwise.
   const replicaSymptoms: Finding[] = [];
   const votes: Vote[] = [];
 
@@ -257,10 +291,8 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
       obs.lagSeconds = figure.lagSeconds;
       obs.lagSource = figure.lagSource;
       lags.set(r.target, figure.lagSeconds);
-      // Like lag, an unknown lag is a dead writer's symptom when the writer is down.
-      if (why) replicaSymptoms.push(lagUnknown(input, r.target, why));
       const lagFinding = lagFindingFor(input, r.target, figure);
-      if (lagFinding) replicaSymptoms.push(lagFinding);
+      for (const f of [...(why ? [lagUnknown(input, r.target, why)] : []), ...(lagFinding ? [lagFinding] : [])]) (DEAD_PRIMARY_SYMPTOMS.has(f.code) ? replicaSymptoms : findings).push(f);
       const vote = auroraVote(input, r);
       if (vote) votes.push(vote);
       continue;
@@ -281,7 +313,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
         cluster,
         target: r.target,
         summary: `no replication configured on ${r.target} (replica status is empty)`,
-        runbook: rebuildCommand(cluster, r.target),
+        runbook: rebuildCommand(cluster, r.target, flags),
         details: {},
       });
     } else if (!main && (primary.reachable || primary.serverId !== undefined)) {
@@ -298,11 +330,18 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
       });
     }
 
-    const threads = threadFindings(cluster, r);
+    const threads = threadFindings(cluster, r, flags);
     if (main && !primary.reachable) {
-      const alive = main.ioRunning && main.ioErrno === 0;
       const from = endpoint({ host: main.sourceHost, port: main.sourcePort });
-      votes.push({ target: r.target, alive, evidence: alive ? `IO thread running, from ${from}` : `IO thread ${main.ioState}: ${main.ioErrno} ${main.ioError}`.trim() });
+      if (!main.ioRunning || main.ioErrno !== 0) votes.push({ target: r.target, alive: false, evidence: `IO thread ${main.ioState || 'No'}${main.ioErrno ? `: ${main.ioErrno} ${main.ioError}`.trimEnd() : ', no error yet'}` });
+      else {
+        // A running IO thread only says the TCP connection is up: a frozen primary keeps it up
+        // until slave_net_timeout. The heartbeat it carries says whether the primary still writes
+        // (no question for a primary that answered and refused the monitor's account).
+        const heard = refused(primary) ? undefined : heartbeatTestimony(input, r, main);
+        const io = `IO thread running, from ${from}`;
+        votes.push(heard ? { ...heard, evidence: `${io}, ${heard.alive ? 'and' : 'but'} ${heard.evidence}` } : { target: r.target, alive: true, evidence: io });
+      }
     }
 
     // Where super_read_only exists (MySQL), read_only alone still lets SUPER accounts write.
@@ -339,7 +378,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
           cluster,
           target: r.target,
           summary: `transactions exist only on ${r.target}, never on the primary: ${errant.length > 120 ? `${errant.slice(0, 117)}...` : errant}`,
-          runbook: rebuildCommand(cluster, r.target),
+          runbook: rebuildCommand(cluster, r.target, flags),
           details: { errant, replicaGtids: r.gtidExecuted, primaryGtids: primary.gtidExecuted },
         });
       }
@@ -347,22 +386,15 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
 
     let figure: LagFigure = { lagSeconds: null, lagSource: null };
     if (main) {
-      figure = replicaLag({
-        channel: main,
-        primaryServerId: primaryId(input),
-        replicaHeartbeat: r.heartbeat,
-        primaryHeartbeat: primary.reachable ? primary.heartbeat : undefined,
-      });
+      figure = replicaLag({ channel: main, ...heartbeatPair(input, r) });
     }
     obs.lagSeconds = figure.lagSeconds;
     obs.lagSource = figure.lagSource;
     lags.set(r.target, figure.lagSeconds);
 
-    const lagFinding = lagFindingFor(input, r.target, figure);
-    const symptoms = threads.filter((f) => f.code === 'ReplicaIoError');
-    if (lagFinding && !threads.some((f) => f.code !== 'ReplicaIoError')) symptoms.push(lagFinding);
-    findings.push(...threads.filter((f) => f.code !== 'ReplicaIoError'));
-    replicaSymptoms.push(...symptoms);
+    // A thread stopped for a reason of its own (an SQL error, STOP SLAVE) says more than its lag.
+    const lagFinding = threads.some((f) => !DEAD_PRIMARY_SYMPTOMS.has(f.code)) ? undefined : lagFindingFor(input, r.target, figure);
+    for (const f of [...threads, ...(lagFinding ? [lagFinding] : [])]) (DEAD_PRIMARY_SYMPTOMS.has(f.code) ? replicaSymptoms : findings).push(f);
   }
 
   findings.push(...primaryFindings(input, votes, replicaSymptoms));
@@ -376,11 +408,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
  */
 function auroraLag(input: ClusterReadings, r: ServerReading): { figure: LagFigure; why?: string } {
   if (input.heartbeat) {
-    const figure = replicaLag({
-      primaryServerId: primaryId(input),
-      replicaHeartbeat: r.heartbeat,
-      primaryHeartbeat: input.primary.reachable ? input.primary.heartbeat : undefined,
-    });
+    const figure = replicaLag(heartbeatPair(input, r));
     return figure.lagSeconds === null ? { figure, why: `no heartbeat row of the writer on ${r.target}${r.heartbeatError ? `: ${r.heartbeatError}` : ''}` } : { figure };
   }
   const read = input.aurora?.lag(r.target) ?? { error: 'AuroraReplicaLag was not read' };
@@ -389,17 +417,38 @@ function auroraLag(input: ClusterReadings, r: ServerReading): { figure: LagFigur
 }
 
 /**
- * Whether an Aurora reader testifies, when the writer cannot be reached, that it is alive: its copy of the
- * writer's heartbeat row is fresh, so the writer still writes to the shared storage. Only the
- * heartbeat can say so: AuroraReplicaLag comes a minute or more late, long enough to hide a
- * writer that has just died, so without a heartbeat a reader does not vote.
+ * What a replica's copy of the primary's heartbeat row says of a primary the monitor cannot reach.
+ * Older than `staleSeconds` beyond the replica's own backlog (Seconds_Behind, what it has received
+ * and not applied yet): the primary stopped writing. Younger than the outage: the primary wrote
+ * after the monitor lost it, so the monitor's path is what broke. Neither: it cannot tell yet (a
+ * frozen primary looks so for staleSeconds; a copy that merely advanced proves nothing, a lagging
+ * replica goes on applying what a primary wrote before it froze). Undefined when the heartbeat
+ * cannot testify: none configured, no copy on this replica, or a writer already stopped when the
+ * monitor last saw the primary (every copy is stale then, whatever the primary does).
+ */
+function heartbeatTestimony(input: ClusterReadings, r: ServerReading, channel?: ReplicationChannel): Vote | undefined {
+  if (!input.heartbeat || input.primaryLost?.writerRunning === false) return undefined;
+  // Who the primary is, when the monitor never reached it: the server the replica follows.
+  const copy = rowOf(r.heartbeat, primaryId(input) ?? channel?.sourceServerId);
+  if (!copy) return undefined;
+  const backlog = channel?.secondsBehind ?? 0;
+  const age = `the primary's heartbeat row on ${r.target} is ${copy.ageSeconds.toFixed(1)} s old`;
+  if (copy.ageSeconds - backlog > input.heartbeat.staleSeconds) {
+    return { target: r.target, alive: false, evidence: `${age}${backlog > 0 ? ` (${backlog} s of it ${r.target}'s own backlog)` : ''}, stale after ${input.heartbeat.staleSeconds} s: the primary stopped writing` };
+  }
+  const lostFor = input.primaryLost && r.heartbeatReadAt !== undefined ? (r.heartbeatReadAt - input.primaryLost.at) / 1000 : undefined;
+  if (lostFor !== undefined && copy.ageSeconds + WRITTEN_SINCE_MARGIN_S < lostFor) return { target: r.target, alive: true, evidence: `${age}: written after replwatch lost the primary ${lostFor.toFixed(1)} s ago` };
+  return { target: r.target, alive: null, evidence: `${age}, not younger than replwatch's ${(lostFor ?? 0).toFixed(1)} s without the primary` };
+}
+
+/**
+ * An Aurora reader has no IO thread to testify: only its copy of the writer's heartbeat row (read
+ * from the shared storage) can. AuroraReplicaLag comes a minute or more late, long enough to hide
+ * a writer that has just died, so without a heartbeat a reader does not vote.
  */
 function auroraVote(input: ClusterReadings, r: ServerReading): Vote | undefined {
   if (input.primary.reachable || !input.heartbeat) return undefined;
-  const copy = rowOf(r.heartbeat, primaryId(input));
-  if (!copy) return { target: r.target, alive: false, evidence: `no heartbeat row of the writer on ${r.target}` };
-  const alive = copy.ageSeconds <= input.heartbeat.staleSeconds;
-  return { target: r.target, alive, evidence: `the writer's heartbeat row on ${r.target} is ${copy.ageSeconds.toFixed(1)} s old${alive ? '' : ` (stale after ${input.heartbeat.staleSeconds} s)`}` };
+  return heartbeatTestimony(input, r) ?? { target: r.target, alive: false, evidence: `no heartbeat row of the writer on ${r.target}` };
 }
 
 function lagUnknown(input: ClusterReadings, target: string, why: string): Finding {
@@ -454,7 +503,7 @@ function primaryFindings(input: ClusterReadings, votes: Vote[], symptoms: Findin
           summary: own
             ? `heartbeat on the primary is ${own.ageSeconds.toFixed(1)} s old: the writer has stopped; lag is still measured against it`
             : `no heartbeat row for server_id ${primary.serverId} on the primary${primary.heartbeatError ? `: ${primary.heartbeatError}` : ''}`,
-          action: `start the heartbeat writer (the heartbeat function, or: replwatch heartbeat install --config FILE --cluster ${cluster})`,
+          action: `start the heartbeat writer (the heartbeat function, or: ${withFlags(`replwatch heartbeat install --cluster ${cluster}`, input.commandFlags ?? '')})`,
           details: { ageSeconds: own?.ageSeconds ?? null, staleSeconds: input.heartbeat.staleSeconds },
         });
       }
@@ -476,6 +525,25 @@ function primaryFindings(input: ClusterReadings, votes: Vote[], symptoms: Findin
       ),
     ];
   }
+  const undecided = votes.filter((v) => v.alive === null);
+  const heard = votes.map((v) => `${v.target}: ${v.evidence}`).join('; ');
+  const absorbed = symptoms.map((s) => ({ code: s.code, target: s.target, summary: s.summary }));
+  if (undecided.length > 0) {
+    // Unreachable, and the replicas' heartbeat copies are not stale yet but show no write since the
+    // monitor lost it: frozen primary or the monitor's own path, the next samples tell. Not paged
+    // until they do (provisional), so neither the wrong verdict nor the replicas' symptoms page.
+    return [
+      {
+        code: 'PrimaryUnreachable',
+        severity: 'critical',
+        cluster,
+        target: primary.target,
+        summary: `primary ${endpoint(primary)} is unreachable (${reason(primary)}) and no replica has heard from it since: down once their heartbeat copies pass ${input.heartbeat?.staleSeconds} s, the monitor's own path if they show a row written since (${heard})`,
+        action: `check mariadbd/mysqld on ${endpoint(primary)} (running, not frozen), and the path from replwatch to it`,
+        details: { scope: 'database', verdict: 'undecided', error: primary.error, replicas: votes, absorbed },
+      },
+    ];
+  }
   return [
     {
       code: 'PrimaryUnreachable',
@@ -484,10 +552,10 @@ function primaryFindings(input: ClusterReadings, votes: Vote[], symptoms: Findin
       target: primary.target,
       summary:
         votes.length > 0
-          ? `primary ${endpoint(primary)} is down: replwatch cannot reach it (${reason(primary)}) and no replica replicates from it`
+          ? `primary ${endpoint(primary)} is down: replwatch cannot reach it (${reason(primary)}) and no replica hears from it (${heard})`
           : `primary ${endpoint(primary)} is unreachable (${reason(primary)}) and no replica could confirm it is alive`,
-      action: `check mariadbd/mysqld on ${endpoint(primary)}; if it cannot come back, promote a replica`,
-      details: { scope: 'database', error: primary.error, replicas: votes, absorbed: symptoms.map((s) => ({ code: s.code, target: s.target, summary: s.summary })) },
+      action: `check mariadbd/mysqld on ${endpoint(primary)} (running, not frozen); if it cannot come back, promote a replica`,
+      details: { scope: 'database', error: primary.error, replicas: votes, absorbed },
     },
   ];
 }

@@ -2,7 +2,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import { exitCodeFor } from '../check/report';
 import type { Sample } from '../check/checker';
-import type { Pager } from '../check/pager';
+import type { StoreWatchedPager } from '../check/storeOutage';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import { checkMetrics, publishMetrics, type CheckName } from '../sinks/cloudwatch';
@@ -27,7 +27,7 @@ export async function runScheduledCheck(
   config: Config,
   context: Context,
   cloudwatch: CloudWatchClient,
-  pager: Pick<Pager, 'process'>,
+  pager: Pick<StoreWatchedPager, 'process'>,
   sampler: { sample: (secrets: SecretResolver) => Promise<Sample>; close: () => Promise<void> | void },
 ): Promise<CheckRunResult> {
   const secrets = new SecretResolver();
@@ -36,19 +36,23 @@ export async function runScheduledCheck(
     result.samples = await sampleWhileTimeLeft(config.sampleSeconds * 1000, () => context.getRemainingTimeInMillis(), RUN_RESERVE_MS, async () => {
       const timestamp = new Date();
       const started = performance.now();
-      const sample = await sampler.sample(secrets);
-      result.worst = Math.max(result.worst, exitCodeFor(sample.findings));
+      const checked = await sampler.sample(secrets);
       const pages = { sent: 0, failed: 0 };
+      let sample = checked;
       try {
-        const paging = await pager.process(sample.findings, timestamp);
+        const paging = await pager.process(checked.findings, timestamp);
+        // The state table failing is a finding of its own (paged without the table), and counts
+        // as failed paging: the PagesFailed alarm sees it too.
+        if (paging.unreadable) sample = { ...checked, findings: [...checked.findings, paging.unreadable] };
         pages.sent = paging.sent.length;
-        pages.failed = paging.failed.length;
+        pages.failed = paging.failed.length + (paging.unreadable ? 1 : 0);
         for (const p of paging.sent) logger.info('page sent', { subject: p.subject, kind: p.kind, key: p.key });
         for (const f of paging.failed) logger.error('page not delivered; retried next sample', { subject: f.page.subject, errors: f.errors });
       } catch (e) {
         pages.failed = 1;
         logger.error('paging failed; findings are still logged and published', { error: (e as Error).message });
       }
+      result.worst = Math.max(result.worst, exitCodeFor(sample.findings));
       result.pagesSent += pages.sent;
       result.pagesFailed += pages.failed;
       for (const f of sample.findings) logger.warn(f.summary, { finding: f });

@@ -1,14 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { pagerFor } from '../check/paging';
 import type { Pager } from '../check/pager';
+import { pagerFor } from '../check/paging';
+import { StoreWatchedPager } from '../check/storeOutage';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import type { WorkerEvent } from '../dispatch/dispatch';
 import { ownedBy, shardConfig } from '../dispatch/shards';
 import { CODES_BY_CHECK, type Finding } from '../model/findings';
 import type { CheckName } from '../sinks/cloudwatch';
-import { SnsPageSink, type PageSink } from '../sinks/pages';
+import { SnsPageSink, topicRegion, type PageSink } from '../sinks/pages';
 import { DynamoStore } from '../state/dynamodb';
 import { MemoryStore, type StateStore } from '../state/store';
 import { logger } from './runtime';
@@ -22,10 +23,12 @@ import { logger } from './runtime';
 let dynamodb: DynamoDBClient | undefined;
 let sns: SNSClient | undefined;
 let fallbackStore: MemoryStore | undefined;
+/** Per check, the state table's outage as this container last paged it: once per outage, not once per run. */
+const outages = new Map<CheckName, MemoryStore>();
 
 /** The deployed state table (STATE_TABLE), or, without one, a store as long-lived as the container. */
 export function lambdaStore(): StateStore {
-  if (process.env.STATE_TABLE) return new DynamoStore((dynamodb ??= new DynamoDBClient({ maxAttempts: 2 })), process.env.STATE_TABLE);
+  if (process.env.STATE_TABLE) return new DynamoStore((dynamodb ??= new DynamoDBClient({ maxAttempts: 2 })), process.env.STATE_TABLE, (line) => logger.warn(line));
   logger.warn('STATE_TABLE is not set: alert state lives only as long as this container');
   return (fallbackStore ??= new MemoryStore());
 }
@@ -34,13 +37,29 @@ export function lambdaStore(): StateStore {
 export function lambdaSinks(config: Config): PageSink[] {
   const sinks: PageSink[] = [{ name: 'log', send: async (p) => logger.info('PAGE', { subject: p.subject, page: p.text }) }];
   const topic = process.env.PAGES_TOPIC_ARN || config.alerts.snsTopicArn;
-  if (topic) sinks.push(new SnsPageSink((sns ??= new SNSClient({ maxAttempts: 1 })), topic));
+  if (topic) sinks.push(new SnsPageSink((sns ??= new SNSClient({ maxAttempts: 1, region: topicRegion(topic) })), topic));
   return sinks;
 }
 
-/** The pager of one check's Lambda: alert state in `store`, pages to lambdaSinks. */
-export function lambdaPager(config: Config, check: CheckName, scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean, store: StateStore = lambdaStore()): Pager {
-  return pagerFor(config, store, lambdaSinks(config), new SecretResolver(), { codes: CODES_BY_CHECK[check], ...(scope ? { scope } : {}) });
+/**
+ * The pager of one check's Lambda: alert state in lambdaStore, pages to lambdaSinks. When the
+ * table cannot be read or written, that is paged to the same sinks (once per outage per
+ * container). `extend` adds what the check reads from the same store (the replication check: the
+ * rebuilds that died), inside that watch: a failed read of it is the same outage.
+ */
+export function lambdaPager(
+  config: Config,
+  check: CheckName,
+  scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean,
+  extend?: (pager: Pager, store: StateStore) => Pick<Pager, 'process'>,
+): StoreWatchedPager {
+  const store = lambdaStore();
+  const sinks = lambdaSinks(config);
+  const secrets = new SecretResolver();
+  const name = process.env.STATE_TABLE ? `DynamoDB table ${process.env.STATE_TABLE}` : 'memory';
+  if (!outages.has(check)) outages.set(check, new MemoryStore());
+  const pager = pagerFor(config, store, sinks, secrets, { codes: CODES_BY_CHECK[check], ...(scope ? { scope } : {}) });
+  return new StoreWatchedPager(extend ? extend(pager, store) : pager, name, config, sinks, secrets, outages.get(check));
 }
 
 /** A check worker's part of the fleet: all of it when scheduled directly, its shard when dispatched. */

@@ -21,8 +21,10 @@ const MEMCACHE_CODES = ['MemcacheUnreachable', 'MemcacheSlow', 'MemcacheDegraded
 const NETWORK_CODES = ['PacketLoss', 'HostUnreachable'] as const;
 /** Raised by the rebuild runbook, not by a check: the page that a failed rebuild sends. */
 const RUNBOOK_CODES = ['RebuildFailed'] as const;
+/** About the monitor itself: its state store cannot be read or written, so nothing pages through it. */
+const MONITOR_CODES = ['StateUnreadable'] as const;
 
-export const FINDING_CODES = [...REPLICATION_CODES, ...MEMCACHE_CODES, ...NETWORK_CODES, ...RUNBOOK_CODES] as const;
+export const FINDING_CODES = [...REPLICATION_CODES, ...MEMCACHE_CODES, ...NETWORK_CODES, ...RUNBOOK_CODES, ...MONITOR_CODES] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
 
@@ -56,3 +58,16 @@ export const CODES_BY_CHECK: Record<'replication' | 'memcache' | 'network', Read
 
 /** What the replication probes read on the servers themselves, as opposed to the state store. */
 export const SERVER_REPLICATION_CODES: ReadonlySet<FindingCode> = new Set(REPLICATION_CODES);
+
+/**
+ * What a dead primary explains: its replicas' IO errors, lag and unknown lag, and a stale heartbeat.
+ * analyseCluster folds them into the primary's one finding, and the pager holds their alerts
+ * while it fires: one set, so that what is folded is also what is held (and never paged RESOLVED).
+ */
+export const DEAD_PRIMARY_SYMPTOMS: ReadonlySet<FindingCode> = new Set<FindingCode>(['ReplicaIoError', 'ReplicaLagging', 'LagUnknown', 'HeartbeatStale']);
+
+/**
+ * A finding whose verdict waits for more evidence (a primary that replicas have not yet said is
+ * alive or dead): shown, and counted by `check`, but neither paged nor resolved until decided.
+ */
+export const isProvisional = (f: Pick<Finding, 'details'>): boolean => f.details.verdict === 'undecided';

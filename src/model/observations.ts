@@ -68,6 +68,11 @@ export interface ServerReading {
   gtidExecuted?: string;
   /** Heartbeat rows visible on this server; undefined when no heartbeat table is configured. */
   heartbeat?: HeartbeatRow[];
+  /**
+   * When the heartbeat rows were read, by the monitor's monotonic clock (ms, the midpoint of the
+   * query): lag compares two servers' rows, and the time between the two reads is not lag.
+   */
+  heartbeatReadAt?: number;
   heartbeatError?: string;
   grants?: Grants;
 }

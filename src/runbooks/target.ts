@@ -1,4 +1,5 @@
 import { clusterServers, type ClusterConfig, type Config, type ServerConfig } from '../config/schema';
+import { rebuildCommand } from '../health/replication';
 
 /** A rebuild that must not run, and why. Plan and execute both stop on it, before any change. */
 export class RunbookRefusal extends Error {
@@ -47,10 +48,10 @@ export function resolveTarget(config: Config, clusterName: string, replicaName: 
 }
 
 /**
- * The exact commands, for pages, refusals and the plan's last line; `flags` (see cli/paths.ts
- * commandFlags) make them reach the same config and state from any directory.
+ * The exact commands, for refusals and the plan's last line: the monitor's rebuild command, with
+ * `flags` (cli/paths.ts commandFlags) to reach the same config and state from any directory.
  */
 export function rebuildCommands(cluster: string, replica: string, flags = ''): { plan: string; execute: string } {
-  const plan = `replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}${flags ? ` ${flags}` : ''}`;
+  const plan = rebuildCommand(cluster, replica, flags);
   return { plan, execute: `${plan} --execute` };
 }

@@ -10,6 +10,9 @@ export interface PageSink {
   send(page: Page): Promise<void>;
 }
 
+/** The region of an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME): its client must be there, whatever AWS_REGION says. */
+export const topicRegion = (topicArn: string): string => topicArn.split(':')[3]!;
+
 /** SNS Publish with its own deadline per attempt and backoff between attempts (bounded: < 4 s). */
 export class SnsPageSink implements PageSink {
   readonly name = 'sns';

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
+import { alertStateSchema, StateStoreError, stateProblem, storedSilenceSchema } from './schema';
 import { lockTakeable, takenLock, type Lock, type StateStore } from './store';
 
 const TIMEOUT_MS = 3000;
@@ -12,15 +13,49 @@ const DAY_S = 86_400;
  * conditional writes check, `silence#<id>` that expire through TTL a day after they end, and
  * `lock#<name>`. A lock's lease end is `leaseUntil` (ms), not the TTL attribute `expiresAt`: a
  * dead rebuild's lock holds its checkpoint until someone resumes or restarts it, however long.
+ * An item that is not what replwatch writes (a hand edit in the console) is left in the table and
+ * skipped, and `warn` names it once per container; the others are used as usual.
  */
 export class DynamoStore implements StateStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: Pick<DynamoDBDocumentClient, 'send'>;
+  private readonly warned = new Set<string>();
+  /** The top-level version of each alert item skipped as invalid: a new alert of that key replaces it. */
+  private readonly invalidVersions = new Map<string, number>();
 
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
+    private readonly warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    // Every call: DynamoDB refusing it or not answering is one line naming the table (a failed
+    // condition is an answer, and stays what callers test for).
+    const send = async (command: never, options: never) => {
+      try {
+        return await doc.send(command, options);
+      } catch (e) {
+        if ((e as Error).name === 'ConditionalCheckFailedException') throw e;
+        throw new StateStoreError(`DynamoDB table ${table}: ${(e as Error).name}: ${(e as Error).message}`);
+      }
+    };
+    this.doc = { send } as Pick<DynamoDBDocumentClient, 'send'>;
+  }
+
+  /** `value` (the item's `field`) when it is valid; else undefined, said once per item. */
+  private valid<T>(item: Record<string, unknown>, field: 'state' | 'silence', schema: typeof alertStateSchema | typeof storedSilenceSchema): T | undefined {
+    const value = item[field];
+    const problem = stateProblem(schema, value, [field]) ?? (field === 'state' && (value as { key?: unknown }).key !== item.key ? "state.key: not the item's key" : undefined);
+    if (!problem) return value as T;
+    const pk = String(item.pk);
+    if (field === 'state' && typeof item.version === 'number') this.invalidVersions.set(pk, item.version);
+    if (!this.warned.has(pk)) {
+      this.warned.add(pk);
+      const shown = JSON.stringify(item);
+      this.warn(
+        `replwatch: DynamoDB table ${this.table}: item ${pk} is not a valid ${field === 'state' ? 'alert' : 'silence'} (${problem}): skipped${field === 'state' ? ' until a new alert of its key replaces it' : ''}; it held ${shown.length > 2000 ? `${shown.slice(0, 2000)}...` : shown}`,
+      );
+    }
+    return undefined;
   }
 
   private opts() {
@@ -42,26 +77,32 @@ export class DynamoStore implements StateStore {
   }
 
   async loadAlerts(): Promise<Map<string, AlertState>> {
-    return new Map((await this.scan('alert')).map((i) => [String(i.key), i.state as AlertState]));
+    return new Map((await this.scan('alert')).flatMap((i) => {
+      const state = this.valid<AlertState>(i, 'state', alertStateSchema);
+      return state ? [[state.key, state] as const] : [];
+    }));
   }
 
   async loadAlert(key: string): Promise<AlertState | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `alert#${key}` }, ConsistentRead: true }), this.opts());
-    return out.Item?.state as AlertState | undefined;
+    return out.Item && this.valid<AlertState>(out.Item, 'state', alertStateSchema);
   }
 
   async write(w: Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'>): Promise<boolean> {
     const pk = `alert#${w.key}`;
+    // An item skipped as invalid is what a new alert of its key replaces (else none ever could).
+    const expected = w.expectedVersion ?? this.invalidVersions.get(pk) ?? null;
     const condition =
-      w.expectedVersion === null
+      expected === null
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': w.expectedVersion } };
+        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expected } };
     try {
       if (w.alert) {
         await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk, kind: 'alert', key: w.key, version: w.alert.version, state: w.alert }, ...condition }), this.opts());
       } else {
         await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk }, ...condition }), this.opts());
       }
+      this.invalidVersions.delete(pk);
       return true;
     } catch (e) {
       if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException') return false;
@@ -70,7 +111,7 @@ export class DynamoStore implements StateStore {
   }
 
   async listSilences(): Promise<Silence[]> {
-    return (await this.scan('silence')).map((i) => i.silence as Silence);
+    return (await this.scan('silence')).flatMap((i) => this.valid<Silence>(i, 'silence', storedSilenceSchema) ?? []);
   }
 
   async addSilence(s: Silence): Promise<void> {

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
 import { acquire, holds, release, STALE_LOCK_MS } from './lockfile';
+import { fileStateSchema, firstProblem, StateStoreError } from './schema';
 import { lockHeldBy, lockTakeable, takenLock, versionMatches, type Lock, type StateStore } from './store';
 
 interface FileState {
@@ -11,41 +12,95 @@ interface FileState {
   locks: Record<string, Lock>;
 }
 
+const emptyState = (): FileState => ({ alerts: {}, silences: [], locks: {} });
+
+/** Why `text` is not a state file, or undefined with the state when it is one. */
+function parseState(text: string): { state?: FileState; problem?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { problem: text.trim() === '' ? 'the file is empty' : 'not JSON' };
+  }
+  const result = fileStateSchema.safeParse(value);
+  // Locks are checked as objects only: their fields are the lock code's.
+  return result.success ? { state: result.data as unknown as FileState } : { problem: firstProblem(result.error) };
+}
+
+/** An error of the file system itself (EACCES, EISDIR, ENOSPC, EIO...), as one line naming the file. */
+function storeError(file: string, what: string, e: unknown): Error {
+  if (e instanceof StateStoreError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  return new StateStoreError(`${file}: cannot ${what} the state file (${code ? `${code}: ` : ''}${(e as Error).message.replace(/^\w+: /, '')})`);
+}
+
 /**
  * The CLI's state: one JSON file, replaced atomically (write, then rename). Every change is made
  * under an exclusive lock file, so two `replwatch watch` processes on the same file behave like
  * two Lambdas on one DynamoDB table: conditional writes, one page per transition.
+ *
+ * A file that is not a valid state (garbage, empty, hand-edited into wrong shapes) is renamed aside
+ * to `<file>.damaged-<time>`, kept for whoever wants what it held, `notice` says so once (the
+ * file is gone after), and a fresh state starts. A file that cannot be read or written at all is a
+ * StateStoreError.
  */
 export class FileStore implements StateStore {
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly notice: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  ) {}
 
-  private async read(): Promise<FileState> {
+  /** The state. A damaged file is set aside only under the lock (`locked`): read outside it, the lock is taken for that. */
+  private async read(locked = false): Promise<FileState> {
+    let text: string;
     try {
-      const parsed = JSON.parse(await readFile(this.file, 'utf8')) as Partial<FileState>;
-      return { alerts: parsed.alerts ?? {}, silences: parsed.silences ?? [], locks: parsed.locks ?? {} };
+      text = await readFile(this.file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { alerts: {}, silences: [], locks: {} };
-      throw new Error(`${this.file}: unreadable state file: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+      throw storeError(this.file, 'read', e);
     }
+    const { state, problem } = parseState(text);
+    if (state) return state;
+    // Only under the lock: a second process may be setting it aside too, or have written a
+    // fresh state since; the file is read again there, and only what is still damaged moves.
+    if (!locked) return this.locked((s) => ({ result: s, changed: false }));
+    const aside = `${this.file}.damaged-${new Date().toISOString()}`;
+    try {
+      await rename(this.file, aside);
+    } catch (e) {
+      throw storeError(this.file, 'set aside', e);
+    }
+    this.notice(`replwatch: ${this.file} is not a valid state file (${problem}): moved aside to ${aside} (kept), and a fresh state started; alerts it held page again as new, silences it held are in that file`);
+    return emptyState();
   }
 
   private async locked<T>(change: (s: FileState) => { result: T; changed: boolean }): Promise<T> {
-    await mkdir(dirname(this.file), { recursive: true });
     const lock = `${this.file}.lock`;
-    const token = await acquire(lock);
+    let token: string;
     try {
-      const state = await this.read();
+      await mkdir(dirname(this.file), { recursive: true });
+      token = await acquire(lock);
+    } catch (e) {
+      throw storeError(this.file, 'lock', e);
+    }
+    try {
+      const state = await this.read(true);
       const { result, changed } = change(state);
       if (changed) {
         const tmp = `${this.file}.${token.replace(' ', '.')}.tmp`;
-        await writeFile(tmp, JSON.stringify(state, null, 2));
+        await writeFile(tmp, JSON.stringify(state, null, 2)).catch(async (e: unknown) => {
+          await rm(tmp, { force: true });
+          throw storeError(this.file, 'write', e);
+        });
         // A holder that stalled past STALE_LOCK_MS may have been taken over: its change must
         // then not land on top of the new holder's.
         if (!(await holds(lock, token))) {
           await rm(tmp, { force: true });
-          throw new Error(`${lock}: lost the state lock while holding it (stalled over ${STALE_LOCK_MS} ms)`);
+          throw new StateStoreError(`${lock}: lost the state lock while holding it (stalled over ${STALE_LOCK_MS} ms)`);
         }
-        await rename(tmp, this.file);
+        await rename(tmp, this.file).catch((e: unknown) => {
+          throw storeError(this.file, 'write', e);
+        });
       }
       return result;
     } finally {

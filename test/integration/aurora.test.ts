@@ -49,7 +49,7 @@ const cloudwatch = () => new CloudWatchClient({ region: 'us-east-1', credentials
 
 describe('an Aurora cluster on the sandbox', () => {
   it("takes each reader's lag from AuroraReplicaLag, counts a datapoint once however often it is read, and ignores replication threads", async () => {
-    const checker = new ReplicationChecker(parseConfig(auroraConfig(), 'aurora.json'), cloudwatch);
+    const checker = new ReplicationChecker(parseConfig(auroraConfig(), 'aurora.json'), { cloudwatch });
     // A stopped thread is no finding on an Aurora reader: it has none to stop.
     await sql(sb, 'sandbox-r2', 'STOP SLAVE');
     try {
@@ -89,7 +89,7 @@ describe('an Aurora cluster on the sandbox', () => {
   });
 
   it('counts a datapoint read again after a sample without one as a new sample of its own, not twice', async () => {
-    const checker = new ReplicationChecker(parseConfig(auroraConfig(), 'aurora.json'), cloudwatch);
+    const checker = new ReplicationChecker(parseConfig(auroraConfig(), 'aurora.json'), { cloudwatch });
     try {
       const codes = async () => (await checker.sample(new SecretResolver())).findings.filter((f) => f.target === 'sandbox-r1').map((f) => f.code);
       const t1 = new Date();
@@ -110,7 +110,7 @@ describe('an Aurora cluster on the sandbox', () => {
 
   it("takes each reader's lag from the heartbeat when the cluster has one, and never asks CloudWatch", async () => {
     publish({}, new Date());
-    const checker = new ReplicationChecker(parseConfig(auroraConfig({ heartbeat: true }), 'aurora.json'), cloudwatch);
+    const checker = new ReplicationChecker(parseConfig(auroraConfig({ heartbeat: true }), 'aurora.json'), { cloudwatch });
     try {
       const s = await checker.sample(new SecretResolver());
       expect(s.findings.map((f) => f.code)).toEqual([]);

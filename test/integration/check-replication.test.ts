@@ -59,7 +59,8 @@ describe('replwatch check on a real GTID topology', () => {
       cluster: 'sandbox',
       target: 'sandbox-r1',
       summary: "SQL thread stopped: 1062 Duplicate entry '40' for key 'PRIMARY'",
-      runbook: 'replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1',
+      // With --config, so that it runs as printed from any directory.
+      runbook: `replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile}`,
     });
     expect(broken.details.lastSqlError).toContain('Duplicate entry');
     expect(report.findings.filter((f) => f.target === 'sandbox-r2')).toEqual([]);
@@ -154,8 +155,10 @@ describe('replwatch check on a real GTID topology', () => {
     const cfg = join(sb.dir, 'env-password.yml');
     writeFileSync(cfg, JSON.stringify({ clusters: [{ ...cluster, heartbeat: { table: cluster.heartbeat.table }, password: 'env:RW_TEST_PASSWORD' }] }));
     const wrong = cliProcess(['check', '--config', cfg, '--json'], { RW_TEST_PASSWORD: secret });
-    // Every server answered and refused the password: the monitor is misconfigured, nothing is down.
-    expect(wrong.code).toBe(1);
+    // Every server answered and refused the password: the monitor is misconfigured, nothing is down,
+    // and nothing of the cluster was checked: unknown (3), naming it; the findings stay in the JSON.
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(/^replwatch: cluster sandbox cannot be checked: every server refused the monitor \(the monitor's account was refused: 1045 /);
     const refused = (JSON.parse(wrong.stdout) as CheckReport).findings;
     expect(refused.map((f) => [f.code, f.severity, f.target, f.details.scope])).toEqual([
       ['PrimaryUnreachable', 'warning', 'sandbox-primary', 'monitor-path'],
@@ -183,7 +186,7 @@ describe('replwatch check on a real GTID topology', () => {
     try {
       const { findings, observations } = await checker.sample(new SecretResolver({}));
       expect(findings.map((f) => [f.code, f.severity, f.cluster, f.target, f.details.scope])).toEqual([['PrimaryUnreachable', 'warning', 'blind', 'sandbox-primary', 'monitor-config']]);
-      expect(findings[0]!.summary).toBe('cluster blind is not checked: its password cannot be read: environment variable RW_TEST_UNSET is not set (password env:RW_TEST_UNSET)');
+      expect(findings[0]!.summary).toBe('cluster blind is not checked: its password cannot be read: two-clusters.json: clusters[0].password (cluster blind): environment variable RW_TEST_UNSET is not set (password env:RW_TEST_UNSET)');
       expect(findings[0]!.action).not.toContain('promote');
       expect(observations.filter((o) => o.kind === 'mysql-replica' || o.kind === 'mysql-primary').map((o) => [o.cluster, o.target, (o as { reachable: boolean }).reachable])).toEqual([
         ['sandbox', 'sandbox-primary', true],

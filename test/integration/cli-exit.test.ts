@@ -101,7 +101,7 @@ describe('the replwatch process', () => {
     const pages = join(dir, 'watch-pages.jsonl');
     const r = spawnSync(
       'bash',
-      ['-c', `"${process.execPath}" "${bin}" watch --config "${file}" --every 200ms --state "${state}" --pages "${pages}" | head -1; exit \${PIPESTATUS[0]}`],
+      ['-c', `"${process.execPath}" "${bin}" watch --config "${file}" --every 250ms --state "${state}" --pages "${pages}" | head -1; exit \${PIPESTATUS[0]}`],
       { encoding: 'utf8', timeout: 30_000 },
     );
     // Without the stop, watch samples until the spawn's timeout kills it (status null).

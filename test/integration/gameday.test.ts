@@ -38,7 +38,9 @@ describe('replwatch gameday: the whole drill, scored from the pages the monitor 
     const failed = card.scenarios.filter((s) => !s.passed);
     expect(failed, `${JSON.stringify(failed, null, 2)}\n${stderr}`).toEqual([]);
     for (const s of card.scenarios.filter((x) => !x.skipped)) {
-      expect(s, s.name).toMatchObject({ detected: true, recovered: true, pages: { firing: 1, resolved: 1, repeat: 0 } });
+      // One firing and one resolved page per incident (a compound fault is several).
+      const n = s.incidents.length;
+      expect(s, s.name).toMatchObject({ detected: true, recovered: true, pages: { firing: n, resolved: n, repeat: 0 } });
       expect(s.detectSeconds, s.name).toBeGreaterThan(0);
       expect(s.recoverSeconds, s.name).toBeGreaterThan(0);
     }
@@ -51,6 +53,20 @@ describe('replwatch gameday: the whole drill, scored from the pages the monitor 
 
   it('primary down is one page for the primary, none for its replicas', () => {
     expect(scenario('primary-down').pageLog.every((l) => l.includes('PrimaryUnreachable sandbox/sandbox-primary'))).toBe(true);
+  });
+
+  it('a frozen primary is one critical page for it (decided by its replicas\' stale heartbeat copies), never a monitor-path warning or a replica\'s lag', () => {
+    const hung = scenario('primary-hung');
+    expect(hung.pageLog.filter((l) => !l.includes('RESOLVED'))).toEqual([expect.stringMatching(/ \[CRITICAL\] PrimaryUnreachable sandbox\/sandbox-primary$/)]);
+  });
+
+  it('a lagging replica beside a frozen sibling: each is its own incident, paged once and resolved once', () => {
+    const compound = scenario('replica-lagging-sibling-frozen');
+    expect(compound.incidents.map((i) => [i.code, i.target, i.detectSeconds !== null, i.recoverSeconds !== null])).toEqual([
+      ['ReplicaLagging', 'sandbox-r1', true, true],
+      ['ReplicaUnreachable', 'sandbox-r2', true, true],
+    ]);
+    expect(compound.pages).toEqual({ firing: 2, resolved: 2, repeat: 0 });
   });
 
   it('a paging channel that refuses is retried until the page is delivered', () => {
@@ -85,7 +101,7 @@ describe('replwatch gameday, one scenario at a time', () => {
   it('rejects an unknown scenario name, listing the valid ones', () => {
     const r = cliProcess(['gameday', '--scenario', 'replica-stopped', 'datacenter-fire']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('unknown scenario datacenter-fire; valid: replica-stopped, replica-writable');
+    expect(r.stderr).toContain("error: option '--scenario <name...>' argument 'datacenter-fire' is invalid. Allowed choices are replica-stopped, replica-writable");
     expect(r.stdout).toBe('');
   });
 });

@@ -93,7 +93,7 @@ describe('errant transactions', () => {
     const { code, report } = await check(lagConfig);
     expect(code).toBe(2);
     const errant = report.findings.find((f) => f.code === 'ErrantTransactions')!;
-    expect(errant).toMatchObject({ severity: 'critical', target: 'sandbox-r2', runbook: 'replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r2' });
+    expect(errant).toMatchObject({ severity: 'critical', target: 'sandbox-r2', runbook: `replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r2 --config ${lagConfig}` });
     // Server ids: primary 1, r1 2, r2 3; MariaDB GTIDs are domain-server-seq.
     expect(errant.details.errant).toMatch(/^0-3-\d+$/);
     expect(report.findings.some((f) => f.code === 'ErrantTransactions' && f.target === 'sandbox-r1')).toBe(false);

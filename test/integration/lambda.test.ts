@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { fakeDynamoTable } from '../support/fakeDynamo';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
@@ -115,6 +116,33 @@ describe('Lambda handlers against the sandbox (AWS mocked)', () => {
     expect(mc!.filter((d) => d.MetricName === 'MemcacheReachable').map((d) => d.Value)).toEqual([1, 1]);
     expect(mc!.find((d) => d.MetricName === 'ChecksCompleted')!.Dimensions).toEqual([{ Name: 'Check', Value: 'memcache' }]);
     expect(net!.filter((d) => d.MetricName === 'NetworkLossPercent').map((d) => d.Value)).toEqual(sb.lossyHost ? [0, 0] : [0]);
+  });
+
+  it('pages a state table DynamoDB refuses as StateUnreadable, once per outage across runs, and its resolve, without the table', async () => {
+    cw.reset();
+    cw.on(PutMetricDataCommand).resolves({});
+    sns.resetHistory();
+    const denied = Object.assign(new Error('User is not authorized to perform: dynamodb:Scan'), { name: 'AccessDeniedException' });
+    table.mock.on(ScanCommand).rejects(denied);
+    const { handler } = await import('../../functions/checkMemcache');
+    const runs = [await handler(event, context(1000)), await handler(event, context(1000))];
+    expect(runs).toEqual([
+      { samples: 1, worst: 2, pagesSent: 1, pagesFailed: 1 },
+      { samples: 1, worst: 2, pagesSent: 0, pagesFailed: 1 },
+    ]);
+    const outage = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(outage.map((p) => p.Subject)).toEqual(['[CRITICAL] StateUnreadable replwatch/DynamoDB table replwatch-state-test']);
+    expect(JSON.parse(outage[0]!.Message!).email).toContain('dynamodb:Scan');
+    expect(cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input.MetricData!.find((d) => d.MetricName === 'PagesFailed')!.Value)).toEqual([1, 1]);
+    table.mock.on(ScanCommand).callsFake((input: { ExpressionAttributeValues?: Record<string, unknown> }) => ({
+      Items: [...table.items.values()].filter((i) => i.kind === input.ExpressionAttributeValues?.[':k']),
+    }));
+    await handler(event, context(1000));
+    await handler(event, context(1000));
+    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([
+      '[CRITICAL] StateUnreadable replwatch/DynamoDB table replwatch-state-test',
+      '[RESOLVED] StateUnreadable replwatch/DynamoDB table replwatch-state-test',
+    ]);
   });
 
   it('heartbeat writes the row every second with the writer account', async () => {

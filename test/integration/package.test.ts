@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,39 @@ beforeAll(() => {
 afterAll(() => {
   for (const dir of extracted) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A CloudFormation condition's value, for the intrinsic functions serverless.yml uses. */
+function evaluate(conditions: Json, name: string): boolean {
+  const value = (node: Json | string | boolean): unknown => {
+    if (typeof node !== 'object' || node === null) return node;
+    if ('Fn::Equals' in node) return value(node['Fn::Equals'][0]) === value(node['Fn::Equals'][1]);
+    if ('Fn::Not' in node) return !value(node['Fn::Not'][0]);
+    if ('Fn::Or' in node) return node['Fn::Or'].some((c: Json) => value(c));
+    if ('Condition' in node) return evaluate(conditions, node.Condition);
+    throw new Error(`cannot evaluate ${JSON.stringify(node)}`);
+  };
+  if (!(name in conditions)) throw new Error(`no condition ${name}`);
+  return value(conditions[name]) as boolean;
+}
+
+/**
+ * The stack `osls print` resolves for a service whose replwatch.yml is `config`: this serverless.yml
+ * in a directory of its own (osls runs in the service directory), the rest linked from the repo.
+ */
+function printStack(config: string): Json {
+  const dir = mkdtempSync(join(tmpdir(), 'replwatch-print-'));
+  try {
+    writeFileSync(join(dir, 'serverless.yml'), readFileSync(join(root, 'serverless.yml')));
+    writeFileSync(join(dir, 'replwatch.yml'), config);
+    for (const f of ['package.json', 'tsconfig.json', 'node_modules', 'scripts', 'src', 'functions']) symlinkSync(join(root, f), join(dir, f));
+    const osls = join(root, 'node_modules/osls/bin/serverless.js');
+    const run = spawnSync(process.execPath, [osls, 'print', '--stage', 'local', '--format', 'json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    if (run.status !== 0) throw new Error(`osls print exited ${run.status}: ${run.stdout}${run.stderr}`);
+    return (JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as Json).resources;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Each function's memory, and every AWS service and CloudWatch action its role may use. */
 const FUNCTIONS = {
@@ -424,10 +457,28 @@ describe('serverless package (osls, offline, stage local)', () => {
       expect(c.Properties.OKActions).toEqual([TOPIC]);
       const children = alarms().filter(([, p]) => deadMan(p)).map(([id]) => id);
       expect(children).toHaveLength(3);
-      const rule = text(c.Properties.AlarmRule);
-      for (const id of children) expect(rule, id).toContain(id);
-      expect(rule.match(/ALARM\(/g)).toHaveLength(3);
-      expect(rule.match(/ OR /g)).toHaveLength(2);
+      // Each child exists only when the packaged config has its check; the rule names it only then.
+      expect(c.Properties.AlarmRule['Fn::Join'][0]).toBe(' OR ');
+      expect(c.Properties.AlarmRule['Fn::Join'][1]).toEqual(
+        children.map((id) => ({ 'Fn::If': [resources[id]!.Condition, { 'Fn::Sub': `ALARM("\${${id}}")` }, 'FALSE'] })),
+      );
+      // With no replwatch.yml (CI), every check keeps its alarm.
+      for (const id of children) expect(evaluate(template.Conditions, resources[id]!.Condition), id).toBe(true);
+    });
+
+    it('alarms only for the checks the packaged config has: a fleet of clusters alone gets no memcache or network dead man', () => {
+      const printed = printStack('clusters:\n  - { name: main, primary: { host: 10.0.0.1 }, replicas: [{ name: r1, host: 10.0.0.2 }], user: replwatch, password: env:PW }\n');
+      const deployed = Object.entries(printed.Resources as Record<string, Json>).filter(([, r]) => !r.Condition || evaluate(printed.Conditions, r.Condition));
+      const deadMen = deployed.filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === 'ChecksCompleted').map(([id]) => id);
+      expect(deadMen).toEqual(['DeadManReplicationAlarm']);
+      const rule = printed.Resources.MonitorNotReportingAlarm.Properties.AlarmRule['Fn::Join'];
+      expect(rule[1].map((part: Json) => (typeof part === 'string' ? part : evaluate(printed.Conditions, part['Fn::If'][0]) ? part['Fn::If'][1]['Fn::Sub'] : part['Fn::If'][2])).join(rule[0])).toBe(
+        'ALARM("${DeadManReplicationAlarm}") OR FALSE OR FALSE',
+      );
+    });
+
+    it('refuses to package a config that has nothing to check, naming it', () => {
+      expect(() => printStack('clusters: []\n')).toThrow(/replwatch\.yml:1: \(top level\): nothing to check: give clusters, memcache or network/);
     });
 
     it.each(CHECK_FUNCTIONS)('%s alarms when pages fail to send in 3 of 5 minutes', (name) => {
@@ -534,10 +585,10 @@ describe('serverless package (osls, offline, stage local)', () => {
       }
     });
 
-    it('shows the state of every alarm', () => {
+    it('shows the state of every alarm that always exists, and the dead man as its composite (its children depend on the fleet)', () => {
       const alarmWidgets = (body.widgets as Json[]).filter((w) => w.type === 'alarm');
       expect(alarmWidgets).toHaveLength(1);
-      const ids = ofType('AWS::CloudWatch::Alarm').map(([id]) => `sub-${id}-Arn`);
+      const ids = [...ofType('AWS::CloudWatch::Alarm').filter(([, r]) => !r.Condition), ...ofType('AWS::CloudWatch::CompositeAlarm')].map(([id]) => `sub-${id}-Arn`);
       expect([...alarmWidgets[0]!.properties.alarms].sort()).toEqual(ids.sort());
     });
   });
@@ -669,7 +720,7 @@ describe('serverless package (osls, offline, stage local)', () => {
       });
     });
 
-    it('osls invoke local loads an ESM bundle (a function whose environment needs no credentials)', () => {
+    it('osls invoke local loads an ESM bundle (a function whose environment needs no credentials), which refuses a config that checks nothing', () => {
       const config = join(mkdtempSync(join(tmpdir(), 'replwatch-invoke-')), 'replwatch.yml');
       extracted.push(dirname(config));
       writeFileSync(config, 'clusters: []\n');
@@ -678,8 +729,10 @@ describe('serverless package (osls, offline, stage local)', () => {
         encoding: 'utf8',
         timeout: 60_000,
       });
-      expect(osls.status, osls.stdout + osls.stderr).toBe(0);
-      expect(JSON.parse(osls.stdout.slice(osls.stdout.indexOf('{')))).toEqual({ invoked: [], failed: [] });
+      // Deployed, it would check nothing and say all is well every minute: it fails instead (Errors alarm).
+      expect(osls.status, osls.stdout + osls.stderr).not.toBe(0);
+      expect(osls.stdout + osls.stderr).toContain(`"errorType": "ConfigError"`);
+      expect(osls.stdout + osls.stderr).toContain(`${config}:1: (top level): nothing to check: give clusters, memcache or network`);
     }, 70_000);
   });
 });

@@ -223,11 +223,11 @@ describe('replwatch runbook rebuild-replica', () => {
   it('checks every option before touching anything: one line and exit 3 for a usage error, the refusing server named', async () => {
     // Each with --execute --force on a healthy replica: nothing may be touched all the same.
     for (const [args, message] of [
-      [['--workers', 'abc'], "error: option '--workers <n>' argument 'abc' is invalid. tables copied at once: a whole number from 1 to 64"],
-      [['--workers', '0'], "error: option '--workers <n>' argument '0' is invalid."],
+      [['--workers', 'abc'], "error: option '--workers <n>' argument 'abc' is invalid. expected a whole number from 1 to 64."],
+      [['--workers', '65'], "error: option '--workers <n>' argument '65' is invalid."],
       [['--strategy', 'physical'], "error: option '--strategy <name>' argument 'physical' is invalid. Allowed choices are logical, rds."],
       [['--lease', 'soon'], "error: option '--lease <duration>' argument 'soon' is invalid."],
-      [['--password', 'secret'], 'error: --password needs --user'],
+      [['--password', 'secret'], 'replwatch: --password needs --user'],
     ] as const) {
       const r = await rebuild('--replica', 'sandbox-r1', '--execute', '--force', ...args);
       expect(r.code).toBe(3);
@@ -235,7 +235,7 @@ describe('replwatch runbook rebuild-replica', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
     const resume = await rebuild('--replica', 'sandbox-r1', '--resume');
-    expect([resume.code, resume.stderr.trim()]).toEqual([3, 'error: --resume continues a rebuild: it needs --execute']);
+    expect([resume.code, resume.stderr.trim()]).toEqual([3, 'replwatch: --resume continues a rebuild: it needs --execute']);
     expect(await replicating('sandbox-r1')).toBe(true);
     expect(await new FileStore(state).readLock('rebuild/sandbox')).toBeUndefined();
     // An account the servers refuse: which server, where, as whom, and the server's words.

@@ -20,9 +20,25 @@ describe('replwatch sandbox up | status | down', () => {
     const status = JSON.parse(cliProcess(['sandbox', 'status', '--dir', dir, '--json']).stdout) as Awaited<ReturnType<typeof sandboxStatus>>;
     expect(status.up).toBe(true);
     expect(status.parts.filter((p) => p.kind === 'mariadb')).toHaveLength(3);
+    // A second `up` over it: one line saying how to stop it, exit 3, the running one untouched.
+    const again = cliProcess(['sandbox', 'up', '--dir', dir]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(new RegExp(`^replwatch: a sandbox is already running in ${dir}; stop it first: npx --prefix \\S+ replwatch sandbox down --dir ${dir}\n$`));
+    expect(pidsOf(status).every(isAlive)).toBe(true);
+    // `sandbox restart NAME` brings back a stopped (or killed) part, and says what it found.
+    const r1 = status.parts.find((p) => p.name === 'sandbox-r1')!;
+    process.kill(r1.pid, 'SIGSTOP');
+    const restarted = cliProcess(['sandbox', 'restart', 'sandbox-r1', '--dir', dir]);
+    expect(restarted.stdout).toMatch(/^sandbox-r1 was stopped \(SIGSTOP\); restarted: pid \d+, port \d+\n$/);
+    const after = JSON.parse(cliProcess(['sandbox', 'status', '--dir', dir, '--json']).stdout) as Awaited<ReturnType<typeof sandboxStatus>>;
+    expect(after.up).toBe(true);
+    expect(after.parts.find((p) => p.name === 'sandbox-r1')!.pid).not.toBe(r1.pid);
+    const unknown = cliProcess(['sandbox', 'restart', 'sandbox-r9', '--dir', dir]);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toBe(`replwatch: no sandbox part sandbox-r9 in ${dir}; its parts: sandbox-primary, sandbox-r1, sandbox-r2, sessions-a, sessions-b\n`);
     const down = cliProcess(['sandbox', 'down', '--dir', dir, '--json']);
     expect(JSON.parse(down.stdout)).toEqual({ dir, stopped: true });
-    expect(pidsOf(status).filter(isAlive)).toEqual([]);
+    expect([...pidsOf(status), ...pidsOf(after)].filter(isAlive)).toEqual([]);
     expect(existsSync(dir)).toBe(false);
     expect(JSON.parse(cliProcess(['sandbox', 'down', '--dir', dir, '--json']).stdout)).toEqual({ dir, stopped: false });
   }, 90_000);

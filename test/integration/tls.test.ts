@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
 import { loadConfig } from '../../src/config/load';
 import { clusterEndpoint, MysqlConnections, query } from '../../src/probes/mysql/connections';
+import type { CheckReport } from '../../src/check/report';
 import { checkJson, cli } from '../support/cli';
 import { sql, startSandbox, stopSandbox } from '../support/sandbox';
 
@@ -22,9 +23,11 @@ function config(name: string, edit: (cluster: Record<string, unknown>) => void):
   return file;
 }
 
+/** `check --json`, its findings and exit code; a cluster it could not see at all is exit 3, with its findings printed. */
 const findings = async (file: string) => {
-  const { code, report } = await checkJson(file);
-  return { code, found: report.findings.map((f) => [f.code, f.severity, f.target, f.details.scope]), report };
+  const r = await cli('check', '--config', file, '--json');
+  const report = JSON.parse(r.stdout) as CheckReport;
+  return { code: r.code, stderr: r.stderr, found: report.findings.map((f) => [f.code, f.severity, f.target, f.details.scope]), report };
 };
 
 beforeAll(async () => {
@@ -63,7 +66,9 @@ describe('MySQL over TLS', () => {
     for (const s of sb.servers) await sql(sb, s.name, "SET sql_log_bin = 0; ALTER USER 'replwatch'@'%' REQUIRE SSL; SET sql_log_bin = 1");
     try {
       const without = await findings(plain);
-      expect(without.code).toBe(1);
+      // Nothing of the cluster could be checked: unknown, naming it.
+      expect(without.code).toBe(3);
+      expect(without.stderr).toContain("replwatch: cluster sandbox cannot be checked: every server refused the monitor (the monitor's account was refused: 1045");
       expect(without.found).toEqual(MONITOR_BLIND);
       expect(without.report.findings[0]!.summary).toContain('1045 Access denied');
       const withTls = await findings(tls);
@@ -77,7 +82,8 @@ describe('MySQL over TLS', () => {
   it("reports a certificate the monitor cannot verify as its own TLS settings (a warning), never as servers down", async () => {
     // Node's trusted CAs do not include the sandbox's.
     const untrusted = await findings(config('tls-system-cas', (c) => (c.tls = {})));
-    expect(untrusted.code).toBe(1);
+    expect(untrusted.code).toBe(3);
+    expect(untrusted.stderr).toContain('replwatch: cluster sandbox cannot be checked: every server refused the monitor (the TLS connection to the server failed: HANDSHAKE_SSL_ERROR');
     expect(untrusted.found).toEqual(MONITOR_BLIND);
     expect(untrusted.report.findings[0]!.summary).toBe('the TLS connection to the server failed: HANDSHAKE_SSL_ERROR self-signed certificate in certificate chain');
     expect(untrusted.report.findings[0]!.action).toContain("fix the cluster's tls settings");

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ let watcher: ChildProcess;
 let pagesFile: string;
 let stderr = '';
 let stdout = '';
+let config: string;
 
 interface PageLine {
   text: string;
@@ -19,7 +21,6 @@ interface PageLine {
   subject: string;
   at: string;
 }
-let config: string;
 const pages = (): PageLine[] => (existsSync(pagesFile) ? readFileSync(pagesFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as PageLine) : []);
 
 beforeAll(async () => {
@@ -60,7 +61,13 @@ describe('replwatch watch --every 1s on the sandbox', () => {
     expect(detected).toBeLessThan(3000);
     expect(pages().map((p) => [p.kind, p.subject])).toEqual([['firing', '[CRITICAL] ReplicationBroken sandbox/sandbox-r1']]);
     const text = pages()[0]!.text;
-    expect(text).toContain('Fix: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1');
+    // The fix reaches the watcher's config and state by itself: it runs as printed, from anywhere.
+    const fix = /^Fix: (.+)$/m.exec(text)![1]!;
+    expect(fix).toBe(`replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${config} --state ${join(sb.dir, 'state.json')}`);
+    const planned = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), ...fix.split(' ').slice(1)], { cwd: tmpdir(), encoding: 'utf8', timeout: 30_000 });
+    expect(planned.stderr).toBe('');
+    expect(planned.status).toBe(0);
+    expect(planned.stdout).toContain('Plan: rebuild sandbox-r1 of cluster sandbox from sandbox-primary');
     expect(text).toContain('Plan: rebuild sandbox-r1 of cluster sandbox from sandbox-primary (reads only; nothing was changed)');
     // The plan's command reaches the watcher's config and state from any directory.
     expect(text).toContain(`To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${config} --state ${join(sb.dir, 'state.json')} --execute`);

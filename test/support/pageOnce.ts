@@ -9,7 +9,7 @@ const pager = new Pager({
   sinks: [new JsonlPageSink(pagesFile)],
   policy: { resolveSamples: 2, repeatMs: 1_800_000 },
   silences: [],
-  hostOf: () => undefined,
+  endpointOf: () => undefined,
 });
 const result = await pager.process(
   [{ code: 'ReplicationBroken', severity: 'critical', cluster: 'main', target: 'main-r1', summary: 'SQL thread stopped: 1062', details: {} }],

@@ -71,15 +71,31 @@ describe('an Aurora cluster', () => {
   it("hears a reader whose copy of the writer's heartbeat is fresh: a writer unreachable to the monitor alone is a monitor-path warning", () => {
     const copy = (ageSeconds: number) => [{ serverId: 1, writtenAt: 1000, ageSeconds }];
     const writerDown = server('aurora-writer', 1, { reachable: false, serverId: undefined, error: { code: 'ETIMEDOUT', message: 'connect ETIMEDOUT' } });
+    // replwatch lost the writer 5 s ago (monotonic ms 0 -> 5000); the copies are under a second
+    // old: the writer wrote after that, it still writes.
     const partition = analyse({
       heartbeat: { staleSeconds: 10 },
       primary: writerDown,
       lastPrimaryServerId: 1,
-      replicas: [server('aurora-r1', 2, { heartbeat: copy(0.8) }), server('aurora-r2', 3, { heartbeat: copy(0.9) })],
+      primaryLost: { at: 0, writerRunning: true },
+      replicas: [server('aurora-r1', 2, { heartbeat: copy(0.8), heartbeatReadAt: 5000 }), server('aurora-r2', 3, { heartbeat: copy(0.9), heartbeatReadAt: 5000 })],
       aurora: { lag: () => undefined },
     });
     expect(partition.findings.map((f) => [f.code, f.severity, f.details.scope])).toEqual([['PrimaryUnreachable', 'warning', 'monitor-path']]);
     expect(partition.findings[0]!.summary).toContain('aurora-r1, aurora-r2 still replicate from it');
+
+    // Copies as old as the outage say nothing yet: a frozen writer looks so for staleSeconds.
+    // Provisional (not paged) rather than the monitor-path verdict.
+    const frozen = analyse({
+      heartbeat: { staleSeconds: 10 },
+      primary: writerDown,
+      lastPrimaryServerId: 1,
+      primaryLost: { at: 0, writerRunning: true },
+      replicas: [server('aurora-r1', 2, { heartbeat: copy(2.1), heartbeatReadAt: 2000 }), server('aurora-r2', 3, { heartbeat: copy(2.2), heartbeatReadAt: 2000 })],
+      aurora: { lag: () => undefined },
+    });
+    expect(frozen.findings.map((f) => [f.code, f.severity, f.details.verdict])).toEqual([['PrimaryUnreachable', 'critical', 'undecided']]);
+    expect((frozen.findings[0]!.details.replicas as Array<{ alive: unknown }>).map((v) => v.alive)).toEqual([null, null]);
 
     // The copies age when the writer is really down: one critical page, the readers' lag folded in.
     const down = analyse({
@@ -96,7 +112,7 @@ describe('an Aurora cluster', () => {
       expect.objectContaining({ code: 'LagUnknown', target: 'aurora-r2' }),
     ]);
     expect(down.findings[0]!.details.replicas).toEqual([
-      { target: 'aurora-r1', alive: false, evidence: "the writer's heartbeat row on aurora-r1 is 45.0 s old (stale after 10 s)" },
+      { target: 'aurora-r1', alive: false, evidence: "the primary's heartbeat row on aurora-r1 is 45.0 s old, stale after 10 s: the primary stopped writing" },
       { target: 'aurora-r2', alive: false, evidence: 'no heartbeat row of the writer on aurora-r2' },
     ]);
   });

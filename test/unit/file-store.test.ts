@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import type { AlertState } from '../../src/alerting/alert';
 import { FileStore } from '../../src/state/file';
 
-const alert = (key: string): AlertState => ({
-  key,
+const alert = (target: string): AlertState => ({
+  key: `ReplicationBroken|main|${target}`,
   status: 'pending',
   severity: 'critical',
-  finding: { code: 'ReplicationBroken', severity: 'critical', cluster: 'main', target: key, summary: '1062', details: {} },
+  finding: { code: 'ReplicationBroken', severity: 'critical', cluster: 'main', target, summary: '1062', details: {} },
   firstSeenAt: '2026-11-22T10:00:00.000Z',
   consecutiveFound: 1,
   consecutiveClear: 0,
@@ -28,9 +28,9 @@ describe('FileStore lock', () => {
       if (round % 2 === 1) utimesSync(`${file}.lock`, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
       const keys = Array.from({ length: 6 }, (_, i) => `k${i}`);
       // Each its own store, as separate processes would be: all find the dead lock at once.
-      const landed = await Promise.all(keys.map((k) => new FileStore(file).write({ key: k, alert: alert(k), expectedVersion: null })));
+      const landed = await Promise.all(keys.map((k) => new FileStore(file).write({ key: alert(k).key, alert: alert(k), expectedVersion: null })));
       expect(landed).toEqual(keys.map(() => true));
-      expect([...(await new FileStore(file).loadAlerts()).keys()].sort()).toEqual(keys);
+      expect([...(await new FileStore(file).loadAlerts()).keys()].sort()).toEqual(keys.map((k) => alert(k).key));
       expect(readdirSync(dir)).toEqual(['state.json']);
     }
   });

@@ -21,6 +21,19 @@ describe('the game day scorecard', () => {
     expect(card.passed).toBe(false);
   });
 
+  it('scores a compound fault per incident: each pages once and resolves once, and a missing one fails it', () => {
+    const compound = run({ alsoExpected: [{ code: 'ReplicaUnreachable', target: 'r1' }] });
+    const both = [page('firing', T + 1000), page('firing', T + 2000, 'ReplicaUnreachable', 'r1'), page('resolved', T + 4000), page('resolved', T + 6000, 'ReplicaUnreachable', 'r1')];
+    const card = score([compound], baseline, [], both);
+    expect(card.scenarios[0]).toMatchObject({ detected: true, recovered: true, pages: { firing: 2, resolved: 2 }, passed: true });
+    expect(card.scenarios[0]!.incidents).toEqual([
+      { code: 'ReplicationStopped', target: 'r2', detectSeconds: 1, recoverSeconds: 1 },
+      { code: 'ReplicaUnreachable', target: 'r1', detectSeconds: 2, recoverSeconds: 3 },
+    ]);
+    const half = score([compound], baseline, [], [both[0]!, both[2]!]);
+    expect(half.scenarios[0]).toMatchObject({ detected: false, recovered: false, passed: false });
+  });
+
   it('does not count a page for another target, or a resolve sent before the repair began, as the expected one', () => {
     const card = score([run()], baseline, [], [page('firing', T + 1000, 'ReplicationStopped', 'r1'), page('resolved', T + 2000)]);
     expect(card.scenarios[0]).toMatchObject({ detected: false, detectSeconds: null, recovered: false, passed: false });

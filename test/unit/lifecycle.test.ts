@@ -123,8 +123,8 @@ describe('alert lifecycle', () => {
 });
 
 describe('inhibition', () => {
-  const hosts: Record<string, string> = { 'main/main-primary': '10.0.0.1', 'main/main-r1': '10.0.0.2', 'sessions/10.0.1.5:11211': '10.0.1.5', 'edge/10.0.1.5:11211': '10.0.1.5' };
-  const hostOf = (f: Finding) => hosts[`${f.cluster}/${f.target}`];
+  const endpoints: Record<string, string> = { 'main/main-primary': '10.0.0.1:3306', 'main/main-r1': '10.0.0.2:3306', 'sessions/10.0.1.5:11211': '10.0.1.5:11211', 'sessions/10.0.1.5:11212': '10.0.1.5:11212', 'edge/10.0.1.5:11211': '10.0.1.5:11211', 'edge/10.0.0.1:3306': '10.0.0.1:3306' };
+  const endpointOf = (f: Finding) => endpoints[`${f.cluster}/${f.target}`];
 
   it("folds a dead primary's replica IO errors and lag into it, not a broken SQL thread", () => {
     const dead = finding('PrimaryUnreachable', { target: 'main-primary' });
@@ -132,20 +132,39 @@ describe('inhibition', () => {
     const lag = finding('ReplicaLagging', { target: 'main-r2' });
     const sql = finding('ReplicationBroken', { target: 'main-r2' });
     const other = finding('ReplicaIoError', { cluster: 'other' });
-    expect(inhibitions([dead, io, lag, sql, other], hostOf)).toEqual([
+    expect(inhibitions([dead, io, lag, sql, other], endpointOf)).toEqual([
       { key: 'ReplicaIoError|main|main-r1', by: 'PrimaryUnreachable|main|main-primary' },
       { key: 'ReplicaLagging|main|main-r2', by: 'PrimaryUnreachable|main|main-primary' },
     ]);
-    expect(inhibitions([finding('PrimaryUnreachable', { target: 'main-primary', severity: 'warning' }), io], hostOf)).toEqual([]);
+    expect(inhibitions([finding('PrimaryUnreachable', { target: 'main-primary', severity: 'warning' }), io], endpointOf)).toEqual([]);
   });
 
-  it('lets an unreachable or lossy host explain what runs on it', () => {
+  it('makes one incident of a failing path and the service at that very host:port, and nothing else on the address', () => {
     const host = finding('HostUnreachable', { cluster: 'edge', target: '10.0.1.5:11211' });
-    const mc = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.5:11211' });
+    const slow = finding('MemcacheSlow', { cluster: 'sessions', target: '10.0.1.5:11211', severity: 'warning' });
+    const down = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.5:11211' });
     const elsewhere = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.6:11211' });
-    expect(inhibitions([host, mc, elsewhere], hostOf)).toEqual([{ key: 'MemcacheUnreachable|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' }]);
+    const otherPort = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.1.5:11212' });
+    // A warning of the service is the path's symptom.
+    expect(inhibitions([host, slow], endpointOf)).toEqual([{ key: 'MemcacheSlow|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' }]);
+    // The service down says more (a frozen one fills its listen queue, and its port looks black).
+    expect(inhibitions([host, down, elsewhere, otherPort], endpointOf)).toEqual([{ key: 'HostUnreachable|edge|10.0.1.5:11211', by: 'MemcacheUnreachable|sessions|10.0.1.5:11211' }]);
+    // Unless the path already paged: it stays the page of this incident.
+    expect(inhibitions([host, down], endpointOf, new Set(['HostUnreachable|edge|10.0.1.5:11211']))).toEqual([{ key: 'MemcacheUnreachable|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' }]);
     const warnLoss = finding('PacketLoss', { cluster: 'edge', target: '10.0.1.5:11211', severity: 'warning' });
-    expect(inhibitions([warnLoss, mc], hostOf)).toEqual([]);
+    expect(inhibitions([warnLoss, slow], endpointOf)).toEqual([]);
+    // A dead primary and the black path to its port: the primary's page; a memcached on its address is its own.
+    const primaryPort = finding('HostUnreachable', { cluster: 'edge', target: '10.0.0.1:3306' });
+    const primary = finding('PrimaryUnreachable', { target: 'main-primary' });
+    const cache = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.0.1:11211' });
+    expect(inhibitions([primaryPort, primary, cache], (f) => endpointOf(f) ?? f.target)).toEqual([{ key: 'HostUnreachable|edge|10.0.0.1:3306', by: 'PrimaryUnreachable|main|main-primary' }]);
+  });
+
+  it("holds a replica's lag while its own IO thread cannot fetch anything", () => {
+    const io = finding('ReplicaIoError');
+    const lag = finding('ReplicaLagging');
+    const otherLag = finding('ReplicaLagging', { target: 'main-r2' });
+    expect(inhibitions([io, lag, otherLag], endpointOf)).toEqual([{ key: 'ReplicaLagging|main|main-r1', by: 'ReplicaIoError|main|main-r1' }]);
   });
 });
 

@@ -78,8 +78,8 @@ describe.each(stores)('%s rebuild lock as a lease', (_, make) => {
     await store.acquireLock('rebuild/a', 'o', at(60), at(0));
     await store.acquireLock('autorebuild/a', 'o', at(60), at(0));
     expect((await store.listLocks('rebuild/')).map((l) => l.name)).toEqual(['rebuild/a']);
-    await store.addSilence({ id: 'rebuild/a/r1', from: at(0).toISOString(), to: at(70).toISOString(), reason: 'running' });
-    await store.addSilence({ id: 'rebuild/a/r1', from: at(0).toISOString(), to: at(90).toISOString(), reason: 'running' });
+    await store.addSilence({ id: 'rebuild/a/r1', cluster: 'a', target: 'r1', from: at(0).toISOString(), to: at(70).toISOString(), reason: 'running' });
+    await store.addSilence({ id: 'rebuild/a/r1', cluster: 'a', target: 'r1', from: at(0).toISOString(), to: at(90).toISOString(), reason: 'running' });
     expect((await store.listSilences()).map((s) => s.to)).toEqual([at(90).toISOString()]);
   });
 });

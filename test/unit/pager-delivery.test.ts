@@ -22,7 +22,7 @@ class Sink implements PageSink {
   }
 }
 
-const pager = (store: StateStore, sinks: PageSink[], hostOf: (f: Finding) => string | undefined = () => undefined) => new Pager({ store, sinks, policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], hostOf });
+const pager = (store: StateStore, sinks: PageSink[], endpointOf: (f: Finding) => string | undefined = () => undefined) => new Pager({ store, sinks, policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf });
 const kinds = (s: Sink) => s.pages.map((p) => `${p.kind} ${p.code}`);
 
 describe('page delivery', () => {
@@ -118,17 +118,20 @@ describe('a dead primary holds its replicas\' firing alerts', () => {
     for (const s of [10, 20, 30, 40]) await p.process([dead], t(s));
     expect(kinds(sns)).toEqual(['firing ReplicaLagging', 'firing PrimaryUnreachable']);
     expect(store.alerts.get('ReplicaLagging|main|main-r1')).toMatchObject({ status: 'firing' });
-    // Back and healthy: both resolve.
+    // Back and healthy: the primary resolves; its symptom stays held until then, and resolves after.
     await p.process([], t(50));
     await p.process([], t(60));
-    expect(kinds(sns).slice(2).sort()).toEqual(['resolved PrimaryUnreachable', 'resolved ReplicaLagging']);
+    expect(kinds(sns).slice(2)).toEqual(['resolved PrimaryUnreachable']);
+    await p.process([], t(70));
+    await p.process([], t(80));
+    expect(kinds(sns).slice(2)).toEqual(['resolved PrimaryUnreachable', 'resolved ReplicaLagging']);
   });
 
   it('attaches the rebuild plan to a FIRING page retried after the paging channel refused it, as to the first attempt', async () => {
     const store = new MemoryStore();
     const sns = new Sink('sns');
     let plans = 0;
-    const p = new Pager({ store, sinks: [sns], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], hostOf: () => undefined, attach: async () => `Plan #${++plans}` });
+    const p = new Pager({ store, sinks: [sns], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: () => undefined, attach: async () => `Plan #${++plans}` });
     sns.failing = true;
     await p.process([broken], t(0));
     sns.failing = false;

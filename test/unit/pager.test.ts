@@ -28,7 +28,7 @@ class RecordingSink implements PageSink {
 }
 
 function pager(store: StateStore, sinks: PageSink[], silences = []) {
-  return new Pager({ store, sinks, policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences, hostOf: () => undefined });
+  return new Pager({ store, sinks, policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences, endpointOf: () => undefined });
 }
 
 describe('Pager', () => {
@@ -89,8 +89,8 @@ describe('Pager', () => {
     const sink = new RecordingSink('sns');
     const store = new MemoryStore();
     const host: Finding = { code: 'HostUnreachable', severity: 'critical', cluster: 'edge', target: '10.0.1.5:11211', summary: 'all lost', details: {} };
-    const network = new Pager({ store, sinks: [sink], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], hostOf: (f) => f.target.split(':')[0], codes: new Set(['HostUnreachable', 'PacketLoss']) });
-    const memcache = new Pager({ store, sinks: [sink], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], hostOf: (f) => f.target.split(':')[0], codes: new Set(['MemcacheUnreachable']) });
+    const network = new Pager({ store, sinks: [sink], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: (f) => f.target, codes: new Set(['HostUnreachable', 'PacketLoss']) });
+    const memcache = new Pager({ store, sinks: [sink], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: (f) => f.target, codes: new Set(['MemcacheUnreachable']) });
     await network.process([host], t(0));
     await network.process([host], t(10));
     const mc: Finding = { code: 'MemcacheUnreachable', severity: 'critical', cluster: 'sessions', target: '10.0.1.5:11211', summary: 'no reply', details: {} };
@@ -204,7 +204,7 @@ describe('owed pages', () => {
     const sns = new RecordingSink('sns');
     const chat = new RecordingSink('chat');
     const file = new RecordingSink('jsonl');
-    const p = new Pager({ store, sinks: [sns, chat, file], policy: { resolveSamples: 1, repeatMs: 60_000 }, silences: [], hostOf: () => undefined });
+    const p = new Pager({ store, sinks: [sns, chat, file], policy: { resolveSamples: 1, repeatMs: 60_000 }, silences: [], endpointOf: () => undefined });
     sns.failing = true;
     chat.failing = true;
     await p.process([broken], t(0));
@@ -221,10 +221,10 @@ describe('owed pages', () => {
   it("a resolving alert of another check inhibits nothing: it is over", async () => {
     const store = new MemoryStore();
     const sns = new RecordingSink('sns');
-    const hostOf = (f: Finding) => f.target.split(':')[0];
+    const endpointOf = (f: Finding) => f.target;
     const policy = { resolveSamples: 1, repeatMs: 1_800_000 };
-    const network = new Pager({ store, sinks: [sns], policy, silences: [], hostOf, codes: new Set(['HostUnreachable']) });
-    const memcache = new Pager({ store, sinks: [sns], policy, silences: [], hostOf, codes: new Set(['MemcacheUnreachable']) });
+    const network = new Pager({ store, sinks: [sns], policy, silences: [], endpointOf, codes: new Set(['HostUnreachable']) });
+    const memcache = new Pager({ store, sinks: [sns], policy, silences: [], endpointOf, codes: new Set(['MemcacheUnreachable']) });
     const host: Finding = { code: 'HostUnreachable', severity: 'critical', cluster: 'edge', target: '10.0.1.5:11211', summary: 'all lost', details: {} };
     const mc: Finding = { code: 'MemcacheUnreachable', severity: 'critical', cluster: 'sessions', target: '10.0.1.5:11211', summary: 'no reply', details: {} };
     await network.process([host], t(0));

@@ -301,6 +301,35 @@ describe('analyseCluster', () => {
     });
   });
 
+  describe("an unreachable primary, told by its replicas' heartbeat copies (staleSeconds 10; lost 6 s ago)", () => {
+    const lost = { at: 0, writerRunning: true };
+    const copyOf = (ageSeconds: number) => ({ heartbeat: [{ serverId: 1, writtenAt: 1000, ageSeconds }], heartbeatReadAt: 6000 });
+    const verdict = (r1: Partial<ServerReading>, r2: Partial<ServerReading>, over: Partial<ClusterReadings> = {}) => {
+      const a = analyse({ heartbeat: { staleSeconds: 10 }, primary: unreachable(primary()), lastPrimaryServerId: 1, primaryLost: lost, replicas: [replica('main-r1', 2, r1), replica('main-r2', 3, r2)], ...over });
+      const f = a.findings.find((x) => x.code === 'PrimaryUnreachable')!;
+      return { severity: f.severity, verdict: f.details.verdict ?? f.details.scope, alive: (f.details.replicas as Array<{ alive: boolean | null }>).map((v) => v.alive) };
+    };
+
+    it('a copy written since the monitor lost it: alive (the monitor path)', () => {
+      expect(verdict(copyOf(0.7), copyOf(6.5))).toEqual({ severity: 'warning', verdict: 'monitor-path', alive: [true, null] });
+    });
+
+    it("copies as old as the outage: undecided, even while a lagging replica's copy still advances", () => {
+      // r2 is 4 s behind: it goes on applying heartbeats the primary wrote before it froze.
+      expect(verdict(copyOf(6.2), { ...copyOf(5.5), channels: [channel({ secondsBehind: 4 })] })).toEqual({ severity: 'critical', verdict: 'undecided', alive: [null, null] });
+    });
+
+    it("stale beyond the replica's own backlog: the primary stopped writing; a backlog alone is not", () => {
+      expect(verdict(copyOf(12), copyOf(13))).toEqual({ severity: 'critical', verdict: 'database', alive: [false, false] });
+      // 14 s old, 9 s of it r1's backlog: r1 is lagging, not testifying to a stopped primary.
+      expect(verdict({ ...copyOf(14), channels: [channel({ secondsBehind: 9 })] }, copyOf(12)).alive).toEqual([null, false]);
+    });
+
+    it('no testimony from the heartbeat when its writer was already stopped: the IO threads decide', () => {
+      expect(verdict(copyOf(300), copyOf(300), { primaryLost: { at: 0, writerRunning: false } })).toEqual({ severity: 'warning', verdict: 'monitor-path', alive: [true, true] });
+    });
+  });
+
   it('advises, without paging, when the monitor account holds too much', () => {
     const a = analyse({ primary: primary({ grants: { excess: ['SUPER', 'INSERT'] } }) });
     expect(codes(a)).toEqual(['MonitorOverPrivileged/info/main-primary']);

@@ -63,6 +63,18 @@ export interface OwnedProcess {
   mark: string;
 }
 
+/** Whether our process runs, is stopped (SIGSTOP: state T in /proc/PID/stat), or is gone. */
+export function processState(p: OwnedProcess): 'running' | 'stopped' | 'gone' {
+  if (!isOurs(p)) return 'gone';
+  try {
+    // The state follows the command name, which is in parentheses and may itself hold spaces.
+    const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T') ? 'stopped' : 'running';
+  } catch {
+    return 'running';
+  }
+}
+
 /** True when `p.pid` still runs the process we started (Linux: its /proc cmdline carries the mark). */
 export function isOurs(p: OwnedProcess): boolean {
   if (!isAlive(p.pid)) return false;

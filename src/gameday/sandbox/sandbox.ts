@@ -8,10 +8,12 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './binaries';
-import { freePort, isAlive, isOurs, startDaemon, startReaper, stopProcesses, writeReaperList, type OwnedProcess } from './processes';
+import { freePort, isAlive, isOurs, processState, startDaemon, startReaper, stopProcesses, writeReaperList, type OwnedProcess } from './processes';
 import { installHeartbeat } from '../../heartbeat/install';
 import { createLossyHost, destroyLossyHost, lossyHostCleanup, netnsUnsupported, type LossyHost } from './netns';
 import { sleep } from '../../util/deadline';
+import { OperatorError } from '../../util/errors';
+import { replwatchCommand, shellWord } from '../../cli/paths';
 
 const run = promisify(execFile);
 
@@ -72,11 +74,12 @@ export async function readState(dir: string): Promise<SandboxState | undefined> 
 }
 
 const memcachedMark = (port: number) => `-p ${port} `;
+const serverMark = (s: Pick<SandboxServer, 'datadir'>) => `--datadir=${s.datadir}`;
 
 /** Every process of the sandbox, each with what its command line must contain to still be ours. */
 function ownedProcesses(s: SandboxState): OwnedProcess[] {
   return [
-    ...s.servers.map((x) => ({ pid: x.pid, mark: `--datadir=${x.datadir}` })),
+    ...s.servers.map((x) => ({ pid: x.pid, mark: serverMark(x) })),
     ...s.memcached.map((m) => ({ pid: m.pid, mark: memcachedMark(m.port) })),
     ...(s.lossyHost ? [{ pid: s.lossyHost.pid, mark: `-l ${s.lossyHost.nsAddr} ` }] : []),
   ];
@@ -173,11 +176,24 @@ export function signalPart(state: SandboxState, name: string, signal: NodeJS.Sig
 export async function restartServer(state: SandboxState, name: string): Promise<SandboxServer> {
   const server = state.servers.find((s) => s.name === name);
   if (!server) throw new Error(`no server ${name} in the sandbox`);
-  if (isOurs({ pid: server.pid, mark: `--datadir=${server.datadir}` })) await stopProcesses([server.pid]);
+  if (isOurs({ pid: server.pid, mark: serverMark(server) })) await stopProcesses([server.pid]);
   server.pid = startDaemon(state.binaries.mariadbd, mariadbArgs(state.dir, server), join(state.dir, `${server.name}.out`));
   await saveState(state);
   await waitReady(server.socket, server.pid, join(state.dir, `${server.name}.err`));
   return server;
+}
+
+/**
+ * `replwatch sandbox restart NAME`: a server or memcached node started again on its own port (and
+ * datadir) whatever became of it (killed, stopped, or running), and what it was before.
+ */
+export async function restartPart(state: SandboxState, name: string): Promise<{ name: string; was: 'running' | 'stopped' | 'gone'; pid: number; port: number }> {
+  const server = state.servers.find((s) => s.name === name);
+  const node = state.memcached.find((m) => m.name === name);
+  if (!server && !node) throw new OperatorError(`no sandbox part ${name} in ${state.dir}; its parts: ${[...state.servers, ...state.memcached].map((p) => p.name).join(', ')}`);
+  const was = processState(server ? { pid: server.pid, mark: serverMark(server) } : { pid: node!.pid, mark: memcachedMark(node!.port) });
+  const part = server ? await restartServer(state, name) : await restartMemcached(state, name);
+  return { name, was, pid: part.pid, port: part.port };
 }
 
 function listening(port: number): Promise<boolean> {
@@ -251,7 +267,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
   const dir = resolve(opts.dir);
   const existing = await readState(dir);
   if (existing && ownedProcesses(existing).some(isOurs)) {
-    throw new Error(`a sandbox is already running in ${dir}; run: replwatch sandbox down --dir ${dir}`);
+    throw new OperatorError(`a sandbox is already running in ${dir}; stop it first: ${replwatchCommand(`sandbox down --dir ${shellWord(dir)}`)}`);
   }
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -12,7 +12,7 @@ export interface MysqlTarget extends MysqlEndpoint {
   heartbeatTable?: string;
 }
 
-type Position = Pick<ServerReading, 'gtidExecuted' | 'heartbeat' | 'heartbeatError'>;
+type Position = Pick<ServerReading, 'gtidExecuted' | 'heartbeat' | 'heartbeatError' | 'heartbeatReadAt'>;
 
 const versionCache = new WeakMap<Connection, { flavor: Flavor; version: string }>();
 
@@ -48,11 +48,13 @@ async function readPosition(conn: Connection, flavor: Flavor, target: MysqlTarge
   try {
     // writtenAt is the ts as written, by the clock of the server that wrote the row; age is by
     // this server's clock, and only stands in when the writer's own row cannot be read.
+    const sent = performance.now();
     const rows = await query<{ serverId: string; writtenAt: string | null; age: string | null }>(
       conn,
       `SELECT server_id AS serverId, TIMESTAMPDIFF(MICROSECOND, '1970-01-01', ts) / 1000000 AS writtenAt, TIMESTAMPDIFF(MICROSECOND, ts, UTC_TIMESTAMP(6)) / 1000000 AS age FROM ${quoteQualified(target.heartbeatTable)}`,
       t,
     );
+    position.heartbeatReadAt = (sent + performance.now()) / 2;
     position.heartbeat = rows
       .filter((r) => r.writtenAt !== null && r.age !== null)
       .map((r) => ({ serverId: Number(r.serverId), writtenAt: Number(r.writtenAt), ageSeconds: Number(r.age) }));
