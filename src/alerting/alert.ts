@@ -76,7 +76,9 @@ export const PENDING_SAMPLES: Record<FindingCode, number> = {
   ReplicaLagging: 1,
   ReplicationBroken: 1,
   ReplicaIoError: 2,
-  ReplicationStopped: 1,
+  // Threads stopped with no error are someone's doing: a person repointing a replica (STOP
+  // SLAVE; CHANGE MASTER ...; START SLAVE) must not be paged by their own fix.
+  ReplicationStopped: 2,
   NotReplicating: 1,
   ReplicaUnreachable: 2,
   PrimaryUnreachable: 2,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from '../alerting/page';
 import type { Config } from '../config/schema';
+import type { CommandStyle } from '../model/commands';
 import type { SecretResolver } from '../config/secrets';
 import { rebuildReplica } from '../runbooks/rebuild';
 import type { PageSink } from '../sinks/pages';
@@ -23,8 +24,8 @@ export class AutoRebuilder {
     private readonly log: (line: string) => void,
     /** Where a failed rebuild's page goes: the watcher's sinks. */
     private readonly sinks: PageSink[],
-    /** What the commands it prints carry (cli/paths.ts commandFlags). */
-    private readonly flags = '',
+    /** How the commands it prints are spelled (model/commands.ts). */
+    private readonly commands?: CommandStyle,
   ) {}
 
   async consider(pages: Page[], now: Date): Promise<void> {
@@ -39,7 +40,7 @@ export class AutoRebuilder {
       }
       this.log(`auto-rebuild of ${page.target} (cluster ${cluster.name}) started`);
       // Never forced: a replica found healthy by the time it runs is left alone.
-      const job = rebuildReplica(this.config, { cluster: cluster.name, replica: page.target, execute: true, flags: this.flags, sinks: this.sinks }, this.secrets, this.store)
+      const job = rebuildReplica(this.config, { cluster: cluster.name, replica: page.target, execute: true, ...(this.commands ? { commands: this.commands } : {}), sinks: this.sinks }, this.secrets, this.store)
         .then(({ result }) => this.log(`auto-rebuild of ${page.target} done in ${result?.seconds.toFixed(1)} s, ${result?.checksums.length} table checksums equal`))
         .catch((e: Error & { resume?: string }) => this.log(`auto-rebuild of ${page.target} FAILED: ${e.message}${e.resume ? `; continue it with ${e.resume}` : ''}`))
         .finally(() => this.running.delete(cluster.name));

@@ -2,6 +2,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { lazyCloudwatch } from './cloudwatchClient';
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
+import type { CommandStyle } from '../model/commands';
 import type { Finding } from '../model/findings';
 import type { Observation } from '../model/observations';
 import { MemcacheChecker } from './memcache';
@@ -20,9 +21,9 @@ export class Checker {
   readonly memcache: MemcacheChecker;
   readonly network: NetworkChecker;
 
-  constructor(config: Config, o: { cloudwatch?: () => CloudWatchClient; commandFlags?: string } = {}) {
+  constructor(config: Config, o: { cloudwatch?: () => CloudWatchClient; commands?: CommandStyle } = {}) {
     const cloudwatch = o.cloudwatch ?? lazyCloudwatch;
-    this.replication = new ReplicationChecker(config, { cloudwatch, ...(o.commandFlags ? { commandFlags: o.commandFlags } : {}) });
+    this.replication = new ReplicationChecker(config, { cloudwatch, ...(o.commands ? { commands: o.commands } : {}) });
     this.memcache = new MemcacheChecker(config);
     this.network = new NetworkChecker(config, cloudwatch);
   }

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema';
+import type { CommandStyle } from '../model/commands';
 import type { Finding, FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
@@ -10,19 +11,19 @@ import { Pager } from './pager';
 /**
  * A Pager with the config's policy, silences and host map; `codes` and `scope` as in PagerOptions,
  * `resolveSamples` for a pager that knows an alert is over for certain (the rebuild runbook),
- * `commandFlags` for the commands of the plans it attaches (cli/paths.ts).
+ * `commands` for the spelling of the commands of the plans it attaches (model/commands.ts).
  */
 export function pagerFor(
   config: Config,
   store: StateStore,
   sinks: PageSink[],
   secrets: SecretResolver,
-  o: { codes?: ReadonlySet<FindingCode>; scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean; resolveSamples?: number; commandFlags?: string } = {},
+  o: { codes?: ReadonlySet<FindingCode>; scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean; resolveSamples?: number; commands?: CommandStyle } = {},
 ): Pager {
   return new Pager({
     ...(o.codes ? { codes: o.codes } : {}),
     ...(o.scope ? { scope: o.scope } : {}),
-    attach: autoPlanAttacher(config, secrets, o.commandFlags),
+    attach: autoPlanAttacher(config, secrets, o.commands),
     store,
     sinks,
     policy: { resolveSamples: o.resolveSamples ?? config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },

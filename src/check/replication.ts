@@ -2,6 +2,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { clusterServers, primaryName, type ClusterConfig, type Config } from '../config/schema';
 import { SecretError, type SecretResolver } from '../config/secrets';
 import { isProvisional, type Finding } from '../model/findings';
+import type { CommandStyle } from '../model/commands';
 import type { Observation, ServerReading } from '../model/observations';
 import { analyseCluster, passwordUnreadable, type ClusterAnalysis, type PrimaryLost } from '../health/replication';
 import { overThreshold, rowOf } from '../health/lag';
@@ -27,8 +28,8 @@ export interface ReplicationCheckerOptions {
   connections?: MysqlConnections;
   /** Between the samples a one-shot check takes to confirm lag or an unreachable primary. */
   confirmDelayMs?: number;
-  /** Flags every printed `replwatch` command carries to reach this config and state (cli/paths.ts commandFlags). */
-  commandFlags?: string;
+  /** How printed `replwatch` commands are spelled to reach this config and state (model/commands.ts). */
+  commands?: CommandStyle;
 }
 
 /**
@@ -52,7 +53,7 @@ export class ReplicationChecker {
   readonly connections: MysqlConnections;
   private readonly cloudwatch: () => CloudWatchClient;
   private readonly confirmDelayMs: number;
-  private readonly commandFlags: string;
+  private readonly commands: CommandStyle | undefined;
 
   constructor(
     private readonly config: Config,
@@ -62,7 +63,7 @@ export class ReplicationChecker {
     this.cloudwatch = o.cloudwatch ?? lazyCloudwatch;
     this.connections = o.connections ?? new MysqlConnections();
     this.confirmDelayMs = o.confirmDelayMs ?? 1000;
-    this.commandFlags = o.commandFlags ?? '';
+    this.commands = o.commands;
   }
 
   /**
@@ -138,7 +139,7 @@ export class ReplicationChecker {
       replicas,
       lastPrimaryServerId: this.primaryIds.get(cluster.name),
       primaryLost: this.outage(cluster, primary, started),
-      commandFlags: this.commandFlags,
+      ...(this.commands ? { commands: this.commands } : {}),
       lagHistory: (target) => this.historyBefore(`${cluster.name}/${target}`, lags?.get(target)),
       ...(cluster.aurora ? { aurora: { lag: (target: string) => lags?.get(target) } } : {}),
     });

@@ -13,7 +13,7 @@ import { registerRunbook } from './runbook';
 import { registerSilence } from './silence';
 import { registerGameday } from './gameday';
 import { registerShards } from './shards';
-import { commandFlags, configFileFrom } from './paths';
+import { commandStyle, configFileFrom } from './paths';
 
 export interface Io {
   out: (text: string) => void;
@@ -67,7 +67,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .action(async (opts: { config?: string; json?: boolean }) => {
       const configFile = configFileFrom(opts.config);
       const config = await loadConfig(configFile);
-      const report = await runCheck(config, new SecretResolver(), { commandFlags: commandFlags({ configFile }) });
+      const report = await runCheck(config, new SecretResolver(), { commands: commandStyle({ configFile }) });
       io.out(opts.json ? JSON.stringify(report, null, 2) : renderReport(report, io.tty));
       code = exitCodeFor(report.findings);
       // Its findings are printed (and in --json) as they are; the answer is that it could not look,

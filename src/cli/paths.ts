@@ -1,4 +1,6 @@
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { replwatchLine, type CommandStyle } from '../model/commands';
 
 /**
  * Where the CLI finds its files when it is not told: the config from `--config`, else
@@ -30,13 +32,39 @@ export function commandFlags(o: { configFile: string; stateFile?: string }, env:
   return flags.join(' ');
 }
 
+const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'replwatch.mjs');
+
 /**
- * `replwatch ARGS` as a person can paste it in any directory of this machine: through npx with
- * this checkout as its prefix (a bare `npx replwatch` works only inside the checkout, and
- * elsewhere would look for a package of that name on the registry).
+ * The program word of a printed command, as a person can paste it in any directory of this
+ * machine: `replwatch` when that is on PATH and is this checkout (`npm link`), else the path of
+ * this checkout's bin, which runs from anywhere (a bare `npx replwatch` works only inside the
+ * checkout and elsewhere looks the name up on the registry; `npx --prefix` is slow and warns).
  */
+export function printedProgram(env: NodeJS.ProcessEnv = process.env): string {
+  const mine = realpathOrUndefined(BIN);
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const found = realpathOrUndefined(join(dir, 'replwatch'));
+    if (found !== undefined) return found === mine ? 'replwatch' : shellWord(BIN);
+  }
+  return shellWord(BIN);
+}
+
+function realpathOrUndefined(file: string): string | undefined {
+  try {
+    return realpathSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** How this CLI process spells the commands it prints, to reach `configFile` and `stateFile` from anywhere. */
+export function commandStyle(o: { configFile: string; stateFile?: string }, env: NodeJS.ProcessEnv = process.env): CommandStyle {
+  return { program: printedProgram(env), flags: commandFlags(o, env) };
+}
+
+/** `replwatch ARGS` as a person can paste it in any directory of this machine. */
 export function replwatchCommand(args: string): string {
-  return `npx --prefix ${shellWord(resolve(import.meta.dirname, '..', '..'))} replwatch ${args}`;
+  return replwatchLine(args, { program: printedProgram(), flags: '' });
 }
 
 /** A path as one shell word: quoted only when it must be. */

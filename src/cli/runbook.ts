@@ -16,7 +16,7 @@ import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../s
 import { FileStore } from '../state/file';
 import { OperatorError } from '../util/errors';
 import type { Io } from './main';
-import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { commandStyle, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
 import { countOption, durationOption } from './options';
 import { ProgressRenderer } from './rebuildProgress';
 
@@ -96,7 +96,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
       const configFile = configFileFrom(o.config);
       const config = await loadConfig(configFile);
       const stateFile = o.state ?? defaultStateFile(configFile);
-      const flags = commandFlags({ configFile, stateFile });
+      const commands = commandStyle({ configFile, stateFile });
       if (o.strategy === 'rds') {
         try {
           const { replica } = resolveTarget(config, o.cluster, o.replica);
@@ -107,7 +107,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
             execute: Boolean(o.execute),
             onEvent: (e) => (o.json ? io.out(JSON.stringify(e)) : io.out(`${e.status === 'done' ? 'ok' : e.status === 'start' ? '->' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : ''}`)),
           });
-          io.out(o.json ? JSON.stringify({ result }) : o.execute ? `replaced RDS replica ${rdsId}${result.newEndpoint ? `; endpoint ${result.newEndpoint}` : ''}` : `To run it: ${rebuildCommands(o.cluster, o.replica, flags).execute} --strategy rds`);
+          io.out(o.json ? JSON.stringify({ result }) : o.execute ? `replaced RDS replica ${rdsId}${result.newEndpoint ? `; endpoint ${result.newEndpoint}` : ''}` : `To run it: ${rebuildCommands(o.cluster, o.replica, commands).execute} --strategy rds`);
         } catch (e) {
           if (e instanceof RdsRebuildTimeout) {
             io.err(`replwatch: ${e.message}`);
@@ -138,7 +138,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
             admin: { user: o.user, password: o.password },
             ...(io.tty && process.stdin.isTTY ? { confirmHealthy: askForName(io) } : {}),
             ...(o.lease ? { leaseMs: o.lease } : {}),
-            flags,
+            commands,
             sinks: localSinks(config, configFile, io),
           },
           new SecretResolver(),

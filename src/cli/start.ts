@@ -5,7 +5,7 @@ import { everyOption, runWatch } from './watch';
 import { countOption } from './options';
 import { DEFAULT_SANDBOX_DIR } from './sandbox';
 import type { Io } from './main';
-import { commandFlags, defaultPagesFile, defaultStateFile, replwatchCommand, shellWord } from './paths';
+import { commandStyle, defaultPagesFile, defaultStateFile, replwatchCommand, shellWord } from './paths';
 
 /** A fault to make by hand: the command that breaks, what must page (code and target), and the command that heals. */
 export interface Fault {
@@ -81,7 +81,7 @@ export function registerStart(program: Command, io: Io): void {
           config: await loadConfig(state.configFile),
           everyMs: opts.every,
           stateFile: defaultStateFile(state.configFile),
-          commandFlags: commandFlags({ configFile: state.configFile }),
+          commands: commandStyle({ configFile: state.configFile }),
           pagesFile: defaultPagesFile(state.configFile),
           samples: opts.samples,
           io,

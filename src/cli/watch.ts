@@ -15,7 +15,8 @@ import { JsonlMetricSink, sampleMetrics } from '../sinks/metrics';
 import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
-import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import type { CommandStyle } from '../model/commands';
+import { commandStyle, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
 import { countOption, durationOption, SAMPLE_EVERY_MIN_MS } from './options';
 
 export interface WatchOptions {
@@ -30,7 +31,7 @@ export interface WatchOptions {
   /** Printed under the table on every redraw. */
   footer?: () => Promise<string>;
   /** What every printed command carries to reach this config and state (cli/paths.ts). */
-  commandFlags?: string;
+  commands?: CommandStyle;
 }
 
 /** Sinks for a local watcher: the terminal, a JSONL record, and SNS when the config names a topic. */
@@ -81,7 +82,7 @@ function tallied(sinks: PageSink[]): { sinks: PageSink[]; summary: () => string 
  */
 export async function runWatch(o: WatchOptions): Promise<void> {
   const recent: string[] = [];
-  const checker = new Checker(o.config, { ...(o.commandFlags ? { commandFlags: o.commandFlags } : {}) });
+  const checker = new Checker(o.config, { ...(o.commands ? { commands: o.commands } : {}) });
   const secrets = new SecretResolver();
   const store = new FileStore(o.stateFile, (line) => {
     recent.push(`${new Date().toISOString()} ${line}`);
@@ -90,7 +91,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const { sinks, summary } = tallied(localSinks(o.config, o.pagesFile, o.io, recent));
   const metrics = o.metricsFile ? new JsonlMetricSink(o.metricsFile) : undefined;
   // Rebuilds that died half-way page from the same store, inside its outage watch.
-  const pager = new StoreWatchedPager(withDeadRebuilds(pagerFor(o.config, store, sinks, secrets, { commandFlags: o.commandFlags }), store, o.commandFlags), o.stateFile, o.config, sinks, secrets);
+  const pager = new StoreWatchedPager(withDeadRebuilds(pagerFor(o.config, store, sinks, secrets, { ...(o.commands ? { commands: o.commands } : {}) }), store, o.commands), o.stateFile, o.config, sinks, secrets);
   const rebuilder = new AutoRebuilder(
     o.config,
     secrets,
@@ -100,7 +101,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
       o.io.err(line);
     },
     sinks,
-    o.commandFlags,
+    o.commands,
   );
   let stopping = false;
   const stop = () => {
@@ -173,7 +174,7 @@ export function registerWatch(program: Command, io: Io): void {
         everyMs: opts.every,
         stateFile,
         pagesFile: opts.pages ?? defaultPagesFile(configFile),
-        commandFlags: commandFlags({ configFile, stateFile }),
+        commands: commandStyle({ configFile, stateFile }),
         metricsFile: opts.metrics,
         samples: opts.samples,
         io,

@@ -12,7 +12,8 @@ import { SecretResolver } from '../config/secrets';
 import { sleep } from '../util/deadline';
 import { deadManAlarm, evaluateDeadMan, type Datapoint, type DeadManAlarm } from './deadman';
 import { FakeSns, type ReceivedPage } from './fakeSns';
-import { drillAwsEnv, Monitor, REPLWATCH_BIN } from './monitor';
+import { drillAwsEnv, Monitor } from './monitor';
+import { printedProgram } from '../cli/paths';
 import { sandboxDown, sandboxUp } from './sandbox/sandbox';
 import { selectScenarios, type DrillContext, type Scenario } from './scenarios';
 import { score, type ScenarioRun, type Scorecard } from './scorecard';
@@ -199,14 +200,12 @@ function drillConfig(sandboxYml: string): string {
 }
 
 /**
- * Runs the command a page names as on-call would paste it, adding only `--execute`: it must reach
+ * Runs the command a page names as on-call would paste it into a shell, adding only `--execute`: it must reach
  * the drill's config and state by itself (the page carries --config and --state), from anywhere.
  */
 async function runFix(page: ReceivedPage, logFile: string): Promise<void> {
-  const words = page.fix!.split(/\s+/);
-  if (words[0] !== 'replwatch' || words[1] !== 'runbook') throw new Error(`the page's fix is not a replwatch runbook: ${page.fix}`);
-  const args = [REPLWATCH_BIN, ...words.slice(1), '--execute'];
-  const out = await run(process.execPath, args, { timeout: 120_000, cwd: tmpdir() }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+  if (!page.fix!.startsWith(`${printedProgram()} runbook `)) throw new Error(`the page's fix is not a replwatch runbook: ${page.fix}`);
+  const out = await run('sh', ['-c', `${page.fix} --execute`], { timeout: 120_000, cwd: tmpdir() }).catch((e: Error & { stdout?: string; stderr?: string }) => {
     throw new Error(`${page.fix} --execute failed: ${(e.stderr || e.message).trim().split('\n').at(-1)}`);
   });
   await writeFile(logFile, `$ ${page.fix} --execute\n${out.stdout}${out.stderr}`, { flag: 'a' });

@@ -1,3 +1,4 @@
+import type { CommandStyle } from '../model/commands';
 import type { Finding } from '../model/findings';
 import { parseCheckpoint } from '../runbooks/checkpoint';
 import { rebuildCommands } from '../runbooks/target';
@@ -12,9 +13,9 @@ export const rebuildLockName = (cluster: string): string => `${REBUILD_LOCK_PREF
  * or crashed, or its Lambda hand-over never started) and whose checkpoint names a replica. That
  * replica is half-rebuilt and out of service until the rebuild is resumed or started over: one
  * critical RebuildFailed on it, with the exact command that resumes it. Pure: `locks` as the
- * state store lists them, `flags` for the printed command (cli/paths.ts commandFlags).
+ * state store lists them, `style` for the printed command (model/commands.ts).
  */
-export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now: Date, flags = ''): Finding[] {
+export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now: Date, style?: CommandStyle): Finding[] {
   return locks.flatMap(({ name, lock }) => {
     const cp = parseCheckpoint(lock.checkpoint);
     if (!name.startsWith(REBUILD_LOCK_PREFIX) || !cp || !lapsed(lock, now)) return [];
@@ -29,7 +30,7 @@ export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now:
       cluster,
       target: cp.replica,
       summary,
-      runbook: `${rebuildCommands(cluster, cp.replica, flags).execute} --resume`,
+      runbook: `${rebuildCommands(cluster, cp.replica, style).execute} --resume`,
       details: {
         step: cp.failure?.step ?? cp.step ?? null,
         tablesDone: cp.tablesDone.length,

@@ -1,3 +1,4 @@
+import { replwatchLine, type CommandStyle } from '../model/commands';
 import { DEAD_PRIMARY_SYMPTOMS, type Finding } from '../model/findings';
 import type { Flavor, MysqlPrimaryObservation, MysqlReplicaObservation, ReplicationChannel, ServerReading } from '../model/observations';
 import { errantTransactions, gtidSources } from '../model/gtid';
@@ -19,8 +20,8 @@ export interface ClusterReadings {
   lastPrimaryServerId?: number;
   /** Since when this monitor cannot reach the primary, when it cannot: a replica's copy of its heartbeat younger than that proves it still writes. */
   primaryLost?: PrimaryLost;
-  /** Flags the commands in findings carry (`--config ...`), so that they run as printed from anywhere. */
-  commandFlags?: string;
+  /** How the commands in findings are spelled, so that they run as printed from anywhere (model/commands.ts). */
+  commands?: CommandStyle;
   /** Earlier lag samples of a replica, oldest first, not including this one. */
   lagHistory: (target: string) => Array<number | null>;
   /** An Aurora cluster: each reader's AuroraReplicaLag, read when there is no heartbeat. */
@@ -34,11 +35,9 @@ export interface ClusterAnalysis {
   lags: Map<string, number | null>;
 }
 
-export function rebuildCommand(cluster: string, replica: string, flags = ''): string {
-  return withFlags(`replwatch runbook rebuild-replica --cluster ${cluster} --replica ${replica}`, flags);
+export function rebuildCommand(cluster: string, replica: string, style?: CommandStyle): string {
+  return replwatchLine(`runbook rebuild-replica --cluster ${cluster} --replica ${replica}`, style);
 }
-
-const withFlags = (command: string, flags: string) => (flags ? `${command} ${flags}` : command);
 
 /**
  * A replica's testimony about a primary the monitor cannot reach: alive, dead, or (null) it cannot
@@ -167,7 +166,7 @@ function startStatement(flavor: ServerReading['flavor'], channel: string): strin
 const channelLabel = (c: ReplicationChannel) => (c.name ? ` (channel '${c.name}')` : '');
 
 /** Findings from the replication threads of every channel, one per code. */
-function threadFindings(cluster: string, r: ServerReading, flags: string): Finding[] {
+function threadFindings(cluster: string, r: ServerReading, style: CommandStyle | undefined): Finding[] {
   const byCode = new Map<string, Finding>();
   const add = (f: Finding, channel: ReplicationChannel) => {
     const seen = byCode.get(f.code);
@@ -183,7 +182,7 @@ function threadFindings(cluster: string, r: ServerReading, flags: string): Findi
           code: 'ReplicationBroken',
           severity: 'critical',
           summary: `SQL thread stopped${channelLabel(c)}: ${shortSqlError(c.sqlErrno, c.sqlError)}`,
-          runbook: rebuildCommand(cluster, r.target, flags),
+          runbook: rebuildCommand(cluster, r.target, style),
           details: { lastSqlErrno: c.sqlErrno, lastSqlError: c.sqlError, source: endpoint({ host: c.sourceHost, port: c.sourcePort }) },
         },
         c,
@@ -223,7 +222,7 @@ function threadFindings(cluster: string, r: ServerReading, flags: string): Findi
 
 export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
   const { cluster, primary } = input;
-  const flags = input.commandFlags ?? '';
+  const style = input.commands;
   const findings: Finding[] = [];
   const observations: ClusterAnalysis['observations'] = [];
   const lags = new Map<string, number | null>();
@@ -313,7 +312,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
         cluster,
         target: r.target,
         summary: `no replication configured on ${r.target} (replica status is empty)`,
-        runbook: rebuildCommand(cluster, r.target, flags),
+        runbook: rebuildCommand(cluster, r.target, style),
         details: {},
       });
     } else if (!main && (primary.reachable || primary.serverId !== undefined)) {
@@ -330,7 +329,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
       });
     }
 
-    const threads = threadFindings(cluster, r, flags);
+    const threads = threadFindings(cluster, r, style);
     if (main && !primary.reachable) {
       const from = endpoint({ host: main.sourceHost, port: main.sourcePort });
       if (!main.ioRunning || main.ioErrno !== 0) votes.push({ target: r.target, alive: false, evidence: `IO thread ${main.ioState || 'No'}${main.ioErrno ? `: ${main.ioErrno} ${main.ioError}`.trimEnd() : ', no error yet'}` });
@@ -378,7 +377,7 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
           cluster,
           target: r.target,
           summary: `transactions exist only on ${r.target}, never on the primary: ${errant.length > 120 ? `${errant.slice(0, 117)}...` : errant}`,
-          runbook: rebuildCommand(cluster, r.target, flags),
+          runbook: rebuildCommand(cluster, r.target, style),
           details: { errant, replicaGtids: r.gtidExecuted, primaryGtids: primary.gtidExecuted },
         });
       }
@@ -503,7 +502,7 @@ function primaryFindings(input: ClusterReadings, votes: Vote[], symptoms: Findin
           summary: own
             ? `heartbeat on the primary is ${own.ageSeconds.toFixed(1)} s old: the writer has stopped; lag is still measured against it`
             : `no heartbeat row for server_id ${primary.serverId} on the primary${primary.heartbeatError ? `: ${primary.heartbeatError}` : ''}`,
-          action: `start the heartbeat writer (the heartbeat function, or: ${withFlags(`replwatch heartbeat install --cluster ${cluster}`, input.commandFlags ?? '')})`,
+          action: `start the heartbeat writer (the heartbeat function, or: ${replwatchLine(`heartbeat install --cluster ${cluster}`, input.commands)})`,
           details: { ageSeconds: own?.ageSeconds ?? null, staleSeconds: input.heartbeat.staleSeconds },
         });
       }

@@ -1,4 +1,5 @@
 import type { SecretResolver } from '../config/secrets';
+import type { CommandStyle } from '../model/commands';
 import { analyseCluster } from '../health/replication';
 import { clusterEndpoint, query, type MysqlConnections } from '../probes/mysql/connections';
 import { probeServer } from '../probes/mysql/probe';
@@ -42,7 +43,7 @@ export interface RebuildPlan {
  * replica, one that looks like a primary (writable and replicating from nothing), a donor that
  * is unreachable, broken or lagging. Throws RunbookRefusal with the reason.
  */
-export async function planRebuild(t: RebuildTarget, connections: MysqlConnections, secrets: SecretResolver, admin: AdminAccount, flags = ''): Promise<RebuildPlan> {
+export async function planRebuild(t: RebuildTarget, connections: MysqlConnections, secrets: SecretResolver, admin: AdminAccount, style?: CommandStyle): Promise<RebuildPlan> {
   const c = t.cluster;
   const monitorPassword = () => secrets.resolve(c.password);
   const probe = (s: typeof t.replica) =>
@@ -116,6 +117,6 @@ export async function planRebuild(t: RebuildTarget, connections: MysqlConnection
     resume: why.length === 0 ? { replaySafe: true } : { replaySafe: false, why: why.join('; ') },
     steps,
     warnings,
-    command: rebuildCommands(c.name, t.replica.name, flags).execute,
+    command: rebuildCommands(c.name, t.replica.name, style).execute,
   };
 }

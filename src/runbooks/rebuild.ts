@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema';
+import type { CommandStyle } from '../model/commands';
 import type { SecretResolver } from '../config/secrets';
 import { rebuildFindings, rebuildLockName } from '../health/rebuilds';
 import { MysqlConnections } from '../probes/mysql/connections';
@@ -28,8 +29,8 @@ export interface RebuildRequest {
   approve?: (plan: RebuildPlan) => void;
   /** How long the lock outlives a run that stops renewing it (default LEASE_MS). */
   leaseMs?: number;
-  /** What every printed command carries to reach this config and state (cli/paths.ts commandFlags; none in Lambda). */
-  flags?: string;
+  /** How every printed command is spelled to reach this config and state (model/commands.ts; the deployed style in Lambda). */
+  commands?: CommandStyle;
   /** Where a failure is paged, and its resolve once a rebuild finishes: the sinks the monitor pages to. */
   sinks?: PageSink[];
 }
@@ -46,10 +47,10 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
   const target = resolveTarget(config, req.cluster, req.replica, req.donor);
   const admin = adminAccount(target.cluster, req.admin);
   if (!admin) throw new RunbookRefusal(`no account to rebuild with: give --user and --password, or clusters[].admin in the config for ${req.cluster}`);
-  const commands = rebuildCommands(req.cluster, req.replica, req.flags);
+  const commands = rebuildCommands(req.cluster, req.replica, req.commands);
   const connections = new MysqlConnections();
   try {
-    const plan = await planRebuild(target, connections, secrets, admin, req.flags);
+    const plan = await planRebuild(target, connections, secrets, admin, req.commands);
     if (!req.execute) return { plan };
     const lockName = rebuildLockName(req.cluster);
     // Another rebuild of the cluster is the first reason not to go on, whatever the replica's state.
@@ -126,7 +127,7 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
         await silence(now, `rebuild-replica of ${req.replica} failed; held for samples taken during it`);
         if (!req.sinks) return e;
         const parked = await store.readLock(lockName);
-        const findings = parked ? rebuildFindings([{ name: lockName, lock: parked }], now, req.flags) : [];
+        const findings = parked ? rebuildFindings([{ name: lockName, lock: parked }], now, req.commands) : [];
         const paged = await pageRebuild(config, store, req.sinks, secrets, { cluster: req.cluster, replica: req.replica }, findings, now);
         const heldBy = [...paged.held.values()][0];
         e.page = { sent: paged.sent.length > 0 && paged.failed.length === 0, errors: paged.failed.flatMap((f) => f.errors), ...(heldBy ? { held: heldBy } : {}) };
@@ -157,7 +158,7 @@ function describeRunning(held: Lock, now: Date): string {
  */
 async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, plan: RebuildPlan) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date }> }> {
   const now = new Date();
-  const execute = rebuildCommands(req.cluster, req.replica, req.flags).execute;
+  const execute = rebuildCommands(req.cluster, req.replica, req.commands).execute;
   const held = await store.readLock(lockName);
   const cp = parseCheckpoint(held?.checkpoint);
   const running = (h: Lock, at: Date) =>
@@ -168,7 +169,7 @@ async function examineLock(store: StateStore, lockName: string, req: RebuildRequ
     );
   if (held && (!lockTakeable(held, now) || (held.handover && !req.resume))) throw running(held, now);
   if (held && cp && cp.replica !== req.replica) {
-    const other = rebuildCommands(req.cluster, cp.replica, req.flags).execute;
+    const other = rebuildCommands(req.cluster, cp.replica, req.commands).execute;
     throw new RunbookRefusal(
       `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}): finish it first with ${other} --resume, or start it over with ${other} --force`,
     );

@@ -1,5 +1,6 @@
 import { clusterServers, type ClusterConfig, type Config, type ServerConfig } from '../config/schema';
 import { rebuildCommand } from '../health/replication';
+import type { CommandStyle } from '../model/commands';
 
 /** A rebuild that must not run, and why. Plan and execute both stop on it, before any change. */
 export class RunbookRefusal extends Error {
@@ -48,10 +49,10 @@ export function resolveTarget(config: Config, clusterName: string, replicaName: 
 }
 
 /**
- * The exact commands, for refusals and the plan's last line: the monitor's rebuild command, with
- * `flags` (cli/paths.ts commandFlags) to reach the same config and state from any directory.
+ * The exact commands, for refusals and the plan's last line: the monitor's rebuild command, spelled
+ * (model/commands.ts) to reach the same config and state from any directory.
  */
-export function rebuildCommands(cluster: string, replica: string, flags = ''): { plan: string; execute: string } {
-  const plan = rebuildCommand(cluster, replica, flags);
+export function rebuildCommands(cluster: string, replica: string, style?: CommandStyle): { plan: string; execute: string } {
+  const plan = rebuildCommand(cluster, replica, style);
   return { plan, execute: `${plan} --execute` };
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,6 @@ import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
 let sb: SandboxState;
 let state: string;
-let shims: string;
 const ROWS = 200_000;
 /** Short, so that a run killed or stopped is known dead within seconds. */
 const LEASE = '4s';
@@ -37,19 +36,15 @@ function spawnRebuild(args: string[]): { child: ChildProcess; events: Array<Reco
   return { child, events, stderr: () => stderr, exit: new Promise((r) => child.on('exit', (code, signal) => r(code ?? (signal ? -1 : 0)))) };
 }
 
-/** Runs a command exactly as replwatch printed it, through a shell, from another directory, with `replwatch` on PATH as an install puts it. */
+/** Runs a command exactly as replwatch printed it, through a shell, from another directory (replwatch is installed on PATH: test/support/installed.ts). */
 function runPrinted(command: string) {
-  return spawnSync('sh', ['-c', command], { cwd: '/', encoding: 'utf8', timeout: 120_000, env: { ...process.env, PATH: `${shims}:${process.env.PATH}` } });
+  return spawnSync('sh', ['-c', command], { cwd: '/', encoding: 'utf8', timeout: 120_000 });
 }
 
 beforeAll(async () => {
   sb = await startSandbox();
   const dir = mkdtempSync(join(tmpdir(), 'rw-resume-'));
   state = join(dir, 'state.json');
-  shims = join(dir, 'bin');
-  spawnSync('mkdir', [shims]);
-  writeFileSync(join(shims, 'replwatch'), `#!/bin/sh\nexec ${process.execPath} ${bin} "$@"\n`);
-  chmodSync(join(shims, 'replwatch'), 0o755);
   await sql(
     sb,
     'sandbox-primary',

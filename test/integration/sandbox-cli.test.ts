@@ -23,7 +23,7 @@ describe('replwatch sandbox up | status | down', () => {
     // A second `up` over it: one line saying how to stop it, exit 3, the running one untouched.
     const again = cliProcess(['sandbox', 'up', '--dir', dir]);
     expect(again.code).toBe(3);
-    expect(again.stderr).toMatch(new RegExp(`^replwatch: a sandbox is already running in ${dir}; stop it first: npx --prefix \\S+ replwatch sandbox down --dir ${dir}\n$`));
+    expect(again.stderr).toMatch(new RegExp(`^replwatch: a sandbox is already running in ${dir}; stop it first: replwatch sandbox down --dir ${dir}\n$`));
     expect(pidsOf(status).every(isAlive)).toBe(true);
     // `sandbox restart NAME` brings back a stopped (or killed) part, and says what it found.
     const r1 = status.parts.find((p) => p.name === 'sandbox-r1')!;

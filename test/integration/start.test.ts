@@ -28,8 +28,8 @@ describe("npm start (replwatch start): the README's main job", () => {
           return m ? [[m[1]!, { break: l.trim(), heal: m[2]! }] as const] : [];
         }),
       );
-      expect(out).toMatch(/Check once: npx --prefix \S+ replwatch check --config \S+replwatch\.yml/);
-      expect(out).toMatch(/npx --prefix \S+ replwatch gameday --report drill\.html/);
+      expect(out).toMatch(/Check once: replwatch check --config \S+replwatch\.yml/);
+      expect(out).toMatch(/replwatch gameday --report drill\.html/);
       const elsewhere = mkdtempSync(join(tmpdir(), 'rw-elsewhere-'));
       const run = (command: string) => {
         const r = spawnSync('bash', ['-c', command], { cwd: elsewhere, encoding: 'utf8', timeout: 60_000 });

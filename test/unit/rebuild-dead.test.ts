@@ -31,7 +31,7 @@ class RecordingSink implements PageSink {
 describe('a rebuild that died half-way', () => {
   it('is a critical RebuildFailed on its replica once its lease lapsed, naming where it stopped and the resume command', () => {
     expect(rebuildFindings([{ name: 'rebuild/main', lock: lock() }], t(89))).toEqual([]);
-    const [f] = rebuildFindings([{ name: 'rebuild/main', lock: lock() }], t(90), '--config /etc/replwatch/prod.yml');
+    const [f] = rebuildFindings([{ name: 'rebuild/main', lock: lock() }], t(90), { program: 'replwatch', flags: '--config /etc/replwatch/prod.yml' });
     expect(f).toMatchObject({
       code: 'RebuildFailed',
       severity: 'critical',

@@ -95,6 +95,7 @@ function mariadbArgs(dir: string, s: Omit<SandboxServer, 'pid'>): string[] {
   const args = [
     '--no-defaults',
     `--datadir=${s.datadir}`,
+    `--tmpdir=${join(dir, 'tmp')}`,
     `--socket=${s.socket}`,
     `--port=${s.port}`,
     '--bind-address=127.0.0.1',
@@ -270,7 +271,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     throw new OperatorError(`a sandbox is already running in ${dir}; stop it first: ${replwatchCommand(`sandbox down --dir ${shellWord(dir)}`)}`);
   }
   await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(join(dir, 'tmp'), { recursive: true, mode: 0o700 });
   const binaries = ensureBinaries(log);
 
   const cluster = 'sandbox';
@@ -285,6 +286,9 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     await run(binaries.installDb, [
       '--no-defaults',
       `--datadir=${template}`,
+      // A tmpdir of its own: a mariadbd starting elsewhere (another sandbox) removes the #sql
+      // temporary files it finds in its tmpdir, and /tmp is everyone's.
+      `--tmpdir=${join(dir, 'tmp')}`,
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
       ...(process.getuid?.() === 0 ? ['--user=root'] : []),
