@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { SecretResolver } from '../config/secrets';
 import { sleep } from '../util/deadline';
 import { deadManAlarm, evaluateDeadMan, type Datapoint, type DeadManAlarm } from './deadman';
 import { FakeSns, type ReceivedPage } from './fakeSns';
-import { drillAwsEnv, Monitor } from './monitor';
+import { drillAwsEnv, Monitor, REPLWATCH_BIN } from './monitor';
 import { printedProgram } from '../cli/paths';
 import { sandboxDown, sandboxUp } from './sandbox/sandbox';
 import { selectScenarios, type DrillContext, type Scenario } from './scenarios';
@@ -85,7 +85,8 @@ export async function runDrill(o: DrillOptions = {}): Promise<DrillResult> {
       sns,
       monitor,
       deadMan: alarm,
-      runFix: (page) => runFix(page, join(sandbox.dir, 'runbook.log')),
+      runFix: (page) => runFix(page, join(sandbox.dir, 'runbook.log'), drillAwsEnv(endpoint)),
+      startRebuild: (args) => startRebuild(args, files, drillAwsEnv(endpoint)),
       until,
     };
     try {
@@ -203,12 +204,33 @@ function drillConfig(sandboxYml: string): string {
  * Runs the command a page names as on-call would paste it into a shell, adding only `--execute`: it must reach
  * the drill's config and state by itself (the page carries --config and --state), from anywhere.
  */
-async function runFix(page: ReceivedPage, logFile: string): Promise<void> {
+async function runFix(page: ReceivedPage, logFile: string, env: NodeJS.ProcessEnv): Promise<void> {
   if (!page.fix!.startsWith(`${printedProgram()} runbook `)) throw new Error(`the page's fix is not a replwatch runbook: ${page.fix}`);
-  const out = await run('sh', ['-c', `${page.fix} --execute`], { timeout: 120_000, cwd: tmpdir() }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+  // The drill's AWS endpoint, as on-call's shell would carry their own credentials: its pages reach the drill.
+  const out = await run('sh', ['-c', `${page.fix} --execute`], { timeout: 120_000, cwd: tmpdir(), env: { ...process.env, ...env } }).catch((e: Error & { stdout?: string; stderr?: string }) => {
     throw new Error(`${page.fix} --execute failed: ${(e.stderr || e.message).trim().split('\n').at(-1)}`);
   });
   await writeFile(logFile, `$ ${page.fix} --execute\n${out.stdout}${out.stderr}`, { flag: 'a' });
+}
+
+/** A rebuild on the drill's config and state, as on-call would start it; its --json events as they come. */
+function startRebuild(args: string[], files: { config: string; state: string }, env: NodeJS.ProcessEnv): ReturnType<DrillContext['startRebuild']> {
+  const child = spawn(process.execPath, [REPLWATCH_BIN, 'runbook', 'rebuild-replica', ...args, '--config', files.config, '--state', files.state, '--json'], { cwd: tmpdir(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const events: Array<{ step?: string; status?: string }> = [];
+  let buffer = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buffer += d.toString('utf8');
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      try {
+        events.push(JSON.parse(line) as { step?: string; status?: string });
+      } catch {
+        // A line that is not an event (the plan's JSON spans several lines) carries no step.
+      }
+    }
+  });
+  return { events: () => events, kill: () => child.kill('SIGKILL'), exited: new Promise((r) => child.on('exit', (code) => r(code))) };
 }
 
 /**

@@ -13,6 +13,8 @@ export interface DrillContext {
   deadMan: DeadManAlarm;
   /** Runs the command a page told on-call to run, with `--execute`, as on-call would. */
   runFix(page: ReceivedPage): Promise<void>;
+  /** Starts `replwatch runbook rebuild-replica ARGS --json` on the drill's config and state; its JSON events as they come. */
+  startRebuild(args: string[]): { events: () => Array<{ step?: string; status?: string }>; kill: () => void; exited: Promise<number | null> };
   until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
 }
 
@@ -192,6 +194,34 @@ const lagWithFrozenSibling: Scenario = {
   detectTimeoutMs: 40_000,
 };
 
+/** Enough rows that a rebuild copies for a second or two: time to kill it half-way. */
+const seedBig = "USE app; CREATE TABLE IF NOT EXISTS gameday_big (id INT PRIMARY KEY, pad CHAR(200) NOT NULL) SELECT seq AS id, REPEAT('x', 200) AS pad FROM seq_1_to_100000";
+
+const rebuildKilled: Scenario = {
+  name: 'rebuild-killed',
+  fault: "on-call rebuilds sandbox-r1 (with --force) and the rebuild is killed (kill -9) half-way through the copy: once its lease lapses the half-copied replica pages as one RebuildFailed naming its --resume, and the page's command finishes it",
+  expected: () => ({ code: 'RebuildFailed', target: 'sandbox-r1' }),
+  inject: async (ctx) => {
+    await sql(ctx, 'sandbox-primary', seedBig);
+    await ctx.until('the seed to reach sandbox-r1', async () => ((await sql(ctx, 'sandbox-r1', 'SELECT COUNT(*) AS n FROM app.gameday_big').catch(() => [])) as Array<{ n: number }>)[0]?.n === 100000, 30_000);
+    const run = ctx.startRebuild(['--cluster', 'sandbox', '--replica', 'sandbox-r1', '--execute', '--force', '--lease', '3s', '--workers', '1']);
+    await ctx.until('the rebuild to be copying rows', () => run.events().some((e) => e.step === 'copy rows' && e.status === 'progress'), 60_000);
+    run.kill();
+    await run.exited;
+  },
+  recover: (ctx, firing) => fixOrRestore(ctx, firing, rebuildKilled),
+  restore: async (ctx) => {
+    // Whatever is left: a rebuild that never finished is started over, then the seed dropped.
+    if (!(await slaveRunning(ctx, 'sandbox-r1'))) {
+      const run = ctx.startRebuild(['--cluster', 'sandbox', '--replica', 'sandbox-r1', '--execute', '--force', '--resume']);
+      if ((await run.exited) !== 0) await ctx.startRebuild(['--cluster', 'sandbox', '--replica', 'sandbox-r1', '--execute', '--force']).exited;
+    }
+    await sql(ctx, 'sandbox-primary', 'DROP TABLE IF EXISTS app.gameday_big');
+  },
+  detectTimeoutMs: 60_000,
+  resolveTimeoutMs: 90_000,
+};
+
 const pagingChannelDown: Scenario = {
   name: 'paging-channel-down',
   fault: 'SNS answers 500 while sandbox-r1 is stopped: the monitor must record the page, retry, and deliver it once SNS is back',
@@ -233,6 +263,7 @@ export const SCENARIOS: readonly Scenario[] = [
   lagWithFrozenSibling,
   primaryDown,
   primaryHung,
+  rebuildKilled,
   memcachedKilled,
   memcachedHung,
   packetLoss,

@@ -69,6 +69,10 @@ describe('replwatch gameday: the whole drill, scored from the pages the monitor 
     expect(compound.pages).toEqual({ firing: 2, resolved: 2, repeat: 0 });
   });
 
+  it("a rebuild killed half-way is one RebuildFailed page (none of its half-copied replica's own), resolved by running the page's --resume", () => {
+    expect(scenario('rebuild-killed').pageLog.map((l) => l.replace(/^\+[\d.]+ s /, ''))).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r1', '[RESOLVED] RebuildFailed sandbox/sandbox-r1']);
+  });
+
   it('a paging channel that refuses is retried until the page is delivered', () => {
     expect(scenario('paging-channel-down').refusedPublishes).toBeGreaterThan(0);
     expect(scenario('paging-channel-down').pages.firing).toBe(1);
