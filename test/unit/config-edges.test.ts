@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/load';
+import { parseConfig } from '../../src/config/load';
 import { SecretResolver } from '../../src/config/secrets';
+import { configErrorOf } from '../support/config';
 
 const CLUSTER = `clusters:
   - name: main
@@ -13,15 +14,7 @@ const CLUSTER = `clusters:
     heartbeat: { table: percona.heartbeat, password: "secret:rw/hb" }
 `;
 
-function errorOf(text: string, file = 'replwatch.yml'): string {
-  try {
-    parseConfig(text, file);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = configErrorOf;
 
 describe('config edges (issue 13)', () => {
   it('refuses a port outside 1..65535 in every host:port: memcache nodes, configEndpoint, network targets, Network Monitor probe keys', () => {

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load';
+import { loadConfig, parseConfig } from '../../src/config/load';
 import { cliProcess } from '../support/cli';
+import { configErrorOf } from '../support/config';
 
 const DESIGN_EXAMPLE = `
 clusters:
@@ -31,15 +32,7 @@ alerts:
   repeatMinutes: 30
 `;
 
-function errorOf(text: string, file = 'replwatch.yml'): string {
-  try {
-    parseConfig(text, file);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = configErrorOf;
 
 describe('config', () => {
   it("accepts the design's example as written, with defaults filled in", () => {
