@@ -177,12 +177,12 @@ export async function costModel(measured: Measured): Promise<CostRow[]> {
     for (const shard of shards) {
       const servers = shard.clusters.reduce((n, c) => n + 1 + c.replicas.length, 0);
       const callsPerSample = Math.ceil(datums(shard) / MAX_METRICS_PER_CALL);
-      // A sample: the probes, its metrics (calls in turn), the Scan of the rebuild locks, then the
-      // pager's two Scans (together).
-      const r = await run(sampleMs(servers) + (callsPerSample + 2) * ASSUMED.awsCallMs, worker.timeout * 1000);
+      // A sample: the probes, its metrics (calls in turn), then the pager's one Scan of the table
+      // (alerts, silences and rebuild locks together).
+      const r = await run(sampleMs(servers) + (callsPerSample + 1) * ASSUMED.awsCallMs, worker.timeout * 1000);
       gbSeconds += MINUTES_PER_MONTH * (r.ms / 1000) * (worker.memorySize / 1024);
       calls += MINUTES_PER_MONTH * r.samples * callsPerSample;
-      scans += MINUTES_PER_MONTH * r.samples * 3;
+      scans += MINUTES_PER_MONTH * r.samples;
       samplesPerRun = r.samples;
       runSeconds = Math.max(runSeconds, r.ms / 1000);
     }

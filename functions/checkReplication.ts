@@ -7,7 +7,6 @@ import { ContainerCheckers, warnLagWindow } from '../src/lambda/checkers';
 import { runScheduledCheck } from '../src/lambda/checkRun';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
 import { lambdaPager, workerScope } from '../src/lambda/worker';
-import { withDeadRebuilds } from '../src/check/rebuilds';
 import type { WorkerEvent } from '../src/dispatch/dispatch';
 
 const cloudwatch = new CloudWatchClient({});
@@ -22,7 +21,7 @@ export const checkReplication = async (event: ScheduledEvent | WorkerEvent, cont
   const scope = workerScope(config, 'replication', event);
   await warnLagWindow(scope.config, context.getRemainingTimeInMillis());
   const c = checkers.forRun(scope);
-  const pager = lambdaPager(config, 'replication', scope.owns, (p, store) => withDeadRebuilds(p, store));
+  const pager = lambdaPager(config, 'replication', scope.owns, { deadRebuilds: true });
   return runScheduledCheck('replication', config, context, cloudwatch, pager, { sample: (secrets) => c.sample(secrets), close: () => c.close() });
 };
 

@@ -6,7 +6,7 @@ import { formatPage, type Page } from '../alerting/page';
 import { activeSilence, type Silence } from '../alerting/silence';
 import { isProvisional, type Finding, type FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
-import type { StateStore } from '../state/store';
+import type { StateSnapshot, StateStore } from '../state/store';
 
 export interface PagerResult {
   /** Pages every sink they went to took. */
@@ -35,6 +35,12 @@ export interface PagerOptions {
   scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean;
   /** Extra text for a firing page (the rebuild plan, with autoPlan); bounded in time by the caller. */
   attach?: (f: Finding) => Promise<string | undefined>;
+  /**
+   * Findings the state itself holds, read with the alerts in the same read: the locks under
+   * `lockPrefix` -> findings (the rebuilds that died half-way). A store that cannot be read fails
+   * the sample's paging as a whole, never counts their alerts clear.
+   */
+  fromState?: { lockPrefix: string; findings: (locks: StateSnapshot['locks'], now: Date) => Finding[] };
 }
 
 /** Longer than any sink's bounded send (SNS: under 4 s): an owed page leased by a run that crashed is retried after it. */
@@ -53,7 +59,8 @@ export class Pager {
 
   async process(findings: Finding[], now: Date): Promise<PagerResult> {
     const result: PagerResult = { sent: [], failed: [], held: new Map(), lostRaces: 0 };
-    const [everything, stored] = await Promise.all([this.o.store.loadAlerts(), this.o.store.listSilences()]);
+    const { alerts: everything, silences: stored, locks } = await this.o.store.snapshot(this.o.fromState?.lockPrefix);
+    if (this.o.fromState) findings = [...findings, ...this.o.fromState.findings(locks, now)];
     const owns = (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => (!this.o.codes || this.o.codes.has(f.code)) && (!this.o.scope || this.o.scope(f));
     const alerts = new Map([...everything].filter(([, a]) => owns(a.finding)));
     findings = findings.filter(owns);

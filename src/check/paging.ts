@@ -7,18 +7,20 @@ import { endpointResolver } from './hosts';
 import { autoPlanAttacher } from './autoplan';
 import type { SecretResolver } from '../config/secrets';
 import { Pager } from './pager';
+import { REBUILD_LOCK_PREFIX, rebuildFindings } from '../health/rebuilds';
 
 /**
  * A Pager with the config's policy, silences and host map; `codes` and `scope` as in PagerOptions,
  * `resolveSamples` for a pager that knows an alert is over for certain (the rebuild runbook),
- * `commands` for the spelling of the commands of the plans it attaches (model/commands.ts).
+ * `commands` for the spelling of the commands of the plans it attaches (model/commands.ts),
+ * `deadRebuilds` to page the rebuilds that died (the monitor's replication pager).
  */
 export function pagerFor(
   config: Config,
   store: StateStore,
   sinks: PageSink[],
   secrets: SecretResolver,
-  o: { codes?: ReadonlySet<FindingCode>; scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean; resolveSamples?: number; commands?: CommandStyle } = {},
+  o: { codes?: ReadonlySet<FindingCode>; scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean; resolveSamples?: number; commands?: CommandStyle; deadRebuilds?: boolean } = {},
 ): Pager {
   return new Pager({
     ...(o.codes ? { codes: o.codes } : {}),
@@ -29,5 +31,7 @@ export function pagerFor(
     policy: { resolveSamples: o.resolveSamples ?? config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },
     silences: config.alerts.silences.map((s, i) => ({ id: `config-${i}`, ...s })),
     endpointOf: endpointResolver(config),
+    // The rebuilds that died half-way, from their locks in the same store (health/rebuilds.ts).
+    ...(o.deadRebuilds ? { fromState: { lockPrefix: REBUILD_LOCK_PREFIX, findings: (locks, now) => rebuildFindings(locks, now, o.commands) } } : {}),
   });
 }

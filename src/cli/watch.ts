@@ -3,7 +3,6 @@ import { Option, type Command } from 'commander';
 import { Checker } from '../check/checker';
 import { pagerFor } from '../check/paging';
 import { AutoRebuilder } from '../check/autorebuild';
-import { withDeadRebuilds } from '../check/rebuilds';
 import { sortFindings, type CheckReport } from '../check/report';
 import { StoreWatchedPager } from '../check/storeOutage';
 import { loadConfig } from '../config/load';
@@ -91,7 +90,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const { sinks, summary } = tallied(localSinks(o.config, o.pagesFile, o.io, recent));
   const metrics = o.metricsFile ? new JsonlMetricSink(o.metricsFile) : undefined;
   // Rebuilds that died half-way page from the same store, inside its outage watch.
-  const pager = new StoreWatchedPager(withDeadRebuilds(pagerFor(o.config, store, sinks, secrets, { ...(o.commands ? { commands: o.commands } : {}) }), store, o.commands), o.stateFile, o.config, sinks, secrets);
+  const pager = new StoreWatchedPager(pagerFor(o.config, store, sinks, secrets, { deadRebuilds: true, ...(o.commands ? { commands: o.commands } : {}) }), o.stateFile, o.config, sinks, secrets);
   const rebuilder = new AutoRebuilder(
     o.config,
     secrets,

@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Pager } from '../check/pager';
 import { pagerFor } from '../check/paging';
 import { StoreWatchedPager } from '../check/storeOutage';
 import type { Config } from '../config/schema';
@@ -44,22 +43,22 @@ export function lambdaSinks(config: Config): PageSink[] {
 /**
  * The pager of one check's Lambda: alert state in lambdaStore, pages to lambdaSinks. When the
  * table cannot be read or written, that is paged to the same sinks (once per outage per
- * container). `extend` adds what the check reads from the same store (the replication check: the
- * rebuilds that died), inside that watch: a failed read of it is the same outage.
+ * container). `deadRebuilds`: the replication check pages the rebuilds that died, read with its
+ * alerts (a failed read of them is the same outage).
  */
 export function lambdaPager(
   config: Config,
   check: CheckName,
   scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean,
-  extend?: (pager: Pager, store: StateStore) => Pick<Pager, 'process'>,
+  o: { deadRebuilds?: boolean } = {},
 ): StoreWatchedPager {
   const store = lambdaStore();
   const sinks = lambdaSinks(config);
   const secrets = new SecretResolver();
   const name = process.env.STATE_TABLE ? `DynamoDB table ${process.env.STATE_TABLE}` : 'memory';
   if (!outages.has(check)) outages.set(check, new MemoryStore());
-  const pager = pagerFor(config, store, sinks, secrets, { codes: CODES_BY_CHECK[check], ...(scope ? { scope } : {}) });
-  return new StoreWatchedPager(extend ? extend(pager, store) : pager, name, config, sinks, secrets, outages.get(check));
+  const pager = pagerFor(config, store, sinks, secrets, { codes: CODES_BY_CHECK[check], ...(scope ? { scope } : {}), ...o });
+  return new StoreWatchedPager(pager, name, config, sinks, secrets, outages.get(check));
 }
 
 /** A check worker's part of the fleet: all of it when scheduled directly, its shard when dispatched. */

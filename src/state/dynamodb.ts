@@ -3,7 +3,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanComm
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
 import { alertStateSchema, StateStoreError, stateProblem, storedSilenceSchema } from './schema';
-import { lockTakeable, takenLock, type Lock, type StateStore } from './store';
+import { lockTakeable, takenLock, type Lock, type StateSnapshot, type StateStore } from './store';
 
 const TIMEOUT_MS = 3000;
 const DAY_S = 86_400;
@@ -62,14 +62,13 @@ export class DynamoStore implements StateStore {
     return { abortSignal: AbortSignal.timeout(TIMEOUT_MS) };
   }
 
-  private async scan(kind: 'alert' | 'silence' | 'lock'): Promise<Array<Record<string, unknown>>> {
+  /** The items of `kind`, or of every kind (one Scan for all a sample reads). */
+  private async scan(kind?: 'alert' | 'silence' | 'lock'): Promise<Array<Record<string, unknown>>> {
     const items: Array<Record<string, unknown>> = [];
     let start: Record<string, unknown> | undefined;
+    const filter = kind ? { FilterExpression: 'kind = :k', ExpressionAttributeValues: { ':k': kind } } : {};
     do {
-      const out = await this.doc.send(
-        new ScanCommand({ TableName: this.table, FilterExpression: 'kind = :k', ExpressionAttributeValues: { ':k': kind }, ExclusiveStartKey: start, ConsistentRead: true }),
-        this.opts(),
-      );
+      const out = await this.doc.send(new ScanCommand({ TableName: this.table, ...filter, ExclusiveStartKey: start, ConsistentRead: true }), this.opts());
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
@@ -77,10 +76,20 @@ export class DynamoStore implements StateStore {
   }
 
   async loadAlerts(): Promise<Map<string, AlertState>> {
-    return new Map((await this.scan('alert')).flatMap((i) => {
+    return this.alertsOf(await this.scan('alert'));
+  }
+
+  private alertsOf(items: Array<Record<string, unknown>>): Map<string, AlertState> {
+    return new Map(items.flatMap((i) => {
       const state = this.valid<AlertState>(i, 'state', alertStateSchema);
       return state ? [[state.key, state] as const] : [];
     }));
+  }
+
+  async snapshot(lockPrefix?: string): Promise<StateSnapshot> {
+    const items = await this.scan();
+    const of = (kind: string) => items.filter((i) => i.kind === kind);
+    return { alerts: this.alertsOf(of('alert')), silences: this.silencesOf(of('silence')), locks: lockPrefix === undefined ? [] : locksUnder(of('lock'), lockPrefix) };
   }
 
   async loadAlert(key: string): Promise<AlertState | undefined> {
@@ -111,7 +120,11 @@ export class DynamoStore implements StateStore {
   }
 
   async listSilences(): Promise<Silence[]> {
-    return (await this.scan('silence')).flatMap((i) => this.valid<Silence>(i, 'silence', storedSilenceSchema) ?? []);
+    return this.silencesOf(await this.scan('silence'));
+  }
+
+  private silencesOf(items: Array<Record<string, unknown>>): Silence[] {
+    return items.flatMap((i) => this.valid<Silence>(i, 'silence', storedSilenceSchema) ?? []);
   }
 
   async addSilence(s: Silence): Promise<void> {
@@ -198,11 +211,12 @@ export class DynamoStore implements StateStore {
   }
 
   async listLocks(prefix: string): Promise<Array<{ name: string; lock: Lock }>> {
-    return (await this.scan('lock'))
-      .map((i) => ({ name: String(i.pk).slice('lock#'.length), lock: lockOf(i) }))
-      .filter((l) => l.name.startsWith(prefix));
+    return locksUnder(await this.scan('lock'), prefix);
   }
 }
+
+const locksUnder = (items: Array<Record<string, unknown>>, prefix: string) =>
+  items.map((i) => ({ name: String(i.pk).slice('lock#'.length), lock: lockOf(i) })).filter((l) => l.name.startsWith(prefix));
 
 /** A lock item's attributes. */
 function itemOf(l: Lock): Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
 import { acquire, holds, release, STALE_LOCK_MS } from './lockfile';
 import { fileStateSchema, firstProblem, StateStoreError } from './schema';
-import { lockHeldBy, lockTakeable, takenLock, versionMatches, type Lock, type StateStore } from './store';
+import { lockHeldBy, lockTakeable, takenLock, versionMatches, type Lock, type StateSnapshot, type StateStore } from './store';
 
 interface FileState {
   alerts: Record<string, AlertState>;
@@ -184,9 +184,12 @@ export class FileStore implements StateStore {
   }
 
   async listLocks(prefix: string): Promise<Array<{ name: string; lock: Lock }>> {
-    return Object.entries((await this.read()).locks)
-      .filter(([n]) => n.startsWith(prefix))
-      .map(([name, lock]) => ({ name, lock }));
+    return locksUnder((await this.read()).locks, prefix);
+  }
+
+  async snapshot(lockPrefix?: string): Promise<StateSnapshot> {
+    const s = await this.read();
+    return { alerts: new Map(Object.entries(s.alerts)), silences: s.silences, locks: lockPrefix === undefined ? [] : locksUnder(s.locks, lockPrefix) };
   }
 
   updateLock(name: string, owner: string, checkpoint: unknown, now: Date): Promise<boolean> {
@@ -198,3 +201,8 @@ export class FileStore implements StateStore {
     });
   }
 }
+
+const locksUnder = (locks: Record<string, Lock>, prefix: string) =>
+  Object.entries(locks)
+    .filter(([n]) => n.startsWith(prefix))
+    .map(([name, lock]) => ({ name, lock }));

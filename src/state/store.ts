@@ -35,6 +35,17 @@ export interface StateStore {
   readLock(name: string): Promise<Lock | undefined>;
   /** Every lock whose name starts with `prefix` (the monitor looks for rebuilds that died). */
   listLocks(prefix: string): Promise<Array<{ name: string; lock: Lock }>>;
+  /**
+   * What a sample reads, in one read (one Scan of the DynamoDB table, not one per kind): the
+   * alerts, the silences, and the locks whose name starts with `lockPrefix` (none without one).
+   */
+  snapshot(lockPrefix?: string): Promise<StateSnapshot>;
+}
+
+export interface StateSnapshot {
+  alerts: Map<string, AlertState>;
+  silences: Silence[];
+  locks: Array<{ name: string; lock: Lock }>;
 }
 
 /**
@@ -119,6 +130,10 @@ export class MemoryStore implements StateStore {
 
   async listLocks(prefix: string): Promise<Array<{ name: string; lock: Lock }>> {
     return [...this.locks].filter(([n]) => n.startsWith(prefix)).map(([name, lock]) => ({ name, lock: structuredClone(lock) }));
+  }
+
+  async snapshot(lockPrefix?: string): Promise<StateSnapshot> {
+    return { alerts: await this.loadAlerts(), silences: await this.listSilences(), locks: lockPrefix === undefined ? [] : await this.listLocks(lockPrefix) };
   }
 
   async loadAlerts(): Promise<Map<string, AlertState>> {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from '../../src/alerting/page';
 import { activeSilence } from '../../src/alerting/silence';
 import { pagerFor } from '../../src/check/paging';
-import { withDeadRebuilds } from '../../src/check/rebuilds';
 import { parseConfig } from '../../src/config/load';
 import { SecretResolver } from '../../src/config/secrets';
 import { rebuildFindings } from '../../src/health/rebuilds';
@@ -61,7 +60,7 @@ describe('a rebuild that died half-way', () => {
     const own = rebuildFindings(await store.listLocks('rebuild/'), t(40));
     expect((await pageRebuild(config, store, sinks, secrets, { cluster: 'main', replica: 'main-r1' }, own, t(40))).sent.map((p) => p.subject)).toEqual(['[CRITICAL] RebuildFailed main/main-r1']);
 
-    const monitor = withDeadRebuilds(pagerFor(config, store, sinks, secrets, { codes: CODES_BY_CHECK.replication }), store);
+    const monitor = pagerFor(config, store, sinks, secrets, { codes: CODES_BY_CHECK.replication, deadRebuilds: true });
     for (const s of [45, 55, 65]) {
       const r = await monitor.process([stopped], t(s));
       expect(r.sent).toEqual([]);
