@@ -93,8 +93,11 @@ describe('Lambda handlers against the sandbox (AWS mocked)', () => {
       const at = Date.now() - 60_000;
       table.items.set('lock#rebuild/sandbox', { pk: 'lock#rebuild/sandbox', kind: 'lock', owner: 'lambda-1', leaseUntil: at, startedAt: new Date(at - 30_000).toISOString(), renewedAt: new Date(at - 5000).toISOString(), checkpoint, version: 3 });
       const { handler } = await import('../../functions/checkReplication');
+      const scansBefore = table.mock.commandCalls(ScanCommand).length;
       const run = await handler(event, context(4000));
       expect(run.pagesSent).toBe(1);
+      // Alerts, silences and the rebuild locks in one Scan a sample.
+      expect(table.mock.commandCalls(ScanCommand).length - scansBefore).toBe(run.samples);
       const [page] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
       expect(page!.Subject).toBe('[CRITICAL] RebuildFailed sandbox/sandbox-r2');
       // On-call runs it with their own config: no flags.
