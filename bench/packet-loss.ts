@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
-import { lazyCloudwatch } from '../src/check/cloudwatchClient';
+import { cloudwatch } from '../src/aws/clients';
 import { NetworkChecker } from '../src/check/network';
 import { parseConfig } from '../src/config/load';
 import { setLoss } from '../src/gameday/sandbox/netns';
@@ -51,7 +51,7 @@ async function fleetThroughput(): Promise<number> {
     }
     const config = parseConfig(JSON.stringify({ network: [{ name: 'bench', targets: ports.map((p) => `127.0.0.1:${p}`), probes: FLEET_PROBES, timeoutMs: 300 }] }), 'network-fleet.json');
     const t = performance.now();
-    const sample = await new NetworkChecker(config, lazyCloudwatch).sample();
+    const sample = await new NetworkChecker(config, () => cloudwatch()).sample();
     const ms = performance.now() - t;
     if (sample.findings.length) throw new Error(`network fleet bench: ${sample.findings[0]!.summary}`);
     console.log(`  one network sample of ${FLEET_TARGETS} targets x ${FLEET_PROBES} probes: ${ms.toFixed(0)} ms, ${((FLEET_TARGETS * FLEET_PROBES) / (ms / 1000)).toFixed(0)} probes/s`);

@@ -1,6 +1,5 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { MemcacheChecker } from '../src/check/memcache';
 import { ContainerCheckers } from '../src/lambda/checkers';
@@ -9,7 +8,6 @@ import { lambdaConfig, logger } from '../src/lambda/runtime';
 import { lambdaPager, workerScope } from '../src/lambda/worker';
 import type { WorkerEvent } from '../src/dispatch/dispatch';
 
-const cloudwatch = new CloudWatchClient({});
 // Previous readings (evictions per second, restarts) carry over warm invocations.
 const checkers = new ContainerCheckers((config) => new MemcacheChecker(config));
 
@@ -18,7 +16,8 @@ export const checkMemcache = async (event: ScheduledEvent | WorkerEvent, context
   const config = await lambdaConfig();
   const scope = workerScope(config, 'memcache', event);
   const c = checkers.forRun(scope);
-  return runScheduledCheck('memcache', config, context, cloudwatch, lambdaPager(config, 'memcache', scope.owns), { sample: () => c.sample(), close: () => c.close() });
+  const pager = lambdaPager(config, 'memcache', scope.owns);
+  return runScheduledCheck({ check: 'memcache', config, context, pager, sampler: { sample: () => c.sample(), close: () => c.close() } });
 };
 
 export const handler = middy(checkMemcache).use(injectLambdaContext(logger));

@@ -1,6 +1,5 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { ReplicationChecker } from '../src/check/replication';
 import { ContainerCheckers, warnLagWindow } from '../src/lambda/checkers';
@@ -9,8 +8,7 @@ import { lambdaConfig, logger } from '../src/lambda/runtime';
 import { lambdaPager, workerScope } from '../src/lambda/worker';
 import type { WorkerEvent } from '../src/dispatch/dispatch';
 
-const cloudwatch = new CloudWatchClient({});
-const checkers = new ContainerCheckers((config) => new ReplicationChecker(config, { cloudwatch: () => cloudwatch }));
+const checkers = new ContainerCheckers((config) => new ReplicationChecker(config));
 
 /**
  * Every minute: replica lag and threads, sampled every `sampleSeconds`, and rebuilds that died
@@ -22,7 +20,7 @@ export const checkReplication = async (event: ScheduledEvent | WorkerEvent, cont
   await warnLagWindow(scope.config, context.getRemainingTimeInMillis());
   const c = checkers.forRun(scope);
   const pager = lambdaPager(config, 'replication', scope.owns, { deadRebuilds: true });
-  return runScheduledCheck('replication', config, context, cloudwatch, pager, { sample: (secrets) => c.sample(secrets), close: () => c.close() });
+  return runScheduledCheck({ check: 'replication', config, context, pager, sampler: { sample: (secrets) => c.sample(secrets), close: () => c.close() } });
 };
 
 export const handler = middy(checkReplication).use(injectLambdaContext(logger));

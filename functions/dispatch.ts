@@ -4,17 +4,11 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { dispatch, type Invoke } from '../src/dispatch/dispatch';
 import { invokeAsync } from '../src/lambda/invoke';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
-import type { CheckName } from '../src/sinks/cloudwatch';
-
-const WORKERS: Record<CheckName, string | undefined> = {
-  replication: process.env.CHECK_REPLICATION_FUNCTION,
-  memcache: process.env.CHECK_MEMCACHE_FUNCTION,
-  network: process.env.CHECK_NETWORK_FUNCTION,
-};
+import { lambdaEnvironment } from '../src/lambda/environment';
 
 /** Asynchronous (Event) invocation: the worker runs on its own, up to its own timeout. */
 const invoke: Invoke = async (check, event) => {
-  const name = WORKERS[check];
+  const name = lambdaEnvironment.workerFunction(check);
   if (!name) throw new Error(`no worker function configured for the ${check} check`);
   await invokeAsync(name, event);
 };

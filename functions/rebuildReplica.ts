@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
+import { rds } from '../src/aws/clients';
 import { SecretResolver } from '../src/config/secrets';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
 import { LeaseLost } from '../src/runbooks/lease';
@@ -97,12 +98,12 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
  * looks at what exists first).
  */
 async function rdsStrategy(config: Config, e: z.output<typeof eventSchema>, context: Context) {
-  const { rdsClient, rebuildRdsReplica, RdsRebuildTimeout } = await import('../src/lambda/rds');
+  const { rebuildRdsReplica, RdsRebuildTimeout } = await import('../src/lambda/rds');
   try {
     const { replica } = resolveTarget(config, e.cluster, e.replica);
     const replicaId = config.clusters.find((c) => c.name === e.cluster)!.replicas.find((r) => r.name === replica.name)!.rdsInstanceId ?? replica.name;
     const result = await rebuildRdsReplica({
-      rds: rdsClient(),
+      rds: await rds(),
       replicaId,
       execute: e.mode === 'execute',
       timeoutMs: Math.max(10_000, context.getRemainingTimeInMillis() - RESERVE_MS),

@@ -1,5 +1,5 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { lazyCloudwatch } from './cloudwatchClient';
+import { cloudwatch as readingCloudwatch } from '../aws/clients';
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
 import type { CommandStyle } from '../model/commands';
@@ -22,7 +22,7 @@ export class Checker {
   readonly network: NetworkChecker;
 
   constructor(config: Config, o: { cloudwatch?: () => CloudWatchClient; commands?: CommandStyle } = {}) {
-    const cloudwatch = o.cloudwatch ?? lazyCloudwatch;
+    const cloudwatch = o.cloudwatch ?? (() => readingCloudwatch());
     this.replication = new ReplicationChecker(config, { cloudwatch, ...(o.commands ? { commands: o.commands } : {}) });
     this.memcache = new MemcacheChecker(config);
     this.network = new NetworkChecker(config, cloudwatch);

@@ -10,7 +10,7 @@ import { clusterEndpoint, MysqlConnections } from '../probes/mysql/connections';
 import { probePosition, probeServer, type MysqlTarget } from '../probes/mysql/probe';
 import { readAuroraReplicaLag, type AuroraLag } from '../probes/cloudwatch/auroraLag';
 import { createLimiter } from '../util/limiter';
-import { lazyCloudwatch } from './cloudwatchClient';
+import { cloudwatch as readingCloudwatch } from '../aws/clients';
 import { sleep } from '../util/deadline';
 
 const HISTORY = 60;
@@ -60,7 +60,7 @@ export class ReplicationChecker {
     o: ReplicationCheckerOptions = {},
   ) {
     this.limit = createLimiter(config.concurrency);
-    this.cloudwatch = o.cloudwatch ?? lazyCloudwatch;
+    this.cloudwatch = o.cloudwatch ?? (() => readingCloudwatch());
     this.connections = o.connections ?? new MysqlConnections();
     this.confirmDelayMs = o.confirmDelayMs ?? 1000;
     this.commands = o.commands;

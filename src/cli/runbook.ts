@@ -10,8 +10,7 @@ import { rebuildReplica } from '../runbooks/rebuild';
 import { renderPlan } from '../runbooks/planText';
 import { rebuildCommands, resolveTarget, RunbookRefusal } from '../runbooks/target';
 import { rebuildRdsReplica, RdsRebuildTimeout } from '../runbooks/rds';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { rds as rdsClient } from '../aws/clients';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
 import { OperatorError } from '../util/errors';
@@ -28,7 +27,7 @@ function localSinks(config: Config, configFile: string, io: Io): PageSink[] {
   return [
     new ConsolePageSink((line) => io.err(line), io.tty),
     new JsonlPageSink(defaultPagesFile(configFile)),
-    ...(config.alerts.snsTopicArn ? [new SnsPageSink(new SNSClient({ maxAttempts: 1 }), config.alerts.snsTopicArn)] : []),
+    ...(config.alerts.snsTopicArn ? [new SnsPageSink(config.alerts.snsTopicArn)] : []),
   ];
 }
 
@@ -102,7 +101,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
           const { replica } = resolveTarget(config, o.cluster, o.replica);
           const rdsId = config.clusters.find((c) => c.name === o.cluster)!.replicas.find((r) => r.name === replica.name)!.rdsInstanceId ?? replica.name;
           const result = await rebuildRdsReplica({
-            rds: new RDSClient({}),
+            rds: await rdsClient(),
             replicaId: rdsId,
             execute: Boolean(o.execute),
             onEvent: (e) => (o.json ? io.out(JSON.stringify(e)) : io.out(`${e.status === 'done' ? 'ok' : e.status === 'start' ? '->' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : ''}`)),

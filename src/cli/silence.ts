@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamodb } from '../aws/clients';
 import { Option, type Command } from 'commander';
 import { FINDING_CODES } from '../model/findings';
 import type { Silence } from '../alerting/silence';
@@ -19,7 +19,7 @@ interface StoreOpts {
 }
 
 function storeOf(o: StoreOpts, io: Io): StateStore {
-  return o.dynamodbTable ? new DynamoStore(new DynamoDBClient({}), o.dynamodbTable, io.err) : new FileStore(o.state ?? defaultStateFile(configFileFrom(o.config)), io.err);
+  return o.dynamodbTable ? new DynamoStore(dynamodb(), o.dynamodbTable, io.err) : new FileStore(o.state ?? defaultStateFile(configFileFrom(o.config)), io.err);
 }
 
 const storeOptions = (c: Command) =>

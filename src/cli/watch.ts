@@ -1,4 +1,3 @@
-import { SNSClient } from '@aws-sdk/client-sns';
 import { Option, type Command } from 'commander';
 import { Checker } from '../check/checker';
 import { pagerFor } from '../check/paging';
@@ -8,7 +7,7 @@ import { StoreWatchedPager } from '../check/storeOutage';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
-import { ConsolePageSink, JsonlPageSink, SnsPageSink, topicRegion, type PageSink } from '../sinks/pages';
+import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
 import { JsonlMetricSink, sampleMetrics } from '../sinks/metrics';
 import { sleep } from '../util/deadline';
@@ -44,7 +43,7 @@ function localSinks(config: Config, pagesFile: string, io: Io, recent: string[])
     new JsonlPageSink(pagesFile),
   ];
   const topic = config.alerts.snsTopicArn;
-  if (topic) sinks.push(new SnsPageSink(new SNSClient({ maxAttempts: 1, region: topicRegion(topic) }), topic));
+  if (topic) sinks.push(new SnsPageSink(topic));
   return sinks;
 }
 

@@ -5,6 +5,7 @@
  * secret is picked up by the next one.
  */
 
+import { secretsManager, ssm } from '../aws/clients';
 import { OperatorError } from '../util/errors';
 
 export type SecretFetcher = (ref: { kind: 'ssm' | 'secret'; id: string }) => Promise<string>;
@@ -31,12 +32,12 @@ const originOf = (ref: string) => (origins.has(ref) ? `${origins.get(ref)!.join(
 export const awsSecretFetcher: SecretFetcher = async ({ kind, id }) => {
   const abortSignal = AbortSignal.timeout(5000);
   if (kind === 'ssm') {
-    const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-    const out = await ssmClient(SSMClient).send(new GetParameterCommand({ Name: id, WithDecryption: true }), { abortSignal });
+    const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
+    const out = await (await ssm()).send(new GetParameterCommand({ Name: id, WithDecryption: true }), { abortSignal });
     return out.Parameter?.Value ?? '';
   }
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const out = await smClient(SecretsManagerClient).send(new GetSecretValueCommand({ SecretId: id }), { abortSignal });
+  const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const out = await (await secretsManager()).send(new GetSecretValueCommand({ SecretId: id }), { abortSignal });
   const text = out.SecretString ?? '';
   const password = (jsonObject(text) as { password?: unknown } | undefined)?.password;
   return typeof password === 'string' ? password : text;
@@ -53,16 +54,6 @@ function jsonObject(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-// Created once per process (outside handlers), as the Lambda guidance asks.
-let ssm: unknown;
-let sm: unknown;
-function ssmClient<T>(ctor: new (cfg: object) => T): T {
-  return (ssm ??= new ctor({ maxAttempts: 2 })) as T;
-}
-function smClient<T>(ctor: new (cfg: object) => T): T {
-  return (sm ??= new ctor({ maxAttempts: 2 })) as T;
 }
 
 export class SecretResolver {

@@ -4,8 +4,9 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { parse, stringify } from 'yaml';
+import { snsFor } from '../aws/clients';
 import { Checker } from '../check/checker';
 import { loadConfig } from '../config/load';
 import { SecretResolver } from '../config/secrets';
@@ -253,7 +254,7 @@ class DeadManWatch {
     endpoint: string,
   ) {
     const env = drillAwsEnv(endpoint);
-    this.sns = new SNSClient({ endpoint, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }, maxAttempts: 1 });
+    this.sns = snsFor(TOPIC, { endpoint, accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! });
     this.timer = setInterval(() => void this.tick(), 250);
   }
 

@@ -1,5 +1,6 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
+import { cloudwatch as cloudwatchFor } from '../aws/clients';
 import { exitCodeFor } from '../check/report';
 import type { Sample } from '../check/checker';
 import type { StoreWatchedPager } from '../check/storeOutage';
@@ -7,7 +8,8 @@ import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import { checkMetrics, publishMetrics, type CheckName } from '../sinks/cloudwatch';
 import { RUN_RESERVE_MS } from './checkers';
-import { logger, metricsNamespace, sampleWhileTimeLeft } from './runtime';
+import { lambdaEnvironment } from './environment';
+import { logger, sampleWhileTimeLeft } from './runtime';
 
 export interface CheckRunResult {
   samples: number;
@@ -22,14 +24,17 @@ export interface CheckRunResult {
  * time is nearly spent; after each sample page the transitions, publish metrics; close at the end.
  * Paging or metrics failing is logged and counted, and never stops the next sample.
  */
-export async function runScheduledCheck(
-  check: CheckName,
-  config: Config,
-  context: Context,
-  cloudwatch: CloudWatchClient,
-  pager: Pick<StoreWatchedPager, 'process'>,
-  sampler: { sample: (secrets: SecretResolver) => Promise<Sample>; close: () => Promise<void> | void },
-): Promise<CheckRunResult> {
+export interface ScheduledCheckOptions {
+  check: CheckName;
+  config: Config;
+  context: Context;
+  pager: Pick<StoreWatchedPager, 'process'>;
+  sampler: { sample: (secrets: SecretResolver) => Promise<Sample>; close: () => Promise<void> | void };
+  /** Where metrics are published: by default the process's control-plane CloudWatch client. */
+  cloudwatch?: CloudWatchClient;
+}
+
+export async function runScheduledCheck({ check, config, context, pager, sampler, cloudwatch = cloudwatchFor('control') }: ScheduledCheckOptions): Promise<CheckRunResult> {
   const secrets = new SecretResolver();
   const result: CheckRunResult = { samples: 0, worst: 0, pagesSent: 0, pagesFailed: 0 };
   try {
@@ -57,7 +62,7 @@ export async function runScheduledCheck(
       result.pagesFailed += pages.failed;
       for (const f of sample.findings) logger.warn(f.summary, { finding: f });
       const data = checkMetrics({ ...sample, durationMs: performance.now() - started, timestamp, storageResolution: config.sampleSeconds < 60 ? 1 : 60, check, pages });
-      const published = await publishMetrics(cloudwatch, metricsNamespace(), data);
+      const published = await publishMetrics(cloudwatch, lambdaEnvironment.metricsNamespace(), data);
       if (published.failed > 0) logger.error('metrics not published', { ...published });
     });
     return result;

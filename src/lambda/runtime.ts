@@ -1,23 +1,22 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
+import { lambdaEnvironment } from './environment';
 
 /**
  * What every replwatch Lambda shares: one logger and the config, read once per container from
  * the file bundled with the function (REPLWATCH_CONFIG).
  */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'replwatch' });
+export const logger = new Logger({ serviceName: lambdaEnvironment.serviceName() });
 
 let config: Promise<Config> | undefined;
 export function lambdaConfig(): Promise<Config> {
-  config ??= loadConfig(process.env.REPLWATCH_CONFIG ?? 'replwatch.yml');
+  config ??= loadConfig(lambdaEnvironment.configFile());
   config.catch(() => {
     config = undefined;
   });
   return config;
 }
-
-export const metricsNamespace = (): string => process.env.METRICS_NAMESPACE ?? 'Replwatch';
 
 /** Time as the sampling loop sees it: real in Lambda, virtual in the cost model. */
 export interface Clock {

@@ -1,5 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { dynamodb } from '../aws/clients';
 import { pagerFor } from '../check/paging';
 import { StoreWatchedPager } from '../check/storeOutage';
 import type { Config } from '../config/schema';
@@ -8,9 +7,10 @@ import type { WorkerEvent } from '../dispatch/dispatch';
 import { ownedBy, shardConfig } from '../dispatch/shards';
 import { CODES_BY_CHECK, type Finding } from '../model/findings';
 import type { CheckName } from '../sinks/cloudwatch';
-import { SnsPageSink, topicRegion, type PageSink } from '../sinks/pages';
+import { SnsPageSink, type PageSink } from '../sinks/pages';
 import { DynamoStore } from '../state/dynamodb';
 import { MemoryStore, type StateStore } from '../state/store';
+import { lambdaEnvironment } from './environment';
 import { logger } from './runtime';
 
 /*
@@ -18,16 +18,14 @@ import { logger } from './runtime';
  * not bundle the pager, the state store and the probes they pull in).
  */
 
-// Created once per container, outside the handlers.
-let dynamodb: DynamoDBClient | undefined;
-let sns: SNSClient | undefined;
 let fallbackStore: MemoryStore | undefined;
 /** Per check, the state table's outage as this container last paged it: once per outage, not once per run. */
 const outages = new Map<CheckName, MemoryStore>();
 
 /** The deployed state table (STATE_TABLE), or, without one, a store as long-lived as the container. */
 export function lambdaStore(): StateStore {
-  if (process.env.STATE_TABLE) return new DynamoStore((dynamodb ??= new DynamoDBClient({ maxAttempts: 2 })), process.env.STATE_TABLE, (line) => logger.warn(line));
+  const table = lambdaEnvironment.stateTable();
+  if (table) return new DynamoStore(dynamodb(), table, (line) => logger.warn(line));
   logger.warn('STATE_TABLE is not set: alert state lives only as long as this container');
   return (fallbackStore ??= new MemoryStore());
 }
@@ -35,8 +33,8 @@ export function lambdaStore(): StateStore {
 /** Where the functions page: the PAGES_TOPIC_ARN topic (or the config's), and the function's log. */
 export function lambdaSinks(config: Config): PageSink[] {
   const sinks: PageSink[] = [{ name: 'log', send: async (p) => logger.info('PAGE', { subject: p.subject, page: p.text }) }];
-  const topic = process.env.PAGES_TOPIC_ARN || config.alerts.snsTopicArn;
-  if (topic) sinks.push(new SnsPageSink((sns ??= new SNSClient({ maxAttempts: 1, region: topicRegion(topic) })), topic));
+  const topic = lambdaEnvironment.pagesTopicArn() ?? config.alerts.snsTopicArn;
+  if (topic) sinks.push(new SnsPageSink(topic));
   return sinks;
 }
 
@@ -55,7 +53,8 @@ export function lambdaPager(
   const store = lambdaStore();
   const sinks = lambdaSinks(config);
   const secrets = new SecretResolver();
-  const name = process.env.STATE_TABLE ? `DynamoDB table ${process.env.STATE_TABLE}` : 'memory';
+  const table = lambdaEnvironment.stateTable();
+  const name = table ? `DynamoDB table ${table}` : 'memory';
   if (!outages.has(check)) outages.set(check, new MemoryStore());
   const pager = pagerFor(config, store, sinks, secrets, { codes: CODES_BY_CHECK[check], ...(scope ? { scope } : {}), ...o });
   return new StoreWatchedPager(pager, name, config, sinks, secrets, outages.get(check));

@@ -2,6 +2,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { snsPublishInput, type Page } from '../alerting/page';
+import { snsFor } from '../aws/clients';
 import { sleep } from '../util/deadline';
 
 /** Where pages go. `send` rejects when the page was not taken; the caller counts and retries. */
@@ -10,18 +11,22 @@ export interface PageSink {
   send(page: Page): Promise<void>;
 }
 
-/** The region of an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME): its client must be there, whatever AWS_REGION says. */
-export const topicRegion = (topicArn: string): string => topicArn.split(':')[3]!;
-
 /** SNS Publish with its own deadline per attempt and backoff between attempts (bounded: < 4 s). */
 export class SnsPageSink implements PageSink {
   readonly name = 'sns';
+  private readonly client: SNSClient;
+  private readonly attempts: number;
+  private readonly timeoutMs: number;
+
+  /** `client`: by default the topic region's paging client. */
   constructor(
-    private readonly client: SNSClient,
     private readonly topicArn: string,
-    private readonly attempts = 3,
-    private readonly timeoutMs = 1000,
-  ) {}
+    o: { client?: SNSClient; attempts?: number; timeoutMs?: number } = {},
+  ) {
+    this.client = o.client ?? snsFor(topicArn);
+    this.attempts = o.attempts ?? 3;
+    this.timeoutMs = o.timeoutMs ?? 1000;
+  }
 
   async send(page: Page): Promise<void> {
     let last: unknown;

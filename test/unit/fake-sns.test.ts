@@ -1,4 +1,4 @@
-import { SNSClient } from '@aws-sdk/client-sns';
+import { snsFor } from '../../src/aws/clients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertState } from '../../src/alerting/alert';
 import { formatPage } from '../../src/alerting/page';
@@ -22,7 +22,7 @@ describe("the game day's SNS endpoint, reached by the real AWS SDK", () => {
   let sink: SnsPageSink;
   beforeAll(async () => {
     const endpoint = await sns.start();
-    sink = new SnsPageSink(new SNSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 }), 'arn:aws:sns:us-east-1:000000000000:t', 2, 1000);
+    sink = new SnsPageSink('arn:aws:sns:us-east-1:000000000000:t', { client: snsFor('arn:aws:sns:us-east-1:000000000000:t', { endpoint, accessKeyId: 'x', secretAccessKey: 'y' }), attempts: 2, timeoutMs: 1000 });
   });
   afterAll(() => sns.stop());
 

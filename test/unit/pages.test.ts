@@ -93,14 +93,14 @@ afterEach(() => sns.reset());
 describe('SnsPageSink', () => {
   it('retries with backoff and succeeds when SNS recovers', async () => {
     sns.on(PublishCommand).rejectsOnce(new Error('Throttling')).resolves({ MessageId: '1' });
-    await new SnsPageSink(new SNSClient({ region: 'us-east-1' }), TOPIC).send(formatPage('firing', alert(), '2026-11-22T10:00:00.000Z'));
+    await new SnsPageSink(TOPIC).send(formatPage('firing', alert(), '2026-11-22T10:00:00.000Z'));
     expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
   });
 
   it('gives up after its attempts, within a bounded time', async () => {
     sns.on(PublishCommand).rejects(new Error('InternalError'));
     const started = Date.now();
-    await expect(new SnsPageSink(new SNSClient({ region: 'us-east-1' }), TOPIC, 3).send(formatPage('firing', alert(), '2026-11-22T10:00:00.000Z'))).rejects.toThrow('InternalError');
+    await expect(new SnsPageSink(TOPIC, { attempts: 3 }).send(formatPage('firing', alert(), '2026-11-22T10:00:00.000Z'))).rejects.toThrow('InternalError');
     expect(sns.commandCalls(PublishCommand)).toHaveLength(3);
     expect(Date.now() - started).toBeLessThan(2000);
   });
