@@ -1,4 +1,4 @@
-import type { Finding, FindingCode, Severity } from '../model/findings';
+import type { Finding, Severity } from '../model/findings';
 
 export type AlertStatus = 'pending' | 'firing';
 export type TransitionKind = 'firing' | 'repeat' | 'resolved';
@@ -67,34 +67,3 @@ export interface AlertWrite {
 
 export const alertKey = (f: Pick<Finding, 'code' | 'cluster' | 'target'>): string => `${f.code}|${f.cluster}|${f.target}`;
 
-/**
- * How many samples in a row a finding must be seen before it pages. Conditions that are sticky
- * and certain (an SQL error, an errant GTID) page at once; those a single dropped packet or a
- * reconnect can produce wait for a second sample. Lag is already sustained by its own rule.
- */
-export const PENDING_SAMPLES: Record<FindingCode, number> = {
-  ReplicaLagging: 1,
-  ReplicationBroken: 1,
-  ReplicaIoError: 2,
-  // Threads stopped with no error are someone's doing: a person repointing a replica (STOP
-  // SLAVE; CHANGE MASTER ...; START SLAVE) must not be paged by their own fix.
-  ReplicationStopped: 2,
-  NotReplicating: 1,
-  ReplicaUnreachable: 2,
-  PrimaryUnreachable: 2,
-  ReplicaWritable: 1,
-  ErrantTransactions: 1,
-  WrongPrimary: 1,
-  MemcacheUnreachable: 2,
-  MemcacheSlow: 2,
-  MemcacheDegraded: 1,
-  PacketLoss: 2,
-  HostUnreachable: 2,
-  HeartbeatStale: 2,
-  // One failed CloudWatch call, or a datapoint published late, must not page.
-  LagUnknown: 3,
-  MonitorOverPrivileged: Number.POSITIVE_INFINITY,
-  RebuildFailed: 1,
-  // Paging is off while it lasts: said at once.
-  StateUnreadable: 1,
-};

@@ -1,5 +1,6 @@
 import type { Finding } from '../model/findings';
-import { alertKey, PENDING_SAMPLES, resolving, type AlertState, type AlertWrite } from './alert';
+import { pendingSamples } from '../model/codes';
+import { alertKey, resolving, type AlertState, type AlertWrite } from './alert';
 
 export interface LifecyclePolicy {
   /** Clear samples in a row before a firing alert resolves: hysteresis against flapping. */
@@ -19,7 +20,7 @@ export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[
   const at = now.toISOString();
   const writes: AlertWrite[] = [];
   const seen = new Set<string>();
-  const pendingFor = policy.pendingSamples ?? ((f: Finding) => PENDING_SAMPLES[f.code]);
+  const pendingFor = policy.pendingSamples ?? ((f: Finding) => pendingSamples(f.code));
 
   for (const f of findings) {
     if (f.severity === 'info') continue;

@@ -1,12 +1,11 @@
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
 import type { CommandStyle } from '../model/commands';
-import type { Finding, FindingCode } from '../model/findings';
+import { REBUILD_CODES } from '../model/codes';
+import type { Finding } from '../model/findings';
 import { MemoryStore } from '../state/store';
 import { withDeadline } from '../util/deadline';
 
-/** Findings a rebuild fixes: their pages carry the rebuild command, and with autoPlan its plan. */
-export const REBUILD_CODES = new Set<FindingCode>(['ReplicationBroken', 'ErrantTransactions', 'NotReplicating']);
 const PLAN_DEADLINE_MS = 20_000;
 
 /**

@@ -6,7 +6,7 @@ import type { SecretResolver } from '../config/secrets';
 import { rebuildReplica } from '../runbooks/rebuild';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
-import { REBUILD_CODES } from './autoplan';
+import { REBUILD_CODES } from '../model/codes';
 
 /**
  * For clusters with `autoRebuild: true`, in `replwatch watch` only: a firing page that a rebuild

@@ -4,7 +4,7 @@ import { SecretError, type SecretResolver } from '../config/secrets';
 import { isProvisional, type Finding } from '../model/findings';
 import type { CommandStyle } from '../model/commands';
 import type { Observation, ServerReading } from '../model/observations';
-import { analyseCluster, passwordUnreadable, type ClusterAnalysis, type PrimaryLost } from '../health/replication';
+import { analyseCluster, clusterUnchecked, type ClusterAnalysis, type PrimaryLost } from '../health/replication';
 import { overThreshold, rowOf } from '../health/lag';
 import { clusterEndpoint, MysqlConnections } from '../probes/mysql/connections';
 import { probePosition, probeServer, type MysqlTarget } from '../probes/mysql/probe';
@@ -81,7 +81,7 @@ export class ReplicationChecker {
           await secrets.resolve(c.password);
         } catch (e) {
           if (!(e instanceof SecretError)) throw e;
-          return { findings: [passwordUnreadable(c.name, primaryName(c), e.message)], observations: [] };
+          return { findings: [clusterUnchecked(c.name, primaryName(c), e.message)], observations: [] };
         }
         return this.sampleCluster(c, secrets, confirm);
       }),

@@ -29,12 +29,12 @@ export function sortFindings(findings: Finding[]): Finding[] {
 
 /**
  * The clusters the monitor saw nothing of: every server answered and refused it (its account, its
- * TLS settings), so each has a monitor-path warning and none was checked. A warning would say
+ * TLS settings), so each has a MonitorRefused warning and none was checked. A warning would say
  * "a small problem"; for a one-shot `check` it means it could not run on that cluster (exit 3).
  */
 export function blindClusters(config: Pick<Config, 'clusters'>, findings: Finding[]): Array<{ cluster: string; why: string }> {
   return config.clusters.flatMap((c) => {
-    const blind = clusterServers(c).map((s) => findings.find((f) => f.cluster === c.name && f.target === s.name && f.details.scope === 'monitor-path' && (f.code === 'PrimaryUnreachable' || f.code === 'ReplicaUnreachable')));
+    const blind = clusterServers(c).map((s) => findings.find((f) => f.cluster === c.name && f.target === s.name && f.code === 'MonitorRefused'));
     if (blind.some((f) => f === undefined)) return [];
     return [{ cluster: c.name, why: blind[0]!.summary }];
   });

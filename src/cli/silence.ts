@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dynamodb } from '../aws/clients';
 import { Option, type Command } from 'commander';
-import { FINDING_CODES } from '../model/findings';
+import { FINDING_CODES } from '../model/codes';
 import type { Silence } from '../alerting/silence';
 import { OperatorError } from '../util/errors';
 import { DynamoStore } from '../state/dynamodb';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { FINDING_CODES } from '../model/findings';
+import { FINDING_CODES } from '../model/codes';
 
 /**
  * The config file of ../shared/DESIGN.md. Every object is strict: a misspelt key is an error,

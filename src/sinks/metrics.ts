@@ -1,7 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { CODES_BY_CHECK } from '../model/findings';
+import { CODES_BY_CHECK } from '../model/codes';
 import type { Finding } from '../model/findings';
 import type { Observation } from '../model/observations';
 import { checkMetrics, type CheckName } from './cloudwatch';

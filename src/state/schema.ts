@@ -3,7 +3,7 @@ import { alertKey, type AlertState } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
 import { formatPath } from '../config/load';
 import { silenceFields, silenceRules } from '../config/schema';
-import { FINDING_CODES } from '../model/findings';
+import { FINDING_CODES } from '../model/codes';
 import { OperatorError } from '../util/errors';
 
 /**

@@ -161,9 +161,9 @@ describe('replwatch check on a real GTID topology', () => {
     expect(wrong.stderr).toMatch(/^replwatch: cluster sandbox cannot be checked: every server refused the monitor \(the monitor's account was refused: 1045 /);
     const refused = (JSON.parse(wrong.stdout) as CheckReport).findings;
     expect(refused.map((f) => [f.code, f.severity, f.target, f.details.scope])).toEqual([
-      ['PrimaryUnreachable', 'warning', 'sandbox-primary', 'monitor-path'],
-      ['ReplicaUnreachable', 'warning', 'sandbox-r1', 'monitor-path'],
-      ['ReplicaUnreachable', 'warning', 'sandbox-r2', 'monitor-path'],
+      ['MonitorRefused', 'warning', 'sandbox-primary', 'monitor-path'],
+      ['MonitorRefused', 'warning', 'sandbox-r1', 'monitor-path'],
+      ['MonitorRefused', 'warning', 'sandbox-r2', 'monitor-path'],
     ]);
     expect(refused[0]!.summary).toContain("the monitor's account was refused: 1045 Access denied for user 'replwatch'");
     expect(refused[0]!.action).toContain('password');
@@ -185,7 +185,7 @@ describe('replwatch check on a real GTID topology', () => {
     const checker = new ReplicationChecker(config);
     try {
       const { findings, observations } = await checker.sample(new SecretResolver({}));
-      expect(findings.map((f) => [f.code, f.severity, f.cluster, f.target, f.details.scope])).toEqual([['PrimaryUnreachable', 'warning', 'blind', 'sandbox-primary', 'monitor-config']]);
+      expect(findings.map((f) => [f.code, f.severity, f.cluster, f.target, f.details.scope])).toEqual([['ClusterUnchecked', 'warning', 'blind', 'sandbox-primary', 'monitor-config']]);
       expect(findings[0]!.summary).toBe('cluster blind is not checked: its password cannot be read: two-clusters.json: clusters[0].password (cluster blind): environment variable RW_TEST_UNSET is not set (password env:RW_TEST_UNSET)');
       expect(findings[0]!.action).not.toContain('promote');
       expect(observations.filter((o) => o.kind === 'mysql-replica' || o.kind === 'mysql-primary').map((o) => [o.cluster, o.target, (o as { reachable: boolean }).reachable])).toEqual([
@@ -208,7 +208,7 @@ describe('replwatch check on a real GTID topology', () => {
       const { code, report } = await check();
       expect(code).toBe(1);
       const findings = report.findings.filter((f) => f.severity !== 'info');
-      expect(findings.map((f) => [f.code, f.severity, f.target])).toEqual([['PrimaryUnreachable', 'warning', 'sandbox-primary']]);
+      expect(findings.map((f) => [f.code, f.severity, f.target])).toEqual([['MonitorRefused', 'warning', 'sandbox-primary']]);
       expect(findings[0]!.details.scope).toBe('monitor-path');
       expect(findings[0]!.summary).toContain("the monitor's account was refused: 1227 Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s)");
       expect(findings[0]!.action).toContain('grants');
@@ -258,7 +258,7 @@ describe('replwatch check on a real GTID topology', () => {
       const { code, report } = await check(cfg);
       expect(code).toBe(1);
       const findings = report.findings.filter((f) => f.severity !== 'info');
-      expect(findings.map((f) => [f.code, f.severity, f.target])).toEqual([['PrimaryUnreachable', 'warning', 'sandbox-primary']]);
+      expect(findings.map((f) => [f.code, f.severity, f.target])).toEqual([['MonitorPathDown', 'warning', 'sandbox-primary']]);
       expect(findings[0]!.details.scope).toBe('monitor-path');
       expect(findings[0]!.summary).toContain('sandbox-r1, sandbox-r2 still replicate');
     } finally {

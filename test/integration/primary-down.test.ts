@@ -26,7 +26,7 @@ describe('an unreachable primary', () => {
       expect(code).toBe(1);
       const findings = pageWorthy(report);
       expect(findings).toHaveLength(1);
-      expect(findings[0]).toMatchObject({ code: 'PrimaryUnreachable', severity: 'warning', target: 'sandbox-primary' });
+      expect(findings[0]).toMatchObject({ code: 'MonitorRefused', severity: 'warning', target: 'sandbox-primary' });
       expect(findings[0]!.details.scope).toBe('monitor-path');
       expect(findings[0]!.summary).toContain('sandbox-r1, sandbox-r2 still replicate');
     } finally {
@@ -42,7 +42,7 @@ describe('an unreachable primary', () => {
     try {
       const { code, report } = await check();
       expect(code).toBe(1);
-      const refused = pageWorthy(report).find((f) => f.code === 'PrimaryUnreachable')!;
+      const refused = pageWorthy(report).find((f) => f.code === 'MonitorRefused')!;
       expect(refused).toMatchObject({ severity: 'warning', target: 'sandbox-primary' });
       expect(refused.details.scope).toBe('monitor-path');
       expect(refused.summary).toContain("the monitor's account was refused: 4151 Access denied, this account is locked");

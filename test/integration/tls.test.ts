@@ -39,9 +39,9 @@ afterAll(async () => {
 
 /** Every server answered, and refused the monitor's connection: its own problem, never servers down. */
 const MONITOR_BLIND = [
-  ['PrimaryUnreachable', 'warning', 'sandbox-primary', 'monitor-path'],
-  ['ReplicaUnreachable', 'warning', 'sandbox-r1', 'monitor-path'],
-  ['ReplicaUnreachable', 'warning', 'sandbox-r2', 'monitor-path'],
+  ['MonitorRefused', 'warning', 'sandbox-primary', 'monitor-path'],
+  ['MonitorRefused', 'warning', 'sandbox-r1', 'monitor-path'],
+  ['MonitorRefused', 'warning', 'sandbox-r2', 'monitor-path'],
 ];
 
 describe('MySQL over TLS', () => {
@@ -98,7 +98,7 @@ describe('MySQL over TLS', () => {
     const { code, report } = await checkJson(byName);
     expect(code).toBe(1);
     const primary = report.findings.find((f) => f.target === 'sandbox-primary')!;
-    expect([primary.code, primary.severity, primary.details.scope]).toEqual(['PrimaryUnreachable', 'warning', 'monitor-path']);
+    expect([primary.code, primary.severity, primary.details.scope]).toEqual(['MonitorRefused', 'warning', 'monitor-path']);
     expect(primary.summary).toContain("Hostname/IP does not match certificate's altnames: Host: localhost");
     expect(report.findings.filter((f) => f.target !== 'sandbox-primary')).toEqual([]);
   });

@@ -81,7 +81,7 @@ describe('an Aurora cluster', () => {
       replicas: [server('aurora-r1', 2, { heartbeat: copy(0.8), heartbeatReadAt: 5000 }), server('aurora-r2', 3, { heartbeat: copy(0.9), heartbeatReadAt: 5000 })],
       aurora: { lag: () => undefined },
     });
-    expect(partition.findings.map((f) => [f.code, f.severity, f.details.scope])).toEqual([['PrimaryUnreachable', 'warning', 'monitor-path']]);
+    expect(partition.findings.map((f) => [f.code, f.severity, f.details.scope])).toEqual([['MonitorPathDown', 'warning', 'monitor-path']]);
     expect(partition.findings[0]!.summary).toContain('aurora-r1, aurora-r2 still replicate from it');
 
     // Copies as old as the outage say nothing yet: a frozen writer looks so for staleSeconds.

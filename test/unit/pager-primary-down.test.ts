@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from '../../src/alerting/page';
 import { Pager } from '../../src/check/pager';
-import { analyseCluster, passwordUnreadable } from '../../src/health/replication';
+import { analyseCluster, clusterUnchecked } from '../../src/health/replication';
 import type { ReplicationChannel, ServerReading } from '../../src/model/observations';
 import { MemoryStore } from '../../src/state/store';
 
@@ -72,11 +72,11 @@ describe('a cluster whose password cannot be read', () => {
       replicas: [server('main-r1', 2, { channels: [channel({ secondsBehind: 40 })] })],
       lagHistory: () => [],
     }).findings;
-    const blind = [passwordUnreadable('main', 'main-primary', 'environment variable DB_PW is not set (password env:DB_PW)')];
+    const blind = [clusterUnchecked('main', 'main-primary', 'environment variable DB_PW is not set (password env:DB_PW)')];
     for (const [i, findings] of [lagging, blind, blind, blind].entries()) await pager.process(findings, at(i));
-    expect(pages).toEqual(['firing ReplicaLagging main-r1', 'firing PrimaryUnreachable main-primary']);
+    expect(pages).toEqual(['firing ReplicaLagging main-r1', 'firing ClusterUnchecked main-primary']);
     for (const [i, findings] of [lagging, [], [], []].entries()) await pager.process(findings, at(4 + i));
-    expect(pages.slice(2)).toEqual(['resolved PrimaryUnreachable main-primary', 'resolved ReplicaLagging main-r1']);
+    expect(pages.slice(2)).toEqual(['resolved ClusterUnchecked main-primary', 'resolved ReplicaLagging main-r1']);
   });
 });
 

@@ -228,8 +228,8 @@ describe('analyseCluster', () => {
 
     it("is the monitor's path when any replica still replicates from it: a warning", () => {
       const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2), replica('main-r2', 3, { channels: [channel(ioDown)] })] });
-      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary', 'ReplicaIoError/critical/main-r2']);
-      expect(a.findings.find((f) => f.code === 'PrimaryUnreachable')!.details.scope).toBe('monitor-path');
+      expect(codes(a)).toEqual(['MonitorPathDown/warning/main-primary', 'ReplicaIoError/critical/main-r2']);
+      expect(a.findings.find((f) => f.code === 'MonitorPathDown')!.details.scope).toBe('monitor-path');
     });
 
     it('assumes the worst when no replica can be asked', () => {
@@ -245,7 +245,7 @@ describe('analyseCluster', () => {
     it("counts a replica's only channel as the primary's when the replicas know it by another name (DNS vs IP)", () => {
       const byName = channel({ sourceHost: 'db-primary.internal' });
       const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels: [byName] }), replica('main-r2', 3, { channels: [byName] })] });
-      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary']);
+      expect(codes(a)).toEqual(['MonitorPathDown/warning/main-primary']);
       expect(a.findings[0]!.details.scope).toBe('monitor-path');
       expect(a.findings[0]!.summary).toContain('main-r1, main-r2 still replicate from it');
       expect((a.findings[0]!.details.replicas as Array<{ evidence: string }>)[0]!.evidence).toBe('IO thread running, from db-primary.internal:3306');
@@ -260,7 +260,7 @@ describe('analyseCluster', () => {
     it('finds the primary among several channels by the server id it had when last seen', () => {
       const channels = [channel({ name: 'dc2', sourceHost: '10.2.0.1', sourceServerId: 9 }), channel({ name: '', sourceHost: 'db-primary.internal' })];
       const a = analyse({ primary: unreachable(primary()), lastPrimaryServerId: 1, replicas: [replica('main-r1', 2, { channels })] });
-      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary']);
+      expect(codes(a)).toEqual(['MonitorPathDown/warning/main-primary']);
       expect(codes(analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels })] }))).toEqual(['PrimaryUnreachable/critical/main-primary']);
     });
   });
@@ -275,12 +275,12 @@ describe('analyseCluster', () => {
 
     it('is a warning on the monitor path, never a down primary to fail over, even with no replica replicating', () => {
       const a = analyse({ primary: refusedBy(primary(), 4151, 'Access denied, this account is locked'), replicas: [replica('main-r1', 2, { channels: [channel(ioDown)] })] });
-      const f = a.findings.find((x) => x.code === 'PrimaryUnreachable')!;
+      const f = a.findings.find((x) => x.code === 'MonitorRefused')!;
       expect(f).toMatchObject({ severity: 'warning', summary: "the monitor's account was refused: 4151 Access denied, this account is locked" });
       expect(f.details.scope).toBe('monitor-path');
       expect(f.action).toContain('grants');
       expect(f.action).not.toContain('promote');
-      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary', 'ReplicationStopped/warning/main-r1']);
+      expect(codes(a)).toEqual(['MonitorRefused/warning/main-primary', 'ReplicationStopped/warning/main-r1']);
     });
 
     it('names the replicas that still replicate, and treats a refused replica the same way', () => {
@@ -288,8 +288,8 @@ describe('analyseCluster', () => {
         primary: refusedBy(primary(), 1227, 'Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s) for this operation'),
         replicas: [replica('main-r1', 2), refusedBy(replica('main-r2', 3), 1045, "Access denied for user 'replwatch'@'10.0.0.9' (using password: YES)")],
       });
-      expect(codes(a)).toEqual(['PrimaryUnreachable/warning/main-primary', 'ReplicaUnreachable/warning/main-r2']);
-      expect(a.findings.find((f) => f.code === 'PrimaryUnreachable')!.summary).toMatch(/^the monitor's account was refused: 1227 .*; main-r1 still replicate from it$/);
+      expect(codes(a)).toEqual(['MonitorRefused/warning/main-primary', 'MonitorRefused/warning/main-r2']);
+      expect(a.findings.find((f) => f.target === 'main-primary')!.summary).toMatch(/^the monitor's account was refused: 1227 .*; main-r1 still replicate from it$/);
       const r2 = a.findings.find((f) => f.target === 'main-r2')!;
       expect(r2.summary).toBe("the monitor's account was refused: 1045 Access denied for user 'replwatch'@'10.0.0.9' (using password: YES)");
       expect(r2.details.scope).toBe('monitor-path');
@@ -306,7 +306,7 @@ describe('analyseCluster', () => {
     const copyOf = (ageSeconds: number) => ({ heartbeat: [{ serverId: 1, writtenAt: 1000, ageSeconds }], heartbeatReadAt: 6000 });
     const verdict = (r1: Partial<ServerReading>, r2: Partial<ServerReading>, over: Partial<ClusterReadings> = {}) => {
       const a = analyse({ heartbeat: { staleSeconds: 10 }, primary: unreachable(primary()), lastPrimaryServerId: 1, primaryLost: lost, replicas: [replica('main-r1', 2, r1), replica('main-r2', 3, r2)], ...over });
-      const f = a.findings.find((x) => x.code === 'PrimaryUnreachable')!;
+      const f = a.findings.find((x) => x.code === 'PrimaryUnreachable' || x.code === 'MonitorPathDown')!;
       return { severity: f.severity, verdict: f.details.verdict ?? f.details.scope, alive: (f.details.replicas as Array<{ alive: boolean | null }>).map((v) => v.alive) };
     };
 
