@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Page } from '../src/alerting/page';
-import { pagerFor } from '../src/check/paging';
+import { pagerFor } from '../src/monitor/paging';
 import { parseConfig } from '../src/config/load';
 import { SecretResolver } from '../src/config/secrets';
 import { shardConfig, shardCount } from '../src/dispatch/shards';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseConfig } from '../src/config/load';
 import { SecretResolver } from '../src/config/secrets';
-import { Checker } from '../src/check/checker';
-import type { SandboxState } from '../src/gameday/sandbox/sandbox';
+import { Checker } from '../src/monitor/checker';
+import type { SandboxState } from '../src/sandbox/sandbox';
 import { median, printTable } from './peers';
 
 const SIZES = [50, 200, 1000];

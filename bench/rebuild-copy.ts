@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { loadConfig } from '../src/config/load';
 import { SecretResolver } from '../src/config/secrets';
-import type { SandboxState } from '../src/gameday/sandbox/sandbox';
+import type { SandboxState } from '../src/sandbox/sandbox';
 import { rebuildReplica } from '../src/runbooks/rebuild';
 import { MemoryStore } from '../src/state/store';
 import { ensureDebianTool, printTable } from './peers';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseConfig } from '../src/config/load';
 import { SecretResolver } from '../src/config/secrets';
-import { runCheck } from '../src/check/runCheck';
-import type { SandboxState } from '../src/gameday/sandbox/sandbox';
+import { runCheck } from '../src/monitor/runCheck';
+import type { SandboxState } from '../src/sandbox/sandbox';
 import { ensureDebianTool, median, printTable } from './peers';
 
 const TARGETS = 200;

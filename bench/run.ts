@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { sandboxDown, sandboxUp } from '../src/gameday/sandbox/sandbox';
+import { sandboxDown, sandboxUp } from '../src/sandbox/sandbox';
 import { benchColdStart } from './coldstart';
 import { costModel, printCost, type Measured } from './cost';
 import { benchDispatch } from './dispatch';

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { MemcacheChecker } from '../src/check/memcache';
+import { MemcacheChecker } from '../src/monitor/memcache';
 import { ContainerCheckers } from '../src/lambda/checkers';
 import { runScheduledCheck } from '../src/lambda/checkRun';
 import { lambdaConfig, logger } from '../src/lambda/runtime';

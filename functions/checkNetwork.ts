@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { cloudwatch } from '../src/aws/clients';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { NetworkChecker } from '../src/check/network';
+import { NetworkChecker } from '../src/monitor/network';
 import { runScheduledCheck } from '../src/lambda/checkRun';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
 import { lambdaPager, workerScope } from '../src/lambda/worker';

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { ReplicationChecker } from '../src/check/replication';
+import { ReplicationChecker } from '../src/monitor/replication';
 import { ContainerCheckers, warnLagWindow } from '../src/lambda/checkers';
 import { runScheduledCheck } from '../src/lambda/checkRun';
 import { lambdaConfig, logger } from '../src/lambda/runtime';

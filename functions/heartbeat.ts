@@ -4,7 +4,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { SecretResolver } from '../src/config/secrets';
 import { writeHeartbeats } from '../src/heartbeat/writer';
 import { lambdaConfig, logger, sampleWhileTimeLeft } from '../src/lambda/runtime';
-import { MysqlConnections } from '../src/probes/mysql/connections';
+import { MysqlConnections } from '../src/mysql/connections';
 
 /**
  * Scheduled every minute: writes the heartbeat row on each primary every second until the

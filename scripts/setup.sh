@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a fresh clone runnable: installs npm dependencies when they are missing or stale.
 # System packages (mariadb-server, memcached, iptables) are ensured by the sandbox itself
-# (src/gameday/sandbox/binaries.ts), the one place that knows which binaries it starts.
+# (src/sandbox/binaries.ts), the one place that knows which binaries it starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] \

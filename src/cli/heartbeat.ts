@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { SecretResolver } from '../config/secrets';
 import { configFileFrom } from './paths';
-import { clusterEndpoint, MysqlConnections } from '../probes/mysql/connections';
+import { clusterEndpoint, MysqlConnections } from '../mysql/connections';
 import { installHeartbeat } from '../heartbeat/install';
 import type { Io } from './main';
 import { OperatorError } from '../util/errors';

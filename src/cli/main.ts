@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load';
 import { SecretResolver } from '../config/secrets';
-import { blindClusters, EXIT, exitCodeFor } from '../check/report';
+import { blindClusters, EXIT, exitCodeFor } from '../monitor/report';
 import { OperatorError } from '../util/errors';
-import { runCheck } from '../check/runCheck';
+import { runCheck } from '../monitor/runCheck';
 import { renderReport } from './table';
 import { registerSandbox } from './sandbox';
 import { registerHeartbeat } from './heartbeat';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readState, restartPart, sandboxDown, sandboxStatus, sandboxUp } from '../gameday/sandbox/sandbox';
+import { readState, restartPart, sandboxDown, sandboxStatus, sandboxUp } from '../sandbox/sandbox';
 import { OperatorError } from '../util/errors';
 import { replwatchCommand, shellWord } from './paths';
 import { table } from './table';

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/load';
-import { readState, sandboxDown, sandboxUp, type SandboxState } from '../gameday/sandbox/sandbox';
+import { readState, sandboxDown, sandboxUp, type SandboxState } from '../sandbox/sandbox';
 import { everyOption, runWatch } from './watch';
 import { countOption } from './options';
 import { DEFAULT_SANDBOX_DIR } from './sandbox';

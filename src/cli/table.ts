@@ -1,4 +1,4 @@
-import type { CheckReport } from '../check/report';
+import type { CheckReport } from '../monitor/report';
 import type { Finding } from '../model/findings';
 
 /** Plain aligned columns. */

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
-import { Checker } from '../check/checker';
-import { pagerFor } from '../check/paging';
-import { AutoRebuilder } from '../check/autorebuild';
-import { sortFindings, type CheckReport } from '../check/report';
-import { StoreWatchedPager } from '../check/storeOutage';
+import { Checker } from '../monitor/checker';
+import { pagerFor } from '../monitor/paging';
+import { AutoRebuilder } from '../automation/autorebuild';
+import { sortFindings, type CheckReport } from '../monitor/report';
+import { StoreWatchedPager } from '../monitor/storeOutage';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';

@@ -1,4 +1,4 @@
-import { TARGETS_IN_FLIGHT } from '../check/network';
+import { TARGETS_IN_FLIGHT } from '../monitor/network';
 import { clusterServers, type Config } from '../config/schema';
 import type { Finding } from '../model/findings';
 import { paceMs } from '../probes/network/probe';

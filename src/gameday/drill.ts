@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { parse, stringify } from 'yaml';
 import { snsFor } from '../aws/clients';
-import { Checker } from '../check/checker';
+import { Checker } from '../monitor/checker';
 import { loadConfig } from '../config/load';
 import { SecretResolver } from '../config/secrets';
 import { sleep } from '../util/deadline';
@@ -15,7 +15,7 @@ import { deadManAlarm, evaluateDeadMan, type Datapoint, type DeadManAlarm } from
 import { FakeSns, type ReceivedPage } from './fakeSns';
 import { drillAwsEnv, Monitor, REPLWATCH_BIN } from './monitor';
 import { printedProgram } from '../cli/paths';
-import { sandboxDown, sandboxUp } from './sandbox/sandbox';
+import { sandboxDown, sandboxUp } from '../sandbox/sandbox';
 import { selectScenarios, type DrillContext, type Scenario } from './scenarios';
 import { score, type ScenarioRun, type Scorecard } from './scorecard';
 

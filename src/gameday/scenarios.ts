@@ -1,6 +1,6 @@
 import { sleep } from '../util/deadline';
-import { setLoss } from './sandbox/netns';
-import { restartMemcached, restartServer, sandboxSql, signalPart, type SandboxState } from './sandbox/sandbox';
+import { setLoss } from '../sandbox/netns';
+import { restartMemcached, restartServer, sandboxSql, signalPart, type SandboxState } from '../sandbox/sandbox';
 import type { DeadManAlarm } from './deadman';
 import type { FakeSns, ReceivedPage } from './fakeSns';
 import type { Monitor } from './monitor';

@@ -1,6 +1,6 @@
 import type { Finding } from '../model/findings';
 import type { MemcacheObservation } from '../model/observations';
-import type { MemcacheReading } from '../probes/memcache/probe';
+import type { MemcacheReading } from '../model/readings';
 
 export interface MemcacheThresholds {
   timeoutMs: number;

@@ -1,5 +1,5 @@
-import type { Connection } from '../probes/mysql/connections';
-import { query } from '../probes/mysql/connections';
+import type { Connection } from '../mysql/connections';
+import { query } from '../mysql/connections';
 import { EVENT_NAME, createEventSql, createTableSql, quoteQualified, writeHeartbeatSql } from './sql';
 
 export interface InstallResult {

@@ -1,4 +1,4 @@
-import { ident } from '../probes/mysql/identifiers';
+import { ident } from '../mysql/identifiers';
 
 /**
  * The pt-heartbeat table and the statement that writes it, shared by the heartbeat Lambda,

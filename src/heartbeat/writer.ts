@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
-import { clusterEndpoint, type MysqlConnections } from '../probes/mysql/connections';
+import { clusterEndpoint, type MysqlConnections } from '../mysql/connections';
 import { writeHeartbeat } from './install';
 
 export interface HeartbeatWrite {

@@ -1,9 +1,9 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import { cloudwatch as cloudwatchFor } from '../aws/clients';
-import { exitCodeFor } from '../check/report';
-import type { Sample } from '../check/checker';
-import type { StoreWatchedPager } from '../check/storeOutage';
+import { exitCodeFor } from '../monitor/report';
+import type { Sample } from '../monitor/checker';
+import type { StoreWatchedPager } from '../monitor/storeOutage';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import { checkMetrics, publishMetrics, type CheckName } from '../sinks/cloudwatch';

@@ -1,6 +1,6 @@
 import { dynamodb } from '../aws/clients';
-import { pagerFor } from '../check/paging';
-import { StoreWatchedPager } from '../check/storeOutage';
+import { pagerFor } from '../monitor/paging';
+import { StoreWatchedPager } from '../monitor/storeOutage';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import type { WorkerEvent } from '../dispatch/dispatch';

@@ -1,6 +1,6 @@
 import type { ClusterConfig, ServerConfig } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
-import { clusterEndpoint, type Connection, type MysqlConnections, type MysqlEndpoint } from '../probes/mysql/connections';
+import { clusterEndpoint, type Connection, type MysqlConnections, type MysqlEndpoint } from '../mysql/connections';
 import { RunbookRefusal } from './target';
 
 /** The account a rebuild runs as: `--user/--password`, else the cluster's `admin`. */

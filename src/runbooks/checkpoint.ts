@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { qualified } from '../probes/mysql/identifiers';
+import { qualified } from '../mysql/identifiers';
 import { RunbookRefusal } from './target';
 
 /**

@@ -1,4 +1,4 @@
-import { query, type Connection } from '../probes/mysql/connections';
+import { query, type Connection } from '../mysql/connections';
 import { tableKey } from './checkpoint';
 
 /** Schemas a rebuild never copies: the server's own, and the replica's accounts (kept as they are). */

@@ -1,10 +1,10 @@
 import type { ServerConfig } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
-import { query, type Connection, type MysqlConnections } from '../probes/mysql/connections';
+import { query, type Connection, type MysqlConnections } from '../mysql/connections';
 import { withDeadline } from '../util/deadline';
 import { adminConnection, isAccessError, serverLabel, serverMessage, type AdminAccount } from './accounts';
 import { tableKey, type RebuildCheckpoint } from './checkpoint';
-import { ident, qualified } from '../probes/mysql/identifiers';
+import { ident, qualified } from '../mysql/identifiers';
 import type { TableInfo } from './inventory';
 import { LeaseLost } from './lease';
 import type { RebuildPlan } from './plan';

@@ -1,5 +1,5 @@
-import { pagerFor } from '../check/paging';
-import type { PagerResult } from '../check/pager';
+import { pagerFor } from '../monitor/paging';
+import type { PagerResult } from '../monitor/pager';
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
 import type { Finding } from '../model/findings';

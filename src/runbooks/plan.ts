@@ -1,7 +1,7 @@
 import type { SecretResolver } from '../config/secrets';
 import type { CommandStyle } from '../model/commands';
 import { analyseCluster } from '../health/replication';
-import { clusterEndpoint, query, type MysqlConnections } from '../probes/mysql/connections';
+import { clusterEndpoint, query, type MysqlConnections } from '../mysql/connections';
 import { probeServer } from '../probes/mysql/probe';
 import { readInventory, type Inventory } from './inventory';
 import { tableKey } from './checkpoint';

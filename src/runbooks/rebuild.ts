@@ -2,7 +2,7 @@ import type { Config } from '../config/schema';
 import type { CommandStyle } from '../model/commands';
 import type { SecretResolver } from '../config/secrets';
 import { rebuildFindings, rebuildLockName } from '../health/rebuilds';
-import { MysqlConnections } from '../probes/mysql/connections';
+import { MysqlConnections } from '../mysql/connections';
 import type { PageSink } from '../sinks/pages';
 import { lapsed, lockTakeable, type Lock, type StateStore } from '../state/store';
 import { adminAccount } from './accounts';

@@ -1,4 +1,4 @@
-import { query, type Connection } from '../probes/mysql/connections';
+import { query, type Connection } from '../mysql/connections';
 import { sleep } from '../util/deadline';
 
 /**

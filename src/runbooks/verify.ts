@@ -1,5 +1,5 @@
-import { query, type Connection } from '../probes/mysql/connections';
-import { ident, qualified } from '../probes/mysql/identifiers';
+import { query, type Connection } from '../mysql/connections';
+import { ident, qualified } from '../mysql/identifiers';
 import type { TableInfo } from './inventory';
 import { tableKey } from './checkpoint';
 import { waitUntilApplied } from './replication';

@@ -4,8 +4,8 @@ import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput 
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
-import { ReplicationChecker } from '../../src/check/replication';
+import type { SandboxState } from '../../src/sandbox/sandbox';
+import { ReplicationChecker } from '../../src/monitor/replication';
 import { parseConfig } from '../../src/config/load';
 import { SecretResolver } from '../../src/config/secrets';
 import type { MysqlReplicaObservation } from '../../src/model/observations';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handshake } from '../../src/probes/network/handshake';
-import { netnsUnsupported, setLoss } from '../../src/gameday/sandbox/netns';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { netnsUnsupported, setLoss } from '../../src/sandbox/netns';
+import type { SandboxState } from '../../src/sandbox/sandbox';
 import { cliProcess } from '../support/cli';
 import { startSandbox, stopSandbox } from '../support/sandbox';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netnsUnsupported } from '../../src/gameday/sandbox/netns';
+import { netnsUnsupported } from '../../src/sandbox/netns';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'replwatch.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'rw-cli-exit-'));

@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import { dispatch, type Invoke } from '../../src/dispatch/dispatch';
-import { restartMemcached, signalPart, type SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { restartMemcached, signalPart, type SandboxState } from '../../src/sandbox/sandbox';
 import { fakeDynamoTable } from '../support/fakeDynamo';
 import { startSandbox, stopSandbox } from '../support/sandbox';
 import { lambdaEnv } from '../support/lambdaEnv';

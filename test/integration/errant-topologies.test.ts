@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReplicationChecker } from '../../src/check/replication';
+import { ReplicationChecker } from '../../src/monitor/replication';
 import { parseConfig } from '../../src/config/load';
 import { SecretResolver } from '../../src/config/secrets';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import type { SandboxState } from '../../src/sandbox/sandbox';
 import { checkJson } from '../support/cli';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 

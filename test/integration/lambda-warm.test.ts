@@ -3,7 +3,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import type { SandboxState } from '../../src/sandbox/sandbox';
 import { fakeDynamoTable } from '../support/fakeDynamo';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 import { lambdaEnv } from '../support/lambdaEnv';

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import type { SandboxState } from '../../src/sandbox/sandbox';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { fakeDynamoTable } from '../support/fakeDynamo';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
-import { MemcacheChecker } from '../../src/check/memcache';
-import { restartMemcached, type SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { MemcacheChecker } from '../../src/monitor/memcache';
+import { restartMemcached, type SandboxState } from '../../src/sandbox/sandbox';
 import { cliProcess } from '../support/cli';
 import { startSandbox, stopSandbox } from '../support/sandbox';
 

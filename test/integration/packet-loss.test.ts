@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setLoss, netnsUnsupported } from '../../src/gameday/sandbox/netns';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { setLoss, netnsUnsupported } from '../../src/sandbox/netns';
+import type { SandboxState } from '../../src/sandbox/sandbox';
 import { summariseHandshakes } from '../../src/health/network';
 import { probeNetworkTarget } from '../../src/probes/network/probe';
 import { cli } from '../support/cli';

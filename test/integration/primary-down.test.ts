@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
-import type { CheckReport } from '../../src/check/report';
+import type { SandboxState } from '../../src/sandbox/sandbox';
+import type { CheckReport } from '../../src/monitor/report';
 import { checkJson } from '../support/cli';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import { SecretResolver } from '../../src/config/secrets';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import type { SandboxState } from '../../src/sandbox/sandbox';
 import { rebuildReplica } from '../../src/runbooks/rebuild';
 import { MemoryStore } from '../../src/state/store';
 import { checkJson } from '../support/cli';

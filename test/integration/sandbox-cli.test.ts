@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/gameday/sandbox/processes';
-import { readState, restartServer, sandboxStatus } from '../../src/gameday/sandbox/sandbox';
+import { isAlive } from '../../src/sandbox/processes';
+import { readState, restartServer, sandboxStatus } from '../../src/sandbox/sandbox';
 import { cliProcess } from '../support/cli';
 import { waitFor } from '../support/sandbox';
 

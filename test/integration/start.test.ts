@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { netnsUnsupported } from '../../src/gameday/sandbox/netns';
+import { netnsUnsupported } from '../../src/sandbox/netns';
 import { waitFor } from '../support/sandbox';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'replwatch.mjs');

@@ -2,10 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import type { SandboxState } from '../../src/sandbox/sandbox';
 import { loadConfig } from '../../src/config/load';
-import { clusterEndpoint, MysqlConnections, query } from '../../src/probes/mysql/connections';
-import type { CheckReport } from '../../src/check/report';
+import { clusterEndpoint, MysqlConnections, query } from '../../src/mysql/connections';
+import type { CheckReport } from '../../src/monitor/report';
 import { checkJson, cli } from '../support/cli';
 import { sql, startSandbox, stopSandbox } from '../support/sandbox';
 

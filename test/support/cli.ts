@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
-import type { CheckReport } from '../../src/check/report';
+import type { CheckReport } from '../../src/monitor/report';
 
 const root = join(import.meta.dirname, '..', '..');
 

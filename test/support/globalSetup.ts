@@ -1,4 +1,4 @@
-import { ensureBinaries } from '../../src/gameday/sandbox/binaries';
+import { ensureBinaries } from '../../src/sandbox/binaries';
 import { install } from './installed';
 
 /** Installs mariadb-server, memcached and iptables once (as root on Debian) before any worker starts. */

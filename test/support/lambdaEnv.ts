@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { SandboxState } from '../../src/gameday/sandbox/sandbox';
+import type { SandboxState } from '../../src/sandbox/sandbox';
 
 /**
  * The environment a check Lambda runs with, on the sandbox: its config (the sandbox's, with

@@ -1,5 +1,5 @@
 // Child process for the two-writer test: one pager on a shared state file pages one finding.
-import { Pager } from '../../src/check/pager';
+import { Pager } from '../../src/monitor/pager';
 import { JsonlPageSink } from '../../src/sinks/pages';
 import { FileStore } from '../../src/state/file';
 

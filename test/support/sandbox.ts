@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { sandboxDown, sandboxUp, type SandboxState } from '../../src/gameday/sandbox/sandbox';
+import { sandboxDown, sandboxUp, type SandboxState } from '../../src/sandbox/sandbox';
 
 /**
  * A sandbox of this test file's own (destructive tests must not share one). Its reaper is owned by

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyseMemcacheNode, slowThresholdMs } from '../../src/health/memcache';
-import type { MemcacheReading } from '../../src/probes/memcache/probe';
+import type { MemcacheReading } from '../../src/model/readings';
 
 const t = { timeoutMs: 500, evictionsPerSecond: 100 };
 const stats = { version: '1.6.18', pid: 100, uptime: 1000, currConnections: 5, evictions: 0, listenDisabledNum: 0, limitMaxbytes: 64 << 20, bytes: 1000 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NetworkChecker } from '../../src/check/network';
+import { NetworkChecker } from '../../src/monitor/network';
 import { parseConfig } from '../../src/config/load';
 
 describe('NetworkChecker', () => {

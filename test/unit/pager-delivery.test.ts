@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pager } from '../../src/check/pager';
+import { Pager } from '../../src/monitor/pager';
 import type { Page } from '../../src/alerting/page';
 import type { Finding } from '../../src/model/findings';
 import type { PageSink } from '../../src/sinks/pages';

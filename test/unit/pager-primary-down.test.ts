@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from '../../src/alerting/page';
-import { Pager } from '../../src/check/pager';
+import { Pager } from '../../src/monitor/pager';
 import { analyseCluster, clusterUnchecked } from '../../src/health/replication';
 import type { ReplicationChannel, ServerReading } from '../../src/model/observations';
 import { MemoryStore } from '../../src/state/store';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Pager } from '../../src/check/pager';
+import { Pager } from '../../src/monitor/pager';
 import type { AlertState } from '../../src/alerting/alert';
 import type { Page } from '../../src/alerting/page';
 import type { Finding } from '../../src/model/findings';

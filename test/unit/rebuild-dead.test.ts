@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from '../../src/alerting/page';
 import { activeSilence } from '../../src/alerting/silence';
-import { pagerFor } from '../../src/check/paging';
+import { pagerFor } from '../../src/monitor/paging';
 import { parseConfig } from '../../src/config/load';
 import { SecretResolver } from '../../src/config/secrets';
 import { rebuildFindings } from '../../src/health/rebuilds';

@@ -1,7 +1,7 @@
 import type { CommandStyle } from '../../model/commands';
 import { errantTransactions, gtidSources } from '../../model/gtid';
 import type { Flavor, ReplicationChannel, ServerReading } from '../../model/observations';
-import type { AuroraLag } from '../../probes/cloudwatch/auroraLag';
+import type { AuroraLag } from '../../model/readings';
 import { replicaLag, rowOf, type LagFigure, type LagThresholds } from '../lag';
 
 /*

@@ -1,8 +1,7 @@
+import type { AuroraLag } from '../../model/readings';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { latestDatapoints } from './latest';
 
-/** An Aurora reader's lag as AWS last published it, or why there is none. */
-export type AuroraLag = { lagSeconds: number; at: Date; earlierSeconds: number[] } | { error: string };
 
 /**
  * AuroraReplicaLag (AWS/RDS, milliseconds, per DBInstanceIdentifier) of Aurora readers, by

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { NodeStats, DiscoveredNode } from './protocol';
+import type { CanaryResult, MemcacheReading } from '../../model/readings';
+import type { DiscoveredNode } from './protocol';
 import { nodeStats, parseClusterConfig, ProtocolError } from './protocol';
 import { MemcacheSession } from './session';
 
@@ -12,22 +13,6 @@ export interface MemcacheNode {
   timeoutMs: number;
 }
 
-export type CanaryResult = 'ok' | 'mismatch' | 'not-stored';
-
-export interface MemcacheReading {
-  pool: string;
-  target: string;
-  reachable: boolean;
-  error?: { code: string; message: string };
-  /** Round trip of the canary `get`, on an open connection. */
-  roundTripMs: number | null;
-  stats?: NodeStats;
-  canary?: CanaryResult;
-  canaryDetail?: string;
-  probeMs: number;
-  /** Monotonic time of the reading, for rates between samples. */
-  at: number;
-}
 
 /**
  * Sessions per pool and node, reused across samples; a failed one is closed and dialled afresh

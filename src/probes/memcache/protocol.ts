@@ -1,3 +1,5 @@
+import type { NodeStats } from '../../model/readings';
+
 /**
  * The few replies of memcached's text protocol that a health probe reads, parsed from a byte
  * buffer that may hold a partial reply (TCP delivers in any chunks). Pure; fuzzed in tests.
@@ -83,17 +85,6 @@ export function parseReply(buf: Buffer, shape: ReplyShape): { reply: Reply; used
   return undefined;
 }
 
-/** Numbers from `stats`: the ones the health rules read. Missing ones are null. */
-export interface NodeStats {
-  version: string | null;
-  pid: number | null;
-  uptime: number | null;
-  currConnections: number | null;
-  evictions: number | null;
-  listenDisabledNum: number | null;
-  limitMaxbytes: number | null;
-  bytes: number | null;
-}
 
 export function nodeStats(stats: Map<string, string>): NodeStats {
   const num = (k: string) => {

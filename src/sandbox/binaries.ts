@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { OperatorError } from '../../util/errors';
+import { OperatorError } from '../util/errors';
 
 /** The system binaries the sandbox starts. Debian puts mariadbd in /usr/sbin, off a user's PATH. */
 export interface Binaries {

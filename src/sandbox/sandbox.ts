@@ -9,11 +9,11 @@ import mysql from 'mysql2/promise';
 import { stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './binaries';
 import { freePort, isAlive, isOurs, processState, startDaemon, startReaper, stopProcesses, writeReaperList, type OwnedProcess } from './processes';
-import { installHeartbeat } from '../../heartbeat/install';
+import { installHeartbeat } from '../heartbeat/install';
 import { createLossyHost, destroyLossyHost, lossyHostCleanup, netnsUnsupported, type LossyHost } from './netns';
-import { sleep } from '../../util/deadline';
-import { OperatorError } from '../../util/errors';
-import { replwatchCommand, shellWord } from '../../cli/paths';
+import { sleep } from '../util/deadline';
+import { OperatorError } from '../util/errors';
+import { replwatchCommand, shellWord } from '../cli/paths';
 
 const run = promisify(execFile);
 

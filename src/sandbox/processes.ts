@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { sleep } from '../../util/deadline';
+import { sleep } from '../util/deadline';
 
 /** A free loopback port, chosen by the kernel, so two sandboxes never collide. */
 export function freePort(): Promise<number> {

@@ -24,7 +24,7 @@ export interface PagerOptions {
   sinks: PageSink[];
   policy: LifecyclePolicy;
   silences: Silence[];
-  /** The `host:port` a finding is about (check/hosts.ts), for the rule that an unreachable endpoint explains what runs there. */
+  /** The `host:port` a finding is about (monitor/hosts.ts), for the rule that an unreachable endpoint explains what runs there. */
   endpointOf: (f: Finding) => string | undefined;
   /**
    * The codes this pager owns (a Lambda checks one kind; the CLI all). Alerts of other codes in

@@ -4,7 +4,7 @@ import type { Finding, FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateStore } from '../state/store';
 import { endpointResolver } from './hosts';
-import { autoPlanAttacher } from './autoplan';
+import { autoPlanAttacher } from '../automation/autoplan';
 import type { SecretResolver } from '../config/secrets';
 import { Pager } from './pager';
 import { REBUILD_LOCK_PREFIX, rebuildFindings } from '../health/rebuilds';

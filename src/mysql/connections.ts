@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import mysql from 'mysql2/promise';
-import type { ClusterConfig } from '../../config/schema';
-import { withDeadline } from '../../util/deadline';
+import type { ClusterConfig } from '../config/schema';
+import { withDeadline } from '../util/deadline';
 
 export interface MysqlEndpoint {
   /** Names the connection: targets listed twice under different names get one each. */

@@ -2,7 +2,8 @@ import { splitHostPort, type Config, type MemcachePoolConfig } from '../config/s
 import type { Finding } from '../model/findings';
 import type { MemcacheObservation } from '../model/observations';
 import { analyseMemcacheNode } from '../health/memcache';
-import { discoverNodes, MemcacheSessions, probeMemcacheNode, type MemcacheNode, type MemcacheReading } from '../probes/memcache/probe';
+import type { MemcacheReading } from '../model/readings';
+import { discoverNodes, MemcacheSessions, probeMemcacheNode, type MemcacheNode } from '../probes/memcache/probe';
 import { createLimiter } from '../util/limiter';
 
 /**
