@@ -113,7 +113,7 @@ async function incidentCost(): Promise<{ writeUnits: number; publishes: number; 
     return write(w);
   };
   const pages: Page[] = [];
-  const pager = pagerFor(config, store, [{ name: 'sns', send: async (p) => void pages.push(p) }], new SecretResolver());
+  const pager = pagerFor({ config, store, sinks: [{ name: 'sns', send: async (p) => void pages.push(p) }], secrets: new SecretResolver() });
   const lagging: Finding = {
     code: 'ReplicaLagging',
     severity: 'warning',

@@ -51,7 +51,18 @@ function since(from: string | undefined, to: string): string {
 }
 
 /** The page for an alert transition. Pure. */
-export function formatPage(kind: TransitionKind, alert: AlertState, at: string, escalated = false, attachment?: string): Page {
+export interface PageInput {
+  kind: TransitionKind;
+  alert: AlertState;
+  /** When it is paged (ISO). */
+  at: string;
+  /** A firing alert that got worse (warning -> critical). */
+  escalated?: boolean;
+  /** More to read below the evidence (autoPlan's rebuild plan). */
+  attachment?: string;
+}
+
+export function formatPage({ kind, alert, at, escalated = false, attachment }: PageInput): Page {
   const f = alert.finding;
   const where = `${f.cluster}/${f.target}`;
   const label = kind === 'resolved' ? 'RESOLVED' : alert.severity.toUpperCase();

@@ -14,19 +14,29 @@ import { REBUILD_CODES } from '../model/codes';
  * refusals, the per-cluster lock) plus a cool-down per cluster, so a replica that breaks again
  * right after its rebuild is left for a person (orchestrator's anti-flapping lesson).
  */
+export interface AutoRebuilderOptions {
+  config: Config;
+  secrets: SecretResolver;
+  store: StateStore;
+  log: (line: string) => void;
+  /** Where a failed rebuild's page goes: the watcher's sinks. */
+  sinks: PageSink[];
+  /** How the commands it prints are spelled (model/commands.ts). */
+  commands?: CommandStyle;
+}
+
 export class AutoRebuilder {
   private readonly running = new Map<string, Promise<void>>();
+  private readonly config: Config;
+  private readonly secrets: SecretResolver;
+  private readonly store: StateStore;
+  private readonly log: (line: string) => void;
+  private readonly sinks: PageSink[];
+  private readonly commands: CommandStyle | undefined;
 
-  constructor(
-    private readonly config: Config,
-    private readonly secrets: SecretResolver,
-    private readonly store: StateStore,
-    private readonly log: (line: string) => void,
-    /** Where a failed rebuild's page goes: the watcher's sinks. */
-    private readonly sinks: PageSink[],
-    /** How the commands it prints are spelled (model/commands.ts). */
-    private readonly commands?: CommandStyle,
-  ) {}
+  constructor(o: AutoRebuilderOptions) {
+    ({ config: this.config, secrets: this.secrets, store: this.store, log: this.log, sinks: this.sinks, commands: this.commands } = o);
+  }
 
   async consider(pages: Page[], now: Date): Promise<void> {
     for (const page of pages) {

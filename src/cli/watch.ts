@@ -89,18 +89,18 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const { sinks, summary } = tallied(localSinks(o.config, o.pagesFile, o.io, recent));
   const metrics = o.metricsFile ? new JsonlMetricSink(o.metricsFile) : undefined;
   // Rebuilds that died half-way page from the same store, inside its outage watch.
-  const pager = new StoreWatchedPager(pagerFor(o.config, store, sinks, secrets, { deadRebuilds: true, ...(o.commands ? { commands: o.commands } : {}) }), o.stateFile, o.config, sinks, secrets);
-  const rebuilder = new AutoRebuilder(
-    o.config,
+  const pager = new StoreWatchedPager(pagerFor({ config: o.config, store, sinks, secrets, deadRebuilds: true, ...(o.commands ? { commands: o.commands } : {}) }), o.stateFile, o.config, sinks, secrets);
+  const rebuilder = new AutoRebuilder({
+    config: o.config,
     secrets,
     store,
-    (line) => {
+    log: (line) => {
       recent.push(`${new Date().toISOString()} ${line}`);
       o.io.err(line);
     },
     sinks,
-    o.commands,
-  );
+    ...(o.commands ? { commands: o.commands } : {}),
+  });
   let stopping = false;
   const stop = () => {
     stopping = true;

@@ -57,7 +57,7 @@ export function lambdaPager(
   const table = lambdaEnvironment.stateTable();
   const name = table ? `DynamoDB table ${table}` : 'memory';
   if (!outages.has(check)) outages.set(check, new MemoryStore());
-  const pager = pagerFor(config, store, sinks, secrets, { codes: CODES_BY_CHECK[check], ...(scope ? { scope } : {}), ...o });
+  const pager = pagerFor({ config, store, sinks, secrets, codes: CODES_BY_CHECK[check], ...(scope ? { scope } : {}), ...o });
   return new StoreWatchedPager(pager, name, config, sinks, secrets, outages.get(check));
 }
 

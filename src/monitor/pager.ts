@@ -93,7 +93,7 @@ export class Pager {
       else current.delete(w.key);
       if (!w.page || !w.paged || to.length === 0) continue;
       paged.add(w.key);
-      await this.deliver(formatPage(w.page, w.paged, at, w.escalated, attachment), write.alert!, result);
+      await this.deliver(formatPage({ kind: w.page, alert: w.paged, at, escalated: Boolean(w.escalated), ...(attachment ? { attachment } : {}) }), write.alert!, result);
     }
     // Pages owed since an earlier sample (a refusing sink, a crash) and not superseded by one of
     // this sample. A held alert is not paged, not even late; a RESOLVED still goes: it is over.
@@ -108,7 +108,7 @@ export class Pager {
       }
       // The plan is read again: the replica may have changed since the first attempt.
       const attachment = owed.kind === 'firing' && this.o.attach ? await this.o.attach(a.finding) : undefined;
-      await this.deliver(formatPage(owed.kind, a, owed.at, owed.escalated, attachment), claimed, result);
+      await this.deliver(formatPage({ kind: owed.kind, alert: a, at: owed.at, escalated: Boolean(owed.escalated), ...(attachment ? { attachment } : {}) }), claimed, result);
     }
     return result;
   }

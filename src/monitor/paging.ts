@@ -15,13 +15,23 @@ import { REBUILD_LOCK_PREFIX, rebuildFindings } from '../health/rebuilds';
  * `commands` for the spelling of the commands of the plans it attaches (model/commands.ts),
  * `deadRebuilds` to page the rebuilds that died (the monitor's replication pager).
  */
-export function pagerFor(
-  config: Config,
-  store: StateStore,
-  sinks: PageSink[],
-  secrets: SecretResolver,
-  o: { codes?: ReadonlySet<FindingCode>; scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean; resolveSamples?: number; commands?: CommandStyle; deadRebuilds?: boolean } = {},
-): Pager {
+export interface PagerOptions {
+  config: Config;
+  store: StateStore;
+  sinks: PageSink[];
+  secrets: SecretResolver;
+  /** The codes this pager pages (a check's Lambda pages its own); all by default. */
+  codes?: ReadonlySet<FindingCode>;
+  /** The alerts it may resolve: a shard's own. */
+  scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean;
+  resolveSamples?: number;
+  commands?: CommandStyle;
+  /** Page the rebuilds that died half-way, read from their locks in the same store. */
+  deadRebuilds?: boolean;
+}
+
+export function pagerFor(o: PagerOptions): Pager {
+  const { config, store, sinks, secrets } = o;
   return new Pager({
     ...(o.codes ? { codes: o.codes } : {}),
     ...(o.scope ? { scope: o.scope } : {}),

@@ -43,7 +43,7 @@ export class StoreWatchedPager {
     secrets: SecretResolver,
     memory: MemoryStore = new MemoryStore(),
   ) {
-    this.outage = pagerFor(config, memory, sinks, secrets);
+    this.outage = pagerFor({ config, store: memory, sinks, secrets });
   }
 
   async process(findings: Finding[], now: Date): Promise<WatchedPaging> {

@@ -14,7 +14,11 @@ import type { StateStore } from '../state/store';
  * monitor's hysteresis: the lock is gone for certain, nothing flaps.
  */
 export function pageRebuild(config: Config, store: StateStore, sinks: PageSink[], secrets: SecretResolver, at: { cluster: string; replica: string }, findings: Finding[], now: Date): Promise<PagerResult> {
-  const pager = pagerFor(config, store, sinks, secrets, {
+  const pager = pagerFor({
+    config,
+    store,
+    sinks,
+    secrets,
     codes: new Set(['RebuildFailed']),
     scope: (f) => f.cluster === at.cluster && f.target === at.replica,
     resolveSamples: 1,

@@ -35,7 +35,7 @@ async function monitor(configFile: string, o: { from: number; everyMs: number; u
   const checker = new Checker(config);
   const secrets = new SecretResolver();
   const pages: Array<Page & { s: number }> = [];
-  const pager = pagerFor(config, new MemoryStore(), [{ name: 'sns', send: async (p) => void pages.push({ ...p, s: (Date.now() - o.from) / 1000 }) }], secrets);
+  const pager = pagerFor({ config, store: new MemoryStore(), sinks: [{ name: 'sns', send: async (p) => void pages.push({ ...p, s: (Date.now() - o.from) / 1000 }) }], secrets });
   try {
     for (const end = Date.now() + o.maxMs; Date.now() < end; ) {
       const started = Date.now();

@@ -27,13 +27,13 @@ describe("the game day's SNS endpoint, reached by the real AWS SDK", () => {
   afterAll(() => sns.stop());
 
   it('reads back what on-call received: transition, code, target and the fix command', async () => {
-    await sink.send(formatPage('firing', alert, '2026-11-22T10:00:00.000Z'));
+    await sink.send(formatPage({ kind: 'firing', alert: alert, at: '2026-11-22T10:00:00.000Z' }));
     expect(sns.received()).toMatchObject([{ kind: 'firing', code: 'ReplicationBroken', target: 'sandbox-r1', subject: '[CRITICAL] ReplicationBroken sandbox/sandbox-r1', fix: alert.finding.runbook }]);
   });
 
   it('refuses like an SNS outage when failing: the sink rejects and every attempt is recorded', async () => {
     sns.failing = true;
-    await expect(sink.send(formatPage('resolved', alert, '2026-11-22T10:01:00.000Z'))).rejects.toThrow(/paging channel is down/);
+    await expect(sink.send(formatPage({ kind: 'resolved', alert: alert, at: '2026-11-22T10:01:00.000Z' }))).rejects.toThrow(/paging channel is down/);
     sns.failing = false;
     expect(sns.publishes.filter((p) => !p.accepted)).toHaveLength(2);
     expect(sns.received()).toHaveLength(1);

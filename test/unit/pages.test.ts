@@ -30,7 +30,7 @@ const alert = (over: Partial<AlertState['finding']> = {}): AlertState => ({
 
 describe('page format', () => {
   it('names what broke, the evidence and the exact command, in every body', () => {
-    const page = formatPage('firing', alert(), '2026-11-22T10:00:00.000Z');
+    const page = formatPage({ kind: 'firing', alert: alert(), at: '2026-11-22T10:00:00.000Z' });
     expect(page.subject).toBe('[CRITICAL] ReplicationBroken main/main-r1');
     expect(page.text).toContain("SQL thread stopped: 1062 Duplicate entry '3' for key 'PRIMARY'");
     expect(page.text).toContain('Fix: replwatch runbook rebuild-replica --cluster main --replica main-r1');
@@ -46,9 +46,9 @@ describe('page format', () => {
   });
 
   it('threads repeat and resolved pages with the firing one, and says how long it lasted', () => {
-    const repeat = formatPage('repeat', alert(), '2026-11-22T10:30:00.000Z');
+    const repeat = formatPage({ kind: 'repeat', alert: alert(), at: '2026-11-22T10:30:00.000Z' });
     expect(repeat.subject).toBe('[CRITICAL, still firing] ReplicationBroken main/main-r1');
-    const resolved = formatPage('resolved', { ...alert(), consecutiveClear: 2 }, '2026-11-22T10:45:00.000Z');
+    const resolved = formatPage({ kind: 'resolved', alert: { ...alert(), consecutiveClear: 2 }, at: '2026-11-22T10:45:00.000Z' });
     expect(resolved.subject).toBe('[RESOLVED] ReplicationBroken main/main-r1');
     expect(resolved.text).toContain('after firing for 45 min');
     expect(resolved.chatbot.metadata.threadId).toBe(repeat.chatbot.metadata.threadId);
@@ -56,14 +56,14 @@ describe('page format', () => {
   });
 
   it('keeps subjects under 100 printable ASCII characters (SNS refuses 100)', () => {
-    const long = formatPage('firing', alert({ target: `replica-${'x'.repeat(150)}`, cluster: 'zürich' }), '2026-11-22T10:00:00.000Z');
+    const long = formatPage({ kind: 'firing', alert: alert({ target: `replica-${'x'.repeat(150)}`, cluster: 'zürich' }), at: '2026-11-22T10:00:00.000Z' });
     expect(long.subject.length).toBe(99);
     expect(long.subject).toMatch(/^[\x20-\x7e]+$/);
     expect(subjectLine('a\nb')).toBe('a?b');
   });
 
   it('builds the SNS input with one body per protocol and filterable attributes', () => {
-    const input = snsPublishInput(TOPIC, formatPage('firing', alert(), '2026-11-22T10:00:00.000Z'));
+    const input = snsPublishInput(TOPIC, formatPage({ kind: 'firing', alert: alert(), at: '2026-11-22T10:00:00.000Z' }));
     expect(input.MessageStructure).toBe('json');
     const bodies = JSON.parse(input.Message) as Record<string, string>;
     expect(Object.keys(bodies).sort()).toEqual(['default', 'email', 'email-json', 'https', 'sms']);
@@ -79,7 +79,7 @@ describe('page format', () => {
 
   it('stays under 256 KB with a huge error text, keeping what broke', () => {
     const huge = alert({ summary: `SQL thread stopped: ${'E'.repeat(500_000)}`, details: { lastSqlError: 'x'.repeat(2_000_000) } });
-    const input = snsPublishInput(TOPIC, formatPage('firing', huge, '2026-11-22T10:00:00.000Z'));
+    const input = snsPublishInput(TOPIC, formatPage({ kind: 'firing', alert: huge, at: '2026-11-22T10:00:00.000Z' }));
     expect(Buffer.byteLength(input.Message) + Buffer.byteLength(input.Subject)).toBeLessThan(MAX_MESSAGE_BYTES);
     const bodies = JSON.parse(input.Message) as Record<string, string>;
     expect(bodies.email).toMatch(/^CRITICAL: ReplicationBroken on main\/main-r1/);
@@ -93,14 +93,14 @@ afterEach(() => sns.reset());
 describe('SnsPageSink', () => {
   it('retries with backoff and succeeds when SNS recovers', async () => {
     sns.on(PublishCommand).rejectsOnce(new Error('Throttling')).resolves({ MessageId: '1' });
-    await new SnsPageSink(TOPIC).send(formatPage('firing', alert(), '2026-11-22T10:00:00.000Z'));
+    await new SnsPageSink(TOPIC).send(formatPage({ kind: 'firing', alert: alert(), at: '2026-11-22T10:00:00.000Z' }));
     expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
   });
 
   it('gives up after its attempts, within a bounded time', async () => {
     sns.on(PublishCommand).rejects(new Error('InternalError'));
     const started = Date.now();
-    await expect(new SnsPageSink(TOPIC, { attempts: 3 }).send(formatPage('firing', alert(), '2026-11-22T10:00:00.000Z'))).rejects.toThrow('InternalError');
+    await expect(new SnsPageSink(TOPIC, { attempts: 3 }).send(formatPage({ kind: 'firing', alert: alert(), at: '2026-11-22T10:00:00.000Z' }))).rejects.toThrow('InternalError');
     expect(sns.commandCalls(PublishCommand)).toHaveLength(3);
     expect(Date.now() - started).toBeLessThan(2000);
   });

@@ -61,7 +61,7 @@ describe('a rebuild that died half-way', () => {
     const own = rebuildFindings(await store.listLocks('rebuild/'), t(40));
     expect((await pageRebuild(config, store, sinks, secrets, { cluster: 'main', replica: 'main-r1' }, own, t(40))).sent.map((p) => p.subject)).toEqual(['[CRITICAL] RebuildFailed main/main-r1']);
 
-    const monitor = pagerFor(config, store, sinks, secrets, { codes: CODES_BY_CHECK.replication, deadRebuilds: true });
+    const monitor = pagerFor({ config, store, sinks, secrets, codes: CODES_BY_CHECK.replication, deadRebuilds: true });
     for (const s of [45, 55, 65]) {
       const r = await monitor.process([stopped], t(s));
       expect(r.sent).toEqual([]);

@@ -30,7 +30,7 @@ function recorder(name = 'console') {
 /** Four samples of a sticky fault through `store`: it must page FIRING once, whatever the store held. */
 async function pagesOf(store: StateStore): Promise<string[]> {
   const { sink, log } = recorder();
-  const pager = pagerFor(config, store, [sink], new SecretResolver({}));
+  const pager = pagerFor({ config, store, sinks: [sink], secrets: new SecretResolver({}) });
   for (const s of [0, 10, 20, 30]) await pager.process([broken], t(s));
   return log();
 }
@@ -91,7 +91,7 @@ describe('a state store that cannot be read or written (issue 12)', () => {
     await expect(store.loadAlerts()).rejects.toThrow(StateStoreError);
     await expect(store.loadAlerts()).rejects.toThrow(`${file}: cannot read the state file (EISDIR: illegal operation on a directory, read)`);
     const { sink, log } = recorder();
-    const pager = new StoreWatchedPager(pagerFor(config, store, [sink], new SecretResolver({})), file, config, [sink], new SecretResolver({}));
+    const pager = new StoreWatchedPager(pagerFor({ config, store, sinks: [sink], secrets: new SecretResolver({}) }), file, config, [sink], new SecretResolver({}));
     const samples = [];
     for (const s of [0, 10, 20]) samples.push(await pager.process([broken], t(s)));
     expect(samples.map((r) => r.unreadable?.code)).toEqual(['StateUnreadable', 'StateUnreadable', 'StateUnreadable']);
