@@ -154,7 +154,7 @@ export interface CostRow {
  * memory and timeout as serverless.yml deploys them.
  */
 export async function costModel(measured: Measured): Promise<CostRow[]> {
-  const sls = parse(readFileSync(join(import.meta.dirname, '..', 'serverless.yml'), 'utf8'), { logLevel: 'error' });
+  const sls = parse(readFileSync(join(import.meta.dirname, '..', 'serverless.yml'), 'utf8'), { logLevel: 'error', merge: true });
   const worker = sls.functions.checkReplication as { memorySize: number; timeout: number };
   const dispatcher = sls.functions.dispatch as { memorySize: number };
   // The bench's cluster is one primary and N replicas: N + 1 servers.
