@@ -101,7 +101,7 @@ const refusal = (r: ServerReading) =>
 const fixAccount = (r: ServerReading) =>
   tlsFailure(r)
     ? `fix the cluster's tls settings (its ca) or the server's certificate on ${endpoint(r)} (expired, another CA, a name the host is not); the server itself answered`
-    : `fix the password (the cluster's password reference) or the grants (README, Grants) of replwatch's account on ${endpoint(r)}, or unlock it; the server itself answered`;
+    : `fix the password (the cluster's password reference) or the grants (docs/config.md#grants) of replwatch's account on ${endpoint(r)}, or unlock it; the server itself answered`;
 
 /**
  * A cluster whose password reference resolves to nothing (unset variable, deleted secret, no
@@ -568,7 +568,7 @@ function privilegeFindings(cluster: string, readings: ServerReading[]): Finding[
       cluster,
       target: r.target,
       summary: `replwatch's account holds more than a monitor needs on ${r.target}: ${r.grants!.excess.join(', ')}`,
-      action: 'grant only what the README lists (REPLICATION CLIENT, SLAVE MONITOR, SELECT on the heartbeat table)',
+      action: 'grant only what docs/config.md#grants lists (REPLICATION CLIENT, SLAVE MONITOR, SELECT on the heartbeat table)',
       details: { excess: r.grants!.excess },
     }));
 }
