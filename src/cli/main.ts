@@ -51,8 +51,12 @@ function unknownOptionsFirst(command: Command): void {
   command.commands.forEach(unknownOptionsFirst);
 }
 
-export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
-  let code: number = EXIT.ok;
+/**
+ * The replwatch program: every command with its options and arguments, their actions reporting
+ * the exit code through `setCode`. `main` parses the command line with it; a test parses each
+ * command line the docs show with it.
+ */
+export function buildProgram(io: Io, setCode: (c: number) => void): Command {
   const program = new Command('replwatch')
     .description('Replication-health monitor for MySQL/MariaDB, memcached and the network between them')
     .version('0.1.0')
@@ -69,18 +73,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const config = await loadConfig(configFile);
       const report = await runCheck(config, new SecretResolver(), { commands: commandStyle({ configFile }) });
       io.out(opts.json ? JSON.stringify(report, null, 2) : renderReport(report, io.tty));
-      code = exitCodeFor(report.findings);
+      let code = exitCodeFor(report.findings);
       // Its findings are printed (and in --json) as they are; the answer is that it could not look,
       // unless something else is critical (as a Nagios aggregate ranks them: critical, unknown, warning).
       for (const b of blindClusters(config, report.findings)) {
         io.err(`replwatch: cluster ${b.cluster} cannot be checked: every server refused the monitor (${b.why})`);
         if (code !== EXIT.critical) code = EXIT.unknown;
       }
+      setCode(code);
     });
 
-  const setCode = (c: number) => {
-    code = c;
-  };
   registerSandbox(program, io, setCode);
   registerHeartbeat(program, io, setCode);
   registerWatch(program, io);
@@ -91,6 +93,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   registerShards(program, io);
   program.addOption(new Option('--no-color', 'no colours').hideHelp());
   unknownOptionsFirst(program);
+  return program;
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
 
   try {
     await program.parseAsync(argv);

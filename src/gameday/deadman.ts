@@ -34,10 +34,10 @@ type Template = { service: string; resources: { Resources: Record<string, { Type
  * Reads the dead-man alarm out of serverless.yml itself, so the drill tests the rule that is
  * deployed, not a copy of it: the composite alarm with actions whose children watch
  * `ChecksCompleted`. `${self:service}` and `${sls:stage}` are filled in; CloudFormation tags
- * (`!Sub`, `!Ref`) are read as their plain string.
+ * (`!Sub`, `!Ref`) are read as their plain string, and merge keys (`<<: *alarm`) as merges.
  */
 export function deadManAlarm(serverlessYml: string, stage: string): DeadManAlarm {
-  const t = parse(serverlessYml, { logLevel: 'silent' }) as Template;
+  const t = parse(serverlessYml, { logLevel: 'silent', merge: true }) as Template;
   const fill = (s: string) => s.replaceAll('${self:service}', t.service).replaceAll('${sls:stage}', stage);
   const resources = t.resources.Resources;
   const composite = Object.entries(resources).find(([, r]) => r.Type === 'AWS::CloudWatch::CompositeAlarm' && /ChecksCompleted|not-reporting/.test(JSON.stringify(r)));

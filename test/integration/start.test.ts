@@ -8,7 +8,7 @@ import { waitFor } from '../support/sandbox';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'replwatch.mjs');
 
-describe("npm start (replwatch start): the README's main job", () => {
+describe("npm start (replwatch start): the main job of README.md's two commands", () => {
   it('watches the sandbox healthy, and the faults it offers break, page and heal as printed, run from another directory; Ctrl-C removes everything', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'rw-start-')), 'sandbox');
     const child = spawn(process.execPath, [bin, 'start', '--dir', dir, '--every', '500ms'], { stdio: ['ignore', 'pipe', 'pipe'] });

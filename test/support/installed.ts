@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 const root = join(import.meta.dirname, '..', '..');
 
 /**
- * The tests run against an installed replwatch, as the README's `npm link` makes one: `replwatch`
+ * The tests run against an installed replwatch, as README.md's Install (`npm link`) makes one: `replwatch`
  * on PATH is this checkout's bin. So the commands replwatch prints are spelled as on a real
  * install, and a test can run them through a shell exactly as printed.
  */

@@ -14,7 +14,7 @@ const refusal = (r: ServerReading) =>
 const fixAccount = (r: ServerReading) =>
   tlsFailure(r)
     ? `fix the cluster's tls settings (its ca) or the server's certificate on ${endpoint(r)} (expired, another CA, a name the host is not); the server itself answered`
-    : `fix the password (the cluster's password reference) or the grants (docs/config.md, Grants) of replwatch's account on ${endpoint(r)}, or unlock it; the server itself answered`;
+    : `fix the password (the cluster's password reference) or the grants (docs/config.md#grants) of replwatch's account on ${endpoint(r)}, or unlock it; the server itself answered`;
 
 /** A server that answered and refused replwatch (`votes`: for a primary, what its replicas say of it). */
 export function monitorRefused(cluster: string, r: ServerReading, votes?: Vote[]): Finding {
@@ -59,7 +59,7 @@ export function overPrivileged(c: ClusterFacts): Finding[] {
       cluster: c.input.cluster,
       target: r.target,
       summary: `replwatch's account holds more than a monitor needs on ${r.target}: ${r.grants!.excess.join(', ')}`,
-      action: 'grant only what docs/config.md (Grants) lists: REPLICATION CLIENT, SLAVE MONITOR, SELECT on the heartbeat table',
+      action: 'grant only what docs/config.md#grants lists (REPLICATION CLIENT, SLAVE MONITOR, SELECT on the heartbeat table)',
       details: { excess: r.grants!.excess },
     }));
 }
