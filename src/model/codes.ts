@@ -49,7 +49,7 @@ export const CODES = {
     fixedByRebuild: true,
     symptomOf: ['ErrantTransactions', ...ON_SERVER],
     meaning: 'SQL thread stopped with an error (the strict-mode break, 1950, an errant transaction causes is folded into it)',
-    next: 'read the error in the summary (`1062 Duplicate entry ...`); rebuild the replica',
+    next: 'the summary has the error (`1062 Duplicate entry ...`); rebuild: `replwatch runbook rebuild-replica --cluster C --replica R`',
   },
   ReplicaIoError: {
     check: 'replication',
@@ -58,7 +58,7 @@ export const CODES = {
     fixedByRebuild: false,
     symptomOf: OF_DEAD_PRIMARY,
     meaning: 'IO thread stopped or reconnecting with an error',
-    next: 'check that the source is up and reachable from the replica, and the replication account',
+    next: 'check the source is up and reachable from the replica, and the replication account',
   },
   ReplicationStopped: {
     check: 'replication',
@@ -88,7 +88,7 @@ export const CODES = {
     fixedByRebuild: false,
     symptomOf: ['ReplicaIoError', ...OF_DEAD_PRIMARY],
     meaning: 'lag over a threshold for `sustainedSamples` samples in a row',
-    next: 'a long transaction or write burst on the primary, disk or CPU pressure on the replica',
+    next: 'long transaction or write burst on the primary, pressure on the replica',
   },
   ReplicaUnreachable: {
     check: 'replication',
@@ -97,8 +97,8 @@ export const CODES = {
     fixedByRebuild: false,
     symptomOf: ON_SERVER,
     reachFailure: true,
-    meaning: 'replwatch cannot connect to or query the replica within `timeoutMs`',
-    next: 'is the server up (not frozen), is the path from replwatch open',
+    meaning: 'cannot connect or query within `timeoutMs`',
+    next: 'is the server up, is the path open',
   },
   PrimaryUnreachable: {
     check: 'replication',
@@ -108,7 +108,7 @@ export const CODES = {
     symptomOf: ON_SERVER,
     reachFailure: true,
     meaning:
-      'the primary is down or frozen: unreachable from replwatch and no replica hears from it (their IO threads lost it, or their copies of its heartbeat row are older than `staleSeconds`); the replicas\' IO errors, lag and unknown lag are folded into it. While the replicas cannot tell yet it is provisional (`details.verdict: undecided`): shown and counted by `check`, not paged until decided',
+      "the primary is down or frozen: unreachable from replwatch and no replica hears from it: their IO threads have lost it, or (with a heartbeat) their copies of its heartbeat row are older than `staleSeconds`, so it has stopped writing even while a frozen server's TCP connections still look up (until `slave_net_timeout`). One finding; the replicas' IO errors, lag and unknown lag are its symptoms and are folded into it. While the replicas cannot tell yet (copies still fresh but nothing written since replwatch lost it) the finding is provisional (`details.verdict: undecided`): shown and counted by `check`, not paged until decided",
     next: 'bring it back (`kill -CONT` a frozen one) or promote a replica',
   },
   MonitorPathDown: {
@@ -176,7 +176,7 @@ export const CODES = {
     fixedByRebuild: false,
     symptomOf: OF_DEAD_PRIMARY,
     meaning: "the primary's own heartbeat row is older than `staleSeconds`",
-    next: 'start the writer; lag stays correct meanwhile',
+    next: 'start the writer; lag stays correct meanwhile (see [Lag](#lag))',
   },
   LagUnknown: {
     check: 'replication',
@@ -195,7 +195,7 @@ export const CODES = {
     fixedByRebuild: false,
     symptomOf: [],
     meaning: "replwatch's account holds SUPER, writes, GRANT OPTION, PROCESS, or SELECT/SHOW VIEW on `*.*`",
-    next: 'grant only what docs/config.md#grants lists',
+    next: 'grant only what [Grants](config.md#grants) lists',
   },
   MemcacheUnreachable: {
     check: 'memcache',
@@ -254,7 +254,7 @@ export const CODES = {
     symptomOf: [],
     meaning:
       'a rebuild (by hand, auto or the Lambda) failed, or died (killed, crashed: its lease lapsed) half-way; the replica is left stopped and read_only, and its other findings are held (one incident)',
-    next: "fix the cause named in the page, then run the page's `... --execute --resume`",
+    next: "fix the cause named in the page, then the page's `... --execute --resume`",
   },
   StateUnreadable: {
     check: 'monitor',
@@ -264,7 +264,7 @@ export const CODES = {
     fixedByRebuild: false,
     symptomOf: [],
     meaning:
-      'the alert state (the state file of `watch`, the DynamoDB table of the Lambdas) cannot be read or written: nothing pages through it. Paged straight to the sinks that need no state when it starts and when it ends (target: the file or table; cluster `replwatch`)',
+      'the alert state (the state file of `watch`, the DynamoDB table of the Lambdas) cannot be read or written: nothing pages through it. Paged straight to the sinks that need no state (console, JSONL, SNS, the log) when it starts and when it ends (target: the file or table; cluster `replwatch`)',
     next: 'the error in the summary: permissions, disk space, a directory in its place; the table, its IAM policy, the route to DynamoDB',
   },
 } as const satisfies Record<string, CodeEntry>;
