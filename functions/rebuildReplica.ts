@@ -5,13 +5,12 @@ import * as z from 'zod';
 import { rds } from '../src/aws/clients';
 import { SecretResolver } from '../src/config/secrets';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
-import { LeaseLost } from '../src/runbooks/lease';
-import { RebuildFailed, RebuildPaused } from '../src/runbooks/logical';
 import { ASSUMED_BYTES_PER_SECOND } from '../src/runbooks/plan';
 import { rebuildReplica } from '../src/runbooks/rebuild';
-import { resolveTarget, RunbookRefusal } from '../src/runbooks/target';
+import { resolveTarget } from '../src/runbooks/target';
 import type { Config } from '../src/config/schema';
 import { lambdaSinks, lambdaStore } from '../src/lambda/worker';
+import { RunbookRefusal, LeaseLost, RebuildPaused, RebuildFailed } from '../src/runbooks/errors';
 
 /** The manual invocation: `confirm` must repeat the replica's name before anything is written. */
 export const eventSchema = z

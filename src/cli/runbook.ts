@@ -3,13 +3,11 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
-import { LeaseLost } from '../runbooks/lease';
-import { RebuildFailed } from '../runbooks/logical';
 import type { RebuildPlan } from '../runbooks/plan';
 import { rebuildReplica } from '../runbooks/rebuild';
 import { renderPlan } from '../runbooks/planText';
-import { rebuildCommands, resolveTarget, RunbookRefusal } from '../runbooks/target';
-import { rebuildRdsReplica, RdsRebuildTimeout } from '../runbooks/rds';
+import { rebuildCommands, resolveTarget } from '../runbooks/target';
+import { rebuildRdsReplica } from '../runbooks/rds';
 import { rds as rdsClient } from '../aws/clients';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
@@ -18,6 +16,7 @@ import type { Io } from './main';
 import { commandStyle, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
 import { countOption, durationOption } from './options';
 import { ProgressRenderer } from './rebuildProgress';
+import { RunbookRefusal, LeaseLost, RebuildFailed, RdsRebuildTimeout } from '../runbooks/errors';
 
 /** More connections than this per server is a load no replica rebuild needs. */
 const MAX_WORKERS = 64;

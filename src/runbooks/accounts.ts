@@ -1,7 +1,7 @@
 import type { ClusterConfig, ServerConfig } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
 import { clusterEndpoint, type Connection, type MysqlConnections, type MysqlEndpoint } from '../mysql/connections';
-import { RunbookRefusal } from './target';
+import { RunbookRefusal } from './errors';
 
 /** The account a rebuild runs as: `--user/--password`, else the cluster's `admin`. */
 export interface AdminAccount {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { qualified } from '../mysql/identifiers';
-import { RunbookRefusal } from './target';
+import { RunbookRefusal } from './errors';
 
 /**
  * A table's name in a rebuild's bookkeeping (done tables, checksums, progress): each part quoted,

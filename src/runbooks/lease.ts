@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { StateStore } from '../state/store';
+import { LeaseLost } from './errors';
 
 /** How long a rebuild's lock outlives a run that stopped renewing it (killed, crashed, stalled). */
 export const LEASE_MS = 60_000;
 
 /** This run no longer holds its lease: someone may have taken the replica over, so it stops writing at once. */
-export class LeaseLost extends Error {
-  override name = 'LeaseLost';
-}
-
 /** Who holds a lock, for whoever finds it held: user, host, process, and a nonce of this run. */
 export function ownerId(): string {
   let user = process.env.USER ?? 'replwatch';

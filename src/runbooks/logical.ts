@@ -6,12 +6,12 @@ import { adminConnection, isAccessError, serverLabel, serverMessage, type AdminA
 import { tableKey, type RebuildCheckpoint } from './checkpoint';
 import { ident, qualified } from '../mysql/identifiers';
 import type { TableInfo } from './inventory';
-import { LeaseLost } from './lease';
 import type { RebuildPlan } from './plan';
-import { RunbookRefusal, type RebuildTarget } from './target';
+import { type RebuildTarget } from './target';
 import { Throughput } from './throughput';
 import { checksumTables, type ChecksumResult } from './verify';
 import { waitUntilApplied } from './replication';
+import { RunbookRefusal, LeaseLost, RebuildPaused, RebuildFailed } from './errors';
 
 export type { RebuildCheckpoint } from './checkpoint';
 
@@ -55,33 +55,6 @@ export interface RebuildResult {
   rowsCopied: number;
   seconds: number;
   checksums: ChecksumResult[];
-}
-
-/** A rebuild that stopped at a table boundary when asked to; its checkpoint is saved. */
-export class RebuildPaused extends Error {
-  override name = 'RebuildPaused';
-  constructor(readonly checkpoint: RebuildCheckpoint) {
-    super(`rebuild paused after ${checkpoint.tablesDone.length} table(s); continue with --resume`);
-  }
-}
-
-/** A failed rebuild: the replica is left stopped and read_only; `step` says where it stopped. */
-export class RebuildFailed extends Error {
-  override name = 'RebuildFailed';
-  /** What went wrong, in the server's or the step's own words. */
-  readonly reason: string;
-  /** Once the failure is recorded on the lock: the command that goes on from the checkpoint. */
-  resume?: string;
-  /** Once paged: whether every sink took the page, what the others said, or why it was held (a silence). */
-  page?: { sent: boolean; errors: string[]; held?: string };
-
-  constructor(
-    readonly step: string,
-    cause: Error,
-  ) {
-    super(`rebuild failed at "${step}": ${cause.message}; the replica is left stopped and read_only`);
-    this.reason = cause.message;
-  }
 }
 
 /**

@@ -5,8 +5,9 @@ import { clusterEndpoint, query, type MysqlConnections } from '../mysql/connecti
 import { probeServer } from '../probes/mysql/probe';
 import { readInventory, type Inventory } from './inventory';
 import { tableKey } from './checkpoint';
-import { RunbookRefusal, rebuildCommands, type RebuildTarget } from './target';
+import { rebuildCommands, type RebuildTarget } from './target';
 import { adminConnection, type AdminAccount } from './accounts';
+import { RunbookRefusal } from './errors';
 
 /** Logical copy throughput assumed for the estimate, bytes/s (see bench/RESULTS.md). */
 export const ASSUMED_BYTES_PER_SECOND = 20 * 1024 * 1024;

@@ -10,7 +10,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { sleep as realSleep } from '../util/deadline';
-import { RunbookRefusal } from './target';
+import { RunbookRefusal, RdsRebuildTimeout } from './errors';
 
 export type RdsRebuildStepName = 'validate' | 'create' | 'wait-new' | 'rename-old' | 'rename-new' | 'delete-old';
 
@@ -48,17 +48,6 @@ export interface RdsRebuildResult {
   newEndpoint?: string;
 }
 
-/** A wait ran out. Nothing needs undoing: the same rebuild run again resumes at `step`. */
-export class RdsRebuildTimeout extends Error {
-  override name = 'RdsRebuildTimeout';
-  constructor(
-    readonly step: RdsRebuildStepName,
-    readonly instanceId: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Set on the new replica to the old one's DbiResourceId, which survives renames: it is how a

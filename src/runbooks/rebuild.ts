@@ -7,11 +7,12 @@ import type { PageSink } from '../sinks/pages';
 import { lapsed, lockTakeable, type Lock, type StateStore } from '../state/store';
 import { adminAccount } from './accounts';
 import { parseCheckpoint, upgradeCheckpoint, type RebuildCheckpoint } from './checkpoint';
-import { Lease, LEASE_MS, LeaseLost, ownerId } from './lease';
-import { executeRebuild, RebuildFailed, RebuildPaused, type ExecuteOptions, type RebuildResult } from './logical';
+import { Lease, LEASE_MS, ownerId } from './lease';
+import { executeRebuild, type ExecuteOptions, type RebuildResult } from './logical';
 import { pageRebuild } from './paging';
 import { planRebuild, type RebuildPlan } from './plan';
-import { rebuildCommands, resolveTarget, RunbookRefusal } from './target';
+import { rebuildCommands, resolveTarget } from './target';
+import { RunbookRefusal, LeaseLost, RebuildPaused, RebuildFailed } from './errors';
 
 export interface RebuildRequest {
   cluster: string;

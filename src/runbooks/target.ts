@@ -1,12 +1,9 @@
 import { clusterServers, type ClusterConfig, type Config, type ServerConfig } from '../config/schema';
 import { rebuildCommand } from '../health/replication';
 import type { CommandStyle } from '../model/commands';
+import { RunbookRefusal } from './errors';
 
 /** A rebuild that must not run, and why. Plan and execute both stop on it, before any change. */
-export class RunbookRefusal extends Error {
-  override name = 'RunbookRefusal';
-}
-
 export interface RebuildTarget {
   cluster: ClusterConfig;
   replica: ServerConfig;

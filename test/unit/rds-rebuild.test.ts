@@ -14,8 +14,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { derivedId, rebuildRdsReplica, RdsRebuildTimeout, REPLACES_TAG, type RdsRebuildEvent, type RdsRebuildOptions } from '../../src/runbooks/rds';
-import { RunbookRefusal } from '../../src/runbooks/target';
+import { derivedId, rebuildRdsReplica, REPLACES_TAG, type RdsRebuildEvent, type RdsRebuildOptions } from '../../src/runbooks/rds';
+import { RunbookRefusal, RdsRebuildTimeout } from '../../src/runbooks/errors';
 
 const PRIMARY = 'orders-primary';
 const REPLICA = 'orders-replica-1';

@@ -8,11 +8,11 @@ import { rebuildFindings } from '../../src/health/rebuilds';
 import { CODES_BY_CHECK } from '../../src/model/codes';
 import type { Finding } from '../../src/model/findings';
 import { upgradeCheckpoint } from '../../src/runbooks/checkpoint';
-import { Lease, LeaseLost } from '../../src/runbooks/lease';
+import { Lease } from '../../src/runbooks/lease';
 import { pageRebuild } from '../../src/runbooks/paging';
-import { RunbookRefusal } from '../../src/runbooks/target';
 import type { PageSink } from '../../src/sinks/pages';
 import { MemoryStore, type Lock } from '../../src/state/store';
+import { RunbookRefusal, LeaseLost } from '../../src/runbooks/errors';
 
 const t = (s: number) => new Date(Date.parse('2026-11-22T10:00:00Z') + s * 1000);
 const checkpoint = { v: 2, replica: 'main-r1', position: '0-1-10', schemaDone: true, tablesDone: ['`app`.`a`'], step: 'copy rows' };
