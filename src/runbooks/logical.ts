@@ -95,80 +95,145 @@ function roundPace(m: { bytesPerSecond?: number; etaSeconds?: number }): { bytes
   return m.bytesPerSecond === undefined ? {} : { bytesPerSecond: Math.round(m.bytesPerSecond), etaSeconds: m.etaSeconds };
 }
 
+export interface ExecuteRebuildOptions extends ExecuteOptions {
+  plan: RebuildPlan;
+  target: RebuildTarget;
+  connections: MysqlConnections;
+  secrets: SecretResolver;
+  admin: AdminAccount;
+}
+
 /**
  * The logical strategy on MariaDB, over mysql2 (runs anywhere, Lambda included): consistent
  * snapshots on the donor without locks, the schema and rows streamed into the replica with its
  * binary log off, then GTID replication from the primary and a checksum verification. It writes
  * only to the replica; the donor and the primary are only read.
  */
-export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connections: MysqlConnections, secrets: SecretResolver, admin: AdminAccount, o: ExecuteOptions = {}): Promise<RebuildResult> {
-  const started = Date.now();
-  const emit = (e: Omit<RebuildEvent, 'at'>) => o.onEvent?.({ ...e, at: new Date().toISOString() });
-  const workers = Math.max(1, Math.min(o.workers ?? 4, plan.inventory.tables.length || 1));
-  const timeoutMs = t.cluster.timeoutMs;
-  // Every connection is opened before anything is changed: a server refusing the account is a
-  // refusal, not a half-done rebuild. Statements to the replica are fenced by the lease.
-  const conn = async (s: ServerConfig, key: string, fence?: () => void) => named(await adminConnection(connections, t.cluster, s, admin, secrets, key), serverLabel(s, admin), fence);
-  const target = await conn(t.replica, 'rebuild-target', o.fence);
-  const primaryConn = await conn(t.primary, 'rebuild-primary');
-  const donors: Connection[] = [];
-  for (let i = 0; i < workers; i++) donors.push(await conn(t.donor, `rebuild-donor-${i}`));
-  const loaders: Connection[] = [target];
-  for (let i = 1; i < workers; i++) loaders.push(await conn(t.replica, `rebuild-target-${i}`, o.fence));
-
-  // A resume copies the remaining tables at a newer snapshot; the done ones are at the old
-  // position, and replaying from there in idempotent mode brings both to the same state. The plan
-  // says when that does not hold (a table without a primary key, statement-based binlogs).
-  const resume = o.resume?.replica === t.replica.name && o.resume.schemaDone && plan.resume.replaySafe ? o.resume : undefined;
-  if (o.resume && !resume) emit({ step: 'resume', status: 'done', detail: `starting over: ${o.resume.schemaDone ? plan.resume.why : 'the schema was not recreated yet'}` });
-  const cp: RebuildCheckpoint = resume ? { ...resume, tablesDone: [...resume.tablesDone] } : { v: 2, replica: t.replica.name, position: '', schemaDone: false, tablesDone: [] };
-  const save = () => o.checkpoint?.(cp) ?? Promise.resolve();
-
-  let step = 'connect';
-  const run = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    step = name;
-    cp.step = name;
-    await save();
-    emit({ step: name, status: 'start' });
-    const out = await fn();
-    emit({ step: name, status: 'done' });
-    return out;
-  };
-
+export async function executeRebuild(o: ExecuteRebuildOptions): Promise<RebuildResult> {
+  const run = await LogicalRebuild.connect(o);
   try {
-    const [[tid]] = [await query<{ id: string; v: string }>(target, 'SELECT @@server_id AS id, VERSION() AS v', timeoutMs)];
-    const [[pid]] = [await query<{ id: string }>(primaryConn, 'SELECT @@server_id AS id', timeoutMs)];
-    if (tid?.id === pid?.id) throw new RunbookRefusal(`${t.replica.name} has the primary's server_id: refusing to write to it`);
-    if (!/mariadb/i.test(String(tid?.v))) throw new RunbookRefusal('the logical strategy executes on MariaDB only; use --strategy rds for RDS');
+    await run.refuseUnsafeTarget();
+    await run.stopReplication();
+    const snapshot = await run.openSnapshot();
+    await run.recreateSchema();
+    const rowsCopied = await run.copyRows();
+    await run.step('create triggers', () => createTriggers(o.plan, run.donors[0]!, run.target, run.timeoutMs));
+    await run.startReplication(snapshot);
+    await run.step('catch up', () => catchUp(run.primary, run.target, o.catchUpTimeoutSeconds ?? 300, run.timeoutMs));
+    return await run.verify(rowsCopied);
+  } catch (e) {
+    throw await run.failed(e as Error);
+  }
+}
 
-    await run('stop replication', async () => {
+/** One logical rebuild under way: its connections, its checkpoint, and each of its steps. */
+class LogicalRebuild {
+  private readonly started = Date.now();
+  private current = 'connect';
+  private readonly cp: RebuildCheckpoint;
+  /** The checkpoint resumed from, when it can be (same replica, schema done, replay safe). */
+  private readonly resume: RebuildCheckpoint | undefined;
+  readonly timeoutMs: number;
+
+  private constructor(
+    private readonly o: ExecuteRebuildOptions,
+    readonly target: Connection,
+    readonly primary: Connection,
+    readonly donors: Connection[],
+    private readonly loaders: Connection[],
+  ) {
+    this.timeoutMs = o.target.cluster.timeoutMs;
+    // A resume copies the remaining tables at a newer snapshot; the done ones are at the old
+    // position, and replaying from there in idempotent mode brings both to the same state. The plan
+    // says when that does not hold (a table without a primary key, statement-based binlogs).
+    const r = o.resume;
+    this.resume = r?.replica === o.target.replica.name && r.schemaDone && o.plan.resume.replaySafe ? r : undefined;
+    if (r && !this.resume) this.emit({ step: 'resume', status: 'done', detail: `starting over: ${r.schemaDone ? o.plan.resume.why : 'the schema was not recreated yet'}` });
+    this.cp = this.resume ? { ...this.resume, tablesDone: [...this.resume.tablesDone] } : { v: 2, replica: o.target.replica.name, position: '', schemaDone: false, tablesDone: [] };
+  }
+
+  /**
+   * Every connection is opened before anything is changed: a server refusing the account is a
+   * refusal, not a half-done rebuild. Statements to the replica are fenced by the lease.
+   */
+  static async connect(o: ExecuteRebuildOptions): Promise<LogicalRebuild> {
+    const t = o.target;
+    const workers = Math.max(1, Math.min(o.workers ?? 4, o.plan.inventory.tables.length || 1));
+    const conn = async (s: ServerConfig, key: string, fence?: () => void) => named(await adminConnection(o.connections, t.cluster, s, o.admin, o.secrets, key), serverLabel(s, o.admin), fence);
+    const target = await conn(t.replica, 'rebuild-target', o.fence);
+    const primary = await conn(t.primary, 'rebuild-primary');
+    const donors: Connection[] = [];
+    for (let i = 0; i < workers; i++) donors.push(await conn(t.donor, `rebuild-donor-${i}`));
+    const loaders: Connection[] = [target];
+    for (let i = 1; i < workers; i++) loaders.push(await conn(t.replica, `rebuild-target-${i}`, o.fence));
+    return new LogicalRebuild(o, target, primary, donors, loaders);
+  }
+
+  private emit(e: Omit<RebuildEvent, 'at'>): void {
+    this.o.onEvent?.({ ...e, at: new Date().toISOString() });
+  }
+
+  private save(): Promise<void> {
+    return this.o.checkpoint?.(this.cp) ?? Promise.resolve();
+  }
+
+  /** A named step: checkpointed as where the rebuild is, announced, and named in its failure. */
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.current = name;
+    this.cp.step = name;
+    await this.save();
+    this.emit({ step: name, status: 'start' });
+    const out = await fn();
+    this.emit({ step: name, status: 'done' });
+    return out;
+  }
+
+  async refuseUnsafeTarget(): Promise<void> {
+    const [tid] = await query<{ id: string; v: string }>(this.target, 'SELECT @@server_id AS id, VERSION() AS v', this.timeoutMs);
+    const [pid] = await query<{ id: string }>(this.primary, 'SELECT @@server_id AS id', this.timeoutMs);
+    if (tid?.id === pid?.id) throw new RunbookRefusal(`${this.o.target.replica.name} has the primary's server_id: refusing to write to it`);
+    if (!/mariadb/i.test(String(tid?.v))) throw new RunbookRefusal('the logical strategy executes on MariaDB only; use --strategy rds for RDS');
+  }
+
+  stopReplication(): Promise<void> {
+    return this.step('stop replication', async () => {
       // An account that may read everything but not administer the replica is refused at its
       // first write, with nothing changed: not a failed rebuild that parks a healthy replica.
-      await query(target, 'STOP ALL SLAVES', LONG).catch((e: Error) => {
+      await query(this.target, 'STOP ALL SLAVES', LONG).catch((e: Error) => {
         throw isAccessError(e) ? new RunbookRefusal(`${e.message}: the account cannot stop replication there; nothing was changed`) : e;
       });
-      await query(target, 'SET GLOBAL read_only = 1', LONG);
+      await query(this.target, 'SET GLOBAL read_only = 1', LONG);
     });
+  }
 
-    // Both ends read and write in one mode and time zone: DDL as SHOW CREATE prints it parses back,
-    // and TIMESTAMP values travel as the same instants.
-    for (const d of donors) await query(d, `SET SESSION ${COPY_SESSION}`, timeoutMs);
-    const snapshot = await run('consistent snapshot', () => openSnapshots(donors, timeoutMs));
-    if (!resume) cp.position = snapshot;
-    await save();
+  /** Both ends read and write in one mode and time zone: DDL as SHOW CREATE prints it parses back, and TIMESTAMP values travel as the same instants. */
+  async openSnapshot(): Promise<string> {
+    for (const d of this.donors) await query(d, `SET SESSION ${COPY_SESSION}`, this.timeoutMs);
+    const snapshot = await this.step('consistent snapshot', () => openSnapshots(this.donors, this.timeoutMs));
+    if (!this.resume) this.cp.position = snapshot;
+    await this.save();
+    for (const l of this.loaders) await query(l, `SET SESSION sql_log_bin = 0, foreign_key_checks = 0, unique_checks = 0, ${COPY_SESSION}`, this.timeoutMs);
+    return snapshot;
+  }
 
-    for (const l of loaders) await query(l, `SET SESSION sql_log_bin = 0, foreign_key_checks = 0, unique_checks = 0, ${COPY_SESSION}`, timeoutMs);
+  private remaining(): TableInfo[] {
+    const done = new Set(this.cp.tablesDone);
+    return this.o.plan.inventory.tables.filter((x) => !done.has(tableKey(x)));
+  }
 
-    const done = new Set(cp.tablesDone);
-    const remaining = plan.inventory.tables.filter((x) => !done.has(tableKey(x)));
-    if (resume) {
-      await run('recreate unfinished tables', () => recreateTables(remaining, donors[0]!, target, timeoutMs));
-    } else {
-      await run('recreate schema', () => recreateSchema(plan, donors[0]!, target, timeoutMs));
-      cp.schemaDone = true;
-      await save();
+  async recreateSchema(): Promise<void> {
+    if (this.resume) {
+      await this.step('recreate unfinished tables', () => recreateTables(this.remaining(), this.donors[0]!, this.target, this.timeoutMs));
+      return;
     }
+    await this.step('recreate schema', () => recreateSchema(this.o.plan, this.donors[0]!, this.target, this.timeoutMs));
+    this.cp.schemaDone = true;
+    await this.save();
+  }
 
+  /** The remaining tables, largest first, one per donor connection at a time; each done one checkpointed. Returns the rows copied. */
+  async copyRows(): Promise<number> {
+    const remaining = this.remaining();
     let doneRows = 0;
     let doneBytes = 0;
     const allRows = remaining.reduce((a, x) => a + x.rows, 0);
@@ -178,41 +243,43 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       doneRows += delta;
       doneBytes += delta * (table.bytes / Math.max(1, table.rows));
       const measured = pace.measure({ rows: doneRows, bytes: doneBytes }, allRows);
-      emit({ step: 'copy rows', status: 'progress', table: tableKey(table), rows, totalRows: table.rows, doneRows, allRows, doneBytes: Math.round(doneBytes), allBytes, ...roundPace(measured) });
+      this.emit({ step: 'copy rows', status: 'progress', table: tableKey(table), rows, totalRows: table.rows, doneRows, allRows, doneBytes: Math.round(doneBytes), allBytes, ...roundPace(measured) });
     };
-    await run('copy rows', async () => {
+    await this.step('copy rows', async () => {
       const queue = [...remaining].sort((a, b) => b.bytes - a.bytes);
       await Promise.all(
-        donors.map(async (donor, i) => {
-          for (let table = queue.shift(); table && !o.shouldPause?.(); table = queue.shift()) {
+        this.donors.map(async (donor, i) => {
+          for (let table = queue.shift(); table && !this.o.shouldPause?.(); table = queue.shift()) {
             let last = 0;
-            await copyTable(donor, loaders[i]!, table, o.batchRows ?? 1000, (rows) => {
+            await copyTable(donor, this.loaders[i]!, table, this.o.batchRows ?? 1000, (rows) => {
               progress(table, rows, rows - last);
               last = rows;
             });
-            cp.tablesDone.push(tableKey(table));
-            await save();
+            this.cp.tablesDone.push(tableKey(table));
+            await this.save();
           }
         }),
       );
-      for (const d of donors) await query(d, 'COMMIT', timeoutMs);
+      for (const d of this.donors) await query(d, 'COMMIT', this.timeoutMs);
     });
-    if (cp.tablesDone.length < plan.inventory.tables.length) throw new RebuildPaused(cp);
+    if (this.cp.tablesDone.length < this.o.plan.inventory.tables.length) throw new RebuildPaused(this.cp);
+    return doneRows;
+  }
 
-    await run('create triggers', () => createTriggers(plan, donors[0]!, target, timeoutMs));
-
-    await run('start replication', async () => {
-      const creds = t.cluster.replication;
-      const pw = creds ? await secrets.resolve(creds.password) : undefined;
+  startReplication(snapshot: string): Promise<void> {
+    const { target, cp } = this;
+    return this.step('start replication', async () => {
+      const creds = this.o.target.cluster.replication;
+      const pw = creds ? await this.o.secrets.resolve(creds.password) : undefined;
       // The replica's own binary log may hold errant GTIDs: it starts clean, as a fresh replica.
       await query(target, 'RESET MASTER', LONG);
       await query(target, 'SET GLOBAL gtid_slave_pos = ?', LONG, [cp.position]);
-      await query(
-        target,
-        `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USE_GTID = slave_pos${creds ? ', MASTER_USER = ?, MASTER_PASSWORD = ?' : ''}`,
-        LONG,
-        [t.primary.host, t.primary.port, ...(creds ? [creds.user, pw] : [])],
-      );
+      const source = this.o.target.primary;
+      await query(target, `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USE_GTID = slave_pos${creds ? ', MASTER_USER = ?, MASTER_PASSWORD = ?' : ''}`, LONG, [
+        source.host,
+        source.port,
+        ...(creds ? [creds.user, pw] : []),
+      ]);
       if (cp.position === snapshot) {
         await query(target, 'START SLAVE', LONG);
         return;
@@ -222,31 +289,33 @@ export async function executeRebuild(plan: RebuildPlan, t: RebuildTarget, connec
       await query(target, "SET GLOBAL slave_exec_mode = 'IDEMPOTENT'", LONG);
       try {
         await query(target, 'START SLAVE UNTIL master_gtid_pos = ?', LONG, [snapshot]);
-        await waitUntilApplied(target, snapshot, o.catchUpTimeoutSeconds ?? 300, timeoutMs, false);
+        await waitUntilApplied(target, snapshot, this.o.catchUpTimeoutSeconds ?? 300, this.timeoutMs, false);
         await query(target, 'STOP SLAVE', LONG);
       } finally {
         await query(target, "SET GLOBAL slave_exec_mode = 'STRICT'", LONG);
       }
       await query(target, 'START SLAVE', LONG);
     });
+  }
 
-    await run('catch up', () => catchUp(primaryConn, target, o.catchUpTimeoutSeconds ?? 300, timeoutMs));
-
-    // It stops and restarts replication on the replica around the comparison: admin, not a round trip.
-    const checksums = await run('verify checksums', () => checksumTables(plan.inventory.tables, primaryConn, target, LONG));
+  /** It stops and restarts replication on the replica around the comparison: admin, not a round trip. */
+  async verify(rowsCopied: number): Promise<RebuildResult> {
+    const checksums = await this.step('verify checksums', () => checksumTables(this.o.plan.inventory.tables, this.primary, this.target, LONG));
     const bad = checksums.filter((c) => !c.match);
     if (bad.length > 0) throw new Error(`checksums differ for ${bad.map((b) => b.table).join(', ')}`);
-    return { gtidPosition: cp.position, rowsCopied: doneRows, seconds: (Date.now() - started) / 1000, checksums };
-  } catch (e) {
+    return { gtidPosition: this.cp.position, rowsCopied, seconds: (Date.now() - this.started) / 1000, checksums };
+  }
+
+  /** What an error becomes, the replica left stopped and read_only unless another run owns it now. */
+  async failed(e: Error): Promise<Error> {
     // A run that lost its lease stops here: the replica is whoever took the lock over's now, and
     // so is its cleanup (this run's would stop the replica under the other's feet).
-    if (e instanceof LeaseLost) throw e;
-    o.fence?.();
-    if (e instanceof RunbookRefusal || e instanceof RebuildPaused) throw e;
-    // Whatever happened, the replica stays out of service: stopped and read_only.
-    await query(target, 'STOP ALL SLAVES', timeoutMs).catch(() => undefined);
-    await query(target, 'SET GLOBAL read_only = 1', timeoutMs).catch(() => undefined);
-    throw new RebuildFailed(step, e as Error);
+    if (e instanceof LeaseLost) return e;
+    this.o.fence?.();
+    if (e instanceof RunbookRefusal || e instanceof RebuildPaused) return e;
+    await query(this.target, 'STOP ALL SLAVES', this.timeoutMs).catch(() => undefined);
+    await query(this.target, 'SET GLOBAL read_only = 1', this.timeoutMs).catch(() => undefined);
+    return new RebuildFailed(this.current, e);
   }
 }
 

@@ -76,8 +76,13 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
     const lease = new Lease(store, lockName, owner, leaseMs, takenAt, (end) => silence(end, running));
     lease.start();
     try {
-      const result = await executeRebuild(plan, target, connections, secrets, admin, {
+      const result = await executeRebuild({
         ...o,
+        plan,
+        target,
+        connections,
+        secrets,
+        admin,
         ...(resume ? { resume } : {}),
         fence: () => lease.fence(),
         checkpoint: async (c) => {
