@@ -79,11 +79,17 @@ export async function benchRebuild(sb: SandboxState): Promise<Record<string, num
     let copyStarted = 0;
     let copyMs = 0;
     const t = performance.now();
-    await rebuildReplica(await loadConfig(sb.configFile), { cluster: 'sandbox', replica: 'sandbox-r1', execute: true, force: true }, new SecretResolver(), new MemoryStore(), {
-      workers: 4,
-      onEvent: (e) => {
-        if (e.step === 'copy rows' && e.status === 'start') copyStarted = performance.now();
-        if (e.step === 'copy rows' && e.status === 'done') copyMs = performance.now() - copyStarted;
+    await rebuildReplica({
+      config: await loadConfig(sb.configFile),
+      request: { cluster: 'sandbox', replica: 'sandbox-r1', execute: true, force: true },
+      secrets: new SecretResolver(),
+      store: new MemoryStore(),
+      execution: {
+        workers: 4,
+        onEvent: (e) => {
+          if (e.step === 'copy rows' && e.status === 'start') copyStarted = performance.now();
+          if (e.step === 'copy rows' && e.status === 'done') copyMs = performance.now() - copyStarted;
+        },
       },
     });
     const total = performance.now() - t;

@@ -7,8 +7,6 @@ import { SecretResolver } from '../src/config/secrets';
 import { lambdaConfig, logger } from '../src/lambda/runtime';
 import { ASSUMED_BYTES_PER_SECOND } from '../src/runbooks/plan';
 import { rebuildReplica } from '../src/runbooks/rebuild';
-import { resolveTarget } from '../src/runbooks/target';
-import type { Config } from '../src/config/schema';
 import { lambdaSinks, lambdaStore } from '../src/lambda/worker';
 import { RunbookRefusal, LeaseLost, RebuildPaused, RebuildFailed } from '../src/runbooks/errors';
 
@@ -43,42 +41,45 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
   }
   const e = parsed.data;
   const config = await lambdaConfig();
-  if (e.strategy === 'rds') return rdsStrategy(config, e, context);
   // Without STATE_TABLE (local runs), the lock and checkpoint live as long as the container.
   const store = lambdaStore();
   let largestTableMs = 0;
   try {
-    const { plan, result } = await rebuildReplica(
+    const { planned, executed } = await rebuildReplica({
       config,
-      {
+      request: {
         cluster: e.cluster,
         replica: e.replica,
-        donor: e.donor,
+        strategy: e.strategy,
+        ...(e.donor ? { donor: e.donor } : {}),
         execute: e.mode === 'execute',
         resume: e.resume,
         force: e.force,
         // On-call runs what the pages say with their own config: commands without flags.
         sinks: lambdaSinks(config),
         approve: (p) => {
-          largestTableMs = (Math.max(0, ...p.inventory.tables.map((t) => t.bytes)) / ASSUMED_BYTES_PER_SECOND) * 2000;
+          if (p.strategy !== 'logical') return;
+          largestTableMs = (Math.max(0, ...p.plan.inventory.tables.map((t) => t.bytes)) / ASSUMED_BYTES_PER_SECOND) * 2000;
           if (largestTableMs > context.getRemainingTimeInMillis() - RESERVE_MS) {
-            throw new RunbookRefusal(`the largest table alone would take longer than one invocation; run it with the CLI: ${p.command}`);
+            throw new RunbookRefusal(`the largest table alone would take longer than one invocation; run it with the CLI: ${p.plan.command}`);
           }
         },
       },
-      new SecretResolver(),
+      secrets: new SecretResolver(),
       store,
-      {
+      execution: {
         onEvent: (ev) => logger.info(`rebuild ${ev.step} ${ev.status}`, { event: ev }),
         shouldPause: () => context.getRemainingTimeInMillis() < largestTableMs + RESERVE_MS,
+        // Each AWS wait ends before the invocation does; the next one picks up where it stopped.
+        ...(e.strategy === 'rds' ? { rds, rdsTimeoutMs: Math.max(10_000, context.getRemainingTimeInMillis() - RESERVE_MS) } : {}),
       },
-    );
-    return { ok: true, plan, ...(result ? { result } : {}) };
+    });
+    return { ok: true, plan: planned.plan, ...(executed ? { result: executed.result } : {}) };
   } catch (err) {
     if (err instanceof RebuildPaused) {
       await invokeSelf(context, { ...e, resume: true });
       logger.info('rebuild handed to the next invocation', { checkpoint: err.checkpoint });
-      return { ok: true, paused: true, checkpoint: err.checkpoint };
+      return { ok: true, paused: true, checkpoint: err.checkpoint, waiting: err.message };
     }
     if (err instanceof RunbookRefusal) return { ok: false, error: `refused: ${err.message}` };
     if (err instanceof LeaseLost) {
@@ -90,33 +91,6 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
     return { ok: false, error: (err as Error).message, ...(err instanceof RebuildFailed && err.resume ? { resume: err.resume } : {}) };
   }
 };
-
-/**
- * The RDS strategy waits on AWS, often longer than one invocation: each wait ends before the
- * invocation does, and the function invokes itself to pick up where it stopped (every step
- * looks at what exists first).
- */
-async function rdsStrategy(config: Config, e: z.output<typeof eventSchema>, context: Context) {
-  const { rebuildRdsReplica, RdsRebuildTimeout } = await import('../src/lambda/rds');
-  try {
-    const { replica } = resolveTarget(config, e.cluster, e.replica);
-    const replicaId = config.clusters.find((c) => c.name === e.cluster)!.replicas.find((r) => r.name === replica.name)!.rdsInstanceId ?? replica.name;
-    const result = await rebuildRdsReplica({
-      rds: await rds(),
-      replicaId,
-      execute: e.mode === 'execute',
-      timeoutMs: Math.max(10_000, context.getRemainingTimeInMillis() - RESERVE_MS),
-      onEvent: (ev) => logger.info(`rds rebuild ${ev.step} ${ev.status}`, { event: ev }),
-    });
-    return { ok: true, result };
-  } catch (err) {
-    if (err instanceof RdsRebuildTimeout) {
-      await invokeSelf(context, e);
-      return { ok: true, paused: true, waiting: err.message };
-    }
-    return { ok: false, error: err instanceof RunbookRefusal ? `refused: ${err.message}` : (err as Error).message };
-  }
-}
 
 /** Imported when a rebuild hands over, not at every cold start. */
 async function invokeSelf(context: Context, event: z.output<typeof eventSchema>): Promise<void> {

@@ -19,9 +19,10 @@ export function autoPlanAttacher(config: Config, secrets: SecretResolver, comman
     try {
       // Loaded here, not at start: only a rebuild finding needs the runbook (and mysql2), so the
       // memcache and network Lambdas, which share this pager, start without them.
-      const [{ rebuildReplica }, { renderPlan }] = await Promise.all([import('../runbooks/rebuild'), import('../runbooks/planText')]);
-      const { plan } = await withDeadline(rebuildReplica(config, { cluster: f.cluster, replica: f.target, execute: false, ...(commands ? { commands } : {}) }, secrets, new MemoryStore()), PLAN_DEADLINE_MS, 'rebuild plan');
-      return renderPlan(plan);
+      const [{ rebuildReplica }, { renderPlanned }] = await Promise.all([import('../runbooks/rebuild'), import('../runbooks/planText')]);
+      const request = { cluster: f.cluster, replica: f.target, execute: false, ...(commands ? { commands } : {}) };
+      const { planned } = await withDeadline(rebuildReplica({ config, request, secrets, store: new MemoryStore() }), PLAN_DEADLINE_MS, 'rebuild plan');
+      return renderPlanned(planned);
     } catch (e) {
       return `Rebuild plan not available: ${(e as Error).message}`;
     }

@@ -50,8 +50,9 @@ export class AutoRebuilder {
       }
       this.log(`auto-rebuild of ${page.target} (cluster ${cluster.name}) started`);
       // Never forced: a replica found healthy by the time it runs is left alone.
-      const job = rebuildReplica(this.config, { cluster: cluster.name, replica: page.target, execute: true, ...(this.commands ? { commands: this.commands } : {}), sinks: this.sinks }, this.secrets, this.store)
-        .then(({ result }) => this.log(`auto-rebuild of ${page.target} done in ${result?.seconds.toFixed(1)} s, ${result?.checksums.length} table checksums equal`))
+      const request = { cluster: cluster.name, replica: page.target, execute: true, ...(this.commands ? { commands: this.commands } : {}), sinks: this.sinks };
+      const job = rebuildReplica({ config: this.config, request, secrets: this.secrets, store: this.store })
+        .then(({ executed }) => this.log(`auto-rebuild of ${page.target} done${executed?.strategy === 'logical' ? ` in ${executed.result.seconds.toFixed(1)} s, ${executed.result.checksums.length} table checksums equal` : ''}`))
         .catch((e: Error & { resume?: string }) => this.log(`auto-rebuild of ${page.target} FAILED: ${e.message}${e.resume ? `; continue it with ${e.resume}` : ''}`))
         .finally(() => this.running.delete(cluster.name));
       this.running.set(cluster.name, job);

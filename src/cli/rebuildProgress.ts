@@ -74,7 +74,7 @@ export class ProgressRenderer {
       this.copyStarted = e.at;
       this.lastLine = this.now();
     }
-    this.o.stepLine(`${e.status === 'start' ? '->' : 'ok'} ${e.step}${e.detail ? `: ${e.detail}` : this.copySummary(e)}`);
+    this.o.stepLine(`${e.status === 'start' ? '->' : e.status === 'done' ? 'ok' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : this.copySummary(e)}`);
   }
 
   /** What the copy did, on its `ok` line. */

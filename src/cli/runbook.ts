@@ -3,12 +3,9 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
-import type { RebuildPlan } from '../runbooks/plan';
+import type { RebuildEvent } from '../runbooks/logical';
+import { renderPlanned } from '../runbooks/planText';
 import { rebuildReplica } from '../runbooks/rebuild';
-import { renderPlan } from '../runbooks/planText';
-import { rebuildCommands, resolveTarget } from '../runbooks/target';
-import { rebuildRdsReplica } from '../runbooks/rds';
-import { rds as rdsClient } from '../aws/clients';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
 import { OperatorError } from '../util/errors';
@@ -16,7 +13,7 @@ import type { Io } from './main';
 import { commandStyle, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
 import { countOption, durationOption } from './options';
 import { ProgressRenderer } from './rebuildProgress';
-import { RunbookRefusal, LeaseLost, RebuildFailed, RdsRebuildTimeout } from '../runbooks/errors';
+import { LeaseLost, RebuildFailed, RebuildPaused, RunbookRefusal } from '../runbooks/errors';
 
 /** More connections than this per server is a load no replica rebuild needs. */
 const MAX_WORKERS = 64;
@@ -34,16 +31,16 @@ function localSinks(config: Config, configFile: string, io: Io): PageSink[] {
  * At a terminal, a healthy replica is rebuilt only once its name is typed back: the one guard a
  * person in a hurry cannot click through. A wrong or empty answer, or the end of input, is no.
  */
-function askForName(io: Io): (plan: RebuildPlan) => Promise<boolean> {
-  return (plan) =>
+function askForName(io: Io): (replica: string) => Promise<boolean> {
+  return (replica) =>
     new Promise((resolve) => {
-      io.err(`${plan.replica} is healthy (replicating, no error): a rebuild drops and recopies all of its data. Take it out of the read pool first.`);
+      io.err(`${replica} is healthy (replicating, no error): a rebuild drops and recopies all of its data. Take it out of the read pool first.`);
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       let answered = false;
-      rl.question(`To rebuild ${plan.replica} anyway, type its name: `, (answer) => {
+      rl.question(`To rebuild ${replica} anyway, type its name: `, (answer) => {
         answered = true;
         rl.close();
-        resolve(answer.trim() === plan.replica);
+        resolve(answer.trim() === replica);
       });
       rl.once('close', () => answered || resolve(false));
     });
@@ -64,6 +61,44 @@ interface Options {
   lease?: number;
   state?: string;
   json?: boolean;
+}
+
+/** Every option is checked before anything is read or touched. */
+function checkOptions(o: Options): void {
+  if (o.password !== undefined && o.user === undefined) throw new OperatorError("--password needs --user (the cluster's admin account has its own password in the config)");
+  if (o.resume && !o.execute) throw new OperatorError('--resume continues a rebuild: it needs --execute');
+  if (o.force && !o.execute) throw new OperatorError('--force is for --execute: the plan never changes anything');
+}
+
+function outcomeText({ planned, executed }: Awaited<ReturnType<typeof rebuildReplica>>, json: boolean | undefined): string {
+  if (json) return JSON.stringify(executed ? { result: executed.result } : { plan: planned.plan }, null, executed ? 0 : 2);
+  if (!executed) return renderPlanned(planned);
+  if (executed.strategy === 'rds') return `replaced RDS replica ${executed.replicaId}${executed.result.newEndpoint ? `; endpoint ${executed.result.newEndpoint}` : ''}`;
+  const r = executed.result;
+  return `rebuilt ${planned.strategy === 'logical' ? planned.plan.replica : ''} in ${r.seconds.toFixed(1)} s: ${r.rowsCopied} rows, GTID ${r.gtidPosition}, ${r.checksums.length} table checksums equal`;
+}
+
+/** How a rebuild that did not finish is told: one line each, and its exit code (1 refused, 2 stopped or failed). */
+function reportUnfinished(e: unknown, replica: string, io: Io): number {
+  if (e instanceof RunbookRefusal) {
+    io.err(`replwatch: refused: ${e.message}`);
+    return 1;
+  }
+  if (e instanceof LeaseLost) {
+    io.err(`replwatch: stopped at once: ${e.message}; ${replica} was left as it is, without cleanup: it is that run's now`);
+    return 2;
+  }
+  if (e instanceof RebuildPaused) {
+    io.err(`replwatch: ${e.message}`);
+    return 2;
+  }
+  if (!(e instanceof RebuildFailed)) throw e;
+  io.err(`replwatch: ${e.message}`);
+  if (e.resume) io.err(`replwatch: fix the cause, then continue it with: ${e.resume}`);
+  if (e.page?.sent) io.err('replwatch: paged the failure');
+  else if (e.page?.held) io.err(`replwatch: the failure was not paged: ${e.page.held}`);
+  else if (e.page) io.err(`replwatch: the failure page was not delivered: ${e.page.errors.join('; ')}`);
+  return 2;
 }
 
 /** `replwatch runbook rebuild-replica`: the plan by default; `--execute` rebuilds. */
@@ -87,86 +122,24 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .option('--state <file>', "where the per-cluster rebuild lock and checkpoint live (default: .replwatch/state.json beside the config, which watch and silence share)")
     .option('--json', 'JSON: the plan, or one event per line while executing and the result last')
     .action(async (o: Options) => {
-      // Every option is checked before anything is read or touched.
-      if (o.password !== undefined && o.user === undefined) throw new OperatorError("--password needs --user (the cluster's admin account has its own password in the config)");
-      if (o.resume && !o.execute) throw new OperatorError('--resume continues a rebuild: it needs --execute');
-      if (o.force && !o.execute) throw new OperatorError('--force is for --execute: the plan never changes anything');
+      checkOptions(o);
       const configFile = configFileFrom(o.config);
       const config = await loadConfig(configFile);
       const stateFile = o.state ?? defaultStateFile(configFile);
-      const commands = commandStyle({ configFile, stateFile });
-      if (o.strategy === 'rds') {
-        try {
-          const { replica } = resolveTarget(config, o.cluster, o.replica);
-          const rdsId = config.clusters.find((c) => c.name === o.cluster)!.replicas.find((r) => r.name === replica.name)!.rdsInstanceId ?? replica.name;
-          const result = await rebuildRdsReplica({
-            rds: await rdsClient(),
-            replicaId: rdsId,
-            execute: Boolean(o.execute),
-            onEvent: (e) => (o.json ? io.out(JSON.stringify(e)) : io.out(`${e.status === 'done' ? 'ok' : e.status === 'start' ? '->' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : ''}`)),
-          });
-          io.out(o.json ? JSON.stringify({ result }) : o.execute ? `replaced RDS replica ${rdsId}${result.newEndpoint ? `; endpoint ${result.newEndpoint}` : ''}` : `To run it: ${rebuildCommands(o.cluster, o.replica, commands).execute} --strategy rds`);
-        } catch (e) {
-          if (e instanceof RdsRebuildTimeout) {
-            io.err(`replwatch: ${e.message}`);
-            setCode(2);
-          } else if (e instanceof RunbookRefusal) {
-            io.err(`replwatch: refused: ${e.message}`);
-            setCode(1);
-          } else throw e;
-        }
-        return;
-      }
-      const renderer = new ProgressRenderer({
-        tty: io.tty && Boolean(process.stderr.isTTY),
-        write: (t) => process.stderr.write(t),
-        progressLine: (l) => io.err(l),
-        stepLine: (l) => io.out(l),
-      });
+      const renderer = new ProgressRenderer({ tty: io.tty && Boolean(process.stderr.isTTY), write: (t) => process.stderr.write(t), progressLine: (l) => io.err(l), stepLine: (l) => io.out(l) });
+      const request = {
+        ...{ cluster: o.cluster, replica: o.replica, donor: o.donor, strategy: o.strategy, execute: Boolean(o.execute), resume: Boolean(o.resume), force: Boolean(o.force) },
+        admin: { user: o.user, password: o.password },
+        ...(io.tty && process.stdin.isTTY ? { confirmHealthy: askForName(io) } : {}),
+        ...(o.lease ? { leaseMs: o.lease } : {}),
+        commands: commandStyle({ configFile, stateFile }),
+        sinks: localSinks(config, configFile, io),
+      };
+      const execution = { workers: o.workers, onEvent: (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)) };
       try {
-        const { plan, result } = await rebuildReplica(
-          config,
-          {
-            cluster: o.cluster,
-            replica: o.replica,
-            donor: o.donor,
-            execute: Boolean(o.execute),
-            resume: Boolean(o.resume),
-            force: Boolean(o.force),
-            admin: { user: o.user, password: o.password },
-            ...(io.tty && process.stdin.isTTY ? { confirmHealthy: askForName(io) } : {}),
-            ...(o.lease ? { leaseMs: o.lease } : {}),
-            commands,
-            sinks: localSinks(config, configFile, io),
-          },
-          new SecretResolver(),
-          new FileStore(stateFile),
-          { workers: o.workers, onEvent: (e) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)) },
-        );
-        if (o.json) {
-          io.out(JSON.stringify(result ? { result } : { plan }, null, result ? 0 : 2));
-          return;
-        }
-        if (!result) {
-          io.out(renderPlan(plan));
-          return;
-        }
-        io.out(`rebuilt ${plan.replica} in ${result.seconds.toFixed(1)} s: ${result.rowsCopied} rows, GTID ${result.gtidPosition}, ${result.checksums.length} table checksums equal`);
+        io.out(outcomeText(await rebuildReplica({ config, request, secrets: new SecretResolver(), store: new FileStore(stateFile), execution }), o.json));
       } catch (e) {
-        if (e instanceof RunbookRefusal) {
-          io.err(`replwatch: refused: ${e.message}`);
-          setCode(1);
-        } else if (e instanceof LeaseLost) {
-          io.err(`replwatch: stopped at once: ${e.message}; ${o.replica} was left as it is, without cleanup: it is that run's now`);
-          setCode(2);
-        } else if (e instanceof RebuildFailed) {
-          io.err(`replwatch: ${e.message}`);
-          if (e.resume) io.err(`replwatch: fix the cause, then continue it with: ${e.resume}`);
-          if (e.page?.sent) io.err('replwatch: paged the failure');
-          else if (e.page?.held) io.err(`replwatch: the failure was not paged: ${e.page.held}`);
-          else if (e.page) io.err(`replwatch: the failure page was not delivered: ${e.page.errors.join('; ')}`);
-          setCode(2);
-        } else throw e;
+        setCode(reportUnfinished(e, o.replica, io));
       }
     });
 }

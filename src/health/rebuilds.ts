@@ -22,7 +22,7 @@ export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now:
     const cluster = name.slice(REBUILD_LOCK_PREFIX.length);
     const copied = `${cp.tablesDone.length} table(s) copied`;
     const summary = cp.failure
-      ? `rebuild of ${cp.replica} failed at "${cp.failure.step}" at ${cp.failure.at}: ${cp.failure.message}; ${copied}; the replica is left stopped and read_only`
+      ? `rebuild of ${cp.replica} failed at "${cp.failure.step}" at ${cp.failure.at}: ${cp.failure.message}; ${copied}; ${cp.strategy === 'rds' ? 'the old replica serves until the new one takes its name' : 'the replica is left stopped and read_only'}`
       : `rebuild of ${cp.replica} stopped unfinished at "${cp.step ?? 'start'}": its run (${lock.owner}) last renewed its lease at ${lock.renewedAt ?? lock.startedAt ?? '?'} and was killed or crashed; ${copied}; the replica is left out of service`;
     const finding: Finding = {
       code: 'RebuildFailed',
@@ -30,7 +30,7 @@ export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now:
       cluster,
       target: cp.replica,
       summary,
-      runbook: `${rebuildCommands(cluster, cp.replica, style).execute} --resume`,
+      runbook: `${rebuildCommands(cluster, cp.replica, style, cp.strategy).execute} --resume`,
       details: {
         step: cp.failure?.step ?? cp.step ?? null,
         tablesDone: cp.tablesDone.length,

@@ -16,6 +16,8 @@ export const tableKey = (t: { schema: string; name: string }): string => qualifi
 export const checkpointSchema = z.object({
   /** 2: tables named by tableKey. Absent: by `schema.name`, as replwatch wrote them before. */
   v: z.literal(2).optional(),
+  /** Absent: the logical strategy. */
+  strategy: z.enum(['logical', 'rds']).optional(),
   replica: z.string().min(1),
   /** GTID position of the snapshot the done tables were copied at ('' before the snapshot). */
   position: z.string(),

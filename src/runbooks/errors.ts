@@ -19,8 +19,11 @@ export class LeaseLost extends Error {
 /** A rebuild that stopped at a table boundary when asked to; its checkpoint is saved. */
 export class RebuildPaused extends Error {
   override name = 'RebuildPaused';
-  constructor(readonly checkpoint: RebuildCheckpoint) {
-    super(`rebuild paused after ${checkpoint.tablesDone.length} table(s); continue with --resume`);
+  constructor(
+    readonly checkpoint: RebuildCheckpoint,
+    why = `rebuild paused after ${checkpoint.tablesDone.length} table(s)`,
+  ) {
+    super(`${why}; continue with --resume`);
   }
 }
 
@@ -37,8 +40,9 @@ export class RebuildFailed extends Error {
   constructor(
     readonly step: string,
     cause: Error,
+    left = 'the replica is left stopped and read_only',
   ) {
-    super(`rebuild failed at "${step}": ${cause.message}; the replica is left stopped and read_only`);
+    super(`rebuild failed at "${step}": ${cause.message}; ${left}`);
     this.reason = cause.message;
   }
 }

@@ -17,7 +17,8 @@ export type { RebuildCheckpoint } from './checkpoint';
 
 export interface RebuildEvent {
   step: string;
-  status: 'start' | 'done' | 'progress';
+  /** The rds strategy's steps may also be skipped (done by an earlier run), planned, or waited on. */
+  status: 'start' | 'done' | 'progress' | 'skipped' | 'planned' | 'waiting';
   detail?: string;
   table?: string;
   rows?: number;

@@ -13,7 +13,18 @@ import type { StateStore } from '../state/store';
  * paging it again; a rebuild that finished (no findings) resolves it at once, without the
  * monitor's hysteresis: the lock is gone for certain, nothing flaps.
  */
-export function pageRebuild(config: Config, store: StateStore, sinks: PageSink[], secrets: SecretResolver, at: { cluster: string; replica: string }, findings: Finding[], now: Date): Promise<PagerResult> {
+export interface RebuildPageInput {
+  config: Config;
+  store: StateStore;
+  sinks: PageSink[];
+  secrets: SecretResolver;
+  at: { cluster: string; replica: string };
+  /** The rebuild's RebuildFailed, or none once it finished. */
+  findings: Finding[];
+  now: Date;
+}
+
+export function pageRebuild({ config, store, sinks, secrets, at, findings, now }: RebuildPageInput): Promise<PagerResult> {
   const pager = pagerFor({
     config,
     store,

@@ -2,22 +2,21 @@ import type { Config } from '../config/schema';
 import type { CommandStyle } from '../model/commands';
 import type { SecretResolver } from '../config/secrets';
 import { rebuildFindings, rebuildLockName } from '../health/rebuilds';
-import { MysqlConnections } from '../mysql/connections';
 import type { PageSink } from '../sinks/pages';
 import { lapsed, lockTakeable, type Lock, type StateStore } from '../state/store';
-import { adminAccount } from './accounts';
 import { parseCheckpoint, upgradeCheckpoint, type RebuildCheckpoint } from './checkpoint';
 import { Lease, LEASE_MS, ownerId } from './lease';
-import { executeRebuild, type ExecuteOptions, type RebuildResult } from './logical';
+import { LeaseLost, RebuildFailed, RebuildPaused, RunbookRefusal } from './errors';
 import { pageRebuild } from './paging';
-import { planRebuild, type RebuildPlan } from './plan';
+import { strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
 import { rebuildCommands, resolveTarget } from './target';
-import { RunbookRefusal, LeaseLost, RebuildPaused, RebuildFailed } from './errors';
 
 export interface RebuildRequest {
   cluster: string;
   replica: string;
   donor?: string;
+  /** logical (default): copy over SQL; rds: replace an RDS read replica, keeping its endpoint. */
+  strategy?: StrategyName;
   execute: boolean;
   /** Continue a rebuild that stopped unfinished (crash, Ctrl-C, failure, a Lambda hand-over) from its checkpoint. */
   resume?: boolean;
@@ -25,9 +24,9 @@ export interface RebuildRequest {
   force?: boolean;
   admin?: { user?: string; password?: string };
   /** Asked when the replica is healthy and `force` is not given (a person at a terminal): true goes on. */
-  confirmHealthy?: (plan: RebuildPlan) => Promise<boolean>;
+  confirmHealthy?: (replica: string) => Promise<boolean>;
   /** Last say before anything is written: throws RunbookRefusal to stop at the plan. */
-  approve?: (plan: RebuildPlan) => void;
+  approve?: (planned: Planned) => void;
   /** How long the lock outlives a run that stops renewing it (default LEASE_MS). */
   leaseMs?: number;
   /** How every printed command is spelled to reach this config and state (model/commands.ts; the deployed style in Lambda). */
@@ -36,35 +35,43 @@ export interface RebuildRequest {
   sinks?: PageSink[];
 }
 
+export interface RebuildOptions {
+  config: Config;
+  request: RebuildRequest;
+  secrets: SecretResolver;
+  /** Where the cluster's lock, the checkpoint and the silence live: the monitor's own store. */
+  store: StateStore;
+  execution?: StrategyInput['execution'];
+}
+
 /** Longer than a sample's probes take (each under its own deadline): no sample outlasts it. */
 const SETTLE_MS = 10_000;
 
 /**
- * `rebuild-replica`: plan (reads only), and with `execute` the logical rebuild under the
- * cluster's lock, so only one rebuild runs per cluster. Shared by the CLI, the Lambda and
- * autoRebuild: the guards, the lock, the silence and the failure page live here, once.
+ * `rebuild-replica`: plan (reads only), and with `execute` the rebuild under the cluster's lock,
+ * so only one rebuild runs per cluster, whichever the strategy. Shared by the CLI, the Lambda and
+ * autoRebuild: the guards, the lock, the silence, the failure page and the resume live here, once.
  */
-export async function rebuildReplica(config: Config, req: RebuildRequest, secrets: SecretResolver, store: StateStore, o: ExecuteOptions = {}): Promise<{ plan: RebuildPlan; result?: RebuildResult }> {
+export async function rebuildReplica({ config, request: req, secrets, store, execution = {} }: RebuildOptions): Promise<{ planned: Planned; executed?: Executed }> {
   const target = resolveTarget(config, req.cluster, req.replica, req.donor);
-  const admin = adminAccount(target.cluster, req.admin);
-  if (!admin) throw new RunbookRefusal(`no account to rebuild with: give --user and --password, or clusters[].admin in the config for ${req.cluster}`);
-  const commands = rebuildCommands(req.cluster, req.replica, req.commands);
-  const connections = new MysqlConnections();
+  const name = req.strategy ?? 'logical';
+  const commands = rebuildCommands(req.cluster, req.replica, req.commands, name);
+  const strategy = strategyFor(name, { config, target, secrets, execution, ...(req.admin ? { admin: req.admin } : {}), ...(req.commands ? { commands: req.commands } : {}) });
   try {
-    const plan = await planRebuild(target, connections, secrets, admin, req.commands);
-    if (!req.execute) return { plan };
+    const { planned, healthy, tables } = await strategy.plan();
+    if (!req.execute) return { planned };
     const lockName = rebuildLockName(req.cluster);
     // Another rebuild of the cluster is the first reason not to go on, whatever the replica's state.
     const lock = await examineLock(store, lockName, req);
-    if (plan.replicaHealth.healthy && !req.force && !(await req.confirmHealthy?.(plan))) {
+    if (healthy && !req.force && !(await req.confirmHealthy?.(req.replica))) {
       throw new RunbookRefusal(
         `${req.replica} is healthy (replicating, no error): a rebuild would drop and recopy it for nothing. If it must be rebuilt anyway, take it out of the read pool, then: ${commands.execute} --force`,
       );
     }
-    req.approve?.(plan);
+    req.approve?.(planned);
     const leaseMs = req.leaseMs ?? LEASE_MS;
     const owner = ownerId();
-    const { resume, takenAt } = await lock.take(owner, leaseMs, plan);
+    const { resume, takenAt } = await lock.take(owner, leaseMs, tables);
 
     // The monitor sees the replica stopped and behind while it is rebuilt: that is the repair, not
     // a new incident, so its findings are held (a silence anyone can list) as long as the lease
@@ -76,13 +83,7 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
     const lease = new Lease(store, lockName, owner, leaseMs, takenAt, (end) => silence(end, running));
     lease.start();
     try {
-      const result = await executeRebuild({
-        ...o,
-        plan,
-        target,
-        connections,
-        secrets,
-        admin,
+      const executed = await strategy.execute(planned, {
         ...(resume ? { resume } : {}),
         fence: () => lease.fence(),
         checkpoint: async (c) => {
@@ -94,17 +95,18 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
       await store.releaseLock(lockName, owner);
       // A sample whose probes ran during the rebuild (the replica stopped) may be paged just after it.
       await silence(new Date(), `rebuild-replica of ${req.replica} just ended; held for samples taken during it`);
-      if (req.sinks) await pageRebuild(config, store, req.sinks, secrets, { cluster: req.cluster, replica: req.replica }, [], new Date()).catch(() => undefined);
-      return { plan, result };
+      if (req.sinks) await pageRebuild({ config, store, sinks: req.sinks, secrets, at: { cluster: req.cluster, replica: req.replica }, findings: [], now: new Date() }).catch(() => undefined);
+      return { planned, executed };
     } catch (e) {
       lease.stop();
       if (e instanceof LeaseLost) throw e;
       if (e instanceof RebuildPaused) {
-        // Its next invocation takes the lock over (a hand-over, not a takeover); if it never
+        // Its next run takes the lock over with --resume (a hand-over, not a takeover); if none
         // starts, the lease lapses and the monitor pages the unfinished rebuild.
         const end = new Date(Date.now() + leaseMs);
+        await store.updateLock(lockName, owner, e.checkpoint, new Date()).catch(() => undefined);
         await store.parkLock(lockName, owner, end, true);
-        await silence(end, `rebuild-replica of ${req.replica} is handed to its next invocation`);
+        await silence(end, `rebuild-replica of ${req.replica} is handed to its next run`);
         throw e;
       }
       if (e instanceof RebuildFailed) throw await parkFailed(e);
@@ -124,7 +126,7 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
       e.resume = `${commands.execute} --resume`;
       try {
         // A run that failed before its first checkpoint has still stopped the replica (its cleanup).
-        const cp = parseCheckpoint((await store.readLock(lockName))?.checkpoint) ?? { v: 2 as const, replica: req.replica, position: '', schemaDone: false, tablesDone: [] };
+        const cp = parseCheckpoint((await store.readLock(lockName))?.checkpoint) ?? { v: 2 as const, ...(name === 'logical' ? {} : { strategy: name }), replica: req.replica, position: '', schemaDone: false, tablesDone: [] };
         const now = new Date();
         if (!(await store.updateLock(lockName, owner, { ...cp, failure: { step: e.step, message: e.reason, at: now.toISOString() } }, now))) {
           return new LeaseLost(`${owner} no longer holds ${lockName}: the failure is the new holder's to handle`);
@@ -134,7 +136,7 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
         if (!req.sinks) return e;
         const parked = await store.readLock(lockName);
         const findings = parked ? rebuildFindings([{ name: lockName, lock: parked }], now, req.commands) : [];
-        const paged = await pageRebuild(config, store, req.sinks, secrets, { cluster: req.cluster, replica: req.replica }, findings, now);
+        const paged = await pageRebuild({ config, store, sinks: req.sinks, secrets, at: { cluster: req.cluster, replica: req.replica }, findings, now });
         const heldBy = [...paged.held.values()][0];
         e.page = { sent: paged.sent.length > 0 && paged.failed.length === 0, errors: paged.failed.flatMap((f) => f.errors), ...(heldBy ? { held: heldBy } : {}) };
       } catch (storeError) {
@@ -143,7 +145,7 @@ export async function rebuildReplica(config: Config, req: RebuildRequest, secret
       return e;
     }
   } finally {
-    await connections.closeAll();
+    await strategy.close();
   }
 }
 
@@ -162,9 +164,9 @@ function describeRunning(held: Lock, now: Date): string {
  * this run's own owner id with the checkpoint. What the store holds is read through the
  * checkpoint's schema: anything else is "nothing copied yet".
  */
-async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, plan: RebuildPlan) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date }> }> {
+async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, tables: Array<{ schema: string; name: string }>) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date }> }> {
   const now = new Date();
-  const execute = rebuildCommands(req.cluster, req.replica, req.commands).execute;
+  const execute = rebuildCommands(req.cluster, req.replica, req.commands, req.strategy).execute;
   const held = await store.readLock(lockName);
   const cp = parseCheckpoint(held?.checkpoint);
   const running = (h: Lock, at: Date) =>
@@ -175,12 +177,15 @@ async function examineLock(store: StateStore, lockName: string, req: RebuildRequ
     );
   if (held && (!lockTakeable(held, now) || (held.handover && !req.resume))) throw running(held, now);
   if (held && cp && cp.replica !== req.replica) {
-    const other = rebuildCommands(req.cluster, cp.replica, req.commands).execute;
+    const other = rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute;
     throw new RunbookRefusal(
       `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}): finish it first with ${other} --resume, or start it over with ${other} --force`,
     );
   }
   if (req.resume && !held) throw new RunbookRefusal(`no unfinished rebuild of ${req.replica} in cluster ${req.cluster} to resume`);
+  if (req.resume && cp && (cp.strategy ?? 'logical') !== (req.strategy ?? 'logical')) {
+    throw new RunbookRefusal(`the unfinished rebuild of ${cp.replica} is a ${cp.strategy ?? 'logical'} one: continue it with ${rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute} --resume`);
+  }
   const progress = cp !== undefined && (cp.schemaDone || cp.tablesDone.length > 0);
   if (held && cp && progress && !req.resume && !req.force && lapsed(held, now)) {
     throw new RunbookRefusal(
@@ -188,7 +193,7 @@ async function examineLock(store: StateStore, lockName: string, req: RebuildRequ
     );
   }
   return {
-    take: async (owner, leaseMs, plan) => {
+    take: async (owner, leaseMs, tables) => {
       const at = new Date();
       const taken = await store.acquireLock(lockName, owner, new Date(at.getTime() + leaseMs), at, { keepCheckpoint: Boolean(req.resume) });
       if (!taken) {
@@ -198,7 +203,7 @@ async function examineLock(store: StateStore, lockName: string, req: RebuildRequ
       const kept = req.resume ? parseCheckpoint(taken.checkpoint) : undefined;
       try {
         if (kept && kept.replica !== req.replica) throw new RunbookRefusal(`the unfinished rebuild in cluster ${req.cluster} became one of ${kept.replica} while it was being taken; run again`);
-        return { resume: kept && upgradeCheckpoint(kept, plan.inventory.tables, `${execute} --force`), takenAt: at };
+        return { resume: kept && upgradeCheckpoint(kept, tables, `${execute} --force`), takenAt: at };
       } catch (e) {
         // Put back as it was found: dead, for whoever goes on with it.
         await store.parkLock(lockName, owner, at, false);

@@ -3,6 +3,9 @@ import { rebuildCommand } from '../health/replication';
 import type { CommandStyle } from '../model/commands';
 import { RunbookRefusal } from './errors';
 
+/** How a replica is rebuilt (runbooks/strategies.ts): logical, the default, copies over SQL; rds replaces an RDS read replica. */
+export type StrategyName = 'logical' | 'rds';
+
 /** A rebuild that must not run, and why. Plan and execute both stop on it, before any change. */
 export interface RebuildTarget {
   cluster: ClusterConfig;
@@ -49,7 +52,7 @@ export function resolveTarget(config: Config, clusterName: string, replicaName: 
  * The exact commands, for refusals and the plan's last line: the monitor's rebuild command, spelled
  * (model/commands.ts) to reach the same config and state from any directory.
  */
-export function rebuildCommands(cluster: string, replica: string, style?: CommandStyle): { plan: string; execute: string } {
-  const plan = rebuildCommand(cluster, replica, style);
+export function rebuildCommands(cluster: string, replica: string, style?: CommandStyle, strategy: StrategyName = 'logical'): { plan: string; execute: string } {
+  const plan = `${rebuildCommand(cluster, replica, style)}${strategy === 'logical' ? '' : ` --strategy ${strategy}`}`;
   return { plan, execute: `${plan} --execute` };
 }

@@ -402,7 +402,7 @@ describe('replwatch runbook rebuild-replica --strategy rds', () => {
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('planned create');
     // The printed command reaches the same config from any directory.
-    expect(plan.stdout).toContain(`To run it: replwatch runbook rebuild-replica --cluster orders --replica r1 --config ${file} --execute --strategy rds`);
+    expect(plan.stdout).toContain(`To run it: replwatch runbook rebuild-replica --cluster orders --replica r1 --config ${file} --strategy rds --execute`);
     expect(mutations()).toEqual([]);
     const refused = await cli('runbook', 'rebuild-replica', '--config', file, '--cluster', 'orders', '--replica', 'orders-primary', '--strategy', 'rds');
     expect(refused.code).toBe(1);

@@ -59,7 +59,7 @@ describe('a rebuild that died half-way', () => {
     // The run's silence on its replica holds everything but its own RebuildFailed.
     await store.addSilence({ id: 'rebuild/main/main-r1', cluster: 'main', target: 'main-r1', exceptCodes: ['RebuildFailed'], from: t(0).toISOString(), to: t(50).toISOString(), reason: 'rebuild' });
     const own = rebuildFindings(await store.listLocks('rebuild/'), t(40));
-    expect((await pageRebuild(config, store, sinks, secrets, { cluster: 'main', replica: 'main-r1' }, own, t(40))).sent.map((p) => p.subject)).toEqual(['[CRITICAL] RebuildFailed main/main-r1']);
+    expect((await pageRebuild({ config, store, sinks, secrets, at: { cluster: 'main', replica: 'main-r1' }, findings: own, now: t(40) })).sent.map((p) => p.subject)).toEqual(['[CRITICAL] RebuildFailed main/main-r1']);
 
     const monitor = pagerFor({ config, store, sinks, secrets, codes: CODES_BY_CHECK.replication, deadRebuilds: true });
     for (const s of [45, 55, 65]) {
@@ -68,7 +68,7 @@ describe('a rebuild that died half-way', () => {
       expect(r.held.get('ReplicationStopped|main|main-r1')).toMatch(s < 50 ? /silenced/ : /inhibited by RebuildFailed\|main\|main-r1/);
     }
     store.locks.delete('rebuild/main');
-    await pageRebuild(config, store, sinks, secrets, { cluster: 'main', replica: 'main-r1' }, [], t(70));
+    await pageRebuild({ config, store, sinks, secrets, at: { cluster: 'main', replica: 'main-r1' }, findings: [], now: t(70) });
     expect(sinks[1]!.pages.map((p) => p.subject)).toEqual(['[CRITICAL] RebuildFailed main/main-r1', '[RESOLVED] RebuildFailed main/main-r1']);
     expect(store.alerts.size).toBe(0);
   });

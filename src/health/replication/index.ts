@@ -43,7 +43,8 @@ function observationsOf({ input, primary, replicas }: ClusterFacts): ClusterAnal
   return [
     { kind: 'mysql-primary', cluster: input.cluster, target: primary.target, reachable: primary.reachable, readOnly: primary.readOnly ?? null, heartbeatAgeSeconds: own?.ageSeconds ?? null, probeMs: round(primary.probeMs), ...error(primary) },
     ...replicas.map(({ reading: r, main, channels, lag }): MysqlReplicaObservation => {
-      const shown = main ?? channels[0];
+      // An Aurora reader replicates through its storage: the threads it shows are not its own.
+      const shown = input.aurora || !r.reachable ? undefined : (main ?? channels[0]);
       return {
         kind: 'mysql-replica',
         cluster: input.cluster,
@@ -51,10 +52,10 @@ function observationsOf({ input, primary, replicas }: ClusterFacts): ClusterAnal
         reachable: r.reachable,
         lagSeconds: lag.lagSeconds,
         lagSource: lag.lagSource,
-        ioRunning: shown && r.reachable ? shown.ioRunning : null,
-        sqlRunning: shown && r.reachable ? shown.sqlRunning : null,
+        ioRunning: shown ? shown.ioRunning : null,
+        sqlRunning: shown ? shown.sqlRunning : null,
         readOnly: r.readOnly ?? null,
-        source: shown && r.reachable ? { host: shown.sourceHost, port: shown.sourcePort } : null,
+        source: shown ? { host: shown.sourceHost, port: shown.sourcePort } : null,
         probeMs: round(r.probeMs),
         ...(r.reachable ? {} : error(r)),
       };
