@@ -13,7 +13,9 @@ import { registerRunbook } from './runbook';
 import { registerSilence } from './silence';
 import { registerGameday } from './gameday';
 import { registerShards } from './shards';
-import { commandStyle, configFileFrom } from './paths';
+import { commandStyle, configFileFrom, defaultStateFile } from './paths';
+import { existsSync } from 'node:fs';
+import { FileStore } from '../state/file';
 
 export interface Io {
   out: (text: string) => void;
@@ -67,11 +69,15 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     .command('check')
     .description('run every check once; exit 0 healthy, 1 warning, 2 critical, 3 unknown')
     .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
+    .option('--state <file>', "state file whose unfinished rebuilds the check reports (default: state.json beside the config); read only")
     .option('--json', 'print one JSON document on stdout, nothing else')
-    .action(async (opts: { config?: string; json?: boolean }) => {
+    .action(async (opts: { config?: string; state?: string; json?: boolean }) => {
       const configFile = configFileFrom(opts.config);
       const config = await loadConfig(configFile);
-      const report = await runCheck(config, new SecretResolver(), { commands: commandStyle({ configFile }) });
+      const stateFile = opts.state ?? defaultStateFile(configFile);
+      // Read only, and only when it exists: a check never creates state.
+      const store = existsSync(stateFile) ? new FileStore(stateFile) : undefined;
+      const report = await runCheck(config, new SecretResolver(), { commands: commandStyle({ configFile, stateFile }), ...(store ? { store } : {}) });
       io.out(opts.json ? JSON.stringify(report, null, 2) : renderReport(report, io.tty));
       let code = exitCodeFor(report.findings);
       // Its findings are printed (and in --json) as they are; the answer is that it could not look,

@@ -105,6 +105,52 @@ describe('a frozen primary (SIGSTOP), heartbeat staleSeconds 4, slave_net_timeou
     expect(firing[0]!.text).toContain('the primary stopped writing');
   }, 60_000);
 
+  it("thawed before the verdict pages nothing: the lag its replicas' copies showed while it was frozen was the primary's, not theirs", async () => {
+    const config = configWith('frozen-briefly.yml', (d) => {
+      d.clusters[0].heartbeat.staleSeconds = 4;
+      d.clusters[0].lag = { ...d.clusters[0].lag, warningSeconds: 2, criticalSeconds: 3, sustainedSamples: 2 };
+      d.memcache = [];
+      d.network = [];
+    });
+    const from = Date.now();
+    // Frozen for 4 s: the copies go 4 s stale (past both lag thresholds), the verdict is not in yet.
+    const freeze = setTimeout(() => process.kill(pid('sandbox-primary'), 'SIGSTOP'), 2000);
+    const thaw = setTimeout(() => process.kill(pid('sandbox-primary'), 'SIGCONT'), 6000);
+    const pages = await monitor(config, { from, everyMs: 1000, maxMs: 14_000, until: () => false }).finally(() => {
+      clearTimeout(freeze);
+      clearTimeout(thaw);
+      process.kill(pid('sandbox-primary'), 'SIGCONT');
+    });
+    expect(pages.filter((p) => p.kind === 'firing').map((p) => `${p.severity} ${p.code} ${p.target}`)).toEqual([]);
+  }, 40_000);
+
+  it("pages the network check's view of its endpoint nothing after it thaws: the loss it saw while frozen was the primary's outage", async () => {
+    const config = configWith('frozen-network.yml', (d) => {
+      d.clusters[0].heartbeat.staleSeconds = 4;
+      d.memcache = [];
+      d.network[0].targets = [d.network[0].targets[0]];
+    });
+    const from = Date.now();
+    const freeze = setTimeout(() => process.kill(pid('sandbox-primary'), 'SIGSTOP'), 2000);
+    let thawedAt = 0;
+    const pages = await monitor(config, {
+      from,
+      everyMs: 1000,
+      maxMs: 45_000,
+      until: (p, s) => {
+        if (!thawedAt && p.some((x) => x.code === 'PrimaryUnreachable' && x.kind === 'firing')) {
+          process.kill(pid('sandbox-primary'), 'SIGCONT');
+          thawedAt = s;
+        }
+        return thawedAt > 0 && s > thawedAt + 15;
+      },
+    }).finally(() => {
+      clearTimeout(freeze);
+      process.kill(pid('sandbox-primary'), 'SIGCONT');
+    });
+    expect(pages.map((p) => `${p.kind} ${p.code} ${p.target}`)).toEqual(['firing PrimaryUnreachable sandbox-primary', 'resolved PrimaryUnreachable sandbox-primary']);
+  }, 60_000);
+
   it('is healthy again once thawed', async () => {
     await waitFor('the thawed topology to be healthy', async () => (await checkJson(sb.configFile)).report.findings.every((f) => f.severity === 'info'), 30_000);
   }, 40_000);

@@ -93,6 +93,14 @@ describe('an interrupted rebuild', () => {
     const fix = pages[0]!.text.split('\n').find((l) => l.startsWith('Fix: '))!.slice('Fix: '.length);
     expect(fix).toBe(`replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume`);
 
+    // A one-shot check says the same: the unfinished rebuild, not START SLAVE for what it left.
+    const checked = await cli('check', '--config', sb.configFile, '--state', state, '--json');
+    expect(checked.code).toBe(2);
+    const onR1 = (JSON.parse(checked.stdout) as { findings: Array<{ code: string; target: string; runbook?: string; details: { absorbed?: Array<{ code: string }> } }> }).findings.filter((f) => f.target === 'sandbox-r1');
+    expect(onR1.map((f) => f.code)).toEqual(['RebuildFailed']);
+    expect(onR1[0]!.runbook).toBe(fix);
+    expect(onR1[0]!.details.absorbed?.map((a) => a.code)).toContain('ReplicationStopped');
+
     // On-call runs it as printed, from wherever they are.
     const resumed = runPrinted(`${fix} --workers 1 --json`);
     expect(resumed.status).toBe(0);

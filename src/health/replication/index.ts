@@ -30,10 +30,13 @@ export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
   // What a dead primary explains is folded into its one finding when it is down, passed on otherwise.
   const symptoms = replicaFindings.filter((f) => DEAD_PRIMARY_SYMPTOMS.has(f.code));
   const primary = PRIMARY_RULES.reduce<Finding[] | undefined>((found, rule) => found ?? rule(facts, symptoms), undefined) ?? [];
+  // Lag read while the primary is down is its outage, already folded into its finding: kept in a
+  // replica's history, it would page the replica as lagging the moment the primary answers again.
+  const primaryDown = primary.some((f) => f.code === 'PrimaryUnreachable');
   return {
     observations: observationsOf(facts),
     findings: [...replicaFindings.filter((f) => !DEAD_PRIMARY_SYMPTOMS.has(f.code)), ...primary, ...overPrivileged(facts)],
-    lags: new Map(facts.replicas.map((r) => [r.reading.target, r.lag.lagSeconds])),
+    lags: new Map(facts.replicas.map((r) => [r.reading.target, primaryDown ? null : r.lag.lagSeconds])),
   };
 }
 
