@@ -11,11 +11,20 @@ import { fileURLToPath } from 'node:url';
 // behaves as it does under npm scripts.
 const pinned = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 if (Number(process.versions.node.split('.')[0]) < 22 && existsSync(pinned) && !process.env.REPLWATCH_REEXEC) {
-  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, REPLWATCH_REEXEC: '1' } });
+  // The IPC channel tells the child when this process is gone, even by SIGKILL (below).
+  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, REPLWATCH_REEXEC: '1' } });
   // A signal meant for replwatch (Ctrl-C, kill, a closed terminal) goes to the one doing the work.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
   process.exit(code ?? 128 + (constants.signals[signal] ?? 1));
+}
+
+if (process.env.REPLWATCH_REEXEC && process.channel) {
+  // `kill -9` of the replwatch a person started (the launcher) kills the one doing the work too,
+  // as it would without a launcher: a rebuild stops where it is and its lease lapses, instead of
+  // going on unseen with no terminal.
+  process.channel.unref();
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }
 
 const { register } = await import('tsx/esm/api');

@@ -109,4 +109,27 @@ describe('the replwatch process', () => {
     expect(r.stdout).toMatch(/sample 1: 0 critical, 0 warning/);
     expect(r.stderr).toBe('');
   }, 40_000);
+
+  it('under an older node on PATH (the launcher runs the pinned one): kill -9 of the launcher takes the child with it', async () => {
+    const older = ['/usr/bin/node', '/usr/local/bin/node'].find((n) => spawnSync(n, ['-e', 'process.exit(Number(process.versions.node.split(".")[0]) < 22 ? 0 : 1)']).status === 0);
+    if (!older) return; // this machine has no older node: the launcher never re-executes
+    const file = configFile('killed.yml', 'network:\n  - { name: local, targets: ["127.0.0.1:9"], probes: 2, timeoutMs: 300 }\n');
+    const launcher = spawn(older, [bin, 'watch', '--config', file, '--every', '250ms', '--state', join(dir, 'killed-state.json'), '--pages', join(dir, 'killed-pages.jsonl')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The first sample line comes from the child: it is running.
+    await new Promise<void>((r) => launcher.stdout!.once('data', () => r()));
+    const children = () => execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.pid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean).map(Number);
+    const [child] = children();
+    expect(child).toBeGreaterThan(0);
+    launcher.kill('SIGKILL');
+    const alive = () => {
+      try {
+        process.kill(child!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const end = Date.now() + 5000; alive() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toBe(false);
+  }, 40_000);
 });
