@@ -101,6 +101,32 @@ function reportUnfinished(e: unknown, replica: string, io: Io): number {
   return 2;
 }
 
+/**
+ * Ctrl-C (or a kill) while a rebuild runs: the rebuild fails at its next statement to the replica,
+ * so it is recorded, paged and printed with its --resume like any failure, its lease ended; a
+ * second one quits at once (the lease then lapses by itself, and the monitor pages it).
+ */
+function interruptible(io: Io): { signal: AbortSignal; refuseIfInterrupted: () => void; done: () => void } {
+  const controller = new AbortController();
+  const on = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+    io.err(`replwatch: ${sig}: stopping the rebuild at its next statement, leaving the replica stopped and resumable (again to quit at once)`);
+    controller.abort(`interrupted by ${sig}`);
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    signal: controller.signal,
+    refuseIfInterrupted: () => {
+      if (controller.signal.aborted) throw new RunbookRefusal(`${String(controller.signal.reason)} before anything was written`);
+    },
+    done: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
+}
+
 /** `replwatch runbook rebuild-replica`: the plan by default; `--execute` rebuilds. */
 export function registerRunbook(program: Command, io: Io, setCode: (c: number) => void): void {
   const runbook = program.command('runbook').description('hand-run repairs that pages point to');
@@ -135,11 +161,15 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
         commands: commandStyle({ configFile, stateFile }),
         sinks: localSinks(config, configFile, io),
       };
-      const execution = { workers: o.workers, onEvent: (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)) };
+      // A plan only reads: Ctrl-C ends it as it ends any command.
+      const interrupt = o.execute ? interruptible(io) : undefined;
+      const execution = { workers: o.workers, ...(interrupt ? { signal: interrupt.signal } : {}), onEvent: (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)) };
       try {
-        io.out(outcomeText(await rebuildReplica({ config, request, secrets: new SecretResolver(), store: new FileStore(stateFile), execution }), o.json));
+        io.out(outcomeText(await rebuildReplica({ config, request: { ...request, ...(interrupt ? { approve: interrupt.refuseIfInterrupted } : {}) }, secrets: new SecretResolver(), store: new FileStore(stateFile), execution }), o.json));
       } catch (e) {
         setCode(reportUnfinished(e, o.replica, io));
+      } finally {
+        interrupt?.done();
       }
     });
 }

@@ -42,6 +42,11 @@ export interface ExecuteOptions {
   checkpoint?: (c: RebuildCheckpoint) => Promise<void>;
   /** Throws LeaseLost once this run no longer holds the cluster's lock: asked before every statement to the replica. */
   fence?: () => void;
+  /**
+   * A person's interruption (Ctrl-C): the rebuild fails at its next statement to the replica,
+   * which it leaves stopped, read_only and resumable, the reason being the signal's.
+   */
+  signal?: AbortSignal;
   /** Asked before each table: true stops the copy at a table boundary (a Lambda near its end). */
   shouldPause?: () => boolean;
   workers?: number;
@@ -142,6 +147,7 @@ class LogicalRebuild {
     readonly primary: Connection,
     readonly donors: Connection[],
     private readonly loaders: Connection[],
+    private readonly cleanup: { running: boolean },
   ) {
     this.timeoutMs = o.target.cluster.timeoutMs;
     // A resume copies the remaining tables at a newer snapshot; the done ones are at the old
@@ -161,13 +167,19 @@ class LogicalRebuild {
     const t = o.target;
     const workers = Math.max(1, Math.min(o.workers ?? 4, o.plan.inventory.tables.length || 1));
     const conn = async (s: ServerConfig, key: string, fence?: () => void) => named(await adminConnection(o.connections, t.cluster, s, o.admin, o.secrets, key), serverLabel(s, o.admin), fence);
-    const target = await conn(t.replica, 'rebuild-target', o.fence);
+    // The cleanup's own statements (stop, read_only) still go once interrupted.
+    const cleanup = { running: false };
+    const fence = () => {
+      o.fence?.();
+      if (o.signal?.aborted && !cleanup.running) throw new Error(String(o.signal.reason));
+    };
+    const target = await conn(t.replica, 'rebuild-target', fence);
     const primary = await conn(t.primary, 'rebuild-primary');
     const donors: Connection[] = [];
     for (let i = 0; i < workers; i++) donors.push(await conn(t.donor, `rebuild-donor-${i}`));
     const loaders: Connection[] = [target];
-    for (let i = 1; i < workers; i++) loaders.push(await conn(t.replica, `rebuild-target-${i}`, o.fence));
-    return new LogicalRebuild(o, target, primary, donors, loaders);
+    for (let i = 1; i < workers; i++) loaders.push(await conn(t.replica, `rebuild-target-${i}`, fence));
+    return new LogicalRebuild(o, target, primary, donors, loaders, cleanup);
   }
 
   private emit(e: Omit<RebuildEvent, 'at'>): void {
@@ -314,6 +326,7 @@ class LogicalRebuild {
     if (e instanceof LeaseLost) return e;
     this.o.fence?.();
     if (e instanceof RunbookRefusal || e instanceof RebuildPaused) return e;
+    this.cleanup.running = true;
     await query(this.target, 'STOP ALL SLAVES', this.timeoutMs).catch(() => undefined);
     await query(this.target, 'SET GLOBAL read_only = 1', this.timeoutMs).catch(() => undefined);
     return new RebuildFailed(this.current, e);

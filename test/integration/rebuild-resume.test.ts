@@ -198,6 +198,26 @@ describe('an interrupted rebuild', () => {
     }
   });
 
+  it('interrupted (Ctrl-C) mid-copy: fails at once, left stopped and read_only, recorded, paged and printed with its --resume, its lease ended', async () => {
+    const run = spawnRebuild([...rebuildArgs('sandbox-r1'), '--execute', '--force']);
+    await waitFor('the copy of big2', async () => run.events.some((e) => e.table === '`app`.`big2`' && Number(e.rows) >= 20_000), 30_000);
+    run.child.kill('SIGINT');
+    expect(await run.exit).toBe(2);
+    expect(run.stderr()).toContain('replwatch: SIGINT: stopping the rebuild at its next statement');
+    expect(run.stderr()).toMatch(/rebuild failed at "copy rows": interrupted by SIGINT; the replica is left stopped and read_only/);
+    expect(run.stderr()).toContain(`--replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume`);
+    expect(run.stderr()).toContain('PAGE [CRITICAL] RebuildFailed sandbox/sandbox-r1');
+    const lock = await lockOf();
+    expect(lock?.checkpoint).toMatchObject({ replica: 'sandbox-r1', failure: { step: 'copy rows', message: 'interrupted by SIGINT' } });
+    expect(Date.parse(lock!.expiresAt)).toBeLessThanOrEqual(Date.now());
+    const [r1] = (await sql(sb, 'sandbox-r1', 'SELECT @@read_only AS ro')) as Array<{ ro: number }>;
+    expect(Number(r1!.ro)).toBe(1);
+    expect(await replicaState('sandbox-r1')).toMatchObject({ ioRunning: false, sqlRunning: false });
+    const resumed = await cli(...rebuildArgs('sandbox-r1'), '--execute', '--resume');
+    expect(resumed.code).toBe(0);
+    expect(await lockOf()).toBeUndefined();
+  });
+
   it('starts over instead of replaying when the binlogs are not row-based, and the plan says so', async () => {
     await sql(sb, 'sandbox-primary', "DROP TABLE app.big1, app.big2; SET GLOBAL binlog_format = 'MIXED'");
     try {
