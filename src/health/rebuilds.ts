@@ -18,10 +18,15 @@ export const rebuildLockName = (cluster: string): string => `${REBUILD_LOCK_PREF
 export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now: Date, style?: CommandStyle): Finding[] {
   return locks.flatMap(({ name, lock }) => {
     const cp = parseCheckpoint(lock.checkpoint);
-    if (!name.startsWith(REBUILD_LOCK_PREFIX) || !cp || !lapsed(lock, now)) return [];
+    if (!name.startsWith(REBUILD_LOCK_PREFIX) || !cp) return [];
+    const live = !lapsed(lock, now);
+    // A live run is no incident, unless it continues a dead one: that one's is open until it ends.
+    if (live && !cp.continues) return [];
     const cluster = name.slice(REBUILD_LOCK_PREFIX.length);
     const copied = `${cp.tablesDone.length} table(s) copied`;
-    const summary = cp.failure
+    const summary = live
+      ? `rebuild of ${cp.replica} is being continued by ${lock.owner} (lease renewed at ${lock.renewedAt ?? lock.startedAt ?? '?'}), after ${cp.continues} stopped unfinished; ${copied}; the replica is out of service until it finishes`
+      : cp.failure
       ? `rebuild of ${cp.replica} failed at "${cp.failure.step}" at ${cp.failure.at}: ${cp.failure.message}; ${copied}; ${cp.strategy === 'rds' ? 'the old replica serves until the new one takes its name' : 'the replica is left stopped and read_only'}`
       : `rebuild of ${cp.replica} stopped unfinished at "${cp.step ?? 'start'}": its run (${lock.owner}) last renewed its lease at ${lock.renewedAt ?? lock.startedAt ?? '?'} and was killed or crashed; ${copied}; the replica is left out of service`;
     const finding: Finding = {

@@ -25,6 +25,11 @@ export const checkpointSchema = z.object({
   tablesDone: z.array(z.string()),
   /** The step under way when it was written: where a dead run stopped. */
   step: z.string().optional(),
+  /**
+   * The dead run this one took over (its owner): the incident that one left (a paged
+   * RebuildFailed) stays open, held, until this run finishes it.
+   */
+  continues: z.string().optional(),
   /** Why the last run stopped, when it failed. */
   failure: z.object({ step: z.string(), message: z.string(), at: z.string() }).optional(),
 });

@@ -71,16 +71,21 @@ export async function rebuildReplica({ config, request: req, secrets, store, exe
     req.approve?.(planned);
     const leaseMs = req.leaseMs ?? LEASE_MS;
     const owner = ownerId();
-    const { resume, takenAt } = await lock.take(owner, leaseMs, tables);
+    const { resume, takenAt, continues } = await lock.take(owner, leaseMs, tables);
+    // Every checkpoint of a run that continues a dead one says so: its incident is open until the end.
+    const stamped = (c: RebuildCheckpoint): RebuildCheckpoint => (continues ? { ...c, continues } : c);
 
     // The monitor sees the replica stopped and behind while it is rebuilt: that is the repair, not
     // a new incident, so its findings are held (a silence anyone can list) as long as the lease
-    // lives, and a sample's worth beyond it; never the RebuildFailed about this very rebuild.
-    const silence = (to: Date, reason: string) =>
-      store.addSilence({ id: `rebuild/${req.cluster}/${req.replica}`, cluster: req.cluster, target: req.replica, exceptCodes: ['RebuildFailed'], from: takenAt.toISOString(), to: new Date(to.getTime() + SETTLE_MS).toISOString(), reason, createdBy: owner });
-    const running = `rebuild-replica of ${req.replica} is running (${owner})`;
-    await silence(new Date(takenAt.getTime() + leaseMs), running);
-    const lease = new Lease(store, lockName, owner, leaseMs, takenAt, (end) => silence(end, running));
+    // lives, and a sample's worth beyond it; never the RebuildFailed about this very rebuild once
+    // it has stopped, and, while a run continues a dead one, that one's RebuildFailed too: held
+    // firing, resolved when the run finishes, not when it starts.
+    const silence = (to: Date, reason: string, holdOwn = false) =>
+      store.addSilence({ id: `rebuild/${req.cluster}/${req.replica}`, cluster: req.cluster, target: req.replica, exceptCodes: holdOwn ? [] : ['RebuildFailed'], from: takenAt.toISOString(), to: new Date(to.getTime() + SETTLE_MS).toISOString(), reason, createdBy: owner });
+    const running = `rebuild-replica of ${req.replica} is running (${owner})${continues ? `, continuing the dead run ${continues}` : ''}`;
+    await silence(new Date(takenAt.getTime() + leaseMs), running, Boolean(continues));
+    if (continues) await store.updateLock(lockName, owner, stamped(resume ?? { v: 2, ...(name === 'logical' ? {} : { strategy: name }), replica: req.replica, position: '', schemaDone: false, tablesDone: [] }), new Date());
+    const lease = new Lease(store, lockName, owner, leaseMs, takenAt, (end) => silence(end, running, Boolean(continues)));
     lease.start();
     try {
       const executed = await strategy.execute(planned, {
@@ -88,7 +93,7 @@ export async function rebuildReplica({ config, request: req, secrets, store, exe
         fence: () => lease.fence(),
         checkpoint: async (c) => {
           lease.fence();
-          if (!(await store.updateLock(lockName, owner, c, new Date()))) await lease.refused();
+          if (!(await store.updateLock(lockName, owner, stamped(c), new Date()))) await lease.refused();
         },
       });
       lease.stop();
@@ -104,9 +109,9 @@ export async function rebuildReplica({ config, request: req, secrets, store, exe
         // Its next run takes the lock over with --resume (a hand-over, not a takeover); if none
         // starts, the lease lapses and the monitor pages the unfinished rebuild.
         const end = new Date(Date.now() + leaseMs);
-        await store.updateLock(lockName, owner, e.checkpoint, new Date()).catch(() => undefined);
+        await store.updateLock(lockName, owner, stamped(e.checkpoint), new Date()).catch(() => undefined);
         await store.parkLock(lockName, owner, end, true);
-        await silence(end, `rebuild-replica of ${req.replica} is handed to its next run`);
+        await silence(end, `rebuild-replica of ${req.replica} is handed to its next run`, Boolean(continues));
         throw e;
       }
       if (e instanceof RebuildFailed) throw await parkFailed(e);
@@ -164,7 +169,7 @@ function describeRunning(held: Lock, now: Date): string {
  * this run's own owner id with the checkpoint. What the store holds is read through the
  * checkpoint's schema: anything else is "nothing copied yet".
  */
-async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, tables: Array<{ schema: string; name: string }>) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date }> }> {
+async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, tables: Array<{ schema: string; name: string }>) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date; continues?: string }> }> {
   const now = new Date();
   const execute = rebuildCommands(req.cluster, req.replica, req.commands, req.strategy).execute;
   const held = await store.readLock(lockName);
@@ -203,7 +208,10 @@ async function examineLock(store: StateStore, lockName: string, req: RebuildRequ
       const kept = req.resume ? parseCheckpoint(taken.checkpoint) : undefined;
       try {
         if (kept && kept.replica !== req.replica) throw new RunbookRefusal(`the unfinished rebuild in cluster ${req.cluster} became one of ${kept.replica} while it was being taken; run again`);
-        return { resume: kept && upgradeCheckpoint(kept, tables, `${execute} --force`), takenAt: at };
+        // A dead run's replica (resumed, or started over with --force) is that run's open incident.
+        // A Lambda's hand-over passes it on.
+        const continues = cp?.continues ?? (held && cp && lapsed(held, now) ? held.owner : undefined);
+        return { resume: kept && upgradeCheckpoint(kept, tables, `${execute} --force`), takenAt: at, ...(continues ? { continues } : {}) };
       } catch (e) {
         // Put back as it was found: dead, for whoever goes on with it.
         await store.parkLock(lockName, owner, at, false);

@@ -213,8 +213,17 @@ describe('an interrupted rebuild', () => {
     const [r1] = (await sql(sb, 'sandbox-r1', 'SELECT @@read_only AS ro')) as Array<{ ro: number }>;
     expect(Number(r1!.ro)).toBe(1);
     expect(await replicaState('sandbox-r1')).toMatchObject({ ioRunning: false, sqlRunning: false });
-    const resumed = await cli(...rebuildArgs('sandbox-r1'), '--execute', '--resume');
-    expect(resumed.code).toBe(0);
+    // Its incident stays open while a resume runs (held, not resolved), and ends when it finishes.
+    const resume = spawnRebuild([...rebuildArgs('sandbox-r1'), '--execute', '--resume']);
+    await waitFor('the resumed copy', async () => resume.events.some((e) => e.step === 'copy rows' && e.status === 'start'), 30_000);
+    const pagesFile = join(sb.dir, 'interrupted-pages.jsonl');
+    const watch = await cli('watch', '--config', sb.configFile, '--state', state, '--pages', pagesFile, '--every', '300ms', '--samples', '2');
+    expect(watch.code).toBe(0);
+    expect(resume.child.exitCode).toBeNull();
+    expect(existsSync(pagesFile)).toBe(false);
+    expect((await new FileStore(state).loadAlerts()).get('RebuildFailed|sandbox|sandbox-r1')).toMatchObject({ status: 'firing' });
+    expect(await resume.exit).toBe(0);
+    expect(resume.stderr()).toContain('PAGE [RESOLVED] RebuildFailed sandbox/sandbox-r1');
     expect(await lockOf()).toBeUndefined();
   });
 

@@ -29,6 +29,14 @@ class RecordingSink implements PageSink {
 }
 
 describe('a rebuild that died half-way', () => {
+  it('stays one open incident while a run continues it: found while that live run holds the lock, gone once it ends', () => {
+    const continuing = lock({ owner: 'bob@bastion pid 9 #def', checkpoint: { ...checkpoint, continues: 'ann@bastion pid 7 #abc' } });
+    const [f] = rebuildFindings([{ name: 'rebuild/main', lock: continuing }], t(60));
+    expect(f).toMatchObject({ code: 'RebuildFailed', severity: 'critical', target: 'main-r1' });
+    expect(f!.summary).toContain('is being continued by bob@bastion pid 9 #def');
+    expect(rebuildFindings([{ name: 'rebuild/main', lock: lock() }], t(60))).toEqual([]);
+  });
+
   it('is a critical RebuildFailed on its replica once its lease lapsed, naming where it stopped and the resume command', () => {
     expect(rebuildFindings([{ name: 'rebuild/main', lock: lock() }], t(89))).toEqual([]);
     const [f] = rebuildFindings([{ name: 'rebuild/main', lock: lock() }], t(90), { program: 'replwatch', flags: '--config /etc/replwatch/prod.yml' });
