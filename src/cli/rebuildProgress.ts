@@ -2,6 +2,8 @@ import type { RebuildEvent } from '../runbooks/logical';
 
 /** In a log or a pipe, a progress line at most this often: a long copy is a handful of lines, not one per batch. */
 export const LOG_EVERY_MS = 5000;
+/** A copy without progress this long says so: a stalled copy is not silence. */
+const STALL_MS = 30_000;
 /** On a terminal, the line is redrawn at most this often: readable, and no flood of output over ssh. */
 const REDRAW_MS = 100;
 
@@ -32,6 +34,9 @@ export class ProgressRenderer {
   private lastLine = 0;
   private copyStarted: string | undefined;
   private latest: RebuildEvent | undefined;
+  private lastProgress = 0;
+  private stallTold = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly o: {
@@ -54,6 +59,8 @@ export class ProgressRenderer {
   onEvent(e: RebuildEvent): void {
     if (e.status === 'progress') {
       this.latest = e;
+      this.lastProgress = this.now();
+      this.stallTold = false;
       if (this.o.tty) {
         if (this.now() - this.lastDrawn < REDRAW_MS) return;
         this.o.write(`\r\x1b[K${progressText(e)}`);
@@ -72,9 +79,28 @@ export class ProgressRenderer {
     }
     if (e.step === 'copy rows' && e.status === 'start') {
       this.copyStarted = e.at;
-      this.lastLine = this.now();
+      this.lastLine = this.lastProgress = this.now();
+      // No event comes while a statement hangs: the clock asks.
+      this.timer = setInterval(() => this.tick(), LOG_EVERY_MS).unref();
+    } else {
+      // Any other event (the copy's end, its failure, a later step) is past the copy.
+      clearInterval(this.timer);
+      this.timer = undefined;
     }
     this.o.stepLine(`${e.status === 'start' ? '->' : e.status === 'done' ? 'ok' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : this.copySummary(e)}`);
+  }
+
+  /** Once per stall: the copy has reported nothing for STALL_MS (a frozen donor or replica, a lock wait). */
+  tick(): void {
+    const quiet = this.now() - this.lastProgress;
+    if (this.stallTold || quiet < STALL_MS) return;
+    this.stallTold = true;
+    const where = this.latest?.table ? ` (${this.latest.table}, ${count(this.latest.doneRows ?? 0)} of ~${count(this.latest.allRows ?? 0)} rows)` : '';
+    const line = `  copy: no progress for ${Math.round(quiet / 1000)} s${where}: the donor or the replica may be stalled; each statement gives up after its timeout`;
+    if (this.drawn) {
+      this.o.write(`\r\x1b[K${line}\n`);
+      this.drawn = false;
+    } else this.o.progressLine(line);
   }
 
   /** What the copy did, on its `ok` line. */

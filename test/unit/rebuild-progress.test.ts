@@ -65,4 +65,37 @@ describe('rebuild progress', () => {
     expect(events[first]!.etaSeconds).toBeGreaterThanOrEqual(Math.floor(4.5 - elapsed - 1));
     expect(events[first]!.etaSeconds).toBeLessThanOrEqual(Math.ceil(4.5 - elapsed + 1));
   });
+
+  it('measures the pace over the last 30 s: a copy that slows down says so, instead of an average since the start', () => {
+    let now = 0;
+    const pace = new Throughput(() => now);
+    let last: { bytesPerSecond?: number; etaSeconds?: number } = {};
+    // 60 s at 1000 rows/s, then 60 s at 100 rows/s, of 1,000,000 rows.
+    for (let s = 1, rows = 0; s <= 120; s++) {
+      now = s * 1000;
+      rows += s <= 60 ? 1000 : 100;
+      last = pace.measure({ rows, bytes: rows * 100 }, 1_000_000);
+    }
+    expect(last.bytesPerSecond).toBeCloseTo(100 * 100, -2);
+    // 934,000 rows left at 100 rows/s.
+    expect(last.etaSeconds).toBeGreaterThan(9000);
+  });
+
+  it('in a log or a pipe, says when the copy has made no progress for a while: a stall is not silence', () => {
+    let now = 0;
+    const lines: string[] = [];
+    const r = new ProgressRenderer({ tty: false, write: () => undefined, progressLine: (l) => lines.push(l), stepLine: () => undefined, now: () => now });
+    r.onEvent({ step: 'copy rows', status: 'start', at: new Date(0).toISOString() });
+    r.onEvent({ step: 'copy rows', status: 'progress', table: '`app`.`big`', doneRows: 1000, allRows: 300_000, at: new Date(0).toISOString() });
+    now = 10_000;
+    r.tick();
+    expect(lines).toEqual([]);
+    now = 31_000;
+    r.tick();
+    expect(lines).toEqual(['  copy: no progress for 31 s (`app`.`big`, 1,000 of ~300,000 rows): the donor or the replica may be stalled; each statement gives up after its timeout']);
+    now = 33_000;
+    r.tick();
+    expect(lines).toHaveLength(1);
+    r.onEvent({ step: 'copy rows', status: 'done', at: new Date(33_000).toISOString() });
+  });
 });
