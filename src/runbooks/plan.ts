@@ -118,6 +118,7 @@ export async function planRebuild(t: RebuildTarget, connections: MysqlConnection
     resume: why.length === 0 ? { replaySafe: true } : { replaySafe: false, why: why.join('; ') },
     steps,
     warnings,
-    command: rebuildCommands(c.name, t.replica.name, style).execute,
+    // A healthy replica is rebuilt only on purpose: the command that does it says so.
+    command: `${rebuildCommands(c.name, t.replica.name, style).execute}${healthy ? ' --force' : ''}`,
   };
 }

@@ -91,7 +91,7 @@ describe('replwatch runbook rebuild-replica', () => {
     expect(plan.stdout).toContain('  1. Take sandbox-r1 out of the read pool first (proxy, load balancer or application config)');
     expect(plan.stdout).toContain('warning: sandbox-r1 is healthy (replicating, no error): nothing calls for a rebuild');
     expect(plan.stdout).toMatch(/4 schema\(s\), 6 table\(s\), 2 view\(s\), 1 routine\(s\), 2 event\(s\)/);
-    expect(plan.stdout).toContain(`To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute`);
+    expect(plan.stdout).toContain(`To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --force`);
     const json = JSON.parse((await rebuild('--replica', 'sandbox-r1', '--json')).stdout);
     expect(json.plan.replicaHealth).toEqual({ healthy: true, findings: [] });
     expect(json.plan.binlogFormats).toEqual({ 'sandbox-primary': 'ROW' });
@@ -276,7 +276,7 @@ describe('the rebuildReplica Lambda', () => {
     const planned = await handler({ cluster: 'sandbox', replica: 'sandbox-r1' }, context(900_000));
     expect(planned).toMatchObject({ ok: true, plan: { replica: 'sandbox-r1', donor: 'sandbox-primary', replicaHealth: { healthy: true } } });
     // The Lambda prints commands without flags: on-call runs them with their own config.
-    expect((planned as { plan: { command: string } }).plan.command).toBe('replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --execute');
+    expect((planned as { plan: { command: string } }).plan.command).toBe('replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --execute --force');
     const healthy = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1' }, context(900_000));
     expect(healthy).toMatchObject({ ok: false, error: expect.stringContaining('refused: sandbox-r1 is healthy (replicating, no error)') });
     const short = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1', force: true }, context(30_000));
