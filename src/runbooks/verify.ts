@@ -14,11 +14,16 @@ export interface ChecksumResult {
 
 const LONG = 600_000;
 
-/** Row count and an order-independent CRC of every row (pt-table-checksum's idea, whole table). */
-function checksumSql(t: TableInfo): string {
+/**
+ * Row count and an order-independent sum of every row's CRC (pt-table-checksum's idea, whole
+ * table). A sum, not BIT_XOR: two identical rows XOR to nothing, so a table without a primary key
+ * whose duplicate pair became another duplicate pair would compare equal. SUM over BIGINT UNSIGNED
+ * is a DECIMAL in MariaDB: it cannot wrap, whatever the row count.
+ */
+export function checksumSql(t: TableInfo): string {
   const cols = t.columns.map(ident);
   const nulls = cols.map((c) => `ISNULL(${c})`).join(', ');
-  return `SELECT COUNT(*) AS n, COALESCE(BIT_XOR(CAST(CRC32(CONCAT_WS('#', ${cols.join(', ')}, CONCAT(${nulls}))) AS UNSIGNED)), 0) AS c FROM ${qualified(t.schema, t.name)}`;
+  return `SELECT COUNT(*) AS n, COALESCE(SUM(CAST(CRC32(CONCAT_WS('#', ${cols.join(', ')}, CONCAT(${nulls}))) AS UNSIGNED)), 0) AS c FROM ${qualified(t.schema, t.name)}`;
 }
 
 /**
