@@ -60,8 +60,9 @@ export interface RebuildResult {
 
 /**
  * For statements whose time grows with the data rather than the round trip: the copy's inserts,
- * and DDL and replication admin on the replica (STOP/START SLAVE, RESET MASTER, CHANGE MASTER),
- * which wait for the threads, the binary log and the freshly loaded tables to settle.
+ * and DDL and replication admin on the replica (every CREATE and DROP, STOP/START SLAVE, RESET
+ * MASTER, CHANGE MASTER), which wait for metadata locks, file creation and removal, the threads,
+ * the binary log and the freshly loaded tables to settle. The cluster's timeoutMs is a probe's.
  */
 const LONG = 600_000;
 const IDLE_READ_MS = 120_000;
@@ -351,7 +352,7 @@ async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Conn
   for (const { s } of existing) await query(target, `DROP DATABASE ${ident(s)}`, LONG);
   for (const schema of plan.inventory.schemas) {
     const [db] = await query<Record<string, string>>(donor, `SHOW CREATE DATABASE ${ident(schema)}`, timeoutMs);
-    await query(target, db!['Create Database']!, timeoutMs);
+    await query(target, db!['Create Database']!, LONG);
   }
   await recreateTables(plan.inventory.tables, donor, target, timeoutMs);
   for (const r of plan.inventory.routines) {
@@ -426,7 +427,7 @@ async function recreateTables(tables: TableInfo[], donor: Connection, target: Co
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TABLE ${qualified(table.schema, table.name)}`, timeoutMs);
     await query(target, `USE ${ident(table.schema)}`, timeoutMs);
     await query(target, `DROP TABLE IF EXISTS ${qualified(table.schema, table.name)}`, LONG);
-    await query(target, row!['Create Table']!, timeoutMs);
+    await query(target, row!['Create Table']!, LONG);
   }
 }
 
