@@ -66,8 +66,13 @@ export interface RebuildResult {
  */
 const LONG = 600_000;
 const IDLE_READ_MS = 120_000;
-/** The session both ends of the copy share (see executeRebuild). */
-const COPY_SESSION = "sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'";
+/**
+ * The session both ends of the copy share (see openSnapshot). Its sql_mode takes every value the
+ * donor holds back as it is: ALLOW_INVALID_DATES keeps a '2020-02-31' written under that mode
+ * (without it the replica stores '0000-00-00', with a warning only), and with no STRICT_*,
+ * NO_ZERO_DATE or NO_ZERO_IN_DATE, zero dates and '2020-00-00' go in as they came out.
+ */
+const COPY_SESSION = "sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES', time_zone = '+00:00'";
 
 /**
  * `conn` with each statement's error naming the server and account (a refused privilege says

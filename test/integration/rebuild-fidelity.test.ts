@@ -1,10 +1,15 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/sandbox/sandbox';
 import type { TableInfo } from '../../src/runbooks/inventory';
 import { checksumSql } from '../../src/runbooks/verify';
+import { cli } from '../support/cli';
 import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 
 let sb: SandboxState;
+let state: string;
 
 const table = (name: string, columns: string[], more: Partial<TableInfo> = {}): TableInfo => ({ schema: 'app', name, engine: 'InnoDB', rows: 0, bytes: 0, hasPrimaryKey: false, columns, ...more });
 const checksum = async (server: string, t: TableInfo) => ((await sql(sb, server, checksumSql(t))) as Array<{ n: unknown; c: unknown }>)[0];
@@ -16,12 +21,21 @@ const inSync = async (replica: string) => {
 
 beforeAll(async () => {
   sb = await startSandbox();
+  state = join(mkdtempSync(join(tmpdir(), 'rw-fidelity-')), 'state.json');
   await sql(
     sb,
     'sandbox-primary',
     `USE app;
      CREATE TABLE app.pairs (a INT, b VARCHAR(5));
      INSERT INTO app.pairs VALUES (1, 'a'), (1, 'a'), (3, 'c');`,
+  );
+  // Dates a lenient application wrote: invalid days, zero dates, zero parts.
+  await sql(
+    sb,
+    'sandbox-primary',
+    `SET SESSION sql_mode = 'ALLOW_INVALID_DATES';
+     CREATE TABLE app.dates (id INT PRIMARY KEY, d DATE, dt DATETIME(3));
+     INSERT INTO app.dates VALUES (1, '2020-02-31', '2020-02-31 12:34:56.789'), (2, '0000-00-00', '0000-00-00 00:00:00'), (3, '2020-00-00', '2021-04-31 00:00:00'), (4, NULL, NULL);`,
   );
   await waitFor('r2 to replicate the tables', () => inSync('sandbox-r2'));
 });
@@ -40,5 +54,23 @@ describe('verify checksums', () => {
     const [primary, replica] = [await checksum('sandbox-primary', pairs), await checksum('sandbox-r2', pairs)];
     expect(replica!.n).toEqual(primary!.n);
     expect(replica!.c).not.toEqual(primary!.c);
+  });
+});
+
+describe('a rebuild', () => {
+  it('copies every value exactly, as the donor holds it, and verifies it', async () => {
+    const run = await cli('runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'sandbox', '--state', state, '--replica', 'sandbox-r1', '--execute', '--force', '--json');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const { result } = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(result.checksums.filter((c: { match: boolean }) => !c.match)).toEqual([]);
+    const same = async (statement: string) => expect(await sql(sb, 'sandbox-r1', statement)).toEqual(await sql(sb, 'sandbox-primary', statement));
+
+    // Invalid and zero dates as written, not zeroed by the copy's sql_mode.
+    await same('SELECT id, CAST(d AS CHAR) AS d, CAST(dt AS CHAR) AS dt FROM app.dates ORDER BY id');
+    expect(await sql(sb, 'sandbox-r1', 'SELECT CAST(d AS CHAR) AS d, CAST(dt AS CHAR) AS dt FROM app.dates WHERE id IN (1, 2) ORDER BY id')).toEqual([
+      { d: '2020-02-31', dt: '2020-02-31 12:34:56.789' },
+      { d: '0000-00-00', dt: '0000-00-00 00:00:00.000' },
+    ]);
   });
 });
