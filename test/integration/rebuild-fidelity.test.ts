@@ -37,6 +37,15 @@ beforeAll(async () => {
      CREATE TABLE app.dates (id INT PRIMARY KEY, d DATE, dt DATETIME(3));
      INSERT INTO app.dates VALUES (1, '2020-02-31', '2020-02-31 12:34:56.789'), (2, '0000-00-00', '0000-00-00 00:00:00'), (3, '2020-00-00', '2021-04-31 00:00:00'), (4, NULL, NULL);`,
   );
+  // JSON as applications write it: MariaDB keeps the text (a LONGTEXT with a json_valid CHECK),
+  // its spacing, key order and digits included.
+  await sql(
+    sb,
+    'sandbox-primary',
+    `CREATE TABLE app.docs (id INT PRIMARY KEY, j JSON);
+     INSERT INTO app.docs VALUES (1, '{"a": 1.00000000000000001, "b" : [1,  2]}'), (2, '"just a string"'), (3, '12345678901234567890123'),
+       (4, '{"z": 1, "a": {"é": "🙂"}, "z": 2}'), (5, 'null'), (6, NULL), (7, '[]');`,
+  );
   await waitFor('r2 to replicate the tables', () => inSync('sandbox-r2'));
 });
 afterAll(async () => {
@@ -65,6 +74,10 @@ describe('a rebuild', () => {
     const { result } = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
     expect(result.checksums.filter((c: { match: boolean }) => !c.match)).toEqual([]);
     const same = async (statement: string) => expect(await sql(sb, 'sandbox-r1', statement)).toEqual(await sql(sb, 'sandbox-primary', statement));
+
+    // JSON documents as the donor's text, byte for byte.
+    await same('SELECT id, HEX(j) AS j FROM app.docs ORDER BY id');
+    expect(await sql(sb, 'sandbox-r1', 'SELECT CONCAT(j) AS j FROM app.docs WHERE id IN (1, 2) ORDER BY id')).toEqual([{ j: '{"a": 1.00000000000000001, "b" : [1,  2]}' }, { j: '"just a string"' }]);
 
     // Invalid and zero dates as written, not zeroed by the copy's sql_mode.
     await same('SELECT id, CAST(d AS CHAR) AS d, CAST(dt AS CHAR) AS dt FROM app.dates ORDER BY id');

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { TypeCast } from 'mysql2';
+import { exactText } from '../../src/runbooks/values';
+
+type Field = Parameters<Extract<TypeCast, (...a: never[]) => unknown>>[0];
+
+/** A column as mysql2's text parser hands it to a typeCast, recording how it was read. */
+function field(type: Field['type'], text: string, extendedFormat?: string) {
+  const reads: Array<string | undefined> = [];
+  const f = { type, extendedFormat, length: 0, db: 'app', table: 't', name: 'c', string: (encoding?: string) => (reads.push(encoding), text), buffer: () => null, geometry: () => null } as Field;
+  return { f, reads };
+}
+const cast = exactText as (f: Field, next: () => unknown) => unknown;
+
+describe('the copy reads values as the donor holds them', () => {
+  it("reads MySQL's JSON type as its text, in UTF-8 (the server sends it in the binary character set)", () => {
+    const { f, reads } = field('JSON', '{"a": 1.00000000000000001, "b" : [1,  2]}');
+    expect(cast(f, () => ({ a: 1, b: [1, 2] }))).toBe('{"a": 1.00000000000000001, "b" : [1,  2]}');
+    expect(reads).toEqual(['utf8']);
+  });
+
+  it("reads MariaDB's JSON (LONGTEXT, marked json in the extended metadata) as its text, in the connection's character set", () => {
+    const { f, reads } = field('BLOB', '"just a string"', 'json');
+    expect(cast(f, () => 'just a string')).toBe('"just a string"');
+    expect(reads).toEqual([undefined]);
+  });
+
+  it("leaves every other column to mysql2's own reading", () => {
+    const { f, reads } = field('VAR_STRING', 'x');
+    expect(cast(f, () => 'parsed')).toBe('parsed');
+    expect(reads).toEqual([]);
+  });
+});
