@@ -13,6 +13,8 @@ export interface TableInfo {
   hasPrimaryKey: boolean;
   /** Columns to copy: generated columns are computed by the target, never inserted. */
   columns: string[];
+  /** Those of them that are FLOAT or DOUBLE: their display form is rounded, so they are read and compared as exact doubles (values.ts). */
+  floats: string[];
 }
 
 export interface Inventory {
@@ -40,13 +42,15 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
     ),
   );
   const columns = new Map<string, string[]>();
-  for (const c of await q<{ s: string; n: string; c: string }>(
-    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n, COLUMN_NAME AS c FROM information_schema.COLUMNS
+  const floats = new Map<string, string[]>();
+  for (const c of await q<{ s: string; n: string; c: string; t: string }>(
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n, COLUMN_NAME AS c, DATA_TYPE AS t FROM information_schema.COLUMNS
       WHERE TABLE_SCHEMA ${notSystem} AND (GENERATION_EXPRESSION IS NULL OR GENERATION_EXPRESSION = '') AND EXTRA NOT LIKE '%GENERATED%'
       ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
   )) {
     const key = tableKey({ schema: c.s, name: c.n });
     columns.set(key, [...(columns.get(key) ?? []), c.c]);
+    if (/^(float|double)$/i.test(c.t)) floats.set(key, [...(floats.get(key) ?? []), c.c]);
   }
   const named = (sql: string) => q<{ s: string; n: string }>(sql).then((rows) => rows.map((r) => ({ schema: r.s, name: r.n })));
   return {
@@ -59,6 +63,7 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
       bytes: Number(t.b ?? 0),
       hasPrimaryKey: keys.has(tableKey({ schema: t.s, name: t.n })),
       columns: columns.get(tableKey({ schema: t.s, name: t.n })) ?? [],
+      floats: floats.get(tableKey({ schema: t.s, name: t.n })) ?? [],
     })),
     views: await named(`SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA ${notSystem} ORDER BY 1, 2`),
     triggers: await named(`SELECT TRIGGER_SCHEMA AS s, TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA ${notSystem} ORDER BY 1, 2`),

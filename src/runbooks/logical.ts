@@ -11,7 +11,7 @@ import { type RebuildTarget } from './target';
 import { Throughput } from './throughput';
 import { checksumTables, type ChecksumResult } from './verify';
 import { waitUntilApplied } from './replication';
-import { exactText } from './values';
+import { exactText, selectList } from './values';
 import { RunbookRefusal, LeaseLost, RebuildPaused, RebuildFailed } from './errors';
 
 export type { RebuildCheckpoint } from './checkpoint';
@@ -452,7 +452,7 @@ async function copyTable(donor: Connection, target: Connection, table: TableInfo
   const insert = `INSERT INTO ${qualified(table.schema, table.name)} (${cols}) VALUES ?`;
   // The promise API has no row stream; its wrapper holds the callback connection, which does.
   const core = (donor as unknown as { connection: import('mysql2').Connection }).connection;
-  const stream = core.query({ sql: `SELECT ${cols} FROM ${qualified(table.schema, table.name)}`, rowsAsArray: true, typeCast: exactText }).stream({ highWaterMark: batchRows });
+  const stream = core.query({ sql: `SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)}`, rowsAsArray: true, typeCast: exactText }).stream({ highWaterMark: batchRows });
   const rows = stream[Symbol.asyncIterator]() as AsyncIterator<unknown[]>;
   let batch: unknown[][] = [];
   let copied = 0;

@@ -11,8 +11,22 @@ import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 let sb: SandboxState;
 let state: string;
 
-const table = (name: string, columns: string[], more: Partial<TableInfo> = {}): TableInfo => ({ schema: 'app', name, engine: 'InnoDB', rows: 0, bytes: 0, hasPrimaryKey: false, columns, ...more });
+const table = (name: string, columns: string[], more: Partial<TableInfo> = {}): TableInfo => ({ schema: 'app', name, engine: 'InnoDB', rows: 0, bytes: 0, hasPrimaryKey: false, columns, floats: [], ...more });
 const checksum = async (server: string, t: TableInfo) => ((await sql(sb, server, checksumSql(t))) as Array<{ n: unknown; c: unknown }>)[0];
+/** [id, FLOAT, DOUBLE] as SQL literals (double literals: the FLOAT column rounds them to the nearest float, as Math.fround). */
+const FLOATS: Array<[number, string, string]> = [
+  [1, '0.1e0', '0.1e0'],
+  [2, '1e-38', '1e-38'],
+  [3, '3.4028234e38', '3.4028234e38'],
+  [4, '123456.789e0', '123456.789e0'],
+  [5, '-1.17549435e-38', '0.30000000000000004e0'],
+  // Doubles whose digits mysql2 itself would add up wrong (9.181966495323069, 41.96095550707744).
+  [6, '16777217e0', '9.181966495323067e0'],
+  [7, 'NULL', '41.960955507077436e0'],
+  [8, '0e0', '-2.2250738585072014e-308'],
+  [9, '1e0', '5e-324'],
+  [10, '2e0', '1.7976931348623157e308'],
+];
 const inSync = async (replica: string) => {
   const [p] = (await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p')) as Array<{ p: string }>;
   const [r] = (await sql(sb, replica, 'SELECT @@gtid_slave_pos AS p')) as Array<{ p: string }>;
@@ -46,6 +60,7 @@ beforeAll(async () => {
      INSERT INTO app.docs VALUES (1, '{"a": 1.00000000000000001, "b" : [1,  2]}'), (2, '"just a string"'), (3, '12345678901234567890123'),
        (4, '{"z": 1, "a": {"é": "🙂"}, "z": 2}'), (5, 'null'), (6, NULL), (7, '[]');`,
   );
+  await sql(sb, 'sandbox-primary', `CREATE TABLE app.floats (id INT PRIMARY KEY, f FLOAT, d DOUBLE); INSERT INTO app.floats VALUES ${FLOATS.map((r) => `(${r.join(', ')})`).join(', ')};`);
   await waitFor('r2 to replicate the tables', () => inSync('sandbox-r2'));
 });
 afterAll(async () => {
@@ -64,6 +79,17 @@ describe('verify checksums', () => {
     expect(replica!.n).toEqual(primary!.n);
     expect(replica!.c).not.toEqual(primary!.c);
   });
+
+  it('tells a FLOAT from its neighbour, which displays alike', async () => {
+    // 123456.789 is stored as the float 123456.7890625; the next float up is 123456.796875. Both
+    // display as 123457: a copy that rounded one into the other would pass a CRC of that form.
+    await sql(sb, 'sandbox-r2', 'SET sql_log_bin = 0; UPDATE app.floats SET f = 123456.796875e0 WHERE id = 4; SET sql_log_bin = 1');
+    const shown = 'SELECT CONCAT(f) AS f FROM app.floats WHERE id = 4';
+    expect(await sql(sb, 'sandbox-r2', shown)).toEqual([{ f: '123457' }]);
+    expect(await sql(sb, 'sandbox-primary', shown)).toEqual([{ f: '123457' }]);
+    const floats = table('floats', ['id', 'f', 'd'], { floats: ['f', 'd'] });
+    expect((await checksum('sandbox-r2', floats))!.c).not.toEqual((await checksum('sandbox-primary', floats))!.c);
+  });
 });
 
 describe('a rebuild', () => {
@@ -74,6 +100,14 @@ describe('a rebuild', () => {
     const { result } = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
     expect(result.checksums.filter((c: { match: boolean }) => !c.match)).toEqual([]);
     const same = async (statement: string) => expect(await sql(sb, 'sandbox-r1', statement)).toEqual(await sql(sb, 'sandbox-primary', statement));
+
+    // FLOAT and DOUBLE bit for bit: equal, in SQL, to the very float or double each literal makes.
+    const exact = FLOATS.map(([id, f, d]) => `(id = ${id} AND f <=> CAST(${f} AS FLOAT) AND d <=> ${d})`).join(' OR ');
+    expect(await sql(sb, 'sandbox-r1', `SELECT COUNT(*) AS n FROM app.floats WHERE ${exact}`)).toEqual([{ n: FLOATS.length }]);
+    // And as JavaScript reads those literals: a float is the double rounded to single precision.
+    const text = (await sql(sb, 'sandbox-r1', 'SELECT CONCAT(CAST(f AS DOUBLE)) AS f, CONCAT(d) AS d FROM app.floats ORDER BY id')) as Array<{ f: string | null; d: string }>;
+    const asNumber = (literal: string) => (literal === 'NULL' ? null : Number(literal));
+    expect(text.map((r) => [r.f === null ? null : Number(r.f), Number(r.d)])).toEqual(FLOATS.map(([, f, d]) => [asNumber(f) === null ? null : Math.fround(asNumber(f)!), asNumber(d)]));
 
     // JSON documents as the donor's text, byte for byte.
     await same('SELECT id, HEX(j) AS j FROM app.docs ORDER BY id');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TypeCast } from 'mysql2';
-import { exactText } from '../../src/runbooks/values';
+import { exactColumn, exactText, selectList } from '../../src/runbooks/values';
+import type { TableInfo } from '../../src/runbooks/inventory';
 
 type Field = Parameters<Extract<TypeCast, (...a: never[]) => unknown>>[0];
 
@@ -23,6 +24,21 @@ describe('the copy reads values as the donor holds them', () => {
     const { f, reads } = field('BLOB', '"just a string"', 'json');
     expect(cast(f, () => 'just a string')).toBe('"just a string"');
     expect(reads).toEqual([undefined]);
+  });
+
+  it('reads FLOAT and DOUBLE as the text the server sent, not as mysql2 adds the digits up', () => {
+    for (const type of ['FLOAT', 'DOUBLE'] as const) {
+      const { f, reads } = field(type, '9.181966495323067');
+      expect(cast(f, () => 9.181966495323069)).toBe('9.181966495323067');
+      expect(reads).toEqual(['ascii']);
+    }
+  });
+
+  it('selects FLOAT and DOUBLE columns widened to DOUBLE under their own names, and compares them so', () => {
+    const t: TableInfo = { schema: 'app', name: 't', engine: 'InnoDB', rows: 0, bytes: 0, hasPrimaryKey: true, columns: ['id', 'f`x', 'd'], floats: ['f`x', 'd'] };
+    expect(selectList(t)).toBe('`id`, CAST(`f``x` AS DOUBLE) AS `f``x`, CAST(`d` AS DOUBLE) AS `d`');
+    expect(exactColumn(t, 'id')).toBe('`id`');
+    expect(exactColumn(t, 'd')).toBe('CAST(`d` AS DOUBLE)');
   });
 
   it("leaves every other column to mysql2's own reading", () => {
