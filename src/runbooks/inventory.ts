@@ -21,6 +21,7 @@ export interface Inventory {
   schemas: string[];
   tables: TableInfo[];
   views: Array<{ schema: string; name: string }>;
+  /** In the order they fire: by table, timing and event, then ACTION_ORDER (see createTriggers). */
   triggers: Array<{ schema: string; name: string }>;
   routines: Array<{ schema: string; name: string; type: 'PROCEDURE' | 'FUNCTION' }>;
   events: Array<{ schema: string; name: string }>;
@@ -66,7 +67,10 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
       floats: floats.get(tableKey({ schema: t.s, name: t.n })) ?? [],
     })),
     views: await named(`SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA ${notSystem} ORDER BY 1, 2`),
-    triggers: await named(`SELECT TRIGGER_SCHEMA AS s, TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA ${notSystem} ORDER BY 1, 2`),
+    triggers: await named(
+      `SELECT TRIGGER_SCHEMA AS s, TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA ${notSystem}
+        ORDER BY EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
+    ),
     routines: (
       await q<{ s: string; n: string; t: 'PROCEDURE' | 'FUNCTION' }>(`SELECT ROUTINE_SCHEMA AS s, ROUTINE_NAME AS n, ROUTINE_TYPE AS t FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA ${notSystem} ORDER BY 1, 2`)
     ).map((r) => ({ schema: r.s, name: r.n, type: r.t })),

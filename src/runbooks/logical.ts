@@ -437,10 +437,17 @@ async function recreateTables(tables: TableInfo[], donor: Connection, target: Co
   }
 }
 
+/**
+ * Triggers of one table, timing and event fire in their ACTION_ORDER, and each one created without
+ * FOLLOWS or PRECEDES goes last: created in the donor's order (the inventory's), they fire in it.
+ * SHOW CREATE TRIGGER leaves out the FOLLOWS or PRECEDES a trigger was created with, which would
+ * name one not created yet anyway. All are dropped first, so none left from an earlier run stands
+ * before the ones created now.
+ */
 async function createTriggers(plan: RebuildPlan, donor: Connection, target: Connection, timeoutMs: number): Promise<void> {
+  for (const tr of plan.inventory.triggers) await query(target, `DROP TRIGGER IF EXISTS ${qualified(tr.schema, tr.name)}`, LONG);
   for (const tr of plan.inventory.triggers) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TRIGGER ${qualified(tr.schema, tr.name)}`, timeoutMs);
-    await query(target, `DROP TRIGGER IF EXISTS ${qualified(tr.schema, tr.name)}`, LONG);
     await createAsOnDonor(target, tr.schema, row!, row!['SQL Original Statement']!, timeoutMs);
   }
 }

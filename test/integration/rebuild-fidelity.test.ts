@@ -60,6 +60,17 @@ beforeAll(async () => {
      INSERT INTO app.docs VALUES (1, '{"a": 1.00000000000000001, "b" : [1,  2]}'), (2, '"just a string"'), (3, '12345678901234567890123'),
        (4, '{"z": 1, "a": {"é": "🙂"}, "z": 2}'), (5, 'null'), (6, NULL), (7, '[]');`,
   );
+  // Three triggers on one table and event whose order matters, an order their names do not have
+  // (upper-casing, then brackets, then a suffix), one of them put in place with PRECEDES.
+  await sql(
+    sb,
+    'sandbox-primary',
+    `CREATE TABLE app.labels (id INT PRIMARY KEY, v VARCHAR(20));
+     CREATE TRIGGER app.z_upper BEFORE INSERT ON app.labels FOR EACH ROW SET NEW.v = UPPER(NEW.v);
+     CREATE TRIGGER app.a_suffix BEFORE INSERT ON app.labels FOR EACH ROW SET NEW.v = CONCAT(NEW.v, 'x');
+     CREATE TRIGGER app.m_wrap BEFORE INSERT ON app.labels FOR EACH ROW PRECEDES a_suffix SET NEW.v = CONCAT('[', NEW.v, ']');
+     CREATE TRIGGER app.b_after AFTER INSERT ON app.labels FOR EACH ROW SET @seen = NEW.v;`,
+  );
   await sql(sb, 'sandbox-primary', `CREATE TABLE app.floats (id INT PRIMARY KEY, f FLOAT, d DOUBLE); INSERT INTO app.floats VALUES ${FLOATS.map((r) => `(${r.join(', ')})`).join(', ')};`);
   await waitFor('r2 to replicate the tables', () => inSync('sandbox-r2'));
 });
@@ -108,6 +119,11 @@ describe('a rebuild', () => {
     const text = (await sql(sb, 'sandbox-r1', 'SELECT CONCAT(CAST(f AS DOUBLE)) AS f, CONCAT(d) AS d FROM app.floats ORDER BY id')) as Array<{ f: string | null; d: string }>;
     const asNumber = (literal: string) => (literal === 'NULL' ? null : Number(literal));
     expect(text.map((r) => [r.f === null ? null : Number(r.f), Number(r.d)])).toEqual(FLOATS.map(([, f, d]) => [asNumber(f) === null ? null : Math.fround(asNumber(f)!), asNumber(d)]));
+
+    // Triggers in the donor's firing order, and firing so: 'a' becomes '[A]x', not '[AX]'.
+    await same("SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_TABLE = 'labels' ORDER BY 2, 3, 4");
+    const fired = await sql(sb, 'sandbox-r1', "SET sql_log_bin = 0; START TRANSACTION; INSERT INTO app.labels VALUES (1, 'a'); SELECT v FROM app.labels; ROLLBACK; SET sql_log_bin = 1");
+    expect(fired[3]).toEqual([{ v: '[A]x' }]);
 
     // JSON documents as the donor's text, byte for byte.
     await same('SELECT id, HEX(j) AS j FROM app.docs ORDER BY id');
