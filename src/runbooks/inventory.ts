@@ -13,12 +13,15 @@ export interface TableInfo {
   hasPrimaryKey: boolean;
   /** Columns to copy: generated columns are computed by the target, never inserted. */
   columns: string[];
+  /** Those of them that are FLOAT or DOUBLE: their display form is rounded, so they are read and compared as exact doubles (values.ts). */
+  floats: string[];
 }
 
 export interface Inventory {
   schemas: string[];
   tables: TableInfo[];
   views: Array<{ schema: string; name: string }>;
+  /** In the order they fire: by table, timing and event, then ACTION_ORDER (see createTriggers). */
   triggers: Array<{ schema: string; name: string }>;
   routines: Array<{ schema: string; name: string; type: 'PROCEDURE' | 'FUNCTION' }>;
   events: Array<{ schema: string; name: string }>;
@@ -40,13 +43,15 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
     ),
   );
   const columns = new Map<string, string[]>();
-  for (const c of await q<{ s: string; n: string; c: string }>(
-    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n, COLUMN_NAME AS c FROM information_schema.COLUMNS
+  const floats = new Map<string, string[]>();
+  for (const c of await q<{ s: string; n: string; c: string; t: string }>(
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n, COLUMN_NAME AS c, DATA_TYPE AS t FROM information_schema.COLUMNS
       WHERE TABLE_SCHEMA ${notSystem} AND (GENERATION_EXPRESSION IS NULL OR GENERATION_EXPRESSION = '') AND EXTRA NOT LIKE '%GENERATED%'
       ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
   )) {
     const key = tableKey({ schema: c.s, name: c.n });
     columns.set(key, [...(columns.get(key) ?? []), c.c]);
+    if (/^(float|double)$/i.test(c.t)) floats.set(key, [...(floats.get(key) ?? []), c.c]);
   }
   const named = (sql: string) => q<{ s: string; n: string }>(sql).then((rows) => rows.map((r) => ({ schema: r.s, name: r.n })));
   return {
@@ -59,9 +64,13 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
       bytes: Number(t.b ?? 0),
       hasPrimaryKey: keys.has(tableKey({ schema: t.s, name: t.n })),
       columns: columns.get(tableKey({ schema: t.s, name: t.n })) ?? [],
+      floats: floats.get(tableKey({ schema: t.s, name: t.n })) ?? [],
     })),
     views: await named(`SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA ${notSystem} ORDER BY 1, 2`),
-    triggers: await named(`SELECT TRIGGER_SCHEMA AS s, TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA ${notSystem} ORDER BY 1, 2`),
+    triggers: await named(
+      `SELECT TRIGGER_SCHEMA AS s, TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA ${notSystem}
+        ORDER BY EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
+    ),
     routines: (
       await q<{ s: string; n: string; t: 'PROCEDURE' | 'FUNCTION' }>(`SELECT ROUTINE_SCHEMA AS s, ROUTINE_NAME AS n, ROUTINE_TYPE AS t FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA ${notSystem} ORDER BY 1, 2`)
     ).map((r) => ({ schema: r.s, name: r.n, type: r.t })),

@@ -11,6 +11,7 @@ import { type RebuildTarget } from './target';
 import { Throughput } from './throughput';
 import { checksumTables, type ChecksumResult } from './verify';
 import { waitUntilApplied } from './replication';
+import { exactText, selectList } from './values';
 import { RunbookRefusal, LeaseLost, RebuildPaused, RebuildFailed } from './errors';
 
 export type { RebuildCheckpoint } from './checkpoint';
@@ -65,13 +66,19 @@ export interface RebuildResult {
 
 /**
  * For statements whose time grows with the data rather than the round trip: the copy's inserts,
- * and DDL and replication admin on the replica (STOP/START SLAVE, RESET MASTER, CHANGE MASTER),
- * which wait for the threads, the binary log and the freshly loaded tables to settle.
+ * and DDL and replication admin on the replica (every CREATE and DROP, STOP/START SLAVE, RESET
+ * MASTER, CHANGE MASTER), which wait for metadata locks, file creation and removal, the threads,
+ * the binary log and the freshly loaded tables to settle. The cluster's timeoutMs is a probe's.
  */
 const LONG = 600_000;
 const IDLE_READ_MS = 120_000;
-/** The session both ends of the copy share (see executeRebuild). */
-const COPY_SESSION = "sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'";
+/**
+ * The session both ends of the copy share (see openSnapshot). Its sql_mode takes every value the
+ * donor holds back as it is: ALLOW_INVALID_DATES keeps a '2020-02-31' written under that mode
+ * (without it the replica stores '0000-00-00', with a warning only), and with no STRICT_*,
+ * NO_ZERO_DATE or NO_ZERO_IN_DATE, zero dates and '2020-00-00' go in as they came out.
+ */
+const COPY_SESSION = "sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES', time_zone = '+00:00'";
 
 /**
  * `conn` with each statement's error naming the server and account (a refused privilege says
@@ -364,7 +371,7 @@ async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Conn
   for (const { s } of existing) await query(target, `DROP DATABASE ${ident(s)}`, LONG);
   for (const schema of plan.inventory.schemas) {
     const [db] = await query<Record<string, string>>(donor, `SHOW CREATE DATABASE ${ident(schema)}`, timeoutMs);
-    await query(target, db!['Create Database']!, timeoutMs);
+    await query(target, db!['Create Database']!, LONG);
   }
   await recreateTables(plan.inventory.tables, donor, target, timeoutMs);
   for (const r of plan.inventory.routines) {
@@ -439,14 +446,21 @@ async function recreateTables(tables: TableInfo[], donor: Connection, target: Co
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TABLE ${qualified(table.schema, table.name)}`, timeoutMs);
     await query(target, `USE ${ident(table.schema)}`, timeoutMs);
     await query(target, `DROP TABLE IF EXISTS ${qualified(table.schema, table.name)}`, LONG);
-    await query(target, row!['Create Table']!, timeoutMs);
+    await query(target, row!['Create Table']!, LONG);
   }
 }
 
+/**
+ * Triggers of one table, timing and event fire in their ACTION_ORDER, and each one created without
+ * FOLLOWS or PRECEDES goes last: created in the donor's order (the inventory's), they fire in it.
+ * SHOW CREATE TRIGGER leaves out the FOLLOWS or PRECEDES a trigger was created with, which would
+ * name one not created yet anyway. All are dropped first, so none left from an earlier run stands
+ * before the ones created now.
+ */
 async function createTriggers(plan: RebuildPlan, donor: Connection, target: Connection, timeoutMs: number): Promise<void> {
+  for (const tr of plan.inventory.triggers) await query(target, `DROP TRIGGER IF EXISTS ${qualified(tr.schema, tr.name)}`, LONG);
   for (const tr of plan.inventory.triggers) {
     const [row] = await query<Record<string, string>>(donor, `SHOW CREATE TRIGGER ${qualified(tr.schema, tr.name)}`, timeoutMs);
-    await query(target, `DROP TRIGGER IF EXISTS ${qualified(tr.schema, tr.name)}`, LONG);
     await createAsOnDonor(target, tr.schema, row!, row!['SQL Original Statement']!, timeoutMs);
   }
 }
@@ -458,7 +472,7 @@ async function copyTable(donor: Connection, target: Connection, table: TableInfo
   const insert = `INSERT INTO ${qualified(table.schema, table.name)} (${cols}) VALUES ?`;
   // The promise API has no row stream; its wrapper holds the callback connection, which does.
   const core = (donor as unknown as { connection: import('mysql2').Connection }).connection;
-  const stream = core.query({ sql: `SELECT ${cols} FROM ${qualified(table.schema, table.name)}`, rowsAsArray: true }).stream({ highWaterMark: batchRows });
+  const stream = core.query({ sql: `SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)}`, rowsAsArray: true, typeCast: exactText }).stream({ highWaterMark: batchRows });
   const rows = stream[Symbol.asyncIterator]() as AsyncIterator<unknown[]>;
   let batch: unknown[][] = [];
   let copied = 0;

@@ -3,6 +3,7 @@ import { ident, qualified } from '../mysql/identifiers';
 import type { TableInfo } from './inventory';
 import { tableKey } from './checkpoint';
 import { waitUntilApplied } from './replication';
+import { exactColumn } from './values';
 
 export interface ChecksumResult {
   table: string;
@@ -14,11 +15,18 @@ export interface ChecksumResult {
 
 const LONG = 600_000;
 
-/** Row count and an order-independent CRC of every row (pt-table-checksum's idea, whole table). */
-function checksumSql(t: TableInfo): string {
-  const cols = t.columns.map(ident);
-  const nulls = cols.map((c) => `ISNULL(${c})`).join(', ');
-  return `SELECT COUNT(*) AS n, COALESCE(BIT_XOR(CAST(CRC32(CONCAT_WS('#', ${cols.join(', ')}, CONCAT(${nulls}))) AS UNSIGNED)), 0) AS c FROM ${qualified(t.schema, t.name)}`;
+/**
+ * Row count and an order-independent sum of every row's CRC (pt-table-checksum's idea, whole
+ * table). A sum, not BIT_XOR: two identical rows XOR to nothing, so a table without a primary key
+ * whose duplicate pair became another duplicate pair would compare equal. SUM over BIGINT UNSIGNED
+ * is a DECIMAL in MariaDB: it cannot wrap, whatever the row count. Each value goes into the CRC
+ * in a form that tells it apart from every other (exactColumn): a FLOAT's display form would let
+ * a copy that rounded it pass.
+ */
+export function checksumSql(t: TableInfo): string {
+  const values = t.columns.map((c) => exactColumn(t, c));
+  const nulls = t.columns.map((c) => `ISNULL(${ident(c)})`).join(', ');
+  return `SELECT COUNT(*) AS n, COALESCE(SUM(CAST(CRC32(CONCAT_WS('#', ${values.join(', ')}, CONCAT(${nulls}))) AS UNSIGNED)), 0) AS c FROM ${qualified(t.schema, t.name)}`;
 }
 
 /**

@@ -17,11 +17,12 @@ let relay: Server;
 
 const COM_QUERY = 0x03;
 const DELAY_MS = 1500;
-const ADMIN = /^\s*(RESET MASTER|CHANGE MASTER|START SLAVE)/i;
+const ADMIN = /^\s*(RESET MASTER|CHANGE MASTER|START SLAVE|CREATE (DATABASE|TABLE))/i;
 
 /**
- * A relay to a server that holds back each replication admin statement for DELAY_MS: longer than
- * the sandbox's 1000 ms query timeout, as RESET MASTER or START SLAVE can take after a big load.
+ * A relay to a server that holds back each replication admin and schema statement for DELAY_MS:
+ * longer than the sandbox's 1000 ms query timeout, as RESET MASTER or START SLAVE can take after a
+ * big load, and a CREATE TABLE on a busy disk.
  */
 async function slowAdminRelay(port: number): Promise<number> {
   relay = createServer((client) => {
@@ -59,8 +60,8 @@ afterAll(async () => {
   await stopSandbox(sb);
 });
 
-describe('a rebuild on a replica slow at replication admin, the heartbeat event running', () => {
-  it('waits for them with the long timeout instead of failing at "start replication"', async () => {
+describe('a rebuild on a replica slow at replication admin and DDL, the heartbeat event running', () => {
+  it('waits for them with the long timeout instead of failing at "recreate schema" or "start replication"', async () => {
     const r1 = sb.servers.find((s) => s.name === 'sandbox-r1')!;
     const cluster = parse(readFileSync(sb.configFile, 'utf8')).clusters[0];
     const port = await slowAdminRelay(r1.port);
@@ -79,7 +80,8 @@ describe('a rebuild on a replica slow at replication admin, the heartbeat event 
     expect(steps).toContain('start replication');
     expect(result?.checksums.every((c) => c.match)).toBe(true);
     await waitFor('r1 healthy after the rebuild', async () => (await checkJson(sb.configFile)).report.findings.filter((f) => f.severity !== 'info').length === 0);
-  });
+    // Every CREATE DATABASE and TABLE waits DELAY_MS on top of the replication admin.
+  }, 120_000);
 
   it("created the donor's running heartbeat event disabled on the replica, so it never wrote there", async () => {
     expect(await sql(sb, 'sandbox-r1', "SELECT STATUS AS s FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'percona'")).toEqual([{ s: 'SLAVESIDE_DISABLED' }]);
