@@ -9,7 +9,7 @@ import { FileStore } from '../state/file';
 import type { StateStore } from '../state/store';
 import { table } from './table';
 import type { Io } from './main';
-import { configFileFrom, defaultStateFile } from './paths';
+import { configFileFrom, stateFileFrom } from './paths';
 import { durationOption } from './options';
 
 interface StoreOpts {
@@ -19,7 +19,7 @@ interface StoreOpts {
 }
 
 function storeOf(o: StoreOpts, io: Io): StateStore {
-  return o.dynamodbTable ? new DynamoStore(dynamodb(), o.dynamodbTable, io.err) : new FileStore(o.state ?? defaultStateFile(configFileFrom(o.config)), io.err);
+  return o.dynamodbTable ? new DynamoStore(dynamodb(), o.dynamodbTable, io.err) : new FileStore(stateFileFrom(o.state, configFileFrom(o.config)), io.err);
 }
 
 const storeOptions = (c: Command) =>

@@ -14,7 +14,7 @@ import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
 import type { CommandStyle } from '../model/commands';
-import { commandStyle, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { commandStyle, configFileFrom, defaultPagesFile, stateFileFrom } from './paths';
 import { countOption, durationOption, SAMPLE_EVERY_MIN_MS } from './options';
 
 export interface WatchOptions {
@@ -166,7 +166,7 @@ export function registerWatch(program: Command, io: Io): void {
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
     .action(async (opts: { config?: string; every: number; state?: string; pages?: string; metrics?: string; samples?: number }) => {
       const configFile = configFileFrom(opts.config);
-      const stateFile = opts.state ?? defaultStateFile(configFile);
+      const stateFile = stateFileFrom(opts.state, configFile);
       await runWatch({
         config: await loadConfig(configFile),
         everyMs: opts.every,
