@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
 import { noteReferenceOrigin } from './secrets';
 import { OperatorError } from '../util/errors';
+import { closest } from '../util/suggest';
 
 /** A config that cannot be used. The message names the file, the path and the bad value. */
 export class ConfigError extends OperatorError {
@@ -66,22 +67,9 @@ function allowedKeys(path: readonly PropertyKey[]): string[] {
   return Object.keys((node._zod.def as { shape?: object }).shape ?? {});
 }
 
-/** Edit distance (insert, delete, substitute one character), ignoring case. */
-function distance(a: string, b: string): number {
-  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
-  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= y.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[y.length]!;
-}
-
 function unknownKey(key: string, allowed: string[]): string {
-  const [best] = allowed.map((k) => ({ k, d: distance(key, k) })).sort((a, b) => a.d - b.d);
-  // Close enough to be the same word mistyped: a third of its letters at most.
-  if (best && best.d <= Math.max(1, Math.floor(key.length / 3))) return `unknown key; did you mean ${best.k}?`;
+  const best = closest(key, allowed);
+  if (best) return `unknown key; did you mean ${best}?`;
   return allowed.length > 0 ? `unknown key; allowed here: ${allowed.join(', ')}` : 'unknown key';
 }
 
