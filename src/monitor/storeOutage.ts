@@ -64,6 +64,7 @@ export class StoreWatchedPager {
       failed: [...paging.failed, ...own.failed],
       held: new Map([...paging.held, ...own.held]),
       lostRaces: paging.lostRaces + own.lostRaces,
+      ...(paging.fromState ? { fromState: paging.fromState } : {}),
       ...(unreadable ? { unreadable } : {}),
     };
   }
