@@ -97,7 +97,9 @@ function reportUnfinished(e: unknown, replica: string, io: Io): number {
   if (e.resume) io.err(`replwatch: fix the cause, then continue it with: ${e.resume}`);
   if (e.page?.sent) io.err('replwatch: paged the failure');
   else if (e.page?.held) io.err(`replwatch: the failure was not paged: ${e.page.held}`);
-  else if (e.page) io.err(`replwatch: the failure page was not delivered: ${e.page.errors.join('; ')}`);
+  else if (e.page?.already) io.err(`replwatch: the failure was not paged: ${e.page.already}`);
+  else if (e.page?.errors.length) io.err(`replwatch: the failure page was not delivered: ${e.page.errors.join('; ')}`);
+  else if (e.page) io.err('replwatch: the failure was not paged: no sink is configured to take it');
   return 2;
 }
 

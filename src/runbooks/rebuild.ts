@@ -1,3 +1,4 @@
+import { alertKey } from '../alerting/alert';
 import type { Config } from '../config/schema';
 import type { CommandStyle } from '../model/commands';
 import type { SecretResolver } from '../config/secrets';
@@ -116,6 +117,18 @@ export async function rebuildReplica({ config, request: req, secrets, store, exe
       throw e;
     }
 
+    /** Why the failure's RebuildFailed was not paged when nothing refused or held it. */
+    async function notPagedWhy(findings: readonly unknown[], lostRaces: number): Promise<string> {
+      const key = alertKey({ code: 'RebuildFailed', cluster: req.cluster, target: req.replica });
+      if (findings.length === 0) return 'the lock held no checkpoint to page from; the monitor pages the rebuild once it finds it dead';
+      const a = await store.loadAlert(key).catch(() => undefined);
+      if (a?.status === 'firing') {
+        return `its alert ${key} was already firing (since ${a.firedAt ?? a.firstSeenAt}, last paged ${a.lastPagedAt ?? 'never'}${a.finding.summary ? `: ${a.finding.summary}` : ''}), so it was not paged again; it repeats while it fires`;
+      }
+      if (lostRaces > 0) return `another run (a watcher) wrote the alert ${key} first, and pages it`;
+      return `its alert ${key} is ${a ? a.status : 'not in the state store'}: the monitor pages it`;
+    }
+
     /**
      * A failed rebuild keeps its lock and checkpoint, with why it stopped, so --resume goes on from
      * there; its lease ends now (this run is over: the rebuild is dead, not running) and the
@@ -138,7 +151,11 @@ export async function rebuildReplica({ config, request: req, secrets, store, exe
         const findings = parked ? rebuildFindings([{ name: lockName, lock: parked }], now, req.commands) : [];
         const paged = await pageRebuild({ config, store, sinks: req.sinks, secrets, at: { cluster: req.cluster, replica: req.replica }, findings, now });
         const heldBy = [...paged.held.values()][0];
-        e.page = { sent: paged.sent.length > 0 && paged.failed.length === 0, errors: paged.failed.flatMap((f) => f.errors), ...(heldBy ? { held: heldBy } : {}) };
+        const sent = paged.sent.length > 0 && paged.failed.length === 0;
+        const errors = paged.failed.flatMap((f) => f.errors);
+        // Neither sent, refused nor held: the alert is another page's (already firing, or another run's).
+        const other = !sent && errors.length === 0 && !heldBy ? await notPagedWhy(findings, paged.lostRaces) : undefined;
+        e.page = { sent, errors, ...(heldBy ? { held: heldBy } : {}), ...(other ? { already: other } : {}) };
       } catch (storeError) {
         e.page = { sent: false, errors: [`state store: ${(storeError as Error).message}; the monitor pages it once its lease lapses`] };
       }

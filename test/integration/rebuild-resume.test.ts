@@ -177,6 +177,13 @@ describe('an interrupted rebuild', () => {
       expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2']);
       expect(existsSync(join(sb.dir, 'fail-pages.jsonl'))).toBe(false);
 
+      // Failing again while its alert fires: not paged again, and it says so (not an empty "not delivered: ").
+      const again = await cli(...args, '--execute', '--resume');
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/replwatch: the failure was not paged: its alert RebuildFailed\|sandbox\|sandbox-r2 was already firing \(since \S+, last paged \S+: [^\n]+\), so it was not paged again; it repeats while it fires\n/);
+      expect(again.stderr).not.toContain('not delivered');
+      expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2']);
+
       // The cause fixed: the replication account that the replica should use.
       const good = join(sb.dir, 'good-repl.yml');
       writeFileSync(good, JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'repl', password: sb.password } }], alerts }));
