@@ -6,7 +6,7 @@ import { rebuildFindings, rebuildLockName } from '../health/rebuilds';
 import type { PageSink } from '../sinks/pages';
 import { lapsed, lockTakeable, type Lock, type StateStore } from '../state/store';
 import { parseCheckpoint, upgradeCheckpoint, type RebuildCheckpoint } from './checkpoint';
-import { Lease, LEASE_MS, ownerId } from './lease';
+import { Lease, LEASE_MS, ownerAlive, ownerId } from './lease';
 import { LeaseLost, RebuildFailed, RebuildPaused, RunbookRefusal } from './errors';
 import { pageRebuild } from './paging';
 import { strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
@@ -181,10 +181,20 @@ function describeRunning(held: Lock, now: Date): string {
  * this run's own owner id with the checkpoint. What the store holds is read through the
  * checkpoint's schema: anything else is "nothing copied yet".
  */
-async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, tables: Array<{ schema: string; name: string }>) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date }> }> {
+export async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, tables: Array<{ schema: string; name: string }>) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date }> }> {
   const now = new Date();
   const execute = rebuildCommands(req.cluster, req.replica, req.commands, req.strategy).execute;
-  const held = await store.readLock(lockName);
+  let held = await store.readLock(lockName);
+  // A holder on this host whose process is gone is dead now, not when its lease lapses: its lease
+  // is ended (only if it still holds it), and it is told and taken over like any lapsed one.
+  let gone = '';
+  if (held && !held.handover && !lapsed(held, now) && ownerAlive(held.owner) === false) {
+    const pid = /pid (\d+)/.exec(held.owner)?.[1];
+    if (await store.parkLock(lockName, held.owner, now, false)) {
+      gone = `; its process (pid ${pid} on this host) is gone, so its lease was ended at once`;
+      held = await store.readLock(lockName);
+    }
+  }
   const cp = parseCheckpoint(held?.checkpoint);
   const running = (h: Lock, at: Date) =>
     new RunbookRefusal(
@@ -196,7 +206,7 @@ async function examineLock(store: StateStore, lockName: string, req: RebuildRequ
   if (held && cp && cp.replica !== req.replica) {
     const other = rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute;
     throw new RunbookRefusal(
-      `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}): finish it first with ${other} --resume, or start it over with ${other} --force`,
+      `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}${gone}): finish it first with ${other} --resume, or start it over with ${other} --force`,
     );
   }
   if (req.resume && !held) throw new RunbookRefusal(`no unfinished rebuild of ${req.replica} in cluster ${req.cluster} to resume`);
@@ -206,7 +216,7 @@ async function examineLock(store: StateStore, lockName: string, req: RebuildRequ
   const progress = cp !== undefined && (cp.schemaDone || cp.tablesDone.length > 0);
   if (held && cp && progress && !req.resume && !req.force && lapsed(held, now)) {
     throw new RunbookRefusal(
-      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}); continue it with ${execute} --resume, or start over with ${execute} --force`,
+      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}${gone}); continue it with ${execute} --resume, or start over with ${execute} --force`,
     );
   }
   return {
