@@ -87,7 +87,10 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
       return { ok: false, error: `stopped: ${err.message}; the replica was left to that run` };
     }
     logger.error('rebuild failed', { error: (err as Error).message });
-    if (err instanceof RebuildFailed && err.page && !err.page.sent) logger.error('the failure page was not delivered', { errors: err.page.errors });
+    if (err instanceof RebuildFailed && err.page && !err.page.sent) {
+      if (err.page.errors.length > 0) logger.error('the failure page was not delivered', { errors: err.page.errors });
+      else logger.warn('the failure was not paged', { why: err.page.held ?? err.page.already ?? 'no sink took it' });
+    }
     return { ok: false, error: (err as Error).message, ...(err instanceof RebuildFailed && err.resume ? { resume: err.resume } : {}) };
   }
 };

@@ -7,6 +7,18 @@ import { installHeartbeat } from '../heartbeat/install';
 import type { Io } from './main';
 import { OperatorError } from '../util/errors';
 import { countOption } from './options';
+import { EXIT } from '../monitor/report';
+
+/** A server's or the network's answer (access denied, refused, timed out), or a person's mistake: not a bug of replwatch. */
+function refusedByServer(e: unknown): e is Error {
+  if (e instanceof OperatorError) return true;
+  const x = e as { code?: unknown; errno?: unknown; sqlMessage?: unknown };
+  return e instanceof Error && (typeof x.code === 'string' || typeof x.errno === 'number' || typeof x.sqlMessage === 'string');
+}
+
+const accessDenied = (e: Error) => /_DENIED_ERROR$|^ER_ACCESS_DENIED|^ER_SPECIFIC_ACCESS_DENIED/.test(String((e as { code?: unknown }).code ?? ''));
+
+const oneLine = (e: Error) => e.message.replace(/\s*\n\s*/g, ' ');
 
 export function registerHeartbeat(program: Command, io: Io, setCode: (c: number) => void): void {
   const heartbeat = program.command('heartbeat').description('the pt-heartbeat compatible lag table');
@@ -36,8 +48,17 @@ export function registerHeartbeat(program: Command, io: Io, setCode: (c: number)
           const user = opts.user ?? c.heartbeat?.user ?? c.user;
           const ref = opts.password ?? c.heartbeat?.password ?? c.password;
           const ep = clusterEndpoint(c, c.primary, user, `install/${c.name}`);
-          const conn = await connections.get(ep, () => secrets.resolve(ref));
-          const result = await installHeartbeat(conn, table, opts.interval, c.timeoutMs);
+          const server = `${c.primary.host}:${c.primary.port}`;
+          let result;
+          try {
+            const conn = await connections.get(ep, () => secrets.resolve(ref));
+            result = await installHeartbeat(conn, table, opts.interval, c.timeoutMs);
+          } catch (e) {
+            if (!refusedByServer(e)) throw e;
+            io.err(`${c.name}: heartbeat not installed on ${server} as ${user}: ${oneLine(e)}${accessDenied(e) ? `; give ${user} CREATE, INSERT, UPDATE and EVENT on ${table.split('.')[0]}, or name an account that has them with --user and --password` : ''}`);
+            setCode(EXIT.unknown);
+            continue;
+          }
           io.out(`${c.name}: table ${result.table} and event ${result.event} installed on ${c.primary.host}:${c.primary.port}`);
           if (result.advice) {
             io.err(`${c.name}: ${result.advice}`);

@@ -1,4 +1,5 @@
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { OperatorError } from '../util/errors';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { replwatchLine, type CommandStyle } from '../model/commands';
 
@@ -16,6 +17,26 @@ export function configFileFrom(option: string | undefined, env: NodeJS.ProcessEn
 const beside = (configFile: string, name: string) => join(dirname(resolve(configFile)), '.replwatch', name);
 
 export const defaultStateFile = (configFile: string): string => beside(configFile, 'state.json');
+/**
+ * The state file a command uses: `--state` resolved once against the working directory (so the
+ * commands it prints reach it from anywhere), else the config's default. A `--state` whose
+ * directory does not exist is a mistake (a typo): one line naming it, and nothing is made.
+ */
+export function stateFileFrom(option: string | undefined, configFile: string): string {
+  if (option === undefined) return defaultStateFile(configFile);
+  const file = resolve(option);
+  const dir = dirname(file);
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OperatorError(`--state ${option}: the directory ${dir} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`}; make it first, or leave --state out for .replwatch/state.json beside the config`);
+  }
+  if (!isDir) throw new OperatorError(`--state ${option}: ${dir} is not a directory`);
+  return file;
+}
+
 export const defaultPagesFile = (configFile: string): string => beside(configFile, 'pages.jsonl');
 
 /**

@@ -10,7 +10,7 @@ import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../s
 import { FileStore } from '../state/file';
 import { OperatorError } from '../util/errors';
 import type { Io } from './main';
-import { commandStyle, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { commandStyle, configFileFrom, defaultPagesFile, stateFileFrom } from './paths';
 import { countOption, durationOption } from './options';
 import { ProgressRenderer } from './rebuildProgress';
 import { LeaseLost, RebuildFailed, RebuildPaused, RunbookRefusal } from '../runbooks/errors';
@@ -97,7 +97,9 @@ function reportUnfinished(e: unknown, replica: string, io: Io): number {
   if (e.resume) io.err(`replwatch: fix the cause, then continue it with: ${e.resume}`);
   if (e.page?.sent) io.err('replwatch: paged the failure');
   else if (e.page?.held) io.err(`replwatch: the failure was not paged: ${e.page.held}`);
-  else if (e.page) io.err(`replwatch: the failure page was not delivered: ${e.page.errors.join('; ')}`);
+  else if (e.page?.already) io.err(`replwatch: the failure was not paged: ${e.page.already}`);
+  else if (e.page?.errors.length) io.err(`replwatch: the failure page was not delivered: ${e.page.errors.join('; ')}`);
+  else if (e.page) io.err('replwatch: the failure was not paged: no sink is configured to take it');
   return 2;
 }
 
@@ -150,8 +152,8 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .action(async (o: Options) => {
       checkOptions(o);
       const configFile = configFileFrom(o.config);
+      const stateFile = stateFileFrom(o.state, configFile);
       const config = await loadConfig(configFile);
-      const stateFile = o.state ?? defaultStateFile(configFile);
       const renderer = new ProgressRenderer({ tty: io.tty && Boolean(process.stderr.isTTY), write: (t) => process.stderr.write(t), progressLine: (l) => io.err(l), stepLine: (l) => io.out(l) });
       const request = {
         ...{ cluster: o.cluster, replica: o.replica, donor: o.donor, strategy: o.strategy, execute: Boolean(o.execute), resume: Boolean(o.resume), force: Boolean(o.force) },

@@ -9,7 +9,11 @@ import { FileStore } from '../state/file';
 import type { StateStore } from '../state/store';
 import { table } from './table';
 import type { Io } from './main';
-import { configFileFrom, defaultStateFile } from './paths';
+import { configFileFrom, stateFileFrom } from './paths';
+import { loadConfig } from '../config/load';
+import { clusterServers, type Config } from '../config/schema';
+import { closest } from '../util/suggest';
+import { MONITOR_CLUSTER } from '../monitor/storeOutage';
 import { durationOption } from './options';
 
 interface StoreOpts {
@@ -19,7 +23,37 @@ interface StoreOpts {
 }
 
 function storeOf(o: StoreOpts, io: Io): StateStore {
-  return o.dynamodbTable ? new DynamoStore(dynamodb(), o.dynamodbTable, io.err) : new FileStore(o.state ?? defaultStateFile(configFileFrom(o.config)), io.err);
+  return o.dynamodbTable ? new DynamoStore(dynamodb(), o.dynamodbTable, io.err) : new FileStore(stateFileFrom(o.state, configFileFrom(o.config)), io.err);
+}
+
+/** `unknown WHAT NAME in FILE`, with the name most likely meant, else the names there are. */
+function unknownName(what: string, name: string, known: string[], configFile: string): OperatorError {
+  const best = closest(name, known);
+  const hint = best ? `did you mean ${best}?` : known.length ? `known: ${known.join(', ')}` : 'it names none';
+  return new OperatorError(`unknown ${what} ${name} in ${configFile}; ${hint} (a silence of a name nothing reports would hold nothing)`);
+}
+
+/**
+ * A silence's --cluster and --target are names the config gives findings: a cluster, memcache
+ * pool or network group (or `replwatch`, the monitor's own), and a server name or host:port in it.
+ * A mistyped one would silence nothing while the person believes the pages held.
+ */
+export function checkSilenceNames(config: Config, configFile: string, o: { cluster?: string; target?: string }): void {
+  type Group = [string, { targets: string[]; anyHostPort: boolean }];
+  const groups = new Map<string, Group[1]>([
+    ...config.clusters.map((c) => [c.name, { targets: clusterServers(c).map((s) => s.name), anyHostPort: false }] satisfies Group),
+    ...config.memcache.map((p) => [p.name, { targets: [...(p.nodes ?? []), ...(p.configEndpoint ? [p.configEndpoint] : [])], anyHostPort: p.configEndpoint !== undefined }] satisfies Group),
+    ...config.network.map((g) => [g.name, { targets: [...g.targets, ...Object.keys(g.awsNetworkMonitor?.probes ?? {})], anyHostPort: false }] satisfies Group),
+  ]);
+  // The monitor's own findings (StateUnreadable...) name the store as their target.
+  if (o.cluster === MONITOR_CLUSTER) return;
+  if (o.cluster !== undefined && !groups.has(o.cluster)) throw unknownName('cluster', o.cluster, [...groups.keys()], configFile);
+  if (o.target === undefined) return;
+  const scope = o.cluster !== undefined ? [groups.get(o.cluster)!] : [...groups.values()];
+  const targets = [...new Set(scope.flatMap((g) => g.targets))];
+  // Nodes an ElastiCache endpoint discovers are known only when it is asked.
+  if (targets.includes(o.target) || (scope.some((g) => g.anyHostPort) && /^[^\s:]+:\d+$/.test(o.target))) return;
+  throw unknownName(o.cluster !== undefined ? `target (in ${o.cluster})` : 'target', o.target, targets, configFile);
 }
 
 const storeOptions = (c: Command) =>
@@ -44,6 +78,8 @@ export function registerSilence(program: Command, io: Io, setCode: (c: number) =
   ).action(async (o: StoreOpts & { cluster?: string; target?: string; code?: string; for: number; until?: string; reason: string }) => {
     if (o.code && !(FINDING_CODES as readonly string[]).includes(o.code)) throw new OperatorError(`unknown finding code ${o.code}; codes: ${FINDING_CODES.join(', ')}`);
     if (!o.cluster && !o.target && !o.code) throw new OperatorError('name at least one of --cluster, --target, --code (a silence of everything would hide every page)');
+    const configFile = configFileFrom(o.config);
+    checkSilenceNames(await loadConfig(configFile), configFile, o);
     const from = new Date();
     const to = o.until ? new Date(o.until) : new Date(from.getTime() + o.for);
     if (Number.isNaN(to.getTime()) || to <= from) throw new OperatorError(`--until must be a future date-time, got ${o.until}`);

@@ -3,7 +3,9 @@ import { Checker } from '../monitor/checker';
 import { pagerFor } from '../monitor/paging';
 import { AutoRebuilder } from '../automation/autorebuild';
 import { sortFindings, type CheckReport } from '../monitor/report';
-import { StoreWatchedPager } from '../monitor/storeOutage';
+import { StoreWatchedPager, type WatchedPaging } from '../monitor/storeOutage';
+import { alertKey } from '../alerting/alert';
+import type { Finding } from '../model/findings';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
@@ -14,7 +16,7 @@ import { sleep } from '../util/deadline';
 import { renderReport } from './table';
 import type { Io } from './main';
 import type { CommandStyle } from '../model/commands';
-import { commandStyle, configFileFrom, defaultPagesFile, defaultStateFile } from './paths';
+import { commandStyle, configFileFrom, defaultPagesFile, stateFileFrom } from './paths';
 import { countOption, durationOption, SAMPLE_EVERY_MIN_MS } from './options';
 
 export interface WatchOptions {
@@ -75,6 +77,32 @@ function tallied(sinks: PageSink[]): { sinks: PageSink[]; summary: () => string 
 }
 
 /**
+ * Everything wrong this sample: the checks' findings, those the pager read from the state (a
+ * rebuild that died: RebuildFailed), and the state store's own outage. The table and the counts
+ * show all of them, paged or not.
+ */
+export function findingsOf(sampled: Finding[], paging: Pick<WatchedPaging, 'fromState' | 'unreadable'>): Finding[] {
+  const seen = new Set(sampled.map(alertKey));
+  const extra = [...(paging.fromState ?? []), ...(paging.unreadable ? [paging.unreadable] : [])].filter((f) => !seen.has(alertKey(f)));
+  return extra.length > 0 ? sortFindings([...sampled, ...extra]) : sampled;
+}
+
+/**
+ * `N critical, N warning` of a sample: every finding by its severity, whatever paging did with it,
+ * and of each how many were held (silenced, inhibited, undecided), so that a critical that is
+ * firing is never hidden by being held: `1 critical (1 held), 0 warning`.
+ */
+export function severityCounts(findings: Finding[], held: ReadonlyMap<string, string>): string {
+  return (['critical', 'warning'] as const)
+    .map((sev) => {
+      const of = findings.filter((f) => f.severity === sev);
+      const heldOf = of.filter((f) => held.has(alertKey(f))).length;
+      return `${of.length} ${sev}${heldOf > 0 ? ` (${heldOf} held)` : ''}`;
+    })
+    .join(', ');
+}
+
+/**
  * Samples every `everyMs` (reusing connections), pages transitions, and redraws a live table of
  * every target with its alert state, until Ctrl-C or `samples`. Shared by `watch` and `start`.
  */
@@ -117,7 +145,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
       const now = new Date();
       // A state file that cannot be read or written is a finding of the sample, paged without it.
       const paging = await pager.process(sample.findings, now);
-      const findings = paging.unreadable ? sortFindings([...sample.findings, paging.unreadable]) : sample.findings;
+      const findings = findingsOf(sample.findings, paging);
       for (const f of paging.failed) o.io.err(`page not delivered to ${f.sinks.join(', ')} (will retry): ${f.errors.join('; ')}`);
       const pages = { sent: paging.sent.length, failed: paging.failed.length + (paging.unreadable ? 1 : 0) };
       await metrics?.put(sampleMetrics(sample, now, Date.now() - started, pages)).catch((e: Error) => o.io.err(`metrics not written: ${e.message}`));
@@ -136,8 +164,7 @@ export async function runWatch(o: WatchOptions): Promise<void> {
         o.io.out(`\x1b[2J\x1b[H${screen}`);
       } else {
         // Not a terminal (a log, a pipe): one line per sample instead of a redrawn table.
-        const count = (sev: string) => findings.filter((f) => f.severity === sev).length;
-        o.io.out(`${now.toISOString()} sample ${n + 1}: ${count('critical')} critical, ${count('warning')} warning, ${summary()}, ${paging.held.size} held`);
+        o.io.out(`${now.toISOString()} sample ${n + 1}: ${severityCounts(findings, paging.held)}, ${summary()}, ${paging.held.size} held`);
       }
       const wait = o.everyMs - (Date.now() - started);
       for (let waited = 0; waited < wait && !stopping && n + 1 < (o.samples ?? Infinity); waited += 50) await sleep(Math.min(50, wait - waited));
@@ -166,7 +193,7 @@ export function registerWatch(program: Command, io: Io): void {
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
     .action(async (opts: { config?: string; every: number; state?: string; pages?: string; metrics?: string; samples?: number }) => {
       const configFile = configFileFrom(opts.config);
-      const stateFile = opts.state ?? defaultStateFile(configFile);
+      const stateFile = stateFileFrom(opts.state, configFile);
       await runWatch({
         config: await loadConfig(configFile),
         everyMs: opts.every,

@@ -6,20 +6,31 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
 import { noteReferenceOrigin } from './secrets';
 import { OperatorError } from '../util/errors';
+import { closest } from '../util/suggest';
 
 /** A config that cannot be used. The message names the file, the path and the bad value. */
 export class ConfigError extends OperatorError {
   override name = 'ConfigError';
 }
 
-// By substring, so that adminPassword, apiToken or a clientSecret under any key are hidden too.
-const isSecretKey = (k: PropertyKey) => /pass|pwd|secret|token|credential/i.test(String(k));
+// By substring, so that adminPassword, apiToken, a routingKey or a clientSecret under any key are hidden too.
+const isSecretKey = (k: PropertyKey) => typeof k === 'string' && /pass|pwd|secret|token|credential|key|auth|user/i.test(k);
 
-/** The value with everything under a secret-bearing key replaced, however deep. */
-function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
+/** Sections whose every string may be an account or a password (a section written as a string is one pasted in the wrong place). */
+const isSecretSection = (k: PropertyKey) => typeof k === 'string' && /^(admin|heartbeat|replication|pagerduty|webhook|sns|aws)$/i.test(k);
+
+/** A URL with credentials in it (https://user:password@host). */
+const hasUserInfo = (s: string) => /:\/\/[^/\s]*@/.test(s);
+
+/**
+ * The value with every string that may be a secret replaced, however deep: under a secret-bearing
+ * key, in a secret-bearing section, or all of them (`strings`); and URLs with credentials.
+ */
+function redact(value: unknown, strings = false): unknown {
+  if (typeof value === 'string') return strings || hasUserInfo(value) ? '(hidden)' : value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, strings));
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretKey(k) ? '(hidden)' : redact(v)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretKey(k) ? '(hidden)' : redact(v, strings || isSecretSection(k))]));
 }
 
 /** `clusters[0].primary.port` from zod's ['clusters', 0, 'primary', 'port']. */
@@ -33,10 +44,18 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
-function describeValue(path: readonly PropertyKey[], value: unknown): string {
+/**
+ * The bad value at `path`, as the error shows it: never one that could be a secret. Hidden: any
+ * value under a secret-bearing key (password, token, key, user...); any string in a section of
+ * accounts (admin, heartbeat, replication...), at the top level, or where a section was expected
+ * (`admin: hunter2` is a password written one level too high).
+ */
+function describeValue(path: readonly PropertyKey[], value: unknown, sectionExpected = false): string {
   if (path.some(isSecretKey)) return '(value hidden)';
   if (value === undefined) return '(missing)';
-  const text = JSON.stringify(redact(value));
+  const strings = sectionExpected || path.length <= 1 || path.some(isSecretSection);
+  if (typeof value === 'string' && (strings || hasUserInfo(value))) return '(value hidden: it may be a secret)';
+  const text = JSON.stringify(redact(value, strings));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -66,22 +85,9 @@ function allowedKeys(path: readonly PropertyKey[]): string[] {
   return Object.keys((node._zod.def as { shape?: object }).shape ?? {});
 }
 
-/** Edit distance (insert, delete, substitute one character), ignoring case. */
-function distance(a: string, b: string): number {
-  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
-  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= y.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[y.length]!;
-}
-
 function unknownKey(key: string, allowed: string[]): string {
-  const [best] = allowed.map((k) => ({ k, d: distance(key, k) })).sort((a, b) => a.d - b.d);
-  // Close enough to be the same word mistyped: a third of its letters at most.
-  if (best && best.d <= Math.max(1, Math.floor(key.length / 3))) return `unknown key; did you mean ${best.k}?`;
+  const best = closest(key, allowed);
+  if (best) return `unknown key; did you mean ${best}?`;
   return allowed.length > 0 ? `unknown key; allowed here: ${allowed.join(', ')}` : 'unknown key';
 }
 
@@ -95,7 +101,8 @@ function issueLines(file: string, data: unknown, issues: z.core.$ZodIssue[], lin
       if (key !== undefined) return `${where}: ${unknownKey(key, allowedKeys(issue.path))}`;
       // A map's key (awsNetworkMonitor.probes): what is wrong is the key's, and it is the value shown.
       if (issue.code === 'invalid_key') return `${where}: ${issue.issues.map((i) => i.message).join('; ')}; got ${describeValue(path, path.at(-1))}`;
-      return `${where}: ${issue.message}; got ${describeValue(path, valueAt(data, path))}`;
+      const sectionExpected = issue.code === 'invalid_type' && ['object', 'array', 'record', 'map'].includes(String(issue.expected));
+      return `${where}: ${issue.message}; got ${describeValue(path, valueAt(data, path), sectionExpected)}`;
     });
   });
 }

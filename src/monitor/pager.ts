@@ -17,6 +17,8 @@ export interface PagerResult {
   held: Map<string, string>;
   /** Writes another run made first: that run pages, not this one. */
   lostRaces: number;
+  /** Findings the pager read from the state itself (rebuilds that died): findings of this sample too. */
+  fromState?: Finding[];
 }
 
 export interface PagerOptions {
@@ -60,7 +62,10 @@ export class Pager {
   async process(findings: Finding[], now: Date): Promise<PagerResult> {
     const result: PagerResult = { sent: [], failed: [], held: new Map(), lostRaces: 0 };
     const { alerts: everything, silences: stored, locks } = await this.o.store.snapshot(this.o.fromState?.lockPrefix);
-    if (this.o.fromState) findings = [...findings, ...this.o.fromState.findings(locks, now)];
+    if (this.o.fromState) {
+      result.fromState = this.o.fromState.findings(locks, now);
+      findings = [...findings, ...result.fromState];
+    }
     const owns = (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => (!this.o.codes || this.o.codes.has(f.code)) && (!this.o.scope || this.o.scope(f));
     const alerts = new Map([...everything].filter(([, a]) => owns(a.finding)));
     findings = findings.filter(owns);

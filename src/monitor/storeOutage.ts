@@ -6,12 +6,15 @@ import { MemoryStore } from '../state/store';
 import type { Pager, PagerResult } from './pager';
 import { pagerFor } from './paging';
 
+/** The cluster of the monitor's own findings (its state store failing). */
+export const MONITOR_CLUSTER = 'replwatch';
+
 /** The finding for a state store that cannot be read or written: nothing pages through it meanwhile. */
 export function stateUnreadable(store: string, error: string): Finding {
   return {
     code: 'StateUnreadable',
     severity: 'critical',
-    cluster: 'replwatch',
+    cluster: MONITOR_CLUSTER,
     target: store,
     summary: `paging is off: the alert state ${store} cannot be read or written: ${error}`,
     action: `make ${store} readable and writable by replwatch again (permissions, disk space, the path; for DynamoDB the table, its IAM policy and the route to it); until then watch the fleet by hand`,
@@ -61,6 +64,7 @@ export class StoreWatchedPager {
       failed: [...paging.failed, ...own.failed],
       held: new Map([...paging.held, ...own.held]),
       lostRaces: paging.lostRaces + own.lostRaces,
+      ...(paging.fromState ? { fromState: paging.fromState } : {}),
       ...(unreadable ? { unreadable } : {}),
     };
   }

@@ -34,8 +34,11 @@ export class RebuildFailed extends Error {
   readonly reason: string;
   /** Once the failure is recorded on the lock: the command that goes on from the checkpoint. */
   resume?: string;
-  /** Once paged: whether every sink took the page, what the others said, or why it was held (a silence). */
-  page?: { sent: boolean; errors: string[]; held?: string };
+  /**
+   * Once paged: whether every sink took the page, what the others said, why it was held (a
+   * silence), or, when none of these, why it was not paged (`already`: its alert was firing).
+   */
+  page?: { sent: boolean; errors: string[]; held?: string; already?: string };
 
   constructor(
     readonly step: string,

@@ -19,6 +19,27 @@ export function ownerId(): string {
 }
 
 /**
+ * Whether the run named by an `ownerId()` is alive, when this process can tell: its host is this
+ * host and its pid is gone (false) or there (true). Undefined for another host, a Lambda (whose
+ * containers may share a host name, each with its own pids) or an id of another shape: then only
+ * the lease's lapsing tells.
+ */
+export function ownerAlive(owner: string, env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+  const m = /^[^@\s]+@(\S+) pid (\d+) #\w+$/.exec(owner);
+  if (!m || m[1] !== hostname() || env.AWS_LAMBDA_FUNCTION_NAME !== undefined) return undefined;
+  const pid = Number(m[2]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: there, but another user's.
+    return (e as NodeJS.ErrnoException).code === 'ESRCH' ? false : true;
+  }
+}
+
+/**
  * A run's hold on a lock it took: renewed every quarter of the lease while the run goes on. The
  * run asks `fence()` before each write; it throws once the lease is not this run's for certain:
  * a renewal or a checkpoint write was refused (someone took it over), or no renewal has landed

@@ -1,3 +1,4 @@
+import { alertKey } from '../alerting/alert';
 import type { Config } from '../config/schema';
 import type { CommandStyle } from '../model/commands';
 import type { SecretResolver } from '../config/secrets';
@@ -5,7 +6,7 @@ import { rebuildFindings, rebuildLockName } from '../health/rebuilds';
 import type { PageSink } from '../sinks/pages';
 import { lapsed, lockTakeable, type Lock, type StateStore } from '../state/store';
 import { parseCheckpoint, upgradeCheckpoint, type RebuildCheckpoint } from './checkpoint';
-import { Lease, LEASE_MS, ownerId } from './lease';
+import { Lease, LEASE_MS, ownerAlive, ownerId } from './lease';
 import { LeaseLost, RebuildFailed, RebuildPaused, RunbookRefusal } from './errors';
 import { pageRebuild } from './paging';
 import { strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
@@ -121,6 +122,18 @@ export async function rebuildReplica({ config, request: req, secrets, store, exe
       throw e;
     }
 
+    /** Why the failure's RebuildFailed was not paged when nothing refused or held it. */
+    async function notPagedWhy(findings: readonly unknown[], lostRaces: number): Promise<string> {
+      const key = alertKey({ code: 'RebuildFailed', cluster: req.cluster, target: req.replica });
+      if (findings.length === 0) return 'the lock held no checkpoint to page from; the monitor pages the rebuild once it finds it dead';
+      const a = await store.loadAlert(key).catch(() => undefined);
+      if (a?.status === 'firing') {
+        return `its alert ${key} was already firing (since ${a.firedAt ?? a.firstSeenAt}, last paged ${a.lastPagedAt ?? 'never'}${a.finding.summary ? `: ${a.finding.summary}` : ''}), so it was not paged again; it repeats while it fires`;
+      }
+      if (lostRaces > 0) return `another run (a watcher) wrote the alert ${key} first, and pages it`;
+      return `its alert ${key} is ${a ? a.status : 'not in the state store'}: the monitor pages it`;
+    }
+
     /**
      * A failed rebuild keeps its lock and checkpoint, with why it stopped, so --resume goes on from
      * there; its lease ends now (this run is over: the rebuild is dead, not running) and the
@@ -143,7 +156,11 @@ export async function rebuildReplica({ config, request: req, secrets, store, exe
         const findings = parked ? rebuildFindings([{ name: lockName, lock: parked }], now, req.commands) : [];
         const paged = await pageRebuild({ config, store, sinks: req.sinks, secrets, at: { cluster: req.cluster, replica: req.replica }, findings, now });
         const heldBy = [...paged.held.values()][0];
-        e.page = { sent: paged.sent.length > 0 && paged.failed.length === 0, errors: paged.failed.flatMap((f) => f.errors), ...(heldBy ? { held: heldBy } : {}) };
+        const sent = paged.sent.length > 0 && paged.failed.length === 0;
+        const errors = paged.failed.flatMap((f) => f.errors);
+        // Neither sent, refused nor held: the alert is another page's (already firing, or another run's).
+        const other = !sent && errors.length === 0 && !heldBy ? await notPagedWhy(findings, paged.lostRaces) : undefined;
+        e.page = { sent, errors, ...(heldBy ? { held: heldBy } : {}), ...(other ? { already: other } : {}) };
       } catch (storeError) {
         e.page = { sent: false, errors: [`state store: ${(storeError as Error).message}; the monitor pages it once its lease lapses`] };
       }
@@ -169,10 +186,20 @@ function describeRunning(held: Lock, now: Date): string {
  * this run's own owner id with the checkpoint. What the store holds is read through the
  * checkpoint's schema: anything else is "nothing copied yet".
  */
-async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, tables: Array<{ schema: string; name: string }>) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date; continues?: string }> }> {
+export async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, tables: Array<{ schema: string; name: string }>) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date; continues?: string }> }> {
   const now = new Date();
   const execute = rebuildCommands(req.cluster, req.replica, req.commands, req.strategy).execute;
-  const held = await store.readLock(lockName);
+  let held = await store.readLock(lockName);
+  // A holder on this host whose process is gone is dead now, not when its lease lapses: its lease
+  // is ended (only if it still holds it), and it is told and taken over like any lapsed one.
+  let gone = '';
+  if (held && !held.handover && !lapsed(held, now) && ownerAlive(held.owner) === false) {
+    const pid = /pid (\d+)/.exec(held.owner)?.[1];
+    if (await store.parkLock(lockName, held.owner, now, false)) {
+      gone = `; its process (pid ${pid} on this host) is gone, so its lease was ended at once`;
+      held = await store.readLock(lockName);
+    }
+  }
   const cp = parseCheckpoint(held?.checkpoint);
   const running = (h: Lock, at: Date) =>
     new RunbookRefusal(
@@ -184,7 +211,7 @@ async function examineLock(store: StateStore, lockName: string, req: RebuildRequ
   if (held && cp && cp.replica !== req.replica) {
     const other = rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute;
     throw new RunbookRefusal(
-      `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}): finish it first with ${other} --resume, or start it over with ${other} --force`,
+      `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}${gone}): finish it first with ${other} --resume, or start it over with ${other} --force`,
     );
   }
   if (req.resume && !held) throw new RunbookRefusal(`no unfinished rebuild of ${req.replica} in cluster ${req.cluster} to resume`);
@@ -194,7 +221,7 @@ async function examineLock(store: StateStore, lockName: string, req: RebuildRequ
   const progress = cp !== undefined && (cp.schemaDone || cp.tablesDone.length > 0);
   if (held && cp && progress && !req.resume && !req.force && lapsed(held, now)) {
     throw new RunbookRefusal(
-      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}); continue it with ${execute} --resume, or start over with ${execute} --force`,
+      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}${gone}); continue it with ${execute} --resume, or start over with ${execute} --force`,
     );
   }
   return {

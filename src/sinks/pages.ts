@@ -55,7 +55,10 @@ export class ConsolePageSink implements PageSink {
 
   async send(page: Page): Promise<void> {
     const colour = page.kind === 'resolved' ? COLOUR.resolved : COLOUR[page.severity];
-    const line = `${page.at} PAGE ${page.subject}${page.kind === 'resolved' ? '' : ` | ${page.chatbot.content.nextSteps.join(' | ')}`}`;
+    // The steps are Chatbot markdown: a command there is in backticks, which pasted into a shell
+    // would run it as a command substitution. Printed bare here, as it runs.
+    const steps = page.chatbot.content.nextSteps.map((s) => (/^`[^`]+`$/.test(s) ? s.slice(1, -1) : s));
+    const line = `${page.at} PAGE ${page.subject}${page.kind === 'resolved' ? '' : ` | ${steps.join(' | ')}`}`;
     this.write(this.tty ? `${colour}${line}\x1b[0m` : line);
   }
 }

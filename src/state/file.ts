@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
+import { shellWord } from '../cli/paths';
 import { acquire, holds, release, STALE_LOCK_MS } from './lockfile';
 import { fileStateSchema, firstProblem, StateStoreError } from './schema';
 import { lockHeldBy, lockTakeable, takenLock, versionMatches, type Lock, type StateSnapshot, type StateStore } from './store';
@@ -27,11 +28,48 @@ function parseState(text: string): { state?: FileState; problem?: string } {
   return result.success ? { state: result.data as unknown as FileState } : { problem: firstProblem(result.error) };
 }
 
+/**
+ * The locks in a damaged state file's text whose lease has not lapsed, as `name (owner, until T)`:
+ * read from the JSON when it parses, else (truncated, garbage around it) by the text of each
+ * `"expiresAt"`, so that what might still be a running rebuild is never dropped unseen.
+ */
+export function liveLocksIn(text: string, now: Date): string[] {
+  const live = (expiresAt: unknown) => typeof expiresAt === 'string' && !(Date.parse(expiresAt) <= now.getTime());
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return [...text.matchAll(/"expiresAt"\s*:\s*"([^"]*)"/g)].filter((m) => live(m[1])).map((m) => `a lock until ${m[1]}`);
+  }
+  const locks = (value as { locks?: unknown } | null)?.locks;
+  if (locks === null || typeof locks !== 'object') return [];
+  return Object.entries(locks as Record<string, unknown>).flatMap(([name, lock]) => {
+    const l = (lock ?? {}) as { owner?: unknown; expiresAt?: unknown };
+    return live(l.expiresAt) ? [`${name}, ${typeof l.owner === 'string' ? l.owner : 'owner unknown'}, until ${String(l.expiresAt)}`] : [];
+  });
+}
+
 /** An error of the file system itself (EACCES, EISDIR, ENOSPC, EIO...), as one line naming the file. */
 function storeError(file: string, what: string, e: unknown): Error {
   if (e instanceof StateStoreError) return e;
   const code = (e as NodeJS.ErrnoException).code;
   return new StateStoreError(`${file}: cannot ${what} the state file (${code ? `${code}: ` : ''}${(e as Error).message.replace(/^\w+: /, '')})`);
+}
+
+/**
+ * The state file's own directory (`.replwatch` beside the config), made when missing; never its
+ * parents. A recursive mkdir would make a whole path a typo named (and on Linux, Node's recursive
+ * mkdir under /proc gets ENOENT forever and never returns): a missing parent is an error naming it.
+ */
+async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code === 'ENOENT') throw new StateStoreError(`${dir}: the state file's directory cannot be made: ${dirname(dir)} does not exist`);
+    throw new StateStoreError(`${dir}: cannot make the state file's directory (${code ?? (e as Error).message})`);
+  }
 }
 
 /**
@@ -64,6 +102,13 @@ export class FileStore implements StateStore {
     // Only under the lock: a second process may be setting it aside too, or have written a
     // fresh state since; the file is read again there, and only what is still damaged moves.
     if (!locked) return this.locked((s) => ({ result: s, changed: false }));
+    const live = liveLocksIn(text, new Date());
+    if (live.length > 0) {
+      const aside = `${this.file}.damaged`;
+      throw new StateStoreError(
+        `${this.file} is damaged (${problem}) and holds a live rebuild lock (${live.join('; ')}): it is not set aside, which would let a second rebuild start while that one runs; once that rebuild has ended, move the file aside by hand: mv ${shellWord(this.file)} ${shellWord(aside)}`,
+      );
+    }
     const aside = `${this.file}.damaged-${new Date().toISOString()}`;
     try {
       await rename(this.file, aside);
@@ -78,7 +123,7 @@ export class FileStore implements StateStore {
     const lock = `${this.file}.lock`;
     let token: string;
     try {
-      await mkdir(dirname(this.file), { recursive: true });
+      await ensureDir(dirname(this.file));
       token = await acquire(lock);
     } catch (e) {
       throw storeError(this.file, 'lock', e);

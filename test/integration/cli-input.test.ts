@@ -64,4 +64,24 @@ describe('a person\'s mistake on the command line (issue 13)', () => {
     expect(missing.status).toBe(3);
     expect(missing.stderr).toBe(`replwatch: ${join(dir, 'gone.yml')}: cannot read config file (no such file)\n`);
   }, 40_000);
+
+  it('a --state in a directory that does not exist (under /proc too, where a recursive mkdir never returns) is one line naming it, at once, exit 3', () => {
+    const config = join(dir, 'state-fleet.yml');
+    writeFileSync(config, 'network:\n  - { name: local, targets: ["127.0.0.1:9"], probes: 2, timeoutMs: 200 }\n');
+    for (const state of ['/proc/nope/state.json', join(dir, 'no-such-dir', 'state.json')]) {
+      for (const args of [
+        ['watch', '--config', config, '--samples', '1'],
+        ['silence', 'add', '--config', config, '--cluster', 'local', '--reason', 'x'],
+        ['silence', 'list'],
+        ['runbook', 'rebuild-replica', '--config', config, '--cluster', 'c', '--replica', 'r'],
+      ]) {
+        const started = Date.now();
+        const r = spawnSync(process.execPath, [bin, ...args, '--state', state], { encoding: 'utf8', timeout: 15_000 });
+        expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(3);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(r.stderr).toMatch(new RegExp(`^replwatch: --state ${state.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the directory \\S+ does not exist; [^\n]*\n$`));
+      }
+    }
+    expect(spawnSync('ls', [join(dir, 'no-such-dir')]).status).not.toBe(0);
+  }, 120_000);
 });

@@ -47,6 +47,21 @@ describe('replwatch heartbeat install', () => {
     expect(r.code).toBe(0);
   });
 
+  it('an account the server refuses is one line naming the server and the account, no stack trace, exit 3', () => {
+    const server = `127.0.0.1:${parse(readFileSync(config, 'utf8')).clusters[0].primary.port}`;
+    const wrong = cliProcess(['heartbeat', 'install', '--config', config, '--user', 'admin', '--password', 'env:ADMIN_PW'], { ADMIN_PW: 'not-the-password' });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toMatch(new RegExp(`^sandbox: heartbeat not installed on ${server} as admin: Access denied for user 'admin'@[^\\n]*; give admin CREATE, [^\\n]*--password\\n$`));
+    expect(wrong.stderr).not.toContain('not-the-password');
+    // The monitor account, which may only read: the server refuses the CREATE.
+    const monitor = cliProcess(['heartbeat', 'install', '--config', config, '--user', 'replwatch', '--password', 'env:PW'], { PW: sb.password });
+    expect(monitor.code).toBe(3);
+    expect(monitor.stderr).toMatch(new RegExp(`^sandbox: heartbeat not installed on ${server} as replwatch: [^\\n]*denied[^\\n]*\\n$`));
+    expect(monitor.stderr).not.toMatch(/^\s+at /m);
+    expect(monitor.stderr).not.toContain(sb.password);
+  });
+
   it('reports HeartbeatStale once, on the primary, when the writer stops, without false lag', async () => {
     await sql(sb, 'sandbox-primary', 'ALTER EVENT hb2.replwatch_heartbeat DISABLE');
     const stale = { ...parse(readFileSync(config, 'utf8')).clusters[0], heartbeat: { table: 'hb2.heartbeat', staleSeconds: 2 } };

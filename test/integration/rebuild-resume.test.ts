@@ -60,7 +60,7 @@ afterAll(async () => {
 });
 
 describe('an interrupted rebuild', () => {
-  it('killed mid-copy: refused while its lease may be live, dead once it lapsed, paged by the monitor as one incident, and resumed as the page says', async () => {
+  it('killed mid-copy: dead at once (its pid on this host is gone, though its lease was live), paged by the monitor as one incident, and resumed as the page says', async () => {
     // kill -9 once the first big table is done and the second is being copied.
     const run = spawnRebuild([...rebuildArgs('sandbox-r1'), '--execute', '--force']);
     await waitFor('the copy of big2', async () => run.events.some((e) => e.table === '`app`.`big2`' && Number(e.rows) >= 20_000), 30_000);
@@ -73,11 +73,12 @@ describe('an interrupted rebuild', () => {
     expect(cp.tablesDone).toContain('`app`.`big1`');
     expect(cp.tablesDone).not.toContain('`app`.`big2`');
 
-    // Its lease may still be live: nobody can tell a dead run from a slow one before it lapses.
-    const early = await cli(...rebuildArgs('sandbox-r1'), '--execute', '--resume');
+    // Its lease is still live, but its run was on this host and its pid is gone: dead at once, not "running".
+    const early = await cli(...rebuildArgs('sandbox-r1'), '--execute');
     expect(early.code).toBe(1);
-    expect(early.stderr).toMatch(/a rebuild of sandbox-r1 in cluster sandbox is running \(.* pid \d+ #\w+, started .*, lease renewed \d+ s ago; if that run is dead, its lease lapses at/);
-    await waitFor('the lease to lapse', async () => Date.parse((await lockOf())!.expiresAt) < Date.now(), 10_000);
+    expect(early.stderr).toMatch(new RegExp(`a rebuild of sandbox-r1 in cluster sandbox is dead: it stopped at "copy rows" .*; its process \\(pid ${run.child.pid} on this host\\) is gone, so its lease was ended at once\\); continue it with .* --execute --resume`));
+    expect(early.stderr).not.toContain('is running');
+    await waitFor('the lease to lapse', async () => Date.parse((await lockOf())!.expiresAt) <= Date.now(), 10_000);
     const dead = await cli(...rebuildArgs('sandbox-r1'), '--execute');
     expect(dead.code).toBe(1);
     expect(dead.stderr).toContain(`is dead: it stopped at "copy rows" with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at`);
@@ -184,6 +185,13 @@ describe('an interrupted rebuild', () => {
       expect(watch.code).toBe(0);
       expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2']);
       expect(existsSync(join(sb.dir, 'fail-pages.jsonl'))).toBe(false);
+
+      // Failing again while its alert fires: not paged again, and it says so (not an empty "not delivered: ").
+      const again = await cli(...args, '--execute', '--resume');
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/replwatch: the failure was not paged: its alert RebuildFailed\|sandbox\|sandbox-r2 was already firing \(since \S+, last paged \S+: [^\n]+\), so it was not paged again; it repeats while it fires\n/);
+      expect(again.stderr).not.toContain('not delivered');
+      expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2']);
 
       // The cause fixed: the replication account that the replica should use.
       const good = join(sb.dir, 'good-repl.yml');

@@ -93,4 +93,21 @@ describe('what `replwatch watch` prints can be followed (issues 12, 14)', () => 
     expect(readdirSync(dir).filter((f) => f.startsWith('state.json.damaged-'))).toHaveLength(1);
     expect(lines(r.stdout, / PAGE /)).toHaveLength(1);
   }, 30_000);
+
+  it('counts a critical it held (a dead rebuild under a silence) among the criticals: "2 critical (1 held)", never 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-watch-held-'));
+    const state = join(dir, 'state.json');
+    const lock = { owner: 'ops@elsewhere pid 1 #abc', expiresAt: '2026-01-01T00:00:00.000Z', startedAt: '2026-01-01T00:00:00.000Z', checkpoint: { v: 2, replica: 'main-r1', position: '', schemaDone: false, tablesDone: [], step: 'copy' } };
+    const silence = { id: 's1', cluster: 'main', from: '2026-01-01T00:00:00.000Z', to: '2099-01-01T00:00:00.000Z', reason: 'maintenance' };
+    writeFileSync(state, JSON.stringify({ alerts: {}, silences: [silence], locks: { 'rebuild/main': lock } }));
+    const r = await watch(dir, { state });
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout, / sample \d: /).map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      'sample 1: 2 critical (1 held), 0 warning, 0 paged, 1 held',
+      'sample 2: 2 critical (1 held), 0 warning, 1 paged, 1 held',
+      'sample 3: 2 critical (1 held), 0 warning, 0 paged, 1 held',
+    ]);
+    expect(lines(r.stdout, / PAGE /).map((l) => l.split(' ')[2])).toEqual(['[CRITICAL]']);
+    expect(r.stdout).not.toContain('RebuildFailed');
+  }, 30_000);
 });

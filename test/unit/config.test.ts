@@ -81,7 +81,7 @@ describe('config', () => {
   it('hides values under any secret-bearing key, however deep, when a parent is shown', () => {
     const shown = (heartbeat: string) => errorOf(DESIGN_EXAMPLE.replace('heartbeat: { table: percona.heartbeat }', `heartbeat: ${heartbeat}`));
     const flat = shown('[{ user: u1, adminPassword: pw-Zq9-1, apiToken: pw-Zq9-2 }]');
-    expect(flat).toBe('replwatch.yml:10: clusters[0].heartbeat: Invalid input: expected object, received array; got [{"user":"u1","adminPassword":"(hidden)","apiToken":"(hidden)"}]');
+    expect(flat).toBe('replwatch.yml:10: clusters[0].heartbeat: Invalid input: expected object, received array; got [{"user":"(hidden)","adminPassword":"(hidden)","apiToken":"(hidden)"}]');
     const deep = shown('[{ x: { clientSecret: pw-Zq9-3 }, credentials: [pw-Zq9-4] }]');
     expect(deep).toContain('got [{"x":{"clientSecret":"(hidden)"},"credentials":"(hidden)"}]');
   });

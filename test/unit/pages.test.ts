@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertState } from '../../src/alerting/alert';
 import { formatPage, MAX_MESSAGE_BYTES, snsPublishInput, subjectLine } from '../../src/alerting/page';
-import { SnsPageSink } from '../../src/sinks/pages';
+import { ConsolePageSink, SnsPageSink } from '../../src/sinks/pages';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:replwatch-pages';
 const alert = (over: Partial<AlertState['finding']> = {}): AlertState => ({
@@ -43,6 +43,17 @@ describe('page format', () => {
       metadata: { threadId: 'ReplicationBroken|main|main-r1', eventType: 'firing' },
     });
     expect(page.chatbot.content.title).toContain('CRITICAL: ReplicationBroken on main/main-r1');
+  });
+
+  it('prints the console PAGE line with the command bare, as it is pasted into a shell (no backticks)', async () => {
+    const lines: string[] = [];
+    const page = formatPage({ kind: 'firing', alert: alert({ action: 'then check `SHOW SLAVE STATUS`' }), at: '2026-11-22T10:00:00.000Z' });
+    await new ConsolePageSink((l) => lines.push(l), false).send(page);
+    expect(lines).toEqual([
+      '2026-11-22T10:00:00.000Z PAGE [CRITICAL] ReplicationBroken main/main-r1 | replwatch runbook rebuild-replica --cluster main --replica main-r1 | then check `SHOW SLAVE STATUS`',
+    ]);
+    // Chat keeps its markdown.
+    expect(page.chatbot.content.nextSteps[0]).toBe('`replwatch runbook rebuild-replica --cluster main --replica main-r1`');
   });
 
   it('threads repeat and resolved pages with the firing one, and says how long it lasted', () => {

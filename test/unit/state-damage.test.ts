@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { Page } from '../../src/alerting/page';
@@ -81,6 +81,58 @@ describe('a damaged state file (issue 12)', () => {
   });
 });
 
+describe('a damaged state file holding a live rebuild lock', () => {
+  const lock = { owner: 'ops@db1 pid 4242 #abc123', expiresAt: new Date(Date.now() + 600_000).toISOString(), startedAt: new Date().toISOString() };
+  const cases: Array<[string, string]> = [
+    ['an alert of the wrong shape beside it', JSON.stringify({ alerts: { K: 5 }, silences: [], locks: { 'rebuild/main': lock } })],
+    ['cut short (not JSON)', JSON.stringify({ locks: { 'rebuild/main': lock }, alerts: {} }).slice(0, -10)],
+  ];
+  for (const [what, text] of cases) {
+    it(`${what}: is refused, loudly, naming the file, the lock, and how to move it aside; the file stays`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'rw-damaged-lock-'));
+      const file = join(dir, 'state.json');
+      writeFileSync(file, text);
+      const notices: string[] = [];
+      const store = new FileStore(file, (l) => notices.push(l));
+      const refusal = await store.acquireLock('rebuild/main', 'me', new Date(Date.now() + 60_000), new Date()).catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(StateStoreError);
+      const message = (refusal as Error).message;
+      expect(message).toContain(`${file} is damaged (`);
+      expect(message).toContain(`holds a live rebuild lock (`);
+      expect(message).toContain(lock.expiresAt);
+      expect(message).toContain(`move the file aside by hand: mv ${file} ${file}.damaged`);
+      expect(message).not.toContain('\n');
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect(readdirSync(dir)).toEqual(['state.json']);
+      expect(notices).toEqual([]);
+    });
+  }
+
+  it('a lapsed lock in a damaged file does not stop it being set aside', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-damaged-lock-'));
+    const file = join(dir, 'state.json');
+    writeFileSync(file, JSON.stringify({ alerts: { K: 5 }, locks: { 'rebuild/main': { ...lock, expiresAt: '2020-01-01T00:00:00Z' } } }));
+    const notices: string[] = [];
+    expect(await new FileStore(file, (l) => notices.push(l)).listSilences()).toEqual([]);
+    expect(notices[0]).toContain('moved aside to');
+  });
+});
+
+describe('a state file whose directory is missing', () => {
+  it('is a StateStoreError naming the directory; only the last level (.replwatch) is ever made', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-state-parent-'));
+    const deep = join(dir, 'a', 'b', 'state.json');
+    await expect(new FileStore(deep).listSilences()).resolves.toEqual([]);
+    await expect(new FileStore(deep).addSilence({ id: 'x', cluster: 'c', from: '2026-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: 'r' })).rejects.toThrow(
+      `${join(dir, 'a', 'b')}: the state file's directory cannot be made: ${join(dir, 'a')} does not exist`,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    const beside = join(dir, '.replwatch', 'state.json');
+    await new FileStore(beside).addSilence({ id: 'x', cluster: 'c', from: '2026-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: 'r' });
+    expect(await new FileStore(beside).listSilences()).toHaveLength(1);
+  });
+});
+
 describe('a state store that cannot be read or written (issue 12)', () => {
   it('is a StateStoreError naming the file, and a StateUnreadable finding paged once per outage without the store, resolved when it answers again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-unreadable-'));
@@ -106,7 +158,9 @@ describe('a state store that cannot be read or written (issue 12)', () => {
   it('makes silence add, list and remove exit 3 with one line', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'rw-unreadable-')), 'state.json');
     mkdirSync(state);
-    for (const args of [['add', '--cluster', 'main', '--reason', 'x'], ['list'], ['remove', 'abc']]) {
+    const config = join(dirname(state), 'fleet.yml');
+    writeFileSync(config, 'network:\n  - { name: main, targets: ["127.0.0.1:9"] }\n');
+    for (const args of [['add', '--config', config, '--cluster', 'main', '--reason', 'x'], ['list'], ['remove', 'abc']]) {
       const r = await cli('silence', ...args, '--state', state);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(new RegExp(`^replwatch: ${state}: cannot (read|lock) the state file \\(E\\w+: [^\\n]*\\)\\n+$`));
