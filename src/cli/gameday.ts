@@ -60,7 +60,7 @@ export function registerGameday(program: Command, io: Io, setCode: (c: number) =
         await mkdir(o.emitFis, { recursive: true });
         for (const e of experiments) await writeFile(join(o.emitFis, e.file), `${JSON.stringify(e.template, null, 2)}\n`);
         if (o.json) io.out(JSON.stringify({ experiments: experiments.map((e) => ({ scenario: e.scenario, expect: e.expect, file: join(o.emitFis!, e.file) })) }, null, 2));
-        else io.out(table([['EXPERIMENT', 'REPLWATCH MUST PAGE', 'FILE'], ...experiments.map((e) => [e.scenario, e.expect, join(o.emitFis!, e.file)])]) + `\ncreate each with: aws fis create-experiment-template --cli-input-json file://<FILE>`);
+        else io.out(`${table([['EXPERIMENT', 'REPLWATCH MUST PAGE', 'FILE'], ...experiments.map((e) => [e.scenario, e.expect, join(o.emitFis!, e.file)])])}\ncreate each with: aws fis create-experiment-template --cli-input-json file://<FILE>`);
         return;
       }
       const result = await runDrill({ scenarios: o.scenario, dir: o.dir, baselineSeconds: o.baseline, log: (line) => io.err(line) });

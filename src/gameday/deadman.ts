@@ -38,6 +38,7 @@ type Template = { service: string; resources: { Resources: Record<string, { Type
  */
 export function deadManAlarm(serverlessYml: string, stage: string): DeadManAlarm {
   const t = parse(serverlessYml, { logLevel: 'silent', merge: true }) as Template;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: these are the Serverless Framework's variables, as the template spells them
   const fill = (s: string) => s.replaceAll('${self:service}', t.service).replaceAll('${sls:stage}', stage);
   const resources = t.resources.Resources;
   const composite = Object.entries(resources).find(([, r]) => r.Type === 'AWS::CloudWatch::CompositeAlarm' && /ChecksCompleted|not-reporting/.test(JSON.stringify(r)));

@@ -90,12 +90,10 @@ export function fisTemplates(config: Config, o: FisOptions): FisExperiment[] {
       });
     }
   }
-  {
     add('network-disruption', 'HostUnreachable / PrimaryUnreachable / MemcacheUnreachable for the cut hosts', 'replwatch game day: cut the subnets tagged for the drill off from everything', {
       targets: { subnets: { resourceType: 'aws:ec2:subnet', resourceTags: { [GAMEDAY_TAG]: 'network' }, selectionMode: 'ALL' } },
       actions: { disrupt: { actionId: 'aws:network:disrupt-connectivity', description: `drop all traffic of the subnets for ${duration}`, parameters: { duration, scope: 'all' }, targets: { Subnets: 'subnets' } } },
     });
-  }
   for (const g of config.network) {
     add(`${g.name}-packet-loss`, `PacketLoss on ${g.name}'s targets`, `replwatch game day: 30% packet loss on the instances of network group ${g.name}`, {
       targets: { hosts: { resourceType: 'aws:ec2:instance', resourceTags: { [GAMEDAY_TAG]: g.name }, filters: [{ path: 'State.Name', values: ['running'] }], selectionMode: 'COUNT(1)' } },

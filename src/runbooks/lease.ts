@@ -35,7 +35,7 @@ export function ownerAlive(owner: string, env: NodeJS.ProcessEnv = process.env):
     return true;
   } catch (e) {
     // EPERM: there, but another user's.
-    return (e as NodeJS.ErrnoException).code === 'ESRCH' ? false : true;
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

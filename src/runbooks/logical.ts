@@ -7,7 +7,7 @@ import { tableKey, type RebuildCheckpoint } from './checkpoint';
 import { ident, qualified } from '../mysql/identifiers';
 import type { TableInfo } from './inventory';
 import type { RebuildPlan } from './plan';
-import { type RebuildTarget } from './target';
+import type { RebuildTarget } from './target';
 import { Throughput } from './throughput';
 import { checksumTables, type ChecksumResult } from './verify';
 import { waitUntilApplied } from './replication';
@@ -412,6 +412,7 @@ const UTF8 = /^utf8/;
  * client sends: its bytes would be misread under a client character set of another encoding.
  */
 async function createAsOnDonor(target: Connection, schema: string, shown: Record<string, string>, statement: string, timeoutMs: number): Promise<void> {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range is the point: a statement with nothing else reads the same in any client charset
   const ascii = /^[\x00-\x7f]*$/.test(statement);
   const settings = CREATION_SETTINGS.filter((n) => shown[n] !== undefined && (n !== 'character_set_client' || ascii || UTF8.test(shown[n]!)));
   await query(target, `USE ${ident(schema)}`, timeoutMs);

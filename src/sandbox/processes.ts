@@ -89,7 +89,7 @@ const REAPER_LIST = 'reaper.list';
 
 /** The reaper's list: `pid mark` per line, rewritten whenever a drill restarts a process. */
 export function writeReaperList(dir: string, processes: OwnedProcess[]): void {
-  writeFileSync(join(dir, REAPER_LIST), processes.map((p) => `${p.pid} ${p.mark}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(join(dir, REAPER_LIST), `${processes.map((p) => `${p.pid} ${p.mark}`).join('\n')}\n`, { mode: 0o600 });
 }
 
 /**

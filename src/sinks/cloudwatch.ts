@@ -1,4 +1,4 @@
-import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { Finding } from '../model/findings';
 import type { Observation } from '../model/observations';
 

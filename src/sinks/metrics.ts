@@ -38,6 +38,6 @@ export class JsonlMetricSink {
 
   async put(data: MetricDatum[]): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true });
-    await appendFile(this.file, data.map((d) => JSON.stringify(d)).join('\n') + '\n');
+    await appendFile(this.file, `${data.map((d) => JSON.stringify(d)).join('\n')}\n`);
   }
 }

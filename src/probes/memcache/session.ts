@@ -1,4 +1,4 @@
-import { Socket, connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
 import { DeadlineError } from '../../util/deadline';
 import { parseReply, ProtocolError, type Reply, type ReplyShape } from './protocol';
 

@@ -1,7 +1,7 @@
 import type { Flavor, ServerReading } from '../../model/observations';
 import { quoteQualified } from '../../heartbeat/sql';
 import { excessPrivileges } from './grants';
-import { MysqlConnections, query, type Connection, type MysqlEndpoint } from '../../mysql/connections';
+import { type MysqlConnections, query, type Connection, type MysqlEndpoint } from '../../mysql/connections';
 import { normaliseStatusRow, replicaStatusStatement, type StatusRow } from './replicaStatus';
 
 export interface MysqlTarget extends MysqlEndpoint {
