@@ -48,12 +48,13 @@ describe('an Aurora cluster', () => {
       aurora: { lag: (t) => (t === 'aurora-r1' ? { lagSeconds: 42, at: minute(1), earlierSeconds: [] } : { error: 'no AuroraReplicaLag datapoint for DB instance aurora-r2 in the last 5 minutes' }) },
       lagHistory: (t) => (t === 'aurora-r1' ? [35] : []),
     });
-    expect(a.findings.map((f) => [f.code, f.severity, f.target])).toEqual([
-      ['ReplicaLagging', 'critical', 'aurora-r1'],
-      ['LagUnknown', 'warning', 'aurora-r2'],
-    ]);
-    expect(a.findings[0]!.summary).toBe('lag 42.0 s (cloudwatch), over the critical threshold of 30 s for 2 samples');
-    expect(a.findings[1]!.action).toContain('rdsInstanceId');
+    expect(a).toHaveFindings(
+      [
+        { code: 'ReplicaLagging', severity: 'critical', target: 'aurora-r1', summary: 'lag 42.0 s (cloudwatch), over the critical threshold of 30 s for 2 samples' },
+        { code: 'LagUnknown', severity: 'warning', target: 'aurora-r2', action: expect.stringContaining('rdsInstanceId') },
+      ],
+      { inOrder: true },
+    );
   });
 
   it('takes the heartbeat when the cluster has one (the readers see the writer row through the shared storage)', () => {
@@ -65,7 +66,7 @@ describe('an Aurora cluster', () => {
       aurora: { lag: () => undefined },
     });
     expect(a.observations.find((o) => o.target === 'aurora-r1')).toMatchObject({ lagSeconds: 0.1, lagSource: 'heartbeat' });
-    expect(a.findings.map((f) => [f.code, f.target, f.summary])).toEqual([['LagUnknown', 'aurora-r2', 'lag of aurora-r2 is unknown: no heartbeat row of the writer on aurora-r2']]);
+    expect(a).toHaveFindings([{ code: 'LagUnknown', target: 'aurora-r2', summary: 'lag of aurora-r2 is unknown: no heartbeat row of the writer on aurora-r2' }]);
   });
 
   it("hears a reader whose copy of the writer's heartbeat is fresh: a writer unreachable to the monitor alone is a monitor-path warning", () => {
@@ -81,8 +82,7 @@ describe('an Aurora cluster', () => {
       replicas: [server('aurora-r1', 2, { heartbeat: copy(0.8), heartbeatReadAt: 5000 }), server('aurora-r2', 3, { heartbeat: copy(0.9), heartbeatReadAt: 5000 })],
       aurora: { lag: () => undefined },
     });
-    expect(partition.findings.map((f) => [f.code, f.severity, f.details.scope])).toEqual([['MonitorPathDown', 'warning', 'monitor-path']]);
-    expect(partition.findings[0]!.summary).toContain('aurora-r1, aurora-r2 still replicate from it');
+    expect(partition).toHaveFindings([{ code: 'MonitorPathDown', severity: 'warning', summary: expect.stringContaining('aurora-r1, aurora-r2 still replicate from it'), details: { scope: 'monitor-path' } }]);
 
     // Copies as old as the outage say nothing yet: a frozen writer looks so for staleSeconds.
     // Provisional (not paged) rather than the monitor-path verdict.
@@ -94,7 +94,7 @@ describe('an Aurora cluster', () => {
       replicas: [server('aurora-r1', 2, { heartbeat: copy(2.1), heartbeatReadAt: 2000 }), server('aurora-r2', 3, { heartbeat: copy(2.2), heartbeatReadAt: 2000 })],
       aurora: { lag: () => undefined },
     });
-    expect(frozen.findings.map((f) => [f.code, f.severity, f.details.verdict])).toEqual([['PrimaryUnreachable', 'critical', 'undecided']]);
+    expect(frozen).toHaveFindings([{ code: 'PrimaryUnreachable', severity: 'critical', details: { verdict: 'undecided' } }]);
     expect((frozen.findings[0]!.details.replicas as Array<{ alive: unknown }>).map((v) => v.alive)).toEqual([null, null]);
 
     // The copies age when the writer is really down: one critical page, the readers' lag folded in.
@@ -106,7 +106,7 @@ describe('an Aurora cluster', () => {
       aurora: { lag: () => undefined },
       lagHistory: () => [44],
     });
-    expect(down.findings.map((f) => [f.code, f.severity])).toEqual([['PrimaryUnreachable', 'critical']]);
+    expect(down).toHaveFindings([{ code: 'PrimaryUnreachable', severity: 'critical' }]);
     expect(down.findings[0]!.details.absorbed).toEqual([
       expect.objectContaining({ code: 'ReplicaLagging', target: 'aurora-r1' }),
       expect.objectContaining({ code: 'LagUnknown', target: 'aurora-r2' }),
@@ -122,7 +122,7 @@ describe('an Aurora cluster', () => {
       primary: server('aurora-writer', 1, { reachable: false, serverId: undefined, error: { code: 'ETIMEDOUT', message: 'connect ETIMEDOUT' } }),
       aurora: { lag: () => ({ lagSeconds: 0.02, at: minute(1), earlierSeconds: [] }) },
     });
-    expect(a.findings.map((f) => [f.code, f.severity, f.details.replicas])).toEqual([['PrimaryUnreachable', 'critical', []]]);
+    expect(a).toHaveFindings([{ code: 'PrimaryUnreachable', severity: 'critical', details: { replicas: [] } }]);
   });
 
   it('is refused by the rebuild runbook: a reader has no data of its own', () => {

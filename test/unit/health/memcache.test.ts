@@ -15,7 +15,6 @@ const reading = (over: Partial<MemcacheReading> = {}): MemcacheReading => ({
   at: 10_000,
   ...over,
 });
-const codes = (r: ReturnType<typeof analyseMemcacheNode>) => r.findings.map((f) => `${f.code}/${f.severity}`);
 
 describe('analyseMemcacheNode', () => {
   it('is quiet for a healthy node and reports the contract observation', () => {
@@ -26,7 +25,7 @@ describe('analyseMemcacheNode', () => {
 
   it('makes a hung node (deadline) and a refused one MemcacheUnreachable, critical', () => {
     const hung = analyseMemcacheNode(t, reading({ reachable: false, roundTripMs: null, stats: undefined, error: { code: 'ETIMEDOUT', message: 'version: no answer within 500 ms' } }));
-    expect(codes(hung)).toEqual(['MemcacheUnreachable/critical']);
+    expect(hung).toHaveFindings([{ code: 'MemcacheUnreachable', severity: 'critical' }]);
     expect(hung.findings[0]!.summary).toContain('no reply within 500 ms (hung or blackholed)');
     const refused = analyseMemcacheNode(t, reading({ reachable: false, roundTripMs: null, error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.1.5:11211' } }));
     expect(refused.findings[0]!.summary).toContain('ECONNREFUSED');
@@ -35,19 +34,19 @@ describe('analyseMemcacheNode', () => {
   it('flags a slow round trip against slowMs, defaulting to half the timeout up to 100 ms', () => {
     expect(slowThresholdMs(t)).toBe(100);
     expect(slowThresholdMs({ ...t, timeoutMs: 60 })).toBe(30);
-    expect(codes(analyseMemcacheNode(t, reading({ roundTripMs: 150 })))).toEqual(['MemcacheSlow/warning']);
-    expect(codes(analyseMemcacheNode({ ...t, slowMs: 5 }, reading({ roundTripMs: 6 })))).toEqual(['MemcacheSlow/warning']);
+    expect(analyseMemcacheNode(t, reading({ roundTripMs: 150 }))).toHaveFindings([{ code: 'MemcacheSlow', severity: 'warning' }]);
+    expect(analyseMemcacheNode({ ...t, slowMs: 5 }, reading({ roundTripMs: 6 }))).toHaveFindings([{ code: 'MemcacheSlow', severity: 'warning' }]);
   });
 
   it('calls a set/get mismatch critical and a refused store a warning', () => {
-    expect(codes(analyseMemcacheNode(t, reading({ canary: 'mismatch', canaryDetail: 'read back "x"' })))).toEqual(['MemcacheDegraded/critical']);
-    expect(codes(analyseMemcacheNode(t, reading({ canary: 'not-stored', canaryDetail: 'SERVER_ERROR out of memory' })))).toEqual(['MemcacheDegraded/warning']);
+    expect(analyseMemcacheNode(t, reading({ canary: 'mismatch', canaryDetail: 'read back "x"' }))).toHaveFindings([{ code: 'MemcacheDegraded', severity: 'critical' }]);
+    expect(analyseMemcacheNode(t, reading({ canary: 'not-stored', canaryDetail: 'SERVER_ERROR out of memory' }))).toHaveFindings([{ code: 'MemcacheDegraded', severity: 'warning' }]);
   });
 
   it('sees what only shows between samples: eviction rate, connection-limit hits, a restart', () => {
     const before = reading({ at: 0 });
     const evicting = analyseMemcacheNode(t, reading({ at: 10_000, stats: { ...stats, evictions: 5000 } }), before);
-    expect(codes(evicting)).toEqual(['MemcacheDegraded/warning']);
+    expect(evicting).toHaveFindings([{ code: 'MemcacheDegraded', severity: 'warning' }]);
     expect(evicting.findings[0]!.summary).toContain('500 evictions/s');
     expect(analyseMemcacheNode(t, reading({ at: 10_000, stats: { ...stats, evictions: 500 } }), before).findings).toEqual([]);
     expect(analyseMemcacheNode(t, reading({ stats: { ...stats, listenDisabledNum: 3 } }), before).findings[0]!.summary).toContain('connection limit 3 time(s)');

@@ -75,8 +75,6 @@ function analyse(over: Partial<ClusterReadings> = {}) {
   });
 }
 
-const codes = (a: ReturnType<typeof analyse>) => a.findings.map((f) => `${f.code}/${f.severity}/${f.target}`).sort();
-
 describe('analyseCluster', () => {
   it('finds nothing wrong with a healthy topology and reports Seconds_Behind lag', () => {
     const a = analyse();
@@ -87,13 +85,14 @@ describe('analyseCluster', () => {
   it('names a broken SQL thread with the short error and the runbook', () => {
     const error = "Could not execute Write_rows_v1 event on table app.t; Duplicate entry '3' for key 'PRIMARY', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's master log mysql-bin.000001, end_log_pos 1234";
     const a = analyse({ replicas: [replica('main-r1', 2, { channels: [channel({ sqlRunning: false, sqlErrno: 1062, sqlError: error, secondsBehind: null })] }), replica('main-r2', 3)] });
-    expect(a.findings).toHaveLength(1);
-    expect(a.findings[0]).toMatchObject({
-      code: 'ReplicationBroken',
-      severity: 'critical',
-      summary: "SQL thread stopped: 1062 Duplicate entry '3' for key 'PRIMARY'",
-      runbook: 'replwatch runbook rebuild-replica --cluster main --replica main-r1',
-    });
+    expect(a).toHaveFindings([
+      {
+        code: 'ReplicationBroken',
+        severity: 'critical',
+        summary: "SQL thread stopped: 1062 Duplicate entry '3' for key 'PRIMARY'",
+        runbook: 'replwatch runbook rebuild-replica --cluster main --replica main-r1',
+      },
+    ]);
   });
 
   it('keeps MySQL error text that has no MariaDB wrapper', () => {
@@ -108,7 +107,10 @@ describe('analyseCluster', () => {
         replica('main-r2', 3, { channels: [channel({ ioRunning: false, ioState: 'Connecting', ioErrno: 1045, ioError: 'Access denied for user repl', secondsBehind: null })] }),
       ],
     });
-    expect(codes(a)).toEqual(['ReplicaIoError/critical/main-r2', 'ReplicationStopped/warning/main-r1']);
+    expect(a).toHaveFindings([
+      { code: 'ReplicaIoError', severity: 'critical', target: 'main-r2' },
+      { code: 'ReplicationStopped', severity: 'warning', target: 'main-r1' },
+    ]);
     expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: null, ioRunning: false, sqlRunning: false });
   });
 
@@ -119,7 +121,11 @@ describe('analyseCluster', () => {
         replica('main-r2', 3, { channels: [channel({ sourceHost: '10.9.9.9', sourceServerId: 77 })], readOnly: false }),
       ],
     });
-    expect(codes(a)).toEqual(['NotReplicating/critical/main-r1', 'ReplicaWritable/warning/main-r2', 'WrongPrimary/critical/main-r2']);
+    expect(a).toHaveFindings([
+      { code: 'NotReplicating', severity: 'critical', target: 'main-r1' },
+      { code: 'ReplicaWritable', severity: 'warning', target: 'main-r2' },
+      { code: 'WrongPrimary', severity: 'critical', target: 'main-r2' },
+    ]);
   });
 
   it('recognises the primary by server id even when the replica names it differently (DNS vs IP)', () => {
@@ -141,8 +147,9 @@ describe('analyseCluster', () => {
       primary: primary(mysql),
       replicas: [replica('main-r1', 2, { ...mysql, readOnly: true, superReadOnly: false }), replica('main-r2', 3, { ...mysql, readOnly: true, superReadOnly: true })],
     });
-    expect(codes(a)).toEqual(['ReplicaWritable/warning/main-r1']);
-    expect(a.findings[0]).toMatchObject({ summary: expect.stringContaining('super_read_only is OFF on main-r1'), action: 'run on main-r1: SET GLOBAL super_read_only = ON' });
+    expect(a).toHaveFindings([
+      { code: 'ReplicaWritable', severity: 'warning', target: 'main-r1', summary: expect.stringContaining('super_read_only is OFF on main-r1'), action: 'run on main-r1: SET GLOBAL super_read_only = ON' },
+    ]);
     expect(analyse({ replicas: [replica('main-r1', 2, { readOnly: true, superReadOnly: null })] }).findings).toEqual([]);
   });
 
@@ -152,8 +159,7 @@ describe('analyseCluster', () => {
       primary: primary({ gtidExecuted: '0-1-100' }),
       replicas: [replica('main-r1', 2, { channels, gtidExecuted: '0-1-100,5-9-8,5-12-40' }), replica('main-r2', 3, { channels, gtidExecuted: '0-1-100,0-3-7,5-12-40' })],
     });
-    expect(codes(a)).toEqual(['ErrantTransactions/critical/main-r2']);
-    expect(a.findings[0]!.details.errant).toBe('0-3-7');
+    expect(a).toHaveFindings([{ code: 'ErrantTransactions', severity: 'critical', target: 'main-r2', details: { errant: '0-3-7' } }]);
   });
 
   it('finds errant GTIDs on a replica but not the race where the replica is ahead of what we read on the primary', () => {
@@ -161,8 +167,7 @@ describe('analyseCluster', () => {
       primary: primary({ gtidExecuted: '0-1-100' }),
       replicas: [replica('main-r1', 2, { gtidExecuted: '0-1-101' }), replica('main-r2', 3, { gtidExecuted: '0-1-100,0-3-7' })],
     });
-    expect(codes(a)).toEqual(['ErrantTransactions/critical/main-r2']);
-    expect(a.findings[0]!.details.errant).toBe('0-3-7');
+    expect(a).toHaveFindings([{ code: 'ErrantTransactions', severity: 'critical', target: 'main-r2', details: { errant: '0-3-7' } }]);
   });
 
   describe('lag thresholds and sustained samples', () => {
@@ -173,9 +178,9 @@ describe('analyseCluster', () => {
     });
 
     it('warns when the warning threshold held for sustainedSamples, critical when critical held', () => {
-      expect(codes(analyse({ replicas: lagging(10), lagHistory: () => [9] }))).toEqual(['ReplicaLagging/warning/main-r1']);
-      expect(codes(analyse({ replicas: lagging(40), lagHistory: () => [31] }))).toEqual(['ReplicaLagging/critical/main-r1']);
-      expect(codes(analyse({ replicas: lagging(40), lagHistory: () => [10] }))).toEqual(['ReplicaLagging/warning/main-r1']);
+      expect(analyse({ replicas: lagging(10), lagHistory: () => [9] })).toHaveFindings([{ code: 'ReplicaLagging', severity: 'warning', target: 'main-r1' }]);
+      expect(analyse({ replicas: lagging(40), lagHistory: () => [31] })).toHaveFindings([{ code: 'ReplicaLagging', severity: 'critical', target: 'main-r1' }]);
+      expect(analyse({ replicas: lagging(40), lagHistory: () => [10] })).toHaveFindings([{ code: 'ReplicaLagging', severity: 'warning', target: 'main-r1' }]);
       expect(analyse({ replicas: lagging(40), lagHistory: () => [1] }).findings).toEqual([]);
     });
 
@@ -187,7 +192,7 @@ describe('analyseCluster', () => {
         lagHistory: () => [11],
       });
       expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: 12, lagSource: 'heartbeat' });
-      expect(codes(a)).toEqual(['ReplicaLagging/warning/main-r1']);
+      expect(a).toHaveFindings([{ code: 'ReplicaLagging', severity: 'warning', target: 'main-r1' }]);
     });
 
     it('warns that the heartbeat writer stopped instead of paging lag on every replica', () => {
@@ -197,7 +202,7 @@ describe('analyseCluster', () => {
         replicas: [replica('main-r1', 2, { heartbeat: [{ serverId: 1, writtenAt: 1000, ageSeconds: 300.2 }] })],
         lagHistory: () => [0],
       });
-      expect(codes(a)).toEqual(['HeartbeatStale/warning/main-primary']);
+      expect(a).toHaveFindings([{ code: 'HeartbeatStale', severity: 'warning', target: 'main-primary' }]);
       expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ lagSeconds: 0, lagSource: 'heartbeat' });
     });
 
@@ -222,46 +227,53 @@ describe('analyseCluster', () => {
         replicas: [replica('main-r1', 2, { channels: [channel(ioDown)] }), replica('main-r2', 3, { channels: [channel(ioDown)] })],
         lagHistory: () => [60],
       });
-      expect(codes(a)).toEqual(['PrimaryUnreachable/critical/main-primary']);
+      expect(a).toHaveFindings([{ code: 'PrimaryUnreachable', severity: 'critical', target: 'main-primary' }]);
       expect((a.findings[0]!.details.absorbed as unknown[]).length).toBe(2);
     });
 
     it("is the monitor's path when any replica still replicates from it: a warning", () => {
       const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2), replica('main-r2', 3, { channels: [channel(ioDown)] })] });
-      expect(codes(a)).toEqual(['MonitorPathDown/warning/main-primary', 'ReplicaIoError/critical/main-r2']);
-      expect(a.findings.find((f) => f.code === 'MonitorPathDown')!.details.scope).toBe('monitor-path');
+      expect(a).toHaveFindings([
+        { code: 'MonitorPathDown', severity: 'warning', target: 'main-primary' },
+        { code: 'ReplicaIoError', severity: 'critical', target: 'main-r2' },
+      ]);
+      expect(a).toHaveFinding('MonitorPathDown', { details: { scope: 'monitor-path' } });
     });
 
     it('assumes the worst when no replica can be asked', () => {
       const a = analyse({ primary: unreachable(primary()), replicas: [unreachable(replica('main-r1', 2)), unreachable(replica('main-r2', 3))] });
-      expect(codes(a)).toEqual(['PrimaryUnreachable/critical/main-primary', 'ReplicaUnreachable/critical/main-r1', 'ReplicaUnreachable/critical/main-r2']);
+      expect(a).toHaveFindings([
+        { code: 'PrimaryUnreachable', severity: 'critical', target: 'main-primary' },
+        { code: 'ReplicaUnreachable', severity: 'critical', target: 'main-r1' },
+        { code: 'ReplicaUnreachable', severity: 'critical', target: 'main-r2' },
+      ]);
     });
 
     it('does not call a replica WrongPrimary when the primary cannot be asked who it is', () => {
       const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels: [channel({ sourceHost: 'db-primary.internal' })] })] });
-      expect(a.findings.map((f) => f.code)).not.toContain('WrongPrimary');
+      expect(a).not.toHaveFinding('WrongPrimary');
     });
 
     it("counts a replica's only channel as the primary's when the replicas know it by another name (DNS vs IP)", () => {
       const byName = channel({ sourceHost: 'db-primary.internal' });
       const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels: [byName] }), replica('main-r2', 3, { channels: [byName] })] });
-      expect(codes(a)).toEqual(['MonitorPathDown/warning/main-primary']);
-      expect(a.findings[0]!.details.scope).toBe('monitor-path');
-      expect(a.findings[0]!.summary).toContain('main-r1, main-r2 still replicate from it');
+      expect(a).toHaveFindings([
+        { code: 'MonitorPathDown', severity: 'warning', target: 'main-primary', summary: expect.stringContaining('main-r1, main-r2 still replicate from it'), details: { scope: 'monitor-path' } },
+      ]);
       expect((a.findings[0]!.details.replicas as Array<{ evidence: string }>)[0]!.evidence).toBe('IO thread running, from db-primary.internal:3306');
     });
 
     it('does not count an only channel whose source is known to be another server', () => {
       const elsewhere = channel({ sourceHost: 'db-new.internal', sourceServerId: 7 });
       const a = analyse({ primary: unreachable(primary()), lastPrimaryServerId: 1, replicas: [replica('main-r1', 2, { channels: [elsewhere] })] });
-      expect(codes(a)).toEqual(['PrimaryUnreachable/critical/main-primary']);
+      expect(a).toHaveFindings([{ code: 'PrimaryUnreachable', severity: 'critical', target: 'main-primary' }]);
     });
 
     it('finds the primary among several channels by the server id it had when last seen', () => {
       const channels = [channel({ name: 'dc2', sourceHost: '10.2.0.1', sourceServerId: 9 }), channel({ name: '', sourceHost: 'db-primary.internal' })];
       const a = analyse({ primary: unreachable(primary()), lastPrimaryServerId: 1, replicas: [replica('main-r1', 2, { channels })] });
-      expect(codes(a)).toEqual(['MonitorPathDown/warning/main-primary']);
-      expect(codes(analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels })] }))).toEqual(['PrimaryUnreachable/critical/main-primary']);
+      expect(a).toHaveFindings([{ code: 'MonitorPathDown', severity: 'warning', target: 'main-primary' }]);
+      expect(analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels })] })).toHaveFindings([{ code: 'PrimaryUnreachable', severity: 'critical', target: 'main-primary' }]);
     });
   });
 
@@ -280,7 +292,10 @@ describe('analyseCluster', () => {
       expect(f.details.scope).toBe('monitor-path');
       expect(f.action).toContain('grants');
       expect(f.action).not.toContain('promote');
-      expect(codes(a)).toEqual(['MonitorRefused/warning/main-primary', 'ReplicationStopped/warning/main-r1']);
+      expect(a).toHaveFindings([
+        { code: 'MonitorRefused', severity: 'warning', target: 'main-primary' },
+        { code: 'ReplicationStopped', severity: 'warning', target: 'main-r1' },
+      ]);
     });
 
     it('names the replicas that still replicate, and treats a refused replica the same way', () => {
@@ -288,7 +303,10 @@ describe('analyseCluster', () => {
         primary: refusedBy(primary(), 1227, 'Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s) for this operation'),
         replicas: [replica('main-r1', 2), refusedBy(replica('main-r2', 3), 1045, "Access denied for user 'replwatch'@'10.0.0.9' (using password: YES)")],
       });
-      expect(codes(a)).toEqual(['MonitorRefused/warning/main-primary', 'MonitorRefused/warning/main-r2']);
+      expect(a).toHaveFindings([
+        { code: 'MonitorRefused', severity: 'warning', target: 'main-primary' },
+        { code: 'MonitorRefused', severity: 'warning', target: 'main-r2' },
+      ]);
       expect(a.findings.find((f) => f.target === 'main-primary')!.summary).toMatch(/^the monitor's account was refused: 1227 .*; main-r1 still replicate from it$/);
       const r2 = a.findings.find((f) => f.target === 'main-r2')!;
       expect(r2.summary).toBe("the monitor's account was refused: 1045 Access denied for user 'replwatch'@'10.0.0.9' (using password: YES)");
@@ -297,7 +315,10 @@ describe('analyseCluster', () => {
 
     it('keeps a timeout or a refused connection what it was: the server did not answer', () => {
       const a = analyse({ primary: unreachable(primary()), replicas: [unreachable(replica('main-r1', 2))] });
-      expect(codes(a)).toEqual(['PrimaryUnreachable/critical/main-primary', 'ReplicaUnreachable/critical/main-r1']);
+      expect(a).toHaveFindings([
+        { code: 'PrimaryUnreachable', severity: 'critical', target: 'main-primary' },
+        { code: 'ReplicaUnreachable', severity: 'critical', target: 'main-r1' },
+      ]);
     });
   });
 
@@ -332,6 +353,6 @@ describe('analyseCluster', () => {
 
   it('advises, without paging, when the monitor account holds too much', () => {
     const a = analyse({ primary: primary({ grants: { excess: ['SUPER', 'INSERT'] } }) });
-    expect(codes(a)).toEqual(['MonitorOverPrivileged/info/main-primary']);
+    expect(a).toHaveFindings([{ code: 'MonitorOverPrivileged', severity: 'info', target: 'main-primary' }]);
   });
 });

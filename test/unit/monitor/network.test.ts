@@ -11,8 +11,9 @@ describe('NetworkChecker', () => {
       throw new Error('no CloudWatch in this test');
     });
     const { findings, observations } = await checker.sample();
-    expect(findings.map((f) => [f.code, f.severity, f.target, f.details.scope])).toEqual([['HostUnreachable', 'warning', '127.0.0.1:99999', 'monitor-config']]);
-    expect(findings[0]!.summary).toContain('replwatch could not probe 127.0.0.1:99999: ');
+    expect(findings).toHaveFindings([
+      { code: 'HostUnreachable', severity: 'warning', target: '127.0.0.1:99999', summary: expect.stringContaining('replwatch could not probe 127.0.0.1:99999: '), details: { scope: 'monitor-config' } },
+    ]);
     expect(observations.map((o) => [o.target, o.lossPercent])).toEqual([
       ['127.0.0.1:99999', null],
       ['127.0.0.1:9', 0],
