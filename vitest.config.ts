@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The suite starts real mariadbd and memcached processes: ensure the binaries once.
     globalSetup: ['test/support/globalSetup.ts'],
-    setupFiles: ['test/support/setupInstalled.ts'],
+    setupFiles: ['test/support/setupInstalled.ts', 'test/support/matchers.ts'],
     pool: 'forks',
     // The files spend most of their time waiting on real servers (sandboxes starting, faults
     // being noticed), not on the CPU: more files at once than cores, or the drill alone would

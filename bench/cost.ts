@@ -240,7 +240,7 @@ export function printCost(rows: CostRow[]): void {
   console.log(`  assumed: clusters of ${ASSUMED.clusterSize}, ${ASSUMED.awsCallMs} ms per AWS call, ${ASSUMED.incidentsPerTargetMonth} incidents a target a month, a cold start per worker an hour`);
 }
 
-/** `npx tsx bench/cost.ts`: the model on the last bench's measurements, as a Markdown table (docs/cost.md's, which test/unit/docs-tables.test.ts compares with it). */
+/** `npx tsx bench/cost.ts`: the model on the last bench's measurements, as a Markdown table (docs/cost.md's, which test/unit/docs/tables.test.ts compares with it). */
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const measured = JSON.parse(readFileSync(join(import.meta.dirname, 'measured.json'), 'utf8')) as Measured;
   const rows = costTable(await costModel(measured));

@@ -1,7 +1,7 @@
 import { CODES, FINDING_CODES } from '../src/model/codes';
 
 /**
- * docs/findings.md's table, from the code catalogue (test/unit/docs-tables.test.ts holds the doc
+ * docs/findings.md's table, from the code catalogue (test/unit/docs/tables.test.ts holds the doc
  * to it). `npx tsx scripts/findings-table.ts` prints it, to paste after changing a code's entry.
  */
 export function findingsTable(): { header: string[]; rows: string[][] } {
