@@ -38,9 +38,9 @@ function staticClosure(entry: string): Set<string> {
 /** The function's NODE_OPTIONS as deployed (the packaged template), so the timing includes e.g. source maps. */
 function nodeOptions(name: string): string {
   const template = JSON.parse(readFileSync(join(root, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'));
-  const fn = Object.values(template.Resources as Record<string, { Type: string; Properties: { Handler?: string; Environment?: { Variables?: Record<string, unknown> } } }>).find(
-    (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === `functions/${name}.handler`,
-  );
+  const fn = Object.values(
+    template.Resources as Record<string, { Type: string; Properties: { Handler?: string; Environment?: { Variables?: Record<string, unknown> } } }>,
+  ).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === `functions/${name}.handler`);
   const value = fn?.Properties.Environment?.Variables?.NODE_OPTIONS;
   return typeof value === 'string' ? value : '';
 }
@@ -71,14 +71,18 @@ export function benchColdStart(): BundleFigures[] {
     return [];
   }
   const figures: BundleFigures[] = [];
-  for (const zip of readdirSync(join(root, '.serverless')).filter((f) => f.endsWith('.zip')).sort()) {
+  for (const zip of readdirSync(join(root, '.serverless'))
+    .filter((f) => f.endsWith('.zip'))
+    .sort()) {
     const name = zip.replace(/\.zip$/, '');
     const dir = mkdtempSync(join(tmpdir(), `rw-cold-${name}-`));
     try {
       if (spawnSync('unzip', ['-q', join(root, '.serverless', zip), '-d', dir]).status !== 0) throw new Error(`cannot unzip ${zip} (is unzip installed?)`);
       const handler = join(dir, 'functions', `${name}.js`);
       const init = staticClosure(handler);
-      const all = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => join(dir, f));
+      const all = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => join(dir, f));
       const size = (files: Iterable<string>) => [...files].reduce((sum, f) => sum + statSync(f).size, 0);
       const options = nodeOptions(name);
       figures.push({
@@ -95,7 +99,14 @@ export function benchColdStart(): BundleFigures[] {
   const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
   printTable([
     ['function', 'zip MB', 'parsed at start MB', 'on demand MB', 'import ms', `goal (< ${GOAL_BYTES / 1e6} MB, < ${GOAL_MS} ms)`],
-    ...figures.map((f) => [f.name, mb(f.zipBytes), mb(f.initBytes), mb(f.lazyBytes), f.importMs.toFixed(0), f.initBytes < GOAL_BYTES && f.importMs < GOAL_MS ? 'met' : 'NOT met']),
+    ...figures.map((f) => [
+      f.name,
+      mb(f.zipBytes),
+      mb(f.initBytes),
+      mb(f.lazyBytes),
+      f.importMs.toFixed(0),
+      f.initBytes < GOAL_BYTES && f.importMs < GOAL_MS ? 'met' : 'NOT met',
+    ]),
   ]);
   console.log(`  node ${process.version}, each function's NODE_OPTIONS from the packaged template; Lambda's own runtime start comes on top`);
   return figures;

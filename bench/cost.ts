@@ -83,7 +83,13 @@ function fit(points: Array<[number, number]>): (n: number) => number {
 async function run(sampleMs: number, timeoutMs: number): Promise<{ ms: number; samples: number }> {
   let now = 0;
   const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
-  const samples = await sampleWhileTimeLeft(ASSUMED.sampleSeconds * 1000, () => timeoutMs - now, RUN_RESERVE_MS, async () => void (now += sampleMs), clock);
+  const samples = await sampleWhileTimeLeft(
+    ASSUMED.sampleSeconds * 1000,
+    () => timeoutMs - now,
+    RUN_RESERVE_MS,
+    async () => void (now += sampleMs),
+    clock,
+  );
   return { ms: now, samples };
 }
 
@@ -93,7 +99,15 @@ function datums(config: ReturnType<typeof parseConfig>): number {
     { kind: 'mysql-primary', cluster: c.name, target: `${c.name}-primary`, reachable: true },
     ...c.replicas.map((r) => ({ kind: 'mysql-replica', cluster: c.name, target: r.name, lagSeconds: 0.1 })),
   ]) as unknown as Observation[];
-  return checkMetrics({ observations, findings: [], durationMs: 1, timestamp: new Date(), storageResolution: 1, check: 'replication', pages: { sent: 0, failed: 0 } }).length;
+  return checkMetrics({
+    observations,
+    findings: [],
+    durationMs: 1,
+    timestamp: new Date(),
+    storageResolution: 1,
+    check: 'replication',
+    pages: { sent: 0, failed: 0 },
+  }).length;
 }
 
 /**
@@ -218,7 +232,18 @@ const count = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ?
 
 export function costTable(rows: CostRow[]): string[][] {
   return [
-    ['targets', 'workers', 'run s (samples)', 'Lambda GB-s', 'PutMetricData calls', 'custom metrics', 'DynamoDB reads (RRU)', 'DynamoDB writes (WRU)', 'SNS publishes', 'USD / month'],
+    [
+      'targets',
+      'workers',
+      'run s (samples)',
+      'Lambda GB-s',
+      'PutMetricData calls',
+      'custom metrics',
+      'DynamoDB reads (RRU)',
+      'DynamoDB writes (WRU)',
+      'SNS publishes',
+      'USD / month',
+    ],
     ...rows.map((r) => [
       String(r.targets),
       String(r.workers),
@@ -237,7 +262,9 @@ export function costTable(rows: CostRow[]): string[][] {
 export function printCost(rows: CostRow[]): void {
   console.log(`\n== cost per month: MySQL servers sampled every ${ASSUMED.sampleSeconds} s (us-east-1 list prices, no free tier) ==`);
   printTable(costTable(rows));
-  console.log(`  assumed: clusters of ${ASSUMED.clusterSize}, ${ASSUMED.awsCallMs} ms per AWS call, ${ASSUMED.incidentsPerTargetMonth} incidents a target a month, a cold start per worker an hour`);
+  console.log(
+    `  assumed: clusters of ${ASSUMED.clusterSize}, ${ASSUMED.awsCallMs} ms per AWS call, ${ASSUMED.incidentsPerTargetMonth} incidents a target a month, a cold start per worker an hour`,
+  );
 }
 
 /** `npx tsx bench/cost.ts`: the model on the last bench's measurements, as a Markdown table (docs/cost.md's, which test/unit/docs/tables.test.ts compares with it). */

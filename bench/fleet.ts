@@ -41,7 +41,15 @@ export async function benchFleet(sb: SandboxState): Promise<FleetFigures> {
   const figures: FleetFigures = { sampleMs: {}, coldSampleMs: {}, memoryKbPerTarget: {} };
   for (const n of SIZES) {
     const config = parseConfig(
-      JSON.stringify({ concurrency: 64, clusters: [{ ...cluster, replicas: Array.from({ length: n }, (_, i) => ({ name: `fleet-r${i}`, host: '127.0.0.1', port: replicas[i % replicas.length]!.port })) }] }),
+      JSON.stringify({
+        concurrency: 64,
+        clusters: [
+          {
+            ...cluster,
+            replicas: Array.from({ length: n }, (_, i) => ({ name: `fleet-r${i}`, host: '127.0.0.1', port: replicas[i % replicas.length]!.port })),
+          },
+        ],
+      }),
       `fleet-${n}.json`,
     );
     const before = await settledBytes();

@@ -12,7 +12,15 @@ export async function benchGameday(): Promise<{ seconds: number; passed: number;
   const rows = [['scenario', 'expected', 'detect s', 'recover s', 'pages (firing/resolved)', 'result']];
   for (const s of r.scorecard.scenarios) {
     if (s.skipped) rows.push([s.name, s.expected, '-', '-', '-', `skipped: ${s.skipped}`]);
-    else rows.push([s.name, s.expected, s.detectSeconds?.toFixed(2) ?? 'missed', s.recoverSeconds?.toFixed(2) ?? 'missed', `${s.pages.firing}/${s.pages.resolved}`, s.passed ? 'pass' : 'MISSED']);
+    else
+      rows.push([
+        s.name,
+        s.expected,
+        s.detectSeconds?.toFixed(2) ?? 'missed',
+        s.recoverSeconds?.toFixed(2) ?? 'missed',
+        `${s.pages.firing}/${s.pages.resolved}`,
+        s.passed ? 'pass' : 'MISSED',
+      ]);
   }
   printTable(rows);
   console.log(`  whole drill: ${r.seconds.toFixed(1)} s (goal: under 180 s); false pages in the baseline: ${r.scorecard.falsePages}`);

@@ -16,7 +16,9 @@ const REPEATS = 5;
 
 async function ping(ns: { addr: string }): Promise<{ loss: number; ms: number }> {
   const started = performance.now();
-  const out = await run('ping', ['-n', '-q', '-c', String(PROBES), '-i', '0.01', '-W', '1', ns.addr]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  const out = await run('ping', ['-n', '-q', '-c', String(PROBES), '-i', '0.01', '-W', '1', ns.addr]).catch((e: { stdout?: string }) => ({
+    stdout: e.stdout ?? '',
+  }));
   const m = /([\d.]+)% packet loss/.exec(out.stdout);
   return { loss: m ? Number(m[1]) : NaN, ms: performance.now() - started };
 }
@@ -49,12 +51,17 @@ async function fleetThroughput(): Promise<number> {
       await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
       ports.push((server.address() as { port: number }).port);
     }
-    const config = parseConfig(JSON.stringify({ network: [{ name: 'bench', targets: ports.map((p) => `127.0.0.1:${p}`), probes: FLEET_PROBES, timeoutMs: 300 }] }), 'network-fleet.json');
+    const config = parseConfig(
+      JSON.stringify({ network: [{ name: 'bench', targets: ports.map((p) => `127.0.0.1:${p}`), probes: FLEET_PROBES, timeoutMs: 300 }] }),
+      'network-fleet.json',
+    );
     const t = performance.now();
     const sample = await new NetworkChecker(config, () => cloudwatch()).sample();
     const ms = performance.now() - t;
     if (sample.findings.length) throw new Error(`network fleet bench: ${sample.findings[0]!.summary}`);
-    console.log(`  one network sample of ${FLEET_TARGETS} targets x ${FLEET_PROBES} probes: ${ms.toFixed(0)} ms, ${((FLEET_TARGETS * FLEET_PROBES) / (ms / 1000)).toFixed(0)} probes/s`);
+    console.log(
+      `  one network sample of ${FLEET_TARGETS} targets x ${FLEET_PROBES} probes: ${ms.toFixed(0)} ms, ${((FLEET_TARGETS * FLEET_PROBES) / (ms / 1000)).toFixed(0)} probes/s`,
+    );
     return (FLEET_TARGETS * FLEET_PROBES) / (ms / 1000);
   } finally {
     for (const s of servers) s.close();
@@ -76,14 +83,18 @@ export async function benchPacketLoss(sb: SandboxState): Promise<PacketLossFigur
   const figures: Partial<PacketLossFigures> = {};
   const host = sb.lossyHost;
   const hasPing = ensureDebianTool('/usr/bin/ping', 'iputils-ping') !== undefined;
-  const rows = [['P', 'replwatch loss % (median)', 'mean |error| pts', 'wall ms (median)', 'ping loss % (median)', 'ping |error| pts', 'ping wall ms', 'wall ratio']];
+  const rows = [
+    ['P', 'replwatch loss % (median)', 'mean |error| pts', 'wall ms (median)', 'ping loss % (median)', 'ping |error| pts', 'ping wall ms', 'wall ratio'],
+  ];
   for (const p of [0, 0.1, 0.3, 0.5]) {
     await setLoss(host, p);
     const ours: Array<{ loss: number; ms: number }> = [];
     const theirs: Array<{ loss: number; ms: number }> = [];
     for (let i = 0; i < REPEATS; i++) {
       const t = performance.now();
-      const r = summariseHandshakes(await probeNetworkTarget({ group: 'bench', name: 'lossy', host: host.nsAddr, port: host.port, probes: PROBES, timeoutMs: 300 }));
+      const r = summariseHandshakes(
+        await probeNetworkTarget({ group: 'bench', name: 'lossy', host: host.nsAddr, port: host.port, probes: PROBES, timeoutMs: 300 }),
+      );
       ours.push({ loss: r.lossPercent!, ms: performance.now() - t });
       if (hasPing) theirs.push(await ping({ addr: host.nsAddr }));
     }

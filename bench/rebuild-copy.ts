@@ -48,7 +48,11 @@ export async function benchRebuild(sb: SandboxState): Promise<Record<string, num
     await root(sb, 'sandbox-primary', `CREATE DATABASE benchdb; USE benchdb; ${ddl.join(';\n')}`);
     const [pos] = (await root(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p')) as Array<{ p: string }>;
     for (const r of sb.servers.filter((s) => s.role === 'replica')) await root(sb, r.name, `SELECT MASTER_GTID_WAIT('${pos!.p}', 300)`);
-    const [size] = (await root(sb, 'sandbox-primary', "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'benchdb'")) as Array<{ b: string }>;
+    const [size] = (await root(
+      sb,
+      'sandbox-primary',
+      "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'benchdb'",
+    )) as Array<{ b: string }>;
     const mb = Number(size!.b) / 1024 / 1024;
     const rows: string[][] = [['method', 'wall s', 'rows/s', 'MB/s', 'ratio vs dump pipe']];
     const rowsPerSecond: Record<string, number> = {};
@@ -61,7 +65,9 @@ export async function benchRebuild(sb: SandboxState): Promise<Record<string, num
     const reset = () => root(sb, 'sandbox-r1', 'STOP SLAVE; SET sql_log_bin = 0; DROP DATABASE IF EXISTS benchdb; SET sql_log_bin = 1');
 
     await reset();
-    const dump = shell(`mariadb-dump --single-transaction --skip-lock-tables -S ${p.socket} -uroot --databases benchdb | mariadb -S ${r1.socket} -uroot --init-command='SET sql_log_bin=0'`);
+    const dump = shell(
+      `mariadb-dump --single-transaction --skip-lock-tables -S ${p.socket} -uroot --databases benchdb | mariadb -S ${r1.socket} -uroot --init-command='SET sql_log_bin=0'`,
+    );
     if (!dump.ok) throw new Error(`mariadb-dump | mariadb failed: ${dump.err}`);
     add('mariadb-dump --single-transaction | mariadb', dump.ms);
 

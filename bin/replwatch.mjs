@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 const pinned = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 if (Number(process.versions.node.split('.')[0]) < 22 && existsSync(pinned) && !process.env.REPLWATCH_REEXEC) {
   // The IPC channel tells the child when this process is gone, even by SIGKILL (below).
-  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, REPLWATCH_REEXEC: '1' } });
+  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, REPLWATCH_REEXEC: '1' },
+  });
   // A signal meant for replwatch (Ctrl-C, kill, a closed terminal) goes to the one doing the work.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));

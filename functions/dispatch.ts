@@ -18,7 +18,10 @@ export const dispatchChecks = async (_event: ScheduledEvent) => {
   const result = await dispatch(await lambdaConfig(), invoke);
   for (const f of result.failed) logger.error('worker not started', { ...f });
   logger.info('dispatched', { workers: result.invoked.length, failed: result.failed.length });
-  if (result.failed.length) throw new Error(`${result.failed.length} worker invocation(s) failed: ${result.failed.map((f) => `${f.check} ${f.shard.index + 1}/${f.shard.count}`).join(', ')}`);
+  if (result.failed.length)
+    throw new Error(
+      `${result.failed.length} worker invocation(s) failed: ${result.failed.map((f) => `${f.check} ${f.shard.index + 1}/${f.shard.count}`).join(', ')}`,
+    );
   return result;
 };
 

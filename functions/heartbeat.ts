@@ -20,11 +20,16 @@ export const heartbeat = async (_event: ScheduledEvent, context: Context) => {
   const connections = new MysqlConnections();
   const failures = new Map<string, string>();
   try {
-    const writes = await sampleWhileTimeLeft(1000, () => context.getRemainingTimeInMillis(), 2000, async () => {
-      for (const r of await writeHeartbeats(config, connections, secrets)) {
-        if (r.error) failures.set(r.cluster, r.error);
-      }
-    });
+    const writes = await sampleWhileTimeLeft(
+      1000,
+      () => context.getRemainingTimeInMillis(),
+      2000,
+      async () => {
+        for (const r of await writeHeartbeats(config, connections, secrets)) {
+          if (r.error) failures.set(r.cluster, r.error);
+        }
+      },
+    );
     for (const [cluster, error] of failures) logger.error('heartbeat write failed', { cluster, error });
     return { writes, failedClusters: [...failures.keys()] };
   } finally {

@@ -7,8 +7,14 @@ const { basename, dirname, extname, join } = require('node:path');
 const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(build) {
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: require.resolve(args.path, { paths: [dirname(args.importer)] }), namespace: 'zod-locales' } : undefined));
-    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({ contents: "export { default as en } from './en.js';", resolveDir: dirname(args.path), loader: 'js' }));
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: require.resolve(args.path, { paths: [dirname(args.importer)] }), namespace: 'zod-locales' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
   },
 };
 
@@ -49,7 +55,10 @@ const noSslProfiles = {
 const mysqlErrorsCompact = {
   name: 'mysql2-errors-compact',
   setup(build) {
-    build.onLoad({ filter: /[\\/]mysql2[\\/]lib[\\/]constants[\\/]errors\.js$/ }, (args) => ({ contents: compactErrorTable(require(args.path)), loader: 'js' }));
+    build.onLoad({ filter: /[\\/]mysql2[\\/]lib[\\/]constants[\\/]errors\.js$/ }, (args) => ({
+      contents: compactErrorTable(require(args.path)),
+      loader: 'js',
+    }));
   },
 };
 
@@ -79,7 +88,8 @@ const chunksBesideEntry = {
   name: 'chunks-beside-entry',
   setup(build) {
     const entries = build.initialOptions.entryPoints;
-    if (!Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== 'string') throw new Error('chunks-beside-entry: expects one entry point per build (serverless-esbuild builds each function alone)');
+    if (!Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== 'string')
+      throw new Error('chunks-beside-entry: expects one entry point per build (serverless-esbuild builds each function alone)');
     build.initialOptions.chunkNames = `${basename(entries[0], extname(entries[0]))}.chunks/[name]-[hash]`;
   },
 };

@@ -41,7 +41,11 @@ if (code !== 0) {
   process.exit(code);
 }
 
-const zips = existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.zip')).sort() : [];
+const zips = existsSync(out)
+  ? readdirSync(out)
+      .filter((f) => f.endsWith('.zip'))
+      .sort()
+  : [];
 console.log(`replwatch: packaged in ${seconds}s`);
 for (const zip of zips) {
   const bytes = statSync(join(out, zip)).size;

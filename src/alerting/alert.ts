@@ -66,4 +66,3 @@ export interface AlertWrite {
 }
 
 export const alertKey = (f: Pick<Finding, 'code' | 'cluster' | 'target'>): string => `${f.code}|${f.cluster}|${f.target}`;
-

@@ -39,10 +39,18 @@ export function recipients(w: AlertWrite, prev: AlertState | undefined, sinks: r
  * until `leaseUntil`. A resolve keeps the alert (resolving) instead of deleting it. With nobody
  * to send to, the plain write.
  */
-export function claim(w: AlertWrite, prev: AlertState | undefined, to: string[], sinks: readonly string[], at: string, leaseUntil: string): Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'> {
+export function claim(
+  w: AlertWrite,
+  prev: AlertState | undefined,
+  to: string[],
+  sinks: readonly string[],
+  at: string,
+  leaseUntil: string,
+): Pick<AlertWrite, 'key' | 'alert' | 'expectedVersion'> {
   const { key, expectedVersion } = w;
   if (!w.page || !w.paged || to.length === 0) return { key, alert: w.alert, expectedVersion };
-  if (w.page === 'resolved') return { key, alert: { ...w.paged, undelivered: { kind: 'resolved', sinks: to, at, leaseUntil }, version: w.paged.version + 1 }, expectedVersion };
+  if (w.page === 'resolved')
+    return { key, alert: { ...w.paged, undelivered: { kind: 'resolved', sinks: to, at, leaseUntil }, version: w.paged.version + 1 }, expectedVersion };
   const unaware = minus(sinks, told(prev, sinks));
   const owed: OwedPage = { kind: w.page, sinks: to, at, ...(w.escalated ? { escalated: true } : {}), ...(unaware.length > 0 ? { unaware } : {}), leaseUntil };
   return { key, alert: { ...w.paged, undelivered: owed }, expectedVersion };

@@ -16,7 +16,13 @@ export interface LifecyclePolicy {
  * count as seen nor as clear, so a silence neither pages nor falsely resolves. Which sinks a
  * page goes to, and pages still owed from earlier samples, are delivery's (delivery.ts).
  */
-export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[], held: ReadonlySet<string>, now: Date, policy: LifecyclePolicy): AlertWrite[] {
+export function step(
+  alerts: ReadonlyMap<string, AlertState>,
+  findings: Finding[],
+  held: ReadonlySet<string>,
+  now: Date,
+  policy: LifecyclePolicy,
+): AlertWrite[] {
   const at = now.toISOString();
   const writes: AlertWrite[] = [];
   const seen = new Set<string>();
@@ -34,7 +40,17 @@ export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[
       // Back before every sink took its RESOLVED: to those still owed it, it never stopped; those
       // that took it hear it fire again (the pager picks which). No pending samples: it was firing a moment ago.
       const { undelivered: _moot, ...rest } = prev;
-      const fired: AlertState = { ...rest, status: 'firing', severity: f.severity, finding: f, firedAt: at, lastPagedAt: at, consecutiveFound: 1, consecutiveClear: 0, version: prev.version + 1 };
+      const fired: AlertState = {
+        ...rest,
+        status: 'firing',
+        severity: f.severity,
+        finding: f,
+        firedAt: at,
+        lastPagedAt: at,
+        consecutiveFound: 1,
+        consecutiveClear: 0,
+        version: prev.version + 1,
+      };
       writes.push({ key, alert: fired, expectedVersion, page: 'firing', paged: fired });
       continue;
     }
@@ -63,7 +79,14 @@ export function step(alerts: ReadonlyMap<string, AlertState>, findings: Finding[
     const escalated = prev.severity === 'warning' && f.severity === 'critical';
     const due = prev.lastPagedAt !== undefined && now.getTime() - Date.parse(prev.lastPagedAt) >= policy.repeatMs;
     if (escalated || due) {
-      const paged: AlertState = { ...prev, finding: f, severity: escalated ? 'critical' : prev.severity, lastPagedAt: at, consecutiveClear: 0, version: prev.version + 1 };
+      const paged: AlertState = {
+        ...prev,
+        finding: f,
+        severity: escalated ? 'critical' : prev.severity,
+        lastPagedAt: at,
+        consecutiveClear: 0,
+        version: prev.version + 1,
+      };
       writes.push({ key, alert: paged, expectedVersion, page: escalated ? 'firing' : 'repeat', paged, ...(escalated ? { escalated: true } : {}) });
     } else if (prev.consecutiveClear > 0) {
       writes.push({ key, alert: { ...prev, finding: f, consecutiveClear: 0, version: prev.version + 1 }, expectedVersion });

@@ -86,7 +86,10 @@ export function formatPage({ kind, alert, at, escalated = false, attachment }: P
     `Alert: ${alert.key}`,
     ...(kind === 'resolved' ? [] : ['', 'Evidence:', evidence]),
   ].join('\n');
-  const sms = clip(`${label} ${f.code} ${where}: ${kind === 'resolved' ? 'cleared' : f.summary}${kind !== 'resolved' && f.runbook ? ` | ${f.runbook}` : ''}`, 300);
+  const sms = clip(
+    `${label} ${f.code} ${where}: ${kind === 'resolved' ? 'cleared' : f.summary}${kind !== 'resolved' && f.runbook ? ` | ${f.runbook}` : ''}`,
+    300,
+  );
   const nextSteps = kind === 'resolved' ? [] : [f.runbook ? `\`${f.runbook}\`` : undefined, f.action].filter((s): s is string => Boolean(s));
   const chatbot: ChatbotNotification = {
     version: '1.0',
@@ -94,9 +97,14 @@ export function formatPage({ kind, alert, at, escalated = false, attachment }: P
     id: `${alert.key}|${at}`,
     content: {
       textType: 'client-markdown',
-      title: clip(`${kind === 'resolved' ? ':white_check_mark:' : alert.severity === 'critical' ? ':rotating_light:' : ':warning:'} ${label}${state}: ${f.code} on ${where}`, 250),
+      title: clip(
+        `${kind === 'resolved' ? ':white_check_mark:' : alert.severity === 'critical' ? ':rotating_light:' : ':warning:'} ${label}${state}: ${f.code} on ${where}`,
+        250,
+      ),
       description: clip(
-        kind === 'resolved' ? `${timing}\nWas: ${summary}` : `${summary}\n\n${timing}${attachment ? `\n\`\`\`\n${attachment}\n\`\`\`` : ''}\n\`\`\`\n${evidence}\n\`\`\``,
+        kind === 'resolved'
+          ? `${timing}\nWas: ${summary}`
+          : `${summary}\n\n${timing}${attachment ? `\n\`\`\`\n${attachment}\n\`\`\`` : ''}\n\`\`\`\n${evidence}\n\`\`\``,
         MAX_DESCRIPTION,
       ),
       nextSteps,
@@ -119,12 +127,22 @@ export function formatPage({ kind, alert, at, escalated = false, attachment }: P
  * subscription filter by severity, cluster, code and transition (firing, repeat, resolved).
  */
 export function snsPublishInput(topicArn: string, page: Page) {
-  const bodies = { default: JSON.stringify(page.chatbot), https: JSON.stringify(page.chatbot), email: page.text, 'email-json': JSON.stringify(page.chatbot), sms: page.sms };
+  const bodies = {
+    default: JSON.stringify(page.chatbot),
+    https: JSON.stringify(page.chatbot),
+    email: page.text,
+    'email-json': JSON.stringify(page.chatbot),
+    sms: page.sms,
+  };
   let message = JSON.stringify(bodies);
   if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
     // Only evidence can be this large; the plain text keeps its head, which says what broke.
     const short = clip(page.text, 60_000);
-    message = JSON.stringify({ ...bodies, email: short, 'email-json': JSON.stringify({ ...page.chatbot, content: { ...page.chatbot.content, description: clip(page.chatbot.content.description, 4000) } }) });
+    message = JSON.stringify({
+      ...bodies,
+      email: short,
+      'email-json': JSON.stringify({ ...page.chatbot, content: { ...page.chatbot.content, description: clip(page.chatbot.content.description, 4000) } }),
+    });
   }
   return {
     TopicArn: topicArn,

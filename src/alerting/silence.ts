@@ -18,7 +18,10 @@ export function silenceMatches(s: Silence, f: Pick<Finding, 'cluster' | 'target'
   const t = now.getTime();
   if (t < Date.parse(s.from) || t >= Date.parse(s.to)) return false;
   return (
-    (s.cluster === undefined || s.cluster === f.cluster) && (s.target === undefined || s.target === f.target) && (s.code === undefined || s.code === f.code) && !s.exceptCodes?.includes(f.code)
+    (s.cluster === undefined || s.cluster === f.cluster) &&
+    (s.target === undefined || s.target === f.target) &&
+    (s.code === undefined || s.code === f.code) &&
+    !s.exceptCodes?.includes(f.code)
   );
 }
 

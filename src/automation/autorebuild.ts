@@ -45,15 +45,23 @@ export class AutoRebuilder {
       const coolDown = new Date(now.getTime() + cluster.autoRebuildCooldownMinutes * 60_000);
       // The cool-down is a lock nobody releases: it simply expires.
       if (!(await this.store.acquireLock(`autorebuild/${cluster.name}`, randomBytes(4).toString('hex'), coolDown, now))) {
-        this.log(`auto-rebuild of ${page.target} skipped: ${cluster.name} was auto-rebuilt less than ${cluster.autoRebuildCooldownMinutes} min ago; rebuild by hand if needed`);
+        this.log(
+          `auto-rebuild of ${page.target} skipped: ${cluster.name} was auto-rebuilt less than ${cluster.autoRebuildCooldownMinutes} min ago; rebuild by hand if needed`,
+        );
         continue;
       }
       this.log(`auto-rebuild of ${page.target} (cluster ${cluster.name}) started`);
       // Never forced: a replica found healthy by the time it runs is left alone.
       const request = { cluster: cluster.name, replica: page.target, execute: true, ...(this.commands ? { commands: this.commands } : {}), sinks: this.sinks };
       const job = rebuildReplica({ config: this.config, request, secrets: this.secrets, store: this.store })
-        .then(({ executed }) => this.log(`auto-rebuild of ${page.target} done${executed?.strategy === 'logical' ? ` in ${executed.result.seconds.toFixed(1)} s, ${executed.result.checksums.length} table checksums equal` : ''}`))
-        .catch((e: Error & { resume?: string }) => this.log(`auto-rebuild of ${page.target} FAILED: ${e.message}${e.resume ? `; continue it with ${e.resume}` : ''}`))
+        .then(({ executed }) =>
+          this.log(
+            `auto-rebuild of ${page.target} done${executed?.strategy === 'logical' ? ` in ${executed.result.seconds.toFixed(1)} s, ${executed.result.checksums.length} table checksums equal` : ''}`,
+          ),
+        )
+        .catch((e: Error & { resume?: string }) =>
+          this.log(`auto-rebuild of ${page.target} FAILED: ${e.message}${e.resume ? `; continue it with ${e.resume}` : ''}`),
+        )
         .finally(() => this.running.delete(cluster.name));
       this.running.set(cluster.name, job);
     }

@@ -29,7 +29,8 @@ function once<T>(key: string, make: () => T): T {
   return made.get(key) as T;
 }
 
-export const cloudwatch = (use: ClientUse = 'reading'): CloudWatchClient => once(`cloudwatch:${use}`, () => new CloudWatchClient({ maxAttempts: ATTEMPTS[use] }));
+export const cloudwatch = (use: ClientUse = 'reading'): CloudWatchClient =>
+  once(`cloudwatch:${use}`, () => new CloudWatchClient({ maxAttempts: ATTEMPTS[use] }));
 
 export const dynamodb = (use: ClientUse = 'reading'): DynamoDBClient => once(`dynamodb:${use}`, () => new DynamoDBClient({ maxAttempts: ATTEMPTS[use] }));
 
@@ -41,7 +42,17 @@ export const topicRegion = (topicArn: string): string => topicArn.split(':')[3]!
 /** The client that publishes to this topic. `at`: another endpoint that speaks SNS (the game day's local one). */
 export function snsFor(topicArn: string, at?: { endpoint: string; accessKeyId: string; secretAccessKey: string }): SNSClient {
   const region = topicRegion(topicArn);
-  if (at) return once(`sns:${region}:${at.endpoint}`, () => new SNSClient({ region, endpoint: at.endpoint, credentials: { accessKeyId: at.accessKeyId, secretAccessKey: at.secretAccessKey }, maxAttempts: ATTEMPTS.paging }));
+  if (at)
+    return once(
+      `sns:${region}:${at.endpoint}`,
+      () =>
+        new SNSClient({
+          region,
+          endpoint: at.endpoint,
+          credentials: { accessKeyId: at.accessKeyId, secretAccessKey: at.secretAccessKey },
+          maxAttempts: ATTEMPTS.paging,
+        }),
+    );
   return once(`sns:${region}`, () => new SNSClient({ region, maxAttempts: ATTEMPTS.paging }));
 }
 

@@ -55,7 +55,9 @@ export function registerHeartbeat(program: Command, io: Io, setCode: (c: number)
             result = await installHeartbeat(conn, table, opts.interval, c.timeoutMs);
           } catch (e) {
             if (!refusedByServer(e)) throw e;
-            io.err(`${c.name}: heartbeat not installed on ${server} as ${user}: ${oneLine(e)}${accessDenied(e) ? `; give ${user} CREATE, INSERT, UPDATE and EVENT on ${table.split('.')[0]}, or name an account that has them with --user and --password` : ''}`);
+            io.err(
+              `${c.name}: heartbeat not installed on ${server} as ${user}: ${oneLine(e)}${accessDenied(e) ? `; give ${user} CREATE, INSERT, UPDATE and EVENT on ${table.split('.')[0]}, or name an account that has them with --user and --password` : ''}`,
+            );
             setCode(EXIT.unknown);
             continue;
           }

@@ -22,7 +22,10 @@ export function durationOption(minMs: number, why: string): (text: string) => nu
 export function countOption(min: number, max = Number.POSITIVE_INFINITY): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) throw new InvalidArgumentError(max === Number.POSITIVE_INFINITY ? `expected a whole number of at least ${min}.` : `expected a whole number from ${min} to ${max}.`);
+    if (!/^\s*\d+\s*$/.test(text) || n < min || n > max)
+      throw new InvalidArgumentError(
+        max === Number.POSITIVE_INFINITY ? `expected a whole number of at least ${min}.` : `expected a whole number from ${min} to ${max}.`,
+      );
     return n;
   };
 }

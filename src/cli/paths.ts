@@ -31,7 +31,9 @@ export function stateFileFrom(option: string | undefined, configFile: string): s
     isDir = statSync(dir).isDirectory();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new OperatorError(`--state ${option}: the directory ${dir} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`}; make it first, or leave --state out for .replwatch/state.json beside the config`);
+    throw new OperatorError(
+      `--state ${option}: the directory ${dir} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`}; make it first, or leave --state out for .replwatch/state.json beside the config`,
+    );
   }
   if (!isDir) throw new OperatorError(`--state ${option}: ${dir} is not a directory`);
   return file;

@@ -87,7 +87,9 @@ export class ProgressRenderer {
       clearInterval(this.timer);
       this.timer = undefined;
     }
-    this.o.stepLine(`${e.status === 'start' ? '->' : e.status === 'done' ? 'ok' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : this.copySummary(e)}`);
+    this.o.stepLine(
+      `${e.status === 'start' ? '->' : e.status === 'done' ? 'ok' : `  ${e.status}`} ${e.step}${e.detail ? `: ${e.detail}` : this.copySummary(e)}`,
+    );
   }
 
   /** Once per stall: the copy has reported nothing for STALL_MS (a frozen donor or replica, a lock wait). */

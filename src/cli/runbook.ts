@@ -65,7 +65,8 @@ interface Options {
 
 /** Every option is checked before anything is read or touched. */
 function checkOptions(o: Options): void {
-  if (o.password !== undefined && o.user === undefined) throw new OperatorError("--password needs --user (the cluster's admin account has its own password in the config)");
+  if (o.password !== undefined && o.user === undefined)
+    throw new OperatorError("--password needs --user (the cluster's admin account has its own password in the config)");
   if (o.resume && !o.execute) throw new OperatorError('--resume continues a rebuild: it needs --execute');
   if (o.force && !o.execute) throw new OperatorError('--force is for --execute: the plan never changes anything');
 }
@@ -73,7 +74,8 @@ function checkOptions(o: Options): void {
 function outcomeText({ planned, executed }: Awaited<ReturnType<typeof rebuildReplica>>, json: boolean | undefined): string {
   if (json) return JSON.stringify(executed ? { result: executed.result } : { plan: planned.plan }, null, executed ? 0 : 2);
   if (!executed) return renderPlanned(planned);
-  if (executed.strategy === 'rds') return `replaced RDS replica ${executed.replicaId}${executed.result.newEndpoint ? `; endpoint ${executed.result.newEndpoint}` : ''}`;
+  if (executed.strategy === 'rds')
+    return `replaced RDS replica ${executed.replicaId}${executed.result.newEndpoint ? `; endpoint ${executed.result.newEndpoint}` : ''}`;
   const r = executed.result;
   return `rebuilt ${planned.strategy === 'logical' ? planned.plan.replica : ''} in ${r.seconds.toFixed(1)} s: ${r.rowsCopied} rows, GTID ${r.gtidPosition}, ${r.checksums.length} table checksums equal`;
 }
@@ -145,18 +147,42 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .option('--user <user>', "an account that may stop replication and load data (default: the cluster's admin)")
     .option('--password <ref>', 'with --user: its password, a literal, env:NAME, ssm:/path or secret:ARN')
     .option('--workers <n>', `tables copied at once (1 to ${MAX_WORKERS})`, countOption(1, MAX_WORKERS), 4)
-    .addOption(new Option('--strategy <name>', 'logical (copy over SQL; MariaDB) or rds (replace an RDS read replica, keeping its endpoint)').choices(['logical', 'rds']).default('logical'))
-    .option('--lease <duration>', 'how long the rebuild lock outlives a run that stopped renewing it (killed, crashed), e.g. 60s', durationOption(1000, 'the lease is renewed every quarter of it'))
-    .option('--state <file>', "where the per-cluster rebuild lock and checkpoint live (default: .replwatch/state.json beside the config, which watch and silence share)")
+    .addOption(
+      new Option('--strategy <name>', 'logical (copy over SQL; MariaDB) or rds (replace an RDS read replica, keeping its endpoint)')
+        .choices(['logical', 'rds'])
+        .default('logical'),
+    )
+    .option(
+      '--lease <duration>',
+      'how long the rebuild lock outlives a run that stopped renewing it (killed, crashed), e.g. 60s',
+      durationOption(1000, 'the lease is renewed every quarter of it'),
+    )
+    .option(
+      '--state <file>',
+      'where the per-cluster rebuild lock and checkpoint live (default: .replwatch/state.json beside the config, which watch and silence share)',
+    )
     .option('--json', 'JSON: the plan, or one event per line while executing and the result last')
     .action(async (o: Options) => {
       checkOptions(o);
       const configFile = configFileFrom(o.config);
       const stateFile = stateFileFrom(o.state, configFile);
       const config = await loadConfig(configFile);
-      const renderer = new ProgressRenderer({ tty: io.tty && Boolean(process.stderr.isTTY), write: (t) => process.stderr.write(t), progressLine: (l) => io.err(l), stepLine: (l) => io.out(l) });
+      const renderer = new ProgressRenderer({
+        tty: io.tty && Boolean(process.stderr.isTTY),
+        write: (t) => process.stderr.write(t),
+        progressLine: (l) => io.err(l),
+        stepLine: (l) => io.out(l),
+      });
       const request = {
-        ...{ cluster: o.cluster, replica: o.replica, donor: o.donor, strategy: o.strategy, execute: Boolean(o.execute), resume: Boolean(o.resume), force: Boolean(o.force) },
+        ...{
+          cluster: o.cluster,
+          replica: o.replica,
+          donor: o.donor,
+          strategy: o.strategy,
+          execute: Boolean(o.execute),
+          resume: Boolean(o.resume),
+          force: Boolean(o.force),
+        },
         admin: { user: o.user, password: o.password },
         ...(io.tty && process.stdin.isTTY ? { confirmHealthy: askForName(io) } : {}),
         ...(o.lease ? { leaseMs: o.lease } : {}),
@@ -165,9 +191,24 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
       };
       // A plan only reads: Ctrl-C ends it as it ends any command.
       const interrupt = o.execute ? interruptible(io) : undefined;
-      const execution = { workers: o.workers, ...(interrupt ? { signal: interrupt.signal } : {}), onEvent: (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)) };
+      const execution = {
+        workers: o.workers,
+        ...(interrupt ? { signal: interrupt.signal } : {}),
+        onEvent: (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)),
+      };
       try {
-        io.out(outcomeText(await rebuildReplica({ config, request: { ...request, ...(interrupt ? { approve: interrupt.refuseIfInterrupted } : {}) }, secrets: new SecretResolver(), store: new FileStore(stateFile), execution }), o.json));
+        io.out(
+          outcomeText(
+            await rebuildReplica({
+              config,
+              request: { ...request, ...(interrupt ? { approve: interrupt.refuseIfInterrupted } : {}) },
+              secrets: new SecretResolver(),
+              store: new FileStore(stateFile),
+              execution,
+            }),
+            o.json,
+          ),
+        );
       } catch (e) {
         setCode(reportUnfinished(e, o.replica, io));
       } finally {

@@ -56,7 +56,13 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
       const status = await sandboxStatus(opts.dir);
       if (opts.json) io.out(JSON.stringify(status, null, 2));
       else if (status.parts.length === 0) io.out(`no sandbox in ${status.dir}`);
-      else io.out(table([['NAME', 'KIND', 'PORT', 'PID', 'STATE'], ...status.parts.map((p) => [p.name, p.kind, String(p.port), String(p.pid), p.running ? 'running' : 'DOWN'])]));
+      else
+        io.out(
+          table([
+            ['NAME', 'KIND', 'PORT', 'PID', 'STATE'],
+            ...status.parts.map((p) => [p.name, p.kind, String(p.port), String(p.pid), p.running ? 'running' : 'DOWN']),
+          ]),
+        );
       setCode(status.up ? 0 : 1);
     });
 }

@@ -23,7 +23,12 @@ export function registerShards(program: Command, io: Io): void {
         return;
       }
       const rows = CHECKS.flatMap((check) =>
-        plan[check]!.map((s) => [check, `${s.index + 1}/${s.count}`, String(s.targets.length), s.targets.length > 1 ? `${s.targets[0]} .. ${s.targets.at(-1)}` : (s.targets[0] ?? '')]),
+        plan[check]!.map((s) => [
+          check,
+          `${s.index + 1}/${s.count}`,
+          String(s.targets.length),
+          s.targets.length > 1 ? `${s.targets[0]} .. ${s.targets.at(-1)}` : (s.targets[0] ?? ''),
+        ]),
       );
       io.out(table([['CHECK', 'SHARD', 'TARGETS', 'FIRST .. LAST'], ...rows]));
       const runs = rows.length;

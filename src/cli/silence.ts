@@ -42,7 +42,13 @@ export function checkSilenceNames(config: Config, configFile: string, o: { clust
   type Group = [string, { targets: string[]; anyHostPort: boolean }];
   const groups = new Map<string, Group[1]>([
     ...config.clusters.map((c) => [c.name, { targets: clusterServers(c).map((s) => s.name), anyHostPort: false }] satisfies Group),
-    ...config.memcache.map((p) => [p.name, { targets: [...(p.nodes ?? []), ...(p.configEndpoint ? [p.configEndpoint] : [])], anyHostPort: p.configEndpoint !== undefined }] satisfies Group),
+    ...config.memcache.map(
+      (p) =>
+        [
+          p.name,
+          { targets: [...(p.nodes ?? []), ...(p.configEndpoint ? [p.configEndpoint] : [])], anyHostPort: p.configEndpoint !== undefined },
+        ] satisfies Group,
+    ),
     ...config.network.map((g) => [g.name, { targets: [...g.targets, ...Object.keys(g.awsNetworkMonitor?.probes ?? {})], anyHostPort: false }] satisfies Group),
   ]);
   // The monitor's own findings (StateUnreadable...) name the store as their target.
@@ -72,12 +78,18 @@ export function registerSilence(program: Command, io: Io, setCode: (c: number) =
       .option('--cluster <name>', 'a cluster, memcache pool or network group')
       .option('--target <name>', 'a server name or host:port')
       .option('--code <code>', `a finding code (${FINDING_CODES.join(', ')})`)
-      .addOption(new Option('--for <duration>', 'how long, e.g. 90m, 2h').argParser(durationOption(1000, 'a shorter silence ends before it holds anything')).default(3_600_000, '1h'))
+      .addOption(
+        new Option('--for <duration>', 'how long, e.g. 90m, 2h')
+          .argParser(durationOption(1000, 'a shorter silence ends before it holds anything'))
+          .default(3_600_000, '1h'),
+      )
       .option('--until <time>', 'an end time instead, e.g. 2026-11-22T23:00:00Z')
       .requiredOption('--reason <text>', 'why: shown with every held page'),
   ).action(async (o: StoreOpts & { cluster?: string; target?: string; code?: string; for: number; until?: string; reason: string }) => {
-    if (o.code && !(FINDING_CODES as readonly string[]).includes(o.code)) throw new OperatorError(`unknown finding code ${o.code}; codes: ${FINDING_CODES.join(', ')}`);
-    if (!o.cluster && !o.target && !o.code) throw new OperatorError('name at least one of --cluster, --target, --code (a silence of everything would hide every page)');
+    if (o.code && !(FINDING_CODES as readonly string[]).includes(o.code))
+      throw new OperatorError(`unknown finding code ${o.code}; codes: ${FINDING_CODES.join(', ')}`);
+    if (!o.cluster && !o.target && !o.code)
+      throw new OperatorError('name at least one of --cluster, --target, --code (a silence of everything would hide every page)');
     const configFile = configFileFrom(o.config);
     checkSilenceNames(await loadConfig(configFile), configFile, o);
     const from = new Date();
@@ -96,12 +108,20 @@ export function registerSilence(program: Command, io: Io, setCode: (c: number) =
     await storeOf(o, io).addSilence(s);
     io.out(`silence ${s.id} until ${s.to}`);
   });
-  storeOptions(silence.command('list').description('silences in the state store').option('--json', 'print JSON')).action(async (o: StoreOpts & { json?: boolean }) => {
-    const all = await storeOf(o, io).listSilences();
-    if (o.json) io.out(JSON.stringify(all, null, 2));
-    else if (all.length === 0) io.out('no silences');
-    else io.out(table([['ID', 'CLUSTER', 'TARGET', 'CODE', 'UNTIL', 'REASON'], ...all.map((s) => [s.id, s.cluster ?? '*', s.target ?? '*', s.code ?? (s.exceptCodes ? `* but ${s.exceptCodes.join(', ')}` : '*'), s.to, s.reason])]));
-  });
+  storeOptions(silence.command('list').description('silences in the state store').option('--json', 'print JSON')).action(
+    async (o: StoreOpts & { json?: boolean }) => {
+      const all = await storeOf(o, io).listSilences();
+      if (o.json) io.out(JSON.stringify(all, null, 2));
+      else if (all.length === 0) io.out('no silences');
+      else
+        io.out(
+          table([
+            ['ID', 'CLUSTER', 'TARGET', 'CODE', 'UNTIL', 'REASON'],
+            ...all.map((s) => [s.id, s.cluster ?? '*', s.target ?? '*', s.code ?? (s.exceptCodes ? `* but ${s.exceptCodes.join(', ')}` : '*'), s.to, s.reason]),
+          ]),
+        );
+    },
+  );
   storeOptions(silence.command('remove').description('end a silence now').argument('<id>')).action(async (id: string, o: StoreOpts) => {
     const removed = await storeOf(o, io).removeSilence(id);
     io.out(removed ? `silence ${id} removed` : `no silence ${id}`);

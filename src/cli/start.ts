@@ -37,7 +37,11 @@ export function faults(s: SandboxState): Fault[] {
       heal: replwatchCommand(`runbook rebuild-replica --config ${shellWord(s.configFile)} --cluster ${s.cluster} --replica sandbox-r1 --execute`),
     },
     { break: `kill -STOP ${r2!.pid}`, pages: `ReplicaUnreachable sandbox-r2 (stops sandbox-r2's mariadbd, pid ${r2!.pid})`, heal: `kill -CONT ${r2!.pid}` },
-    { break: `kill -9 ${primary!.pid}`, pages: `PrimaryUnreachable sandbox-primary (kills sandbox-primary's mariadbd, pid ${primary!.pid})`, heal: restart('sandbox-primary') },
+    {
+      break: `kill -9 ${primary!.pid}`,
+      pages: `PrimaryUnreachable sandbox-primary (kills sandbox-primary's mariadbd, pid ${primary!.pid})`,
+      heal: restart('sandbox-primary'),
+    },
     { break: `kill -STOP ${a!.pid}`, pages: `MemcacheUnreachable ${node(a)} (stops memcached ${a!.name}, pid ${a!.pid})`, heal: `kill -CONT ${a!.pid}` },
     { break: `kill -9 ${b!.pid}`, pages: `MemcacheUnreachable ${node(b)} (kills memcached ${b!.name}, pid ${b!.pid})`, heal: restart(b!.name) },
   ];

@@ -4,7 +4,14 @@ import type { Finding } from '../model/findings';
 /** Plain aligned columns. */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const COLOURS: Record<Finding['severity'], string> = { critical: '\x1b[31m', warning: '\x1b[33m', info: '\x1b[36m' };
@@ -26,16 +33,50 @@ export function renderReport(report: CheckReport, tty = false): string {
   for (const o of report.observations) {
     switch (o.kind) {
       case 'mysql-primary':
-        mysql.push([`${o.cluster}/${o.target}`, 'primary', up(o.reachable), o.heartbeatAgeSeconds === null ? '-' : `hb ${num(o.heartbeatAgeSeconds, 's')}`, '', '', '', o.readOnly === null ? '-' : o.readOnly ? 'on' : 'off', num(o.probeMs, 'ms', 1)]);
+        mysql.push([
+          `${o.cluster}/${o.target}`,
+          'primary',
+          up(o.reachable),
+          o.heartbeatAgeSeconds === null ? '-' : `hb ${num(o.heartbeatAgeSeconds, 's')}`,
+          '',
+          '',
+          '',
+          o.readOnly === null ? '-' : o.readOnly ? 'on' : 'off',
+          num(o.probeMs, 'ms', 1),
+        ]);
         break;
       case 'mysql-replica':
-        mysql.push([`${o.cluster}/${o.target}`, 'replica', up(o.reachable), num(o.lagSeconds, 's'), o.lagSource ?? '-', yn(o.ioRunning), yn(o.sqlRunning), o.readOnly === null ? '-' : o.readOnly ? 'on' : 'OFF', num(o.probeMs, 'ms', 1)]);
+        mysql.push([
+          `${o.cluster}/${o.target}`,
+          'replica',
+          up(o.reachable),
+          num(o.lagSeconds, 's'),
+          o.lagSource ?? '-',
+          yn(o.ioRunning),
+          yn(o.sqlRunning),
+          o.readOnly === null ? '-' : o.readOnly ? 'on' : 'OFF',
+          num(o.probeMs, 'ms', 1),
+        ]);
         break;
       case 'memcache':
-        memcache.push([`${o.pool}/${o.target}`, up(o.reachable), num(o.roundTripMs, 'ms'), o.uptimeSeconds == null ? '-' : `${o.uptimeSeconds} s`, String(o.currConnections ?? '-'), String(o.evictions ?? '-')]);
+        memcache.push([
+          `${o.pool}/${o.target}`,
+          up(o.reachable),
+          num(o.roundTripMs, 'ms'),
+          o.uptimeSeconds == null ? '-' : `${o.uptimeSeconds} s`,
+          String(o.currConnections ?? '-'),
+          String(o.evictions ?? '-'),
+        ]);
         break;
       case 'network':
-        network.push([`${o.group}/${o.target}`, o.source, o.lossPercent === null ? (o.error ? 'error' : '-') : `${o.lossPercent.toFixed(1)} %`, num(o.rttMs.p50, 'ms'), num(o.rttMs.p95, 'ms'), num(o.jitterMs, 'ms')]);
+        network.push([
+          `${o.group}/${o.target}`,
+          o.source,
+          o.lossPercent === null ? (o.error ? 'error' : '-') : `${o.lossPercent.toFixed(1)} %`,
+          num(o.rttMs.p50, 'ms'),
+          num(o.rttMs.p95, 'ms'),
+          num(o.jitterMs, 'ms'),
+        ]);
         break;
     }
   }

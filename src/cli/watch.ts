@@ -117,7 +117,13 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   const { sinks, summary } = tallied(localSinks(o.config, o.pagesFile, o.io, recent));
   const metrics = o.metricsFile ? new JsonlMetricSink(o.metricsFile) : undefined;
   // Rebuilds that died half-way page from the same store, inside its outage watch.
-  const pager = new StoreWatchedPager(pagerFor({ config: o.config, store, sinks, secrets, deadRebuilds: true, ...(o.commands ? { commands: o.commands } : {}) }), o.stateFile, o.config, sinks, secrets);
+  const pager = new StoreWatchedPager(
+    pagerFor({ config: o.config, store, sinks, secrets, deadRebuilds: true, ...(o.commands ? { commands: o.commands } : {}) }),
+    o.stateFile,
+    o.config,
+    sinks,
+    secrets,
+  );
   const rebuilder = new AutoRebuilder({
     config: o.config,
     secrets,
@@ -189,7 +195,7 @@ export function registerWatch(program: Command, io: Io): void {
     .addOption(new Option('--every <duration>', 'time between samples, e.g. 1s, 500ms').argParser(everyOption).default(5000, '5s'))
     .option('--state <file>', 'alert state, JSON, shared safely by several watchers (default: .replwatch/state.json beside the config)')
     .option('--pages <file>', 'every page, one JSON object per line (default: .replwatch/pages.jsonl beside the config)')
-    .option('--metrics <file>', 'also write each sample\'s CloudWatch metrics here, one JSON datum per line')
+    .option('--metrics <file>', "also write each sample's CloudWatch metrics here, one JSON datum per line")
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
     .action(async (opts: { config?: string; every: number; state?: string; pages?: string; metrics?: string; samples?: number }) => {
       const configFile = configFileFrom(opts.config);

@@ -245,7 +245,10 @@ function references(file: string, data: unknown, lineOf: (p: readonly PropertyKe
     if (typeof value === 'string' && path.some(isSecretKey) && /^(env|ssm|secret):/.test(value)) {
       const line = lineOf(path);
       const cluster = path[0] === 'clusters' ? valueAt(data, [...path.slice(0, 2), 'name']) : undefined;
-      out.set(value, [...(out.get(value) ?? []), `${file}${line ? `:${line}` : ''}: ${formatPath(path)}${typeof cluster === 'string' ? ` (cluster ${cluster})` : ''}`]);
+      out.set(value, [
+        ...(out.get(value) ?? []),
+        `${file}${line ? `:${line}` : ''}: ${formatPath(path)}${typeof cluster === 'string' ? ` (cluster ${cluster})` : ''}`,
+      ]);
     } else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) walk(v, [...path, Array.isArray(value) ? Number(k) : k]);
     }
@@ -305,7 +308,12 @@ export function parseConfig(text: string, file: string): Config {
  * A cluster's TLS CA file, read now rather than at the first connection, where a typo would look
  * like every server refusing the monitor. Its path becomes absolute (relative to the config file).
  */
-function caFileProblem(file: string, tls: { ca?: string } | undefined, path: PropertyKey[], lineOf: (p: readonly PropertyKey[]) => number | undefined): string[] {
+function caFileProblem(
+  file: string,
+  tls: { ca?: string } | undefined,
+  path: PropertyKey[],
+  lineOf: (p: readonly PropertyKey[]) => number | undefined,
+): string[] {
   if (!tls?.ca) return [];
   const abs = resolve(dirname(file), tls.ca);
   const line = lineOf(path);
@@ -317,7 +325,8 @@ function caFileProblem(file: string, tls: { ca?: string } | undefined, path: Pro
     const code = (e as NodeJS.ErrnoException).code;
     return [`${where}: cannot read the CA file ${abs} (${code === 'ENOENT' ? 'no such file' : code}); got ${JSON.stringify(tls.ca)}`];
   }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) return [`${where}: ${abs} holds no PEM certificate (-----BEGIN CERTIFICATE-----); got ${JSON.stringify(tls.ca)}`];
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    return [`${where}: ${abs} holds no PEM certificate (-----BEGIN CERTIFICATE-----); got ${JSON.stringify(tls.ca)}`];
   tls.ca = abs;
   return [];
 }
@@ -328,7 +337,7 @@ export async function loadConfig(file: string): Promise<Config> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${file}: cannot read config file (${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message})`);
+    throw new ConfigError(`${file}: cannot read config file (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)})`);
   }
   return parseConfig(text, file);
 }

@@ -11,7 +11,10 @@ export const secretRef = z.string();
 
 const port = z.number().int().min(1).max(65535);
 
-const rdsInstanceId = z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'expected an RDS instance identifier').optional();
+const rdsInstanceId = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'expected an RDS instance identifier')
+  .optional();
 
 const server = z.strictObject({
   name: z.string().min(1).optional(),
@@ -41,9 +44,7 @@ const lag = z
     path: ['warningSeconds'],
   });
 
-const qualifiedTable = z
-  .string()
-  .regex(/^[A-Za-z0-9_$]+\.[A-Za-z0-9_$]+$/, 'expected database.table, e.g. percona.heartbeat');
+const qualifiedTable = z.string().regex(/^[A-Za-z0-9_$]+\.[A-Za-z0-9_$]+$/, 'expected database.table, e.g. percona.heartbeat');
 
 const tls = z.strictObject({
   /**
@@ -178,14 +179,19 @@ export const silenceFields = {
 /** What makes a silence one: it names what it holds (one naming nothing would hold every page), and ends after it starts. */
 export function silenceRules<T extends z.ZodType<{ cluster?: string; target?: string; code?: string; from: string; to: string }>>(s: T) {
   return s
-    .refine((x) => x.cluster !== undefined || x.target !== undefined || x.code !== undefined, { message: 'name at least one of cluster, target, code: a silence of everything would hold every page' })
+    .refine((x) => x.cluster !== undefined || x.target !== undefined || x.code !== undefined, {
+      message: 'name at least one of cluster, target, code: a silence of everything would hold every page',
+    })
     .refine((x) => Date.parse(x.from) < Date.parse(x.to), { message: 'from must be before to', path: ['to'] });
 }
 
 const silence = silenceRules(z.strictObject(silenceFields));
 
 const alerts = z.strictObject({
-  snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'expected an SNS topic ARN').optional(),
+  snsTopicArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'expected an SNS topic ARN')
+    .optional(),
   /** A still-firing alert is paged again after this many minutes. */
   repeatMinutes: z.number().positive().default(30),
   /** Clear samples in a row before a firing alert resolves (hysteresis against flapping). */
@@ -228,7 +234,8 @@ export const configSchema = z
       if (pools.has(p.name)) ctx.addIssue({ code: 'custom', message: `duplicate memcache pool name "${p.name}"`, path: ['memcache', i, 'name'] });
       pools.add(p.name);
       if (p.configEndpoint === undefined) return;
-      if (endpoints.has(p.configEndpoint)) ctx.addIssue({ code: 'custom', message: `${p.configEndpoint} is already the configEndpoint of another pool`, path: ['memcache', i, 'configEndpoint'] });
+      if (endpoints.has(p.configEndpoint))
+        ctx.addIssue({ code: 'custom', message: `${p.configEndpoint} is already the configEndpoint of another pool`, path: ['memcache', i, 'configEndpoint'] });
       endpoints.add(p.configEndpoint);
     });
   });

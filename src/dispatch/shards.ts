@@ -39,7 +39,11 @@ function units(config: Config, check: CheckName): Unit[] {
       );
     case 'network':
       return config.network.flatMap((g) => [
-        ...g.targets.map((t) => ({ weight: 1, seconds: (g.probes * paceMs(g.probes) + g.timeoutMs) / 1000 / TARGETS_IN_FLIGHT, take: (into: Config) => addTarget(into, g, t) })),
+        ...g.targets.map((t) => ({
+          weight: 1,
+          seconds: (g.probes * paceMs(g.probes) + g.timeoutMs) / 1000 / TARGETS_IN_FLIGHT,
+          take: (into: Config) => addTarget(into, g, t),
+        })),
         // AWS Network Monitor probes are read, not probed: one unit for the group.
         ...(g.awsNetworkMonitor ? [{ weight: 1, take: (into: Config) => addTarget(into, g, undefined) }] : []),
       ]);
@@ -108,7 +112,9 @@ export function checksOf(config: Config): CheckName[] {
 export function shardConfig(config: Config, check: CheckName, shard: Shard): Config {
   const shards = pack(config, check);
   if (shard.count !== shards.length || shard.index < 0 || shard.index >= shard.count) {
-    throw new Error(`shard ${shard.index + 1}/${shard.count} of ${check} does not match this config, which has ${shards.length} shard(s): was the config changed between dispatch and work?`);
+    throw new Error(
+      `shard ${shard.index + 1}/${shard.count} of ${check} does not match this config, which has ${shards.length} shard(s): was the config changed between dispatch and work?`,
+    );
   }
   const into: Config = { ...config, clusters: [], memcache: [], network: [] };
   for (const u of shards[shard.index]!) u.take(into);

@@ -41,29 +41,33 @@ export function deadManAlarm(serverlessYml: string, stage: string): DeadManAlarm
   // biome-ignore lint/suspicious/noTemplateCurlyInString: these are the Serverless Framework's variables, as the template spells them
   const fill = (s: string) => s.replaceAll('${self:service}', t.service).replaceAll('${sls:stage}', stage);
   const resources = t.resources.Resources;
-  const composite = Object.entries(resources).find(([, r]) => r.Type === 'AWS::CloudWatch::CompositeAlarm' && /ChecksCompleted|not-reporting/.test(JSON.stringify(r)));
+  const composite = Object.entries(resources).find(
+    ([, r]) => r.Type === 'AWS::CloudWatch::CompositeAlarm' && /ChecksCompleted|not-reporting/.test(JSON.stringify(r)),
+  );
   if (!composite) throw new Error('serverless.yml has no dead-man composite alarm (AWS::CloudWatch::CompositeAlarm over the ChecksCompleted alarms)');
   const [id, { Properties: p }] = composite;
   // The rule joins `ALARM("${Child}")` parts (each under the condition that the fleet has that
   // check; the drill's sandbox has all three); read as plain YAML, each names its child's logical id.
   const named = JSON.stringify(p.AlarmRule);
-  const children = Object.keys(resources).filter((child) => resources[child]!.Type === 'AWS::CloudWatch::Alarm' && named.includes(`\${${child}}`)).map((child) => {
-    const r = resources[child]!;
-    const q = r.Properties as Record<string, unknown>;
-    if (q.Statistic !== 'Sum') throw new Error(`${child}: the stand-in applies Sum alarms only, not ${String(q.Statistic)}`);
-    return {
-      id: child,
-      name: fill(String(q.AlarmName)),
-      metric: String(q.MetricName),
-      dimensions: Object.fromEntries(((q.Dimensions as Array<{ Name: string; Value: string }>) ?? []).map((d) => [d.Name, d.Value])),
-      periodSeconds: Number(q.Period),
-      evaluationPeriods: Number(q.EvaluationPeriods),
-      datapointsToAlarm: Number(q.DatapointsToAlarm ?? q.EvaluationPeriods),
-      threshold: Number(q.Threshold),
-      comparison: q.ComparisonOperator as MetricAlarmRule['comparison'],
-      treatMissingData: (q.TreatMissingData ?? 'missing') as MetricAlarmRule['treatMissingData'],
-    };
-  });
+  const children = Object.keys(resources)
+    .filter((child) => resources[child]!.Type === 'AWS::CloudWatch::Alarm' && named.includes(`\${${child}}`))
+    .map((child) => {
+      const r = resources[child]!;
+      const q = r.Properties as Record<string, unknown>;
+      if (q.Statistic !== 'Sum') throw new Error(`${child}: the stand-in applies Sum alarms only, not ${String(q.Statistic)}`);
+      return {
+        id: child,
+        name: fill(String(q.AlarmName)),
+        metric: String(q.MetricName),
+        dimensions: Object.fromEntries(((q.Dimensions as Array<{ Name: string; Value: string }>) ?? []).map((d) => [d.Name, d.Value])),
+        periodSeconds: Number(q.Period),
+        evaluationPeriods: Number(q.EvaluationPeriods),
+        datapointsToAlarm: Number(q.DatapointsToAlarm ?? q.EvaluationPeriods),
+        threshold: Number(q.Threshold),
+        comparison: q.ComparisonOperator as MetricAlarmRule['comparison'],
+        treatMissingData: (q.TreatMissingData ?? 'missing') as MetricAlarmRule['treatMissingData'],
+      };
+    });
   if (children.length === 0) throw new Error(`dead-man composite ${id} names no AWS::CloudWatch::Alarm in its AlarmRule`);
   return { id, name: fill(String(p.AlarmName)), children };
 }
@@ -90,7 +94,13 @@ export function evaluateAlarm(rule: MetricAlarmRule, points: Datapoint[], now: n
     const from = end - (i + 1) * period;
     const inPeriod = matching.filter((d) => d.at >= from && d.at < from + period);
     if (inPeriod.length === 0) breaching += rule.treatMissingData === 'breaching' ? 1 : 0;
-    else if (breaches(rule, inPeriod.reduce((s, d) => s + d.value, 0))) breaching++;
+    else if (
+      breaches(
+        rule,
+        inPeriod.reduce((s, d) => s + d.value, 0),
+      )
+    )
+      breaching++;
   }
   return breaching >= rule.datapointsToAlarm ? 'ALARM' : 'OK';
 }

@@ -75,7 +75,13 @@ export async function runDrill(o: DrillOptions = {}): Promise<DrillResult> {
     const endpoint = await sns.start();
     const configFile = join(sandbox.dir, 'gameday.yml');
     await writeFile(configFile, drillConfig(await readFile(sandbox.configFile, 'utf8')), { mode: 0o600 });
-    const files = { config: configFile, state: join(sandbox.dir, 'state.json'), pages: join(sandbox.dir, 'pages.jsonl'), metrics: join(sandbox.dir, 'metrics.jsonl'), log: join(sandbox.dir, 'monitor.log') };
+    const files = {
+      config: configFile,
+      state: join(sandbox.dir, 'state.json'),
+      pages: join(sandbox.dir, 'pages.jsonl'),
+      metrics: join(sandbox.dir, 'metrics.jsonl'),
+      log: join(sandbox.dir, 'monitor.log'),
+    };
     monitor = new Monitor(files, endpoint);
     const alarm = deadManAlarm(readFileSync(SERVERLESS_YML, 'utf8'), 'gameday');
     deadMan = new DeadManWatch(alarm, files.metrics, endpoint);
@@ -116,7 +122,13 @@ export async function runDrill(o: DrillOptions = {}): Promise<DrillResult> {
 }
 
 /** One scenario: check health, break, wait for the page, repair, wait for the resolve, always restore. */
-export async function runScenario(s: Scenario, ctx: DrillContext, healthy: () => Promise<string[]>, log: (line: string) => void, healthyTimeoutMs = 30_000): Promise<ScenarioRun> {
+export async function runScenario(
+  s: Scenario,
+  ctx: DrillContext,
+  healthy: () => Promise<string[]>,
+  log: (line: string) => void,
+  healthyTimeoutMs = 30_000,
+): Promise<ScenarioRun> {
   const expected = s.expected(ctx);
   const alsoExpected = s.alsoExpected?.(ctx) ?? [];
   const base = { name: s.name, fault: s.fault, expected, ...(alsoExpected.length ? { alsoExpected } : {}) };
@@ -208,15 +220,21 @@ function drillConfig(sandboxYml: string): string {
 async function runFix(page: ReceivedPage, logFile: string, env: NodeJS.ProcessEnv): Promise<void> {
   if (!page.fix!.startsWith(`${printedProgram()} runbook `)) throw new Error(`the page's fix is not a replwatch runbook: ${page.fix}`);
   // The drill's AWS endpoint, as on-call's shell would carry their own credentials: its pages reach the drill.
-  const out = await run('sh', ['-c', `${page.fix} --execute`], { timeout: 120_000, cwd: tmpdir(), env: { ...process.env, ...env } }).catch((e: Error & { stdout?: string; stderr?: string }) => {
-    throw new Error(`${page.fix} --execute failed: ${(e.stderr || e.message).trim().split('\n').at(-1)}`);
-  });
+  const out = await run('sh', ['-c', `${page.fix} --execute`], { timeout: 120_000, cwd: tmpdir(), env: { ...process.env, ...env } }).catch(
+    (e: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`${page.fix} --execute failed: ${(e.stderr || e.message).trim().split('\n').at(-1)}`);
+    },
+  );
   await writeFile(logFile, `$ ${page.fix} --execute\n${out.stdout}${out.stderr}`, { flag: 'a' });
 }
 
 /** A rebuild on the drill's config and state, as on-call would start it; its --json events as they come. */
 function startRebuild(args: string[], files: { config: string; state: string }, env: NodeJS.ProcessEnv): ReturnType<DrillContext['startRebuild']> {
-  const child = spawn(process.execPath, [REPLWATCH_BIN, 'runbook', 'rebuild-replica', ...args, '--config', files.config, '--state', files.state, '--json'], { cwd: tmpdir(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [REPLWATCH_BIN, 'runbook', 'rebuild-replica', ...args, '--config', files.config, '--state', files.state, '--json'], {
+    cwd: tmpdir(),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const events: Array<{ step?: string; status?: string }> = [];
   let buffer = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -302,7 +320,12 @@ class DeadManWatch {
       this.offset += Buffer.byteLength(text.slice(0, complete));
       for (const line of text.slice(0, complete).split('\n').filter(Boolean)) {
         const d = JSON.parse(line) as { MetricName: string; Dimensions: Array<{ Name: string; Value: string }>; Timestamp: string; Value: number };
-        this.points.push({ metric: d.MetricName, dimensions: Object.fromEntries(d.Dimensions.map((x) => [x.Name, x.Value])), at: Date.parse(d.Timestamp), value: d.Value });
+        this.points.push({
+          metric: d.MetricName,
+          dimensions: Object.fromEntries(d.Dimensions.map((x) => [x.Name, x.Value])),
+          at: Date.parse(d.Timestamp),
+          value: d.Value,
+        });
       }
     } finally {
       await f.close();
@@ -311,8 +334,19 @@ class DeadManWatch {
 
   private async notify(state: 'OK' | 'ALARM', old: 'OK' | 'ALARM'): Promise<void> {
     const at = new Date().toISOString();
-    const message = { AlarmName: this.alarm.name, AlarmDescription: 'replwatch itself has stopped', NewStateValue: state, OldStateValue: old, NewStateReason: `${this.alarm.children.map((c) => c.name).join(', ')}: ${state === 'ALARM' ? 'no ChecksCompleted' : 'ChecksCompleted again'}`, StateChangeTime: at, Region: 'US East (N. Virginia)' };
-    await this.sns.send(new PublishCommand({ TopicArn: TOPIC, Subject: `${state}: "${this.alarm.name}" in US East (N. Virginia)`, Message: JSON.stringify(message) }), { abortSignal: AbortSignal.timeout(2000) });
+    const message = {
+      AlarmName: this.alarm.name,
+      AlarmDescription: 'replwatch itself has stopped',
+      NewStateValue: state,
+      OldStateValue: old,
+      NewStateReason: `${this.alarm.children.map((c) => c.name).join(', ')}: ${state === 'ALARM' ? 'no ChecksCompleted' : 'ChecksCompleted again'}`,
+      StateChangeTime: at,
+      Region: 'US East (N. Virginia)',
+    };
+    await this.sns.send(
+      new PublishCommand({ TopicArn: TOPIC, Subject: `${state}: "${this.alarm.name}" in US East (N. Virginia)`, Message: JSON.stringify(message) }),
+      { abortSignal: AbortSignal.timeout(2000) },
+    );
   }
 }
 

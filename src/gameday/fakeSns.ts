@@ -39,10 +39,18 @@ export class FakeSns {
         const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
         const requestId = randomUUID();
         if (form.get('Action') !== 'Publish') {
-          res.writeHead(400, { 'content-type': 'text/xml' }).end(error('InvalidAction', `the drill's SNS takes Publish only, not ${form.get('Action')}`, requestId));
+          res
+            .writeHead(400, { 'content-type': 'text/xml' })
+            .end(error('InvalidAction', `the drill's SNS takes Publish only, not ${form.get('Action')}`, requestId));
           return;
         }
-        const publish: Publish = { at: Date.now(), accepted: !this.failing, subject: form.get('Subject') ?? '', message: form.get('Message') ?? '', attributes: attributesOf(form) };
+        const publish: Publish = {
+          at: Date.now(),
+          accepted: !this.failing,
+          subject: form.get('Subject') ?? '',
+          message: form.get('Message') ?? '',
+          attributes: attributesOf(form),
+        };
         this.publishes.push(publish);
         if (!publish.accepted) {
           res.writeHead(500, { 'content-type': 'text/xml' }).end(error('InternalError', 'game day: the paging channel is down', requestId));
@@ -50,7 +58,9 @@ export class FakeSns {
         }
         res
           .writeHead(200, { 'content-type': 'text/xml' })
-          .end(`<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`);
+          .end(
+            `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+          );
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -91,7 +101,14 @@ function pageOf(p: Publish): ReceivedPage {
     const body = JSON.parse(p.message) as { default: string; email: string };
     const chatbot = JSON.parse(body.default) as { metadata: { additionalContext: { target: string } } };
     const fix = /^Fix: (.+)$/m.exec(body.email)?.[1];
-    return { at: p.at, kind: p.attributes.transition as ReceivedPage['kind'], code: p.attributes.code ?? '', target: chatbot.metadata.additionalContext.target, subject: p.subject, ...(fix ? { fix } : {}) };
+    return {
+      at: p.at,
+      kind: p.attributes.transition as ReceivedPage['kind'],
+      code: p.attributes.code ?? '',
+      target: chatbot.metadata.additionalContext.target,
+      subject: p.subject,
+      ...(fix ? { fix } : {}),
+    };
   }
   const alarm = JSON.parse(p.message) as { AlarmName: string; NewStateValue: string };
   return { at: p.at, kind: alarm.NewStateValue === 'ALARM' ? 'firing' : 'resolved', code: alarm.AlarmName, target: alarm.AlarmName, subject: p.subject };

@@ -73,37 +73,97 @@ export function fisTemplates(config: Config, o: FisOptions): FisExperiment[] {
   const out: FisExperiment[] = [];
   const add = (scenario: string, expect: string, description: string, rest: Pick<FisTemplate, 'targets' | 'actions'>) =>
     out.push({ scenario, expect, file: `replwatch-fis-${slug(scenario)}.json`, template: { ...base(scenario, description, expect), ...rest } });
-  const ssm = (document: string, parameters: Record<string, string>) => ({ documentArn: `arn:aws:ssm:${o.region}::document/${document}`, documentParameters: JSON.stringify(parameters), duration });
+  const ssm = (document: string, parameters: Record<string, string>) => ({
+    documentArn: `arn:aws:ssm:${o.region}::document/${document}`,
+    documentParameters: JSON.stringify(parameters),
+    duration,
+  });
 
   for (const c of config.clusters) {
     const replicas = c.replicas.filter((r) => r.rdsInstanceId);
     if (replicas.length) {
       add(`${c.name}-replica-reboot`, 'ReplicaUnreachable or ReplicaIoError, then resolved', `replwatch game day: reboot one RDS read replica of ${c.name}`, {
-        targets: { replicas: { resourceType: 'aws:rds:db', resourceArns: replicas.map((r) => arn('rds', `db:${r.rdsInstanceId}`)), selectionMode: 'COUNT(1)' } },
-        actions: { rebootReplica: { actionId: 'aws:rds:reboot-db-instances', description: 'reboot one replica (no failover)', parameters: { forceFailover: 'false' }, targets: { DBInstances: 'replicas' } } },
+        targets: {
+          replicas: { resourceType: 'aws:rds:db', resourceArns: replicas.map((r) => arn('rds', `db:${r.rdsInstanceId}`)), selectionMode: 'COUNT(1)' },
+        },
+        actions: {
+          rebootReplica: {
+            actionId: 'aws:rds:reboot-db-instances',
+            description: 'reboot one replica (no failover)',
+            parameters: { forceFailover: 'false' },
+            targets: { DBInstances: 'replicas' },
+          },
+        },
       });
     }
     if (c.primary.rdsInstanceId) {
       add(`${c.name}-primary-failover`, 'PrimaryUnreachable (one page), then resolved', `replwatch game day: Multi-AZ failover of the primary of ${c.name}`, {
         targets: { primary: { resourceType: 'aws:rds:db', resourceArns: [arn('rds', `db:${c.primary.rdsInstanceId}`)], selectionMode: 'ALL' } },
-        actions: { failoverPrimary: { actionId: 'aws:rds:reboot-db-instances', description: 'reboot the primary with failover to its standby', parameters: { forceFailover: 'true' }, targets: { DBInstances: 'primary' } } },
+        actions: {
+          failoverPrimary: {
+            actionId: 'aws:rds:reboot-db-instances',
+            description: 'reboot the primary with failover to its standby',
+            parameters: { forceFailover: 'true' },
+            targets: { DBInstances: 'primary' },
+          },
+        },
       });
     }
   }
-    add('network-disruption', 'HostUnreachable / PrimaryUnreachable / MemcacheUnreachable for the cut hosts', 'replwatch game day: cut the subnets tagged for the drill off from everything', {
+  add(
+    'network-disruption',
+    'HostUnreachable / PrimaryUnreachable / MemcacheUnreachable for the cut hosts',
+    'replwatch game day: cut the subnets tagged for the drill off from everything',
+    {
       targets: { subnets: { resourceType: 'aws:ec2:subnet', resourceTags: { [GAMEDAY_TAG]: 'network' }, selectionMode: 'ALL' } },
-      actions: { disrupt: { actionId: 'aws:network:disrupt-connectivity', description: `drop all traffic of the subnets for ${duration}`, parameters: { duration, scope: 'all' }, targets: { Subnets: 'subnets' } } },
-    });
+      actions: {
+        disrupt: {
+          actionId: 'aws:network:disrupt-connectivity',
+          description: `drop all traffic of the subnets for ${duration}`,
+          parameters: { duration, scope: 'all' },
+          targets: { Subnets: 'subnets' },
+        },
+      },
+    },
+  );
   for (const g of config.network) {
     add(`${g.name}-packet-loss`, `PacketLoss on ${g.name}'s targets`, `replwatch game day: 30% packet loss on the instances of network group ${g.name}`, {
-      targets: { hosts: { resourceType: 'aws:ec2:instance', resourceTags: { [GAMEDAY_TAG]: g.name }, filters: [{ path: 'State.Name', values: ['running'] }], selectionMode: 'COUNT(1)' } },
-      actions: { packetLoss: { actionId: 'aws:ssm:send-command', description: 'AWSFIS-Run-Network-Packet-Loss', parameters: ssm('AWSFIS-Run-Network-Packet-Loss', { DurationSeconds: seconds, LossPercent: '30', Interface: 'eth0', InstallDependencies: 'True' }), targets: { Instances: 'hosts' } } },
+      targets: {
+        hosts: {
+          resourceType: 'aws:ec2:instance',
+          resourceTags: { [GAMEDAY_TAG]: g.name },
+          filters: [{ path: 'State.Name', values: ['running'] }],
+          selectionMode: 'COUNT(1)',
+        },
+      },
+      actions: {
+        packetLoss: {
+          actionId: 'aws:ssm:send-command',
+          description: 'AWSFIS-Run-Network-Packet-Loss',
+          parameters: ssm('AWSFIS-Run-Network-Packet-Loss', { DurationSeconds: seconds, LossPercent: '30', Interface: 'eth0', InstallDependencies: 'True' }),
+          targets: { Instances: 'hosts' },
+        },
+      },
     });
   }
   for (const p of config.memcache) {
     add(`${p.name}-memcached-killed`, `MemcacheUnreachable in pool ${p.name}`, `replwatch game day: kill memcached on one instance of pool ${p.name}`, {
-      targets: { nodes: { resourceType: 'aws:ec2:instance', resourceTags: { [GAMEDAY_TAG]: p.name }, filters: [{ path: 'State.Name', values: ['running'] }], selectionMode: 'COUNT(1)' } },
-      actions: { killMemcached: { actionId: 'aws:ssm:send-command', description: 'AWSFIS-Run-Kill-Process memcached', parameters: ssm('AWSFIS-Run-Kill-Process', { ProcessName: 'memcached', Signal: 'SIGKILL' }), targets: { Instances: 'nodes' } } },
+      targets: {
+        nodes: {
+          resourceType: 'aws:ec2:instance',
+          resourceTags: { [GAMEDAY_TAG]: p.name },
+          filters: [{ path: 'State.Name', values: ['running'] }],
+          selectionMode: 'COUNT(1)',
+        },
+      },
+      actions: {
+        killMemcached: {
+          actionId: 'aws:ssm:send-command',
+          description: 'AWSFIS-Run-Kill-Process memcached',
+          parameters: ssm('AWSFIS-Run-Kill-Process', { ProcessName: 'memcached', Signal: 'SIGKILL' }),
+          targets: { Instances: 'nodes' },
+        },
+      },
     });
   }
   return out;

@@ -35,10 +35,14 @@ export class Monitor {
     const f = this.files;
     const log = openSync(f.log, 'a');
     try {
-      this.child = spawn(process.execPath, [REPLWATCH_BIN, 'watch', '--config', f.config, '--every', this.every, '--state', f.state, '--pages', f.pages, '--metrics', f.metrics], {
-        stdio: ['ignore', log, log],
-        env: { ...process.env, ...drillAwsEnv(this.snsEndpoint) },
-      });
+      this.child = spawn(
+        process.execPath,
+        [REPLWATCH_BIN, 'watch', '--config', f.config, '--every', this.every, '--state', f.state, '--pages', f.pages, '--metrics', f.metrics],
+        {
+          stdio: ['ignore', log, log],
+          env: { ...process.env, ...drillAwsEnv(this.snsEndpoint) },
+        },
+      );
     } finally {
       closeSync(log);
     }

@@ -20,15 +20,21 @@ function panel(title: string, unit: string, series: Series[], r: DrillResult, yF
   const x = (t: number) => M.left + ((t - from) / span) * (W - M.left - M.right);
   const y = (v: number) => M.top + (1 - v / yMax) * (PANEL_H - M.top - M.bottom);
   const parts: string[] = [];
-  r.timeline.faults.filter((f) => !f.skipped).forEach((f, i) => {
-    const x0 = x(f.injectedAt);
-    parts.push(`<rect class="fault" x="${x0.toFixed(1)}" y="${M.top}" width="${Math.max(1, x(f.recoverAt) - x0).toFixed(1)}" height="${PANEL_H - M.top - M.bottom}"><title>${esc(f.name)}: ${esc(f.fault)}</title></rect>`);
-    // Staggered, so neighbouring short faults keep readable labels.
-    parts.push(`<text class="fault-label" x="${(x0 + 2).toFixed(1)}" y="${M.top + 10 + (i % 2) * 12}">${esc(f.name)}</text>`);
-  });
+  r.timeline.faults
+    .filter((f) => !f.skipped)
+    .forEach((f, i) => {
+      const x0 = x(f.injectedAt);
+      parts.push(
+        `<rect class="fault" x="${x0.toFixed(1)}" y="${M.top}" width="${Math.max(1, x(f.recoverAt) - x0).toFixed(1)}" height="${PANEL_H - M.top - M.bottom}"><title>${esc(f.name)}: ${esc(f.fault)}</title></rect>`,
+      );
+      // Staggered, so neighbouring short faults keep readable labels.
+      parts.push(`<text class="fault-label" x="${(x0 + 2).toFixed(1)}" y="${M.top + 10 + (i % 2) * 12}">${esc(f.name)}</text>`);
+    });
   for (let i = 0; i <= 4; i++) {
     const v = (yMax / 4) * i;
-    parts.push(`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/><text class="axis" x="${M.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(v < 10 ? 1 : 0)}</text>`);
+    parts.push(
+      `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/><text class="axis" x="${M.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(v < 10 ? 1 : 0)}</text>`,
+    );
   }
   for (let t = 0; t <= span; t += span > 240_000 ? 60_000 : 30_000) {
     parts.push(`<text class="axis" x="${x(from + t).toFixed(1)}" y="${PANEL_H - 8}" text-anchor="middle">${Math.round(t / 1000)} s</text>`);
@@ -39,7 +45,9 @@ function panel(title: string, unit: string, series: Series[], r: DrillResult, yF
   });
   for (const p of r.timeline.pages.filter((p) => p.kind !== 'repeat')) {
     const px = x(p.at).toFixed(1);
-    parts.push(`<line class="page" stroke="${p.kind === 'firing' ? FIRING : RESOLVED}" x1="${px}" x2="${px}" y1="${M.top - 8}" y2="${PANEL_H - M.bottom}"><title>${esc(new Date(p.at).toISOString())} ${esc(p.subject)}</title></line>`);
+    parts.push(
+      `<line class="page" stroke="${p.kind === 'firing' ? FIRING : RESOLVED}" x1="${px}" x2="${px}" y1="${M.top - 8}" y2="${PANEL_H - M.bottom}"><title>${esc(new Date(p.at).toISOString())} ${esc(p.subject)}</title></line>`,
+    );
   }
   const legend = series.map((s, i) => `<span class="key" style="--c:${PALETTE[i % PALETTE.length]}">${esc(s.label)}</span>`).join(' ');
   return `<h3>${esc(title)} <small>(${esc(unit)})</small></h3><div class="legend">${legend || 'no data'} <span class="key" style="--c:${FIRING}">firing page</span> <span class="key" style="--c:${RESOLVED}">resolved page</span> <span class="key band">fault until repair</span></div>
@@ -55,7 +63,9 @@ export function renderHtmlReport(r: DrillResult, generatedAt: Date): string {
     .map((s) => {
       const result = s.skipped ? `skipped: ${s.skipped}` : s.passed ? 'pass' : `MISSED${s.error ? `: ${s.error}` : ''}`;
       const cls = s.skipped ? 'skip' : s.passed ? 'pass' : 'miss';
-      const pages = s.skipped ? '–' : `${s.pages.firing} firing, ${s.pages.resolved} resolved${s.pages.repeat ? `, ${s.pages.repeat} repeat` : ''}${s.refusedPublishes ? ` (${s.refusedPublishes} refused by SNS, retried)` : ''}`;
+      const pages = s.skipped
+        ? '–'
+        : `${s.pages.firing} firing, ${s.pages.resolved} resolved${s.pages.repeat ? `, ${s.pages.repeat} repeat` : ''}${s.refusedPublishes ? ` (${s.refusedPublishes} refused by SNS, retried)` : ''}`;
       const fault = r.timeline.faults.find((f) => f.name === s.name)?.fault ?? '';
       const log = s.pageLog.length ? `<details><summary>pages</summary><pre>${esc(s.pageLog.join('\n'))}</pre></details>` : '';
       return `<tr class="${cls}"><td><b>${esc(s.name)}</b><br><small>${esc(fault)}</small></td><td>${esc(s.incidents.map((i) => i.code).join(' + '))}<br><small>${esc(s.incidents.map((i) => i.target).join(', '))}</small></td><td>${s.skipped ? '–' : s.detected ? `yes, ${secs(s.detectSeconds)}` : 'NO'}</td><td>${pages}${log}</td><td>${s.skipped ? '–' : s.recovered ? `yes, ${secs(s.recoverSeconds)}` : 'NO'}</td><td>${esc(result)}</td></tr>`;

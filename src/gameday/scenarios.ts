@@ -62,7 +62,8 @@ const replicaSqlError: Scenario = {
   },
   recover: (ctx, firing) => fixOrRestore(ctx, firing, replicaSqlError),
   restore: async (ctx) => {
-    if (!(await slaveRunning(ctx, 'sandbox-r1'))) await sql(ctx, 'sandbox-r1', 'SET sql_log_bin=0; DELETE FROM app.accounts WHERE id = 9001; SET sql_log_bin=1; START SLAVE');
+    if (!(await slaveRunning(ctx, 'sandbox-r1')))
+      await sql(ctx, 'sandbox-r1', 'SET sql_log_bin=0; DELETE FROM app.accounts WHERE id = 9001; SET sql_log_bin=1; START SLAVE');
     await sql(ctx, 'sandbox-primary', 'DELETE FROM app.accounts WHERE id = 9001');
   },
 };
@@ -122,7 +123,8 @@ const errantTransaction: Scenario = {
   // Without the runbook: drop the row and the replica's own binlog (which holds the errant GTID).
   restore: async (ctx) => {
     const [row] = (await sql(ctx, 'sandbox-r2', 'SELECT @@gtid_binlog_pos AS pos')) as Array<{ pos: string }>;
-    if (/\b0-3-\d+/.test(row?.pos ?? '')) await sql(ctx, 'sandbox-r2', 'SET sql_log_bin=0; DELETE FROM app.accounts WHERE id = 9002; SET sql_log_bin=1; RESET MASTER');
+    if (/\b0-3-\d+/.test(row?.pos ?? ''))
+      await sql(ctx, 'sandbox-r2', 'SET sql_log_bin=0; DELETE FROM app.accounts WHERE id = 9002; SET sql_log_bin=1; RESET MASTER');
   },
 };
 
@@ -165,7 +167,8 @@ const packetLoss: Scenario = {
 
 const primaryHung: Scenario = {
   name: 'primary-hung',
-  fault: "the primary mariadbd is frozen (SIGSTOP): it accepts connections and never answers, and its replicas' IO threads say Yes until slave_net_timeout; their heartbeat copies go stale: one critical page for the primary, none for the monitor's path or the replicas' lag",
+  fault:
+    "the primary mariadbd is frozen (SIGSTOP): it accepts connections and never answers, and its replicas' IO threads say Yes until slave_net_timeout; their heartbeat copies go stale: one critical page for the primary, none for the monitor's path or the replicas' lag",
   expected: () => ({ code: 'PrimaryUnreachable', target: 'sandbox-primary' }),
   inject: async (ctx) => signalPart(ctx.sandbox, 'sandbox-primary', 'SIGSTOP'),
   recover: async (ctx) => signalPart(ctx.sandbox, 'sandbox-primary', 'SIGCONT'),
@@ -176,7 +179,8 @@ const primaryHung: Scenario = {
 
 const lagWithFrozenSibling: Scenario = {
   name: 'replica-lagging-sibling-frozen',
-  fault: 'sandbox-r1 applies events 60 s late while its sibling sandbox-r2 is frozen (SIGSTOP): each sample waits out r2, and r1 is still paged for its own lag, r2 for being unreachable, and nothing else',
+  fault:
+    'sandbox-r1 applies events 60 s late while its sibling sandbox-r2 is frozen (SIGSTOP): each sample waits out r2, and r1 is still paged for its own lag, r2 for being unreachable, and nothing else',
   expected: () => ({ code: 'ReplicaLagging', target: 'sandbox-r1' }),
   alsoExpected: () => [{ code: 'ReplicaUnreachable', target: 'sandbox-r2' }],
   inject: async (ctx) => {
@@ -195,15 +199,21 @@ const lagWithFrozenSibling: Scenario = {
 };
 
 /** Enough rows that a rebuild copies for a second or two: time to kill it half-way. */
-const seedBig = "USE app; CREATE TABLE IF NOT EXISTS gameday_big (id INT PRIMARY KEY, pad CHAR(200) NOT NULL) SELECT seq AS id, REPEAT('x', 200) AS pad FROM seq_1_to_100000";
+const seedBig =
+  "USE app; CREATE TABLE IF NOT EXISTS gameday_big (id INT PRIMARY KEY, pad CHAR(200) NOT NULL) SELECT seq AS id, REPEAT('x', 200) AS pad FROM seq_1_to_100000";
 
 const rebuildKilled: Scenario = {
   name: 'rebuild-killed',
-  fault: "on-call rebuilds sandbox-r1 (with --force) and the rebuild is killed (kill -9) half-way through the copy: once its lease lapses the half-copied replica pages as one RebuildFailed naming its --resume, and the page's command finishes it",
+  fault:
+    "on-call rebuilds sandbox-r1 (with --force) and the rebuild is killed (kill -9) half-way through the copy: once its lease lapses the half-copied replica pages as one RebuildFailed naming its --resume, and the page's command finishes it",
   expected: () => ({ code: 'RebuildFailed', target: 'sandbox-r1' }),
   inject: async (ctx) => {
     await sql(ctx, 'sandbox-primary', seedBig);
-    await ctx.until('the seed to reach sandbox-r1', async () => ((await sql(ctx, 'sandbox-r1', 'SELECT COUNT(*) AS n FROM app.gameday_big').catch(() => [])) as Array<{ n: number }>)[0]?.n === 100000, 30_000);
+    await ctx.until(
+      'the seed to reach sandbox-r1',
+      async () => ((await sql(ctx, 'sandbox-r1', 'SELECT COUNT(*) AS n FROM app.gameday_big').catch(() => [])) as Array<{ n: number }>)[0]?.n === 100000,
+      30_000,
+    );
     const run = ctx.startRebuild(['--cluster', 'sandbox', '--replica', 'sandbox-r1', '--execute', '--force', '--lease', '3s', '--workers', '1']);
     await ctx.until('the rebuild to be copying rows', () => run.events().some((e) => e.step === 'copy rows' && e.status === 'progress'), 60_000);
     run.kill();

@@ -59,7 +59,19 @@ export function score(runs: ScenarioRun[], baseline: { from: number; to: number 
     const wanted = [r.expected, ...(r.alsoExpected ?? [])];
     if (r.skipped) {
       const incidents = wanted.map((w) => ({ ...w, detectSeconds: null, recoverSeconds: null }));
-      return { ...base, detected: false, detectSeconds: null, pages: { firing: 0, resolved: 0, repeat: 0 }, incidents, pageLog: [], recovered: false, recoverSeconds: null, refusedPublishes: 0, passed: true, skipped: r.skipped };
+      return {
+        ...base,
+        detected: false,
+        detectSeconds: null,
+        pages: { firing: 0, resolved: 0, repeat: 0 },
+        incidents,
+        pageLog: [],
+        recovered: false,
+        recoverSeconds: null,
+        refusedPublishes: 0,
+        passed: true,
+        skipped: r.skipped,
+      };
     }
     const during = received.filter((p) => p.at >= r.injectedAt && p.at < r.endedAt);
     const incidents = wanted.map((w) => {
@@ -87,5 +99,10 @@ export function score(runs: ScenarioRun[], baseline: { from: number; to: number 
     };
   });
   const falsePages = received.filter((p) => p.at >= baseline.from && p.at < baseline.to);
-  return { scenarios, falsePages: falsePages.length, falsePageSubjects: falsePages.map((p) => p.subject), passed: falsePages.length === 0 && scenarios.every((s) => s.passed) };
+  return {
+    scenarios,
+    falsePages: falsePages.length,
+    falsePageSubjects: falsePages.map((p) => p.subject),
+    passed: falsePages.length === 0 && scenarios.every((s) => s.passed),
+  };
 }

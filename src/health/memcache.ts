@@ -16,7 +16,11 @@ const round = (n: number | null) => (n === null ? null : Math.round(n * 1000) / 
  * One node's reading (and the one before it, for what only shows as a change: evictions per
  * second, connection-limit hits, a restart) -> its observation and findings. Pure.
  */
-export function analyseMemcacheNode(t: MemcacheThresholds, r: MemcacheReading, previous?: MemcacheReading): { observation: MemcacheObservation; findings: Finding[] } {
+export function analyseMemcacheNode(
+  t: MemcacheThresholds,
+  r: MemcacheReading,
+  previous?: MemcacheReading,
+): { observation: MemcacheObservation; findings: Finding[] } {
   const observation: MemcacheObservation = {
     kind: 'memcache',
     pool: r.pool,
@@ -78,10 +82,13 @@ export function analyseMemcacheNode(t: MemcacheThresholds, r: MemcacheReading, p
       const seconds = Math.max(0.001, (r.at - previous!.at) / 1000);
       if (now.evictions !== null && was.evictions !== null) {
         const rate = (now.evictions - was.evictions) / seconds;
-        if (rate > t.evictionsPerSecond) reasons.push(`${rate.toFixed(0)} evictions/s (over ${t.evictionsPerSecond}): the cache is too small for its working set`);
+        if (rate > t.evictionsPerSecond)
+          reasons.push(`${rate.toFixed(0)} evictions/s (over ${t.evictionsPerSecond}): the cache is too small for its working set`);
       }
       if (now.listenDisabledNum !== null && was.listenDisabledNum !== null && now.listenDisabledNum > was.listenDisabledNum) {
-        reasons.push(`it hit its connection limit ${now.listenDisabledNum - was.listenDisabledNum} time(s) since the last sample (listen_disabled_num): clients were refused`);
+        reasons.push(
+          `it hit its connection limit ${now.listenDisabledNum - was.listenDisabledNum} time(s) since the last sample (listen_disabled_num): clients were refused`,
+        );
       }
     }
   }

@@ -29,7 +29,14 @@ export function percentile(sorted: number[], p: number): number | null {
 const r3 = (n: number | null) => (n === null ? null : Math.round(n * 1000) / 1000);
 
 /** Loss, RTT percentiles and jitter (mean difference between consecutive round trips). */
-export function summariseHandshakes(reading: { group: string; target: string; sent: number; lost: number; rtts: number[]; lossReasons: Record<string, number> }): LossMeasurement {
+export function summariseHandshakes(reading: {
+  group: string;
+  target: string;
+  sent: number;
+  lost: number;
+  rtts: number[];
+  lossReasons: Record<string, number>;
+}): LossMeasurement {
   const sorted = [...reading.rtts].sort((a, b) => a - b);
   const diffs = reading.rtts.slice(1).map((v, i) => Math.abs(v - reading.rtts[i]!));
   return {
@@ -69,7 +76,13 @@ export function analyseLoss(t: LossThresholds, m: LossMeasurement): { observatio
           ...base,
           code: 'HostUnreachable',
           severity: 'critical',
-          summary: `${m.target} unreachable: every one of ${via} was lost${m.lossReasons ? ` (${Object.entries(m.lossReasons).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+          summary: `${m.target} unreachable: every one of ${via} was lost${
+            m.lossReasons
+              ? ` (${Object.entries(m.lossReasons)
+                  .map(([k, v]) => `${k}: ${v}`)
+                  .join(', ')})`
+              : ''
+          }`,
           action: `check that ${m.target} is up, and the route and security groups between replwatch and it`,
           details,
         },

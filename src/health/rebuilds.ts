@@ -27,8 +27,8 @@ export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now:
     const summary = live
       ? `rebuild of ${cp.replica} is being continued by ${lock.owner} (lease renewed at ${lock.renewedAt ?? lock.startedAt ?? '?'}), after ${cp.continues} stopped unfinished; ${copied}; the replica is out of service until it finishes`
       : cp.failure
-      ? `rebuild of ${cp.replica} failed at "${cp.failure.step}" at ${cp.failure.at}: ${cp.failure.message}; ${copied}; ${cp.strategy === 'rds' ? 'the old replica serves until the new one takes its name' : 'the replica is left stopped and read_only'}`
-      : `rebuild of ${cp.replica} stopped unfinished at "${cp.step ?? 'start'}": its run (${lock.owner}) last renewed its lease at ${lock.renewedAt ?? lock.startedAt ?? '?'} and was killed or crashed; ${copied}; the replica is left out of service`;
+        ? `rebuild of ${cp.replica} failed at "${cp.failure.step}" at ${cp.failure.at}: ${cp.failure.message}; ${copied}; ${cp.strategy === 'rds' ? 'the old replica serves until the new one takes its name' : 'the replica is left stopped and read_only'}`
+        : `rebuild of ${cp.replica} stopped unfinished at "${cp.step ?? 'start'}": its run (${lock.owner}) last renewed its lease at ${lock.renewedAt ?? lock.startedAt ?? '?'} and was killed or crashed; ${copied}; the replica is left out of service`;
     const finding: Finding = {
       code: 'RebuildFailed',
       severity: 'critical',

@@ -34,37 +34,56 @@ export interface ScheduledCheckOptions {
   cloudwatch?: CloudWatchClient;
 }
 
-export async function runScheduledCheck({ check, config, context, pager, sampler, cloudwatch = cloudwatchFor('control') }: ScheduledCheckOptions): Promise<CheckRunResult> {
+export async function runScheduledCheck({
+  check,
+  config,
+  context,
+  pager,
+  sampler,
+  cloudwatch = cloudwatchFor('control'),
+}: ScheduledCheckOptions): Promise<CheckRunResult> {
   const secrets = new SecretResolver();
   const result: CheckRunResult = { samples: 0, worst: 0, pagesSent: 0, pagesFailed: 0 };
   try {
-    result.samples = await sampleWhileTimeLeft(config.sampleSeconds * 1000, () => context.getRemainingTimeInMillis(), RUN_RESERVE_MS, async () => {
-      const timestamp = new Date();
-      const started = performance.now();
-      const checked = await sampler.sample(secrets);
-      const pages = { sent: 0, failed: 0 };
-      let sample = checked;
-      try {
-        const paging = await pager.process(checked.findings, timestamp);
-        // The state table failing is a finding of its own (paged without the table), and counts
-        // as failed paging: the PagesFailed alarm sees it too.
-        if (paging.unreadable) sample = { ...checked, findings: [...checked.findings, paging.unreadable] };
-        pages.sent = paging.sent.length;
-        pages.failed = paging.failed.length + (paging.unreadable ? 1 : 0);
-        for (const p of paging.sent) logger.info('page sent', { subject: p.subject, kind: p.kind, key: p.key });
-        for (const f of paging.failed) logger.error('page not delivered; retried next sample', { subject: f.page.subject, errors: f.errors });
-      } catch (e) {
-        pages.failed = 1;
-        logger.error('paging failed; findings are still logged and published', { error: (e as Error).message });
-      }
-      result.worst = Math.max(result.worst, exitCodeFor(sample.findings));
-      result.pagesSent += pages.sent;
-      result.pagesFailed += pages.failed;
-      for (const f of sample.findings) logger.warn(f.summary, { finding: f });
-      const data = checkMetrics({ ...sample, durationMs: performance.now() - started, timestamp, storageResolution: config.sampleSeconds < 60 ? 1 : 60, check, pages });
-      const published = await publishMetrics(cloudwatch, lambdaEnvironment.metricsNamespace(), data);
-      if (published.failed > 0) logger.error('metrics not published', { ...published });
-    });
+    result.samples = await sampleWhileTimeLeft(
+      config.sampleSeconds * 1000,
+      () => context.getRemainingTimeInMillis(),
+      RUN_RESERVE_MS,
+      async () => {
+        const timestamp = new Date();
+        const started = performance.now();
+        const checked = await sampler.sample(secrets);
+        const pages = { sent: 0, failed: 0 };
+        let sample = checked;
+        try {
+          const paging = await pager.process(checked.findings, timestamp);
+          // The state table failing is a finding of its own (paged without the table), and counts
+          // as failed paging: the PagesFailed alarm sees it too.
+          if (paging.unreadable) sample = { ...checked, findings: [...checked.findings, paging.unreadable] };
+          pages.sent = paging.sent.length;
+          pages.failed = paging.failed.length + (paging.unreadable ? 1 : 0);
+          for (const p of paging.sent) logger.info('page sent', { subject: p.subject, kind: p.kind, key: p.key });
+          for (const f of paging.failed) logger.error('page not delivered; retried next sample', { subject: f.page.subject, errors: f.errors });
+        } catch (e) {
+          pages.failed = 1;
+          logger.error('paging failed; findings are still logged and published', { error: (e as Error).message });
+        }
+        result.worst = Math.max(result.worst, exitCodeFor(sample.findings));
+        result.pagesSent += pages.sent;
+        result.pagesFailed += pages.failed;
+        for (const f of sample.findings) logger.warn(f.summary, { finding: f });
+        const data = checkMetrics({
+          ...sample,
+          durationMs: performance.now() - started,
+          timestamp,
+          storageResolution: config.sampleSeconds < 60 ? 1 : 60,
+          check,
+          pages,
+        });
+        const published = await publishMetrics(cloudwatch, lambdaEnvironment.metricsNamespace(), data);
+        if (published.failed > 0) logger.error('metrics not published', { ...published });
+      },
+    );
     return result;
   } finally {
     await sampler.close();

@@ -48,7 +48,13 @@ export class ContainerCheckers<C> {
 export async function samplesPerRun(sampleSeconds: number, budgetMs: number): Promise<number> {
   let now = 0;
   const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
-  return sampleWhileTimeLeft(sampleSeconds * 1000, () => budgetMs - now, RUN_RESERVE_MS, async () => undefined, clock);
+  return sampleWhileTimeLeft(
+    sampleSeconds * 1000,
+    () => budgetMs - now,
+    RUN_RESERVE_MS,
+    async () => undefined,
+    clock,
+  );
 }
 
 const warned = new Set<string>();

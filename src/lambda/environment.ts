@@ -15,5 +15,7 @@ export const lambdaEnvironment = {
   serviceName: (): string => process.env.POWERTOOLS_SERVICE_NAME ?? 'replwatch',
   /** The worker function dispatch invokes for a check. */
   workerFunction: (check: CheckName): string | undefined =>
-    ({ replication: process.env.CHECK_REPLICATION_FUNCTION, memcache: process.env.CHECK_MEMCACHE_FUNCTION, network: process.env.CHECK_NETWORK_FUNCTION })[check] || undefined,
+    ({ replication: process.env.CHECK_REPLICATION_FUNCTION, memcache: process.env.CHECK_MEMCACHE_FUNCTION, network: process.env.CHECK_NETWORK_FUNCTION })[
+      check
+    ] || undefined,
 };

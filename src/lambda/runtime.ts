@@ -29,7 +29,13 @@ const realClock: Clock = { now: Date.now, sleep: (ms) => new Promise((r) => setT
  * Runs `sample` every `everyMs` while the invocation has time for another one plus `reserveMs`
  * (EventBridge fires once a minute; this is how a check sees sub-minute faults). Always runs once.
  */
-export async function sampleWhileTimeLeft(everyMs: number, remainingMs: () => number, reserveMs: number, sample: () => Promise<void>, clock: Clock = realClock): Promise<number> {
+export async function sampleWhileTimeLeft(
+  everyMs: number,
+  remainingMs: () => number,
+  reserveMs: number,
+  sample: () => Promise<void>,
+  clock: Clock = realClock,
+): Promise<number> {
   let count = 0;
   for (;;) {
     const started = clock.now();

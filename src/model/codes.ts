@@ -119,7 +119,7 @@ export const CODES = {
     symptomOf: ON_SERVER,
     reachFailure: true,
     meaning:
-      'replwatch cannot reach the primary, but a replica still replicates from it (its only channel counts, by any name; with a heartbeat, its copy holds a row written since replwatch lost the primary): the fault is on replwatch\'s own path (`details.scope: monitor-path`; before 0.2.0, a `PrimaryUnreachable` warning)',
+      "replwatch cannot reach the primary, but a replica still replicates from it (its only channel counts, by any name; with a heartbeat, its copy holds a row written since replwatch lost the primary): the fault is on replwatch's own path (`details.scope: monitor-path`; before 0.2.0, a `PrimaryUnreachable` warning)",
     next: 'the route, security group and DNS from replwatch to the primary; the database serves its replicas',
   },
   MonitorRefused: {
@@ -140,7 +140,7 @@ export const CODES = {
     symptomOf: [],
     meaning:
       "the cluster's password reference resolves to nothing, so the cluster is not checked and its firing alerts are held (`details.scope: monitor-config`; before 0.2.0, a `PrimaryUnreachable` warning)",
-    next: 'the reference: set the variable, restore the parameter or secret, or grant replwatch\'s role access to it',
+    next: "the reference: set the variable, restore the parameter or secret, or grant replwatch's role access to it",
   },
   ReplicaWritable: {
     check: 'replication',
@@ -185,7 +185,8 @@ export const CODES = {
     pendingSamples: 3,
     fixedByRebuild: false,
     symptomOf: OF_DEAD_PRIMARY,
-    meaning: 'an Aurora reader has no lag figure: no AuroraReplicaLag datapoint in 5 minutes, CloudWatch refused, or (with a heartbeat) no writer row on it; pages after 3 samples',
+    meaning:
+      'an Aurora reader has no lag figure: no AuroraReplicaLag datapoint in 5 minutes, CloudWatch refused, or (with a heartbeat) no writer row on it; pages after 3 samples',
     next: "the replica's `rdsInstanceId`, `cloudwatch:GetMetricData`, or the heartbeat",
   },
   MonitorOverPrivileged: {

@@ -29,7 +29,8 @@ export class MemcacheChecker {
   }
 
   private async nodesOf(pool: MemcachePoolConfig): Promise<MemcacheNode[]> {
-    if (pool.nodes) return pool.nodes.map((n) => ({ pool: pool.name, name: n, address: splitHostPort(n).host, port: splitHostPort(n).port, timeoutMs: pool.timeoutMs }));
+    if (pool.nodes)
+      return pool.nodes.map((n) => ({ pool: pool.name, name: n, address: splitHostPort(n).host, port: splitHostPort(n).port, timeoutMs: pool.timeoutMs }));
     const ep = splitHostPort(pool.configEndpoint!);
     const found = await discoverNodes(this.sessions, { name: `discovery/${pool.configEndpoint}`, address: ep.host, port: ep.port, timeoutMs: pool.timeoutMs });
     return found.map((n) => ({ pool: pool.name, name: n.name, address: n.address, port: n.port, timeoutMs: pool.timeoutMs }));

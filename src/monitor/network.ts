@@ -43,7 +43,10 @@ export class NetworkChecker {
               action: `check ${t} in the network group ${g.name} of the config`,
               details: { scope: 'monitor-config', error },
             });
-            return { group: g, m: { group: g.name, target: t, source: 'tcp' as const, lossPercent: null, rttMs: { p50: null, p95: null, max: null }, jitterMs: null, error } };
+            return {
+              group: g,
+              m: { group: g.name, target: t, source: 'tcp' as const, lossPercent: null, rttMs: { p50: null, p95: null, max: null }, jitterMs: null, error },
+            };
           }
         }),
       );
@@ -53,12 +56,33 @@ export class NetworkChecker {
       const nm = g.awsNetworkMonitor!;
       try {
         for (const f of await readNetworkMonitor(this.cloudwatch(), nm.monitorName, nm.probes, now)) {
-          measurements.push({ group: g, m: { group: g.name, target: f.target, source: 'networkmonitor', lossPercent: f.lossPercent, rttMs: { p50: f.rttMs, p95: null, max: null }, jitterMs: null } });
+          measurements.push({
+            group: g,
+            m: {
+              group: g.name,
+              target: f.target,
+              source: 'networkmonitor',
+              lossPercent: f.lossPercent,
+              rttMs: { p50: f.rttMs, p95: null, max: null },
+              jitterMs: null,
+            },
+          });
         }
       } catch (e) {
         // AWS being unreadable is not the network being down: the figures are absent, and say why.
         for (const target of Object.keys(nm.probes)) {
-          measurements.push({ group: g, m: { group: g.name, target, source: 'networkmonitor', lossPercent: null, rttMs: { p50: null, p95: null, max: null }, jitterMs: null, error: (e as Error).message } });
+          measurements.push({
+            group: g,
+            m: {
+              group: g.name,
+              target,
+              source: 'networkmonitor',
+              lossPercent: null,
+              rttMs: { p50: null, p95: null, max: null },
+              jitterMs: null,
+              error: (e as Error).message,
+            },
+          });
         }
       }
     }

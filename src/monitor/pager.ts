@@ -98,7 +98,11 @@ export class Pager {
       else current.delete(w.key);
       if (!w.page || !w.paged || to.length === 0) continue;
       paged.add(w.key);
-      await this.deliver(formatPage({ kind: w.page, alert: w.paged, at, escalated: Boolean(w.escalated), ...(attachment ? { attachment } : {}) }), write.alert!, result);
+      await this.deliver(
+        formatPage({ kind: w.page, alert: w.paged, at, escalated: Boolean(w.escalated), ...(attachment ? { attachment } : {}) }),
+        write.alert!,
+        result,
+      );
     }
     // Pages owed since an earlier sample (a refusing sink, a crash) and not superseded by one of
     // this sample. A held alert is not paged, not even late; a RESOLVED still goes: it is over.
@@ -113,7 +117,11 @@ export class Pager {
       }
       // The plan is read again: the replica may have changed since the first attempt.
       const attachment = owed.kind === 'firing' && this.o.attach ? await this.o.attach(a.finding) : undefined;
-      await this.deliver(formatPage({ kind: owed.kind, alert: a, at: owed.at, escalated: Boolean(owed.escalated), ...(attachment ? { attachment } : {}) }), claimed, result);
+      await this.deliver(
+        formatPage({ kind: owed.kind, alert: a, at: owed.at, escalated: Boolean(owed.escalated), ...(attachment ? { attachment } : {}) }),
+        claimed,
+        result,
+      );
     }
     return result;
   }
@@ -125,7 +133,12 @@ export class Pager {
    * check, or a firing alert of this one that is clearing but not yet resolved: an incident holds
    * its symptoms until it is over (replicas reconnecting to a primary that has just come back).
    */
-  private inhibited(findings: Finding[], alerts: Map<string, AlertState>, everything: Map<string, AlertState>, owns: (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => boolean): Map<string, string> {
+  private inhibited(
+    findings: Finding[],
+    alerts: Map<string, AlertState>,
+    everything: Map<string, AlertState>,
+    owns: (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => boolean,
+  ): Map<string, string> {
     const current = new Set(findings.map(alertKey));
     // A resolving alert is over: nothing to hold, and no cause.
     const firing = (a: AlertState) => a.status === 'firing' && !resolving(a);
@@ -144,7 +157,14 @@ export class Pager {
   /** Sends `page` to the sinks `claimed` owes it to; then strikes off those that took it. */
   private async deliver(page: Page, claimed: AlertState, result: PagerResult): Promise<void> {
     const targets = this.o.sinks.filter((s) => claimed.undelivered!.sinks.includes(s.name));
-    const outcomes = await Promise.all(targets.map((s) => s.send(page).then(() => undefined, (e: Error) => ({ sink: s.name, error: e.message }))));
+    const outcomes = await Promise.all(
+      targets.map((s) =>
+        s.send(page).then(
+          () => undefined,
+          (e: Error) => ({ sink: s.name, error: e.message }),
+        ),
+      ),
+    );
     const failures = outcomes.filter((o): o is { sink: string; error: string } => o !== undefined);
     if (failures.length > 0) result.failed.push({ page, sinks: failures.map((f) => f.sink), errors: failures.map((f) => `${f.sink}: ${f.error}`) });
     else if (targets.length > 0) result.sent.push(page);

@@ -100,7 +100,8 @@ export class ReplicationChecker {
       // AuroraReplicaLag is not sampled again: its history is CloudWatch's, already judged.
       const fromCloudwatch = new Set(analysis.observations.filter((o) => o.kind === 'mysql-replica' && o.lagSource === 'cloudwatch').map((o) => o.target));
       const unconfirmed = [...analysis.lags].filter(
-        ([target, lag]) => overThreshold(lag, cluster.lag) && !fromCloudwatch.has(target) && !analysis.findings.some((f) => f.code === 'ReplicaLagging' && f.target === target),
+        ([target, lag]) =>
+          overThreshold(lag, cluster.lag) && !fromCloudwatch.has(target) && !analysis.findings.some((f) => f.code === 'ReplicaLagging' && f.target === target),
       );
       // A primary the replicas have not yet said is alive or dead: a writer writing every second
       // proves it alive within a round or two; a frozen one stays undecided and is reported so.
@@ -125,7 +126,11 @@ export class ReplicationChecker {
     const auroraLag = cluster.aurora && !cluster.heartbeat ? this.readAuroraLag(cluster) : undefined;
     // An Aurora reader's GTIDs are its writer's (one storage): nothing to compare; its copy of
     // the heartbeat row is still read here, before the writer's.
-    const [first, ...replicas] = await Promise.all(targets.map((t) => this.limit(() => probeServer(this.connections, t, password, { position: t.role === 'replica' && (!cluster.aurora || !!cluster.heartbeat) }))));
+    const [first, ...replicas] = await Promise.all(
+      targets.map((t) =>
+        this.limit(() => probeServer(this.connections, t, password, { position: t.role === 'replica' && (!cluster.aurora || !!cluster.heartbeat) })),
+      ),
+    );
     // The primary's GTID set is read after every replica's, so it is at least as new as any copy:
     // a chain's upstream transactions are not errant. Its heartbeat row comes with it, late when a
     // sibling was slow; lag takes off the time between the two reads (health/lag.ts).

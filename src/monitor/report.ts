@@ -20,11 +20,24 @@ export function exitCodeFor(findings: Finding[]): number {
 
 /** Worst first, then by place; keys in the contract's order so diffs of two runs read well. */
 export function sortFindings(findings: Finding[]): Finding[] {
-  return [...findings].map(({ code, severity, cluster, target, summary, runbook, action, details }) => ({
-    code, severity, cluster, target, summary, ...(runbook ? { runbook } : {}), ...(action ? { action } : {}), details,
-  })).sort(
-    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.cluster.localeCompare(b.cluster) || a.target.localeCompare(b.target) || a.code.localeCompare(b.code),
-  );
+  return [...findings]
+    .map(({ code, severity, cluster, target, summary, runbook, action, details }) => ({
+      code,
+      severity,
+      cluster,
+      target,
+      summary,
+      ...(runbook ? { runbook } : {}),
+      ...(action ? { action } : {}),
+      details,
+    }))
+    .sort(
+      (a, b) =>
+        SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+        a.cluster.localeCompare(b.cluster) ||
+        a.target.localeCompare(b.target) ||
+        a.code.localeCompare(b.code),
+    );
 }
 
 /**

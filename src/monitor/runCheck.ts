@@ -16,7 +16,11 @@ import type { CheckReport } from './report';
  * check with an unreadable password reference is a config error (exit 3, naming it): whoever
  * runs it is there to fix it.
  */
-export async function runCheck(config: Config, secrets: SecretResolver, o: { now?: () => Date; commands?: CommandStyle; store?: StateStore } = {}): Promise<CheckReport> {
+export async function runCheck(
+  config: Config,
+  secrets: SecretResolver,
+  o: { now?: () => Date; commands?: CommandStyle; store?: StateStore } = {},
+): Promise<CheckReport> {
   const now = o.now?.() ?? new Date();
   await Promise.all(config.clusters.map((c) => secrets.resolve(c.password)));
   const checker = new Checker(config, { ...(o.commands ? { commands: o.commands } : {}) });
@@ -35,12 +39,18 @@ export async function runCheck(config: Config, secrets: SecretResolver, o: { now
  * as the pager holds them (alerting/inhibit.ts), and named in its details.
  */
 function foldIntoRebuilds(findings: Finding[], endpointOf: (f: Finding) => string | undefined): Finding[] {
-  const byRebuild = new Map(inhibitions(findings, endpointOf).filter((i) => i.by.startsWith('RebuildFailed|')).map((i) => [i.key, i.by]));
+  const byRebuild = new Map(
+    inhibitions(findings, endpointOf)
+      .filter((i) => i.by.startsWith('RebuildFailed|'))
+      .map((i) => [i.key, i.by]),
+  );
   if (byRebuild.size === 0) return findings;
   return findings
     .filter((f) => !byRebuild.has(alertKey(f)))
     .map((f) => {
       const absorbed = findings.filter((s) => byRebuild.get(alertKey(s)) === alertKey(f));
-      return absorbed.length === 0 ? f : { ...f, details: { ...f.details, absorbed: absorbed.map((s) => ({ code: s.code, target: s.target, summary: s.summary })) } };
+      return absorbed.length === 0
+        ? f
+        : { ...f, details: { ...f.details, absorbed: absorbed.map((s) => ({ code: s.code, target: s.target, summary: s.summary })) } };
     });
 }

@@ -41,12 +41,21 @@ export const isAccessError = (e: unknown): boolean => ACCESS_ERRNOS.has(Number((
  * reached, is a refusal naming the server, its address, the account and the server's message:
  * the runbook connects everywhere before it changes anything.
  */
-export async function adminConnection(connections: MysqlConnections, c: ClusterConfig, s: ServerConfig, a: AdminAccount, secrets: SecretResolver, key?: string): Promise<Connection> {
+export async function adminConnection(
+  connections: MysqlConnections,
+  c: ClusterConfig,
+  s: ServerConfig,
+  a: AdminAccount,
+  secrets: SecretResolver,
+  key?: string,
+): Promise<Connection> {
   const password = await secrets.resolve(a.password);
   try {
     return await connections.get({ ...adminEndpoint(c, s, a), ...(key ? { key: `${key}/${s.name}` } : {}) }, async () => password);
   } catch (e) {
     const where = `${s.name} (${s.host}:${s.port})`;
-    throw new RunbookRefusal(isAccessError(e) ? `${where} refused the account ${a.user}: ${serverMessage(e)}` : `cannot reach ${where} as ${a.user}: ${serverMessage(e)}`);
+    throw new RunbookRefusal(
+      isAccessError(e) ? `${where} refused the account ${a.user}: ${serverMessage(e)}` : `cannot reach ${where} as ${a.user}: ${serverMessage(e)}`,
+    );
   }
 }

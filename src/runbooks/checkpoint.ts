@@ -36,6 +36,11 @@ export const checkpointSchema = z.object({
 
 export type RebuildCheckpoint = z.infer<typeof checkpointSchema>;
 
+/** Nothing copied yet: what a run that stopped before its first checkpoint leaves. */
+export function freshCheckpoint(replica: string, strategy: 'logical' | 'rds' = 'logical'): RebuildCheckpoint {
+  return { v: 2, ...(strategy === 'logical' ? {} : { strategy }), replica, position: '', schemaDone: false, tablesDone: [] };
+}
+
 export function parseCheckpoint(raw: unknown): RebuildCheckpoint | undefined {
   const parsed = checkpointSchema.safeParse(raw);
   return parsed.success ? parsed.data : undefined;
@@ -51,7 +56,9 @@ export function upgradeCheckpoint(cp: RebuildCheckpoint, tables: Array<{ schema:
   const done = cp.tablesDone.flatMap((old) => {
     const meant = tables.filter((t) => `${t.schema}.${t.name}` === old);
     if (meant.length > 1) {
-      throw new RunbookRefusal(`the checkpoint names the done table ${old}, which could be any of ${meant.map(tableKey).join(', ')} (written by an older replwatch): start over with ${startOver}`);
+      throw new RunbookRefusal(
+        `the checkpoint names the done table ${old}, which could be any of ${meant.map(tableKey).join(', ')} (written by an older replwatch): start over with ${startOver}`,
+      );
     }
     return meant.map(tableKey);
   });

@@ -32,15 +32,19 @@ const notSystem = `NOT IN (${SYSTEM_SCHEMAS.map((s) => `'${s}'`).join(', ')})`;
 /** What a donor holds, from information_schema (row counts are InnoDB's estimates). */
 export async function readInventory(conn: Connection, timeoutMs: number): Promise<Inventory> {
   const q = <T>(sql: string) => query<T>(conn, sql, timeoutMs);
-  const schemas = (await q<{ s: string }>(`SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME ${notSystem} ORDER BY 1`)).map((r) => r.s);
+  const schemas = (await q<{ s: string }>(`SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME ${notSystem} ORDER BY 1`)).map(
+    (r) => r.s,
+  );
   const tables = await q<{ s: string; n: string; e: string; r: string | null; b: string | null }>(
     `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n, ENGINE AS e, TABLE_ROWS AS r, DATA_LENGTH + INDEX_LENGTH AS b
        FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA ${notSystem} ORDER BY 1, 2`,
   );
   const keys = new Set(
-    (await q<{ s: string; n: string }>(`SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_TYPE = 'PRIMARY KEY' AND TABLE_SCHEMA ${notSystem}`)).map(
-      (r) => tableKey({ schema: r.s, name: r.n }),
-    ),
+    (
+      await q<{ s: string; n: string }>(
+        `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_TYPE = 'PRIMARY KEY' AND TABLE_SCHEMA ${notSystem}`,
+      )
+    ).map((r) => tableKey({ schema: r.s, name: r.n })),
   );
   const columns = new Map<string, string[]>();
   const floats = new Map<string, string[]>();
@@ -72,7 +76,9 @@ export async function readInventory(conn: Connection, timeoutMs: number): Promis
         ORDER BY EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
     ),
     routines: (
-      await q<{ s: string; n: string; t: 'PROCEDURE' | 'FUNCTION' }>(`SELECT ROUTINE_SCHEMA AS s, ROUTINE_NAME AS n, ROUTINE_TYPE AS t FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA ${notSystem} ORDER BY 1, 2`)
+      await q<{ s: string; n: string; t: 'PROCEDURE' | 'FUNCTION' }>(
+        `SELECT ROUTINE_SCHEMA AS s, ROUTINE_NAME AS n, ROUTINE_TYPE AS t FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA ${notSystem} ORDER BY 1, 2`,
+      )
     ).map((r) => ({ schema: r.s, name: r.n, type: r.t })),
     events: await named(`SELECT EVENT_SCHEMA AS s, EVENT_NAME AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA ${notSystem} ORDER BY 1, 2`),
   };

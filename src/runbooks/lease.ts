@@ -109,6 +109,9 @@ export class Lease {
   private async markLost(): Promise<void> {
     if (this.lost) return;
     const now = await this.store.readLock(this.name).catch(() => undefined);
-    this.lost = now && now.owner !== this.owner ? `${now.owner} took over ${this.name} at ${now.startedAt ?? '?'}` : `its lease of ${this.name} lapsed before it could renew it`;
+    this.lost =
+      now && now.owner !== this.owner
+        ? `${now.owner} took over ${this.name} at ${now.startedAt ?? '?'}`
+        : `its lease of ${this.name} lapsed before it could renew it`;
   }
 }

@@ -3,7 +3,7 @@ import type { SecretResolver } from '../config/secrets';
 import { query, type Connection, type MysqlConnections } from '../mysql/connections';
 import { withDeadline } from '../util/deadline';
 import { adminConnection, isAccessError, serverLabel, serverMessage, type AdminAccount } from './accounts';
-import { tableKey, type RebuildCheckpoint } from './checkpoint';
+import { freshCheckpoint, tableKey, type RebuildCheckpoint } from './checkpoint';
 import { ident, qualified } from '../mysql/identifiers';
 import type { TableInfo } from './inventory';
 import type { RebuildPlan } from './plan';
@@ -162,8 +162,9 @@ class LogicalRebuild {
     // says when that does not hold (a table without a primary key, statement-based binlogs).
     const r = o.resume;
     this.resume = r?.replica === o.target.replica.name && r.schemaDone && o.plan.resume.replaySafe ? r : undefined;
-    if (r && !this.resume) this.emit({ step: 'resume', status: 'done', detail: `starting over: ${r.schemaDone ? o.plan.resume.why : 'the schema was not recreated yet'}` });
-    this.cp = this.resume ? { ...this.resume, tablesDone: [...this.resume.tablesDone] } : { v: 2, replica: o.target.replica.name, position: '', schemaDone: false, tablesDone: [] };
+    if (r && !this.resume)
+      this.emit({ step: 'resume', status: 'done', detail: `starting over: ${r.schemaDone ? o.plan.resume.why : 'the schema was not recreated yet'}` });
+    this.cp = this.resume ? { ...this.resume, tablesDone: [...this.resume.tablesDone] } : freshCheckpoint(o.target.replica.name);
   }
 
   /**
@@ -173,7 +174,8 @@ class LogicalRebuild {
   static async connect(o: ExecuteRebuildOptions): Promise<LogicalRebuild> {
     const t = o.target;
     const workers = Math.max(1, Math.min(o.workers ?? 4, o.plan.inventory.tables.length || 1));
-    const conn = async (s: ServerConfig, key: string, fence?: () => void) => named(await adminConnection(o.connections, t.cluster, s, o.admin, o.secrets, key), serverLabel(s, o.admin), fence);
+    const conn = async (s: ServerConfig, key: string, fence?: () => void) =>
+      named(await adminConnection(o.connections, t.cluster, s, o.admin, o.secrets, key), serverLabel(s, o.admin), fence);
     // The cleanup's own statements (stop, read_only) still go once interrupted.
     const cleanup = { running: false };
     const fence = () => {
@@ -263,7 +265,18 @@ class LogicalRebuild {
       doneRows += delta;
       doneBytes += delta * (table.bytes / Math.max(1, table.rows));
       const measured = pace.measure({ rows: doneRows, bytes: doneBytes }, allRows);
-      this.emit({ step: 'copy rows', status: 'progress', table: tableKey(table), rows, totalRows: table.rows, doneRows, allRows, doneBytes: Math.round(doneBytes), allBytes, ...roundPace(measured) });
+      this.emit({
+        step: 'copy rows',
+        status: 'progress',
+        table: tableKey(table),
+        rows,
+        totalRows: table.rows,
+        doneRows,
+        allRows,
+        doneBytes: Math.round(doneBytes),
+        allBytes,
+        ...roundPace(measured),
+      });
     };
     await this.step('copy rows', async () => {
       const queue = [...remaining].sort((a, b) => b.bytes - a.bytes);
@@ -295,11 +308,12 @@ class LogicalRebuild {
       await query(target, 'RESET MASTER', LONG);
       await query(target, 'SET GLOBAL gtid_slave_pos = ?', LONG, [cp.position]);
       const source = this.o.target.primary;
-      await query(target, `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USE_GTID = slave_pos${creds ? ', MASTER_USER = ?, MASTER_PASSWORD = ?' : ''}`, LONG, [
-        source.host,
-        source.port,
-        ...(creds ? [creds.user, pw] : []),
-      ]);
+      await query(
+        target,
+        `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USE_GTID = slave_pos${creds ? ', MASTER_USER = ?, MASTER_PASSWORD = ?' : ''}`,
+        LONG,
+        [source.host, source.port, ...(creds ? [creds.user, pw] : [])],
+      );
       if (cp.position === snapshot) {
         await query(target, 'START SLAVE', LONG);
         return;
@@ -367,7 +381,11 @@ async function openSnapshots(donors: Connection[], timeoutMs: number): Promise<s
 }
 
 async function recreateSchema(plan: RebuildPlan, donor: Connection, target: Connection, timeoutMs: number): Promise<void> {
-  const existing = await query<{ s: string }>(target, `SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')`, timeoutMs);
+  const existing = await query<{ s: string }>(
+    target,
+    `SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')`,
+    timeoutMs,
+  );
   for (const { s } of existing) await query(target, `DROP DATABASE ${ident(s)}`, LONG);
   for (const schema of plan.inventory.schemas) {
     const [db] = await query<Record<string, string>>(donor, `SHOW CREATE DATABASE ${ident(schema)}`, timeoutMs);
@@ -416,8 +434,18 @@ async function createAsOnDonor(target: Connection, schema: string, shown: Record
   const ascii = /^[\x00-\x7f]*$/.test(statement);
   const settings = CREATION_SETTINGS.filter((n) => shown[n] !== undefined && (n !== 'character_set_client' || ascii || UTF8.test(shown[n]!)));
   await query(target, `USE ${ident(schema)}`, timeoutMs);
-  const [before] = await query<Record<string, string>>(target, `SELECT ${[...settings.map((n) => `@@SESSION.${n} AS ${n}`), '@@collation_database AS db'].join(', ')}`, timeoutMs);
-  const set = (values: Record<string, string>) => query(target, `SET ${settings.map((n) => `SESSION ${n} = ?`).join(', ')}`, timeoutMs, settings.map((n) => values[n]));
+  const [before] = await query<Record<string, string>>(
+    target,
+    `SELECT ${[...settings.map((n) => `@@SESSION.${n} AS ${n}`), '@@collation_database AS db'].join(', ')}`,
+    timeoutMs,
+  );
+  const set = (values: Record<string, string>) =>
+    query(
+      target,
+      `SET ${settings.map((n) => `SESSION ${n} = ?`).join(', ')}`,
+      timeoutMs,
+      settings.map((n) => values[n]),
+    );
   // The database's collation then is recorded with the program: the donor's may have been altered since.
   const dbCollation = shown['Database Collation'];
   const alterDb = dbCollation !== undefined && dbCollation !== before!.db && /^\w+$/.test(dbCollation);
@@ -473,7 +501,9 @@ async function copyTable(donor: Connection, target: Connection, table: TableInfo
   const insert = `INSERT INTO ${qualified(table.schema, table.name)} (${cols}) VALUES ?`;
   // The promise API has no row stream; its wrapper holds the callback connection, which does.
   const core = (donor as unknown as { connection: import('mysql2').Connection }).connection;
-  const stream = core.query({ sql: `SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)}`, rowsAsArray: true, typeCast: exactText }).stream({ highWaterMark: batchRows });
+  const stream = core
+    .query({ sql: `SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)}`, rowsAsArray: true, typeCast: exactText })
+    .stream({ highWaterMark: batchRows });
   const rows = stream[Symbol.asyncIterator]() as AsyncIterator<unknown[]>;
   let batch: unknown[][] = [];
   let copied = 0;

@@ -48,7 +48,6 @@ export interface RdsRebuildResult {
   newEndpoint?: string;
 }
 
-
 /**
  * Set on the new replica to the old one's DbiResourceId, which survives renames: it is how a
  * later run recognises its own replica under any name, and names the only instance step 6 may
@@ -61,7 +60,16 @@ const MAX_ID = 63;
 const CALL_MS = 30_000;
 const ENGINES = new Set(['mysql', 'mariadb']);
 // A new replica in one of these will not become available by waiting.
-const STUCK = new Set(['failed', 'deleting', 'storage-full', 'inaccessible-encryption-credentials', 'incompatible-parameters', 'incompatible-network', 'incompatible-option-group', 'incompatible-restore']);
+const STUCK = new Set([
+  'failed',
+  'deleting',
+  'storage-full',
+  'inaccessible-encryption-credentials',
+  'incompatible-parameters',
+  'incompatible-network',
+  'incompatible-option-group',
+  'incompatible-restore',
+]);
 
 /**
  * `${id}${suffix}` within RDS's 63 characters. A long id is cut and given a hash of the whole
@@ -115,7 +123,8 @@ function resourceOf(db: DBInstance): string {
 /** Reads the state an earlier run left behind from what exists under the three names. */
 function locate(ids: ReturnType<typeof rebuildIds>, current?: DBInstance, fresh?: DBInstance, old?: DBInstance): Position {
   const ownFresh = (original: DBInstance) => {
-    if (fresh && replacesTag(fresh) !== resourceOf(original)) throw new RunbookRefusal(`${ids.fresh} exists but was not created by this runbook to replace ${ids.replica}: delete or rename it by hand first`);
+    if (fresh && replacesTag(fresh) !== resourceOf(original))
+      throw new RunbookRefusal(`${ids.fresh} exists but was not created by this runbook to replace ${ids.replica}: delete or rename it by hand first`);
   };
   const replaces = current && replacesTag(current);
   if (current && replaces) {
@@ -124,13 +133,19 @@ function locate(ids: ReturnType<typeof rebuildIds>, current?: DBInstance, fresh?
     if (resourceOf(old) === replaces) return { from: 'rename-new', replaces };
   }
   if (old?.DBInstanceStatus === 'deleting') throw new RunbookRefusal(`${ids.old} is being deleted (left by an earlier rebuild?): run again once it is gone`);
-  if (current && old) throw new RunbookRefusal(`${ids.old} exists and is not the replica this runbook renamed: rename or delete it by hand first, the swap needs that identifier`);
+  if (current && old)
+    throw new RunbookRefusal(
+      `${ids.old} exists and is not the replica this runbook renamed: rename or delete it by hand first, the swap needs that identifier`,
+    );
   if (current) {
     ownFresh(current);
     return { from: fresh ? 'wait-new' : 'create', replaces: resourceOf(current), original: current };
   }
   if (!old) throw new RunbookRefusal(`no RDS instance ${ids.replica}`);
-  if (!fresh) throw new RunbookRefusal(`${ids.replica} does not exist, ${ids.old} does and ${ids.fresh} does not: a rename may still be under way (run again in a few minutes), else the instances were changed by hand; check them first`);
+  if (!fresh)
+    throw new RunbookRefusal(
+      `${ids.replica} does not exist, ${ids.old} does and ${ids.fresh} does not: a rename may still be under way (run again in a few minutes), else the instances were changed by hand; check them first`,
+    );
   ownFresh(old);
   return { from: 'rename-old', replaces: resourceOf(old) };
 }
@@ -143,7 +158,8 @@ function sourceOf(db: DBInstance): string {
   if (!ENGINES.has(db.Engine ?? '')) throw new RunbookRefusal(`${id} runs ${db.Engine}: the RDS strategy rebuilds MySQL and MariaDB read replicas only`);
   if (source.startsWith('arn:')) throw new RunbookRefusal(`${id} replicates from ${source} in another region: rebuild cross-region replicas by hand`);
   // Deleting a replica promotes its own replicas to standalone instances.
-  if (db.ReadReplicaDBInstanceIdentifiers?.length) throw new RunbookRefusal(`${id} has read replicas of its own (${db.ReadReplicaDBInstanceIdentifiers.join(', ')}): replacing it would cut them off`);
+  if (db.ReadReplicaDBInstanceIdentifiers?.length)
+    throw new RunbookRefusal(`${id} has read replicas of its own (${db.ReadReplicaDBInstanceIdentifiers.join(', ')}): replacing it would cut them off`);
   return source;
 }
 
@@ -178,7 +194,11 @@ function replicaInput(id: string, original: DBInstance, source: DBInstance, repl
     // RDS wants a role exactly when enhanced monitoring is on.
     ...(original.MonitoringInterval ? { MonitoringInterval: original.MonitoringInterval, MonitoringRoleArn: original.MonitoringRoleArn } : {}),
     ...(original.PerformanceInsightsEnabled
-      ? { EnablePerformanceInsights: true, PerformanceInsightsKMSKeyId: original.PerformanceInsightsKMSKeyId, PerformanceInsightsRetentionPeriod: original.PerformanceInsightsRetentionPeriod }
+      ? {
+          EnablePerformanceInsights: true,
+          PerformanceInsightsKMSKeyId: original.PerformanceInsightsKMSKeyId,
+          PerformanceInsightsRetentionPeriod: original.PerformanceInsightsRetentionPeriod,
+        }
       : {}),
     // aws: and rds: keys are reserved to AWS; an older marker would point at the wrong instance.
     Tags: [...(original.TagList ?? []).filter((t) => t.Key && !/^(aws|rds):/i.test(t.Key) && t.Key !== REPLACES_TAG), { Key: REPLACES_TAG, Value: replaces }],
@@ -188,9 +208,12 @@ function replicaInput(id: string, original: DBInstance, source: DBInstance, repl
 /** Step 6 deletes only the very instance the rebuild replaced, and only while it is a plain replica. */
 function assertDeletable(db: DBInstance, replaces: string): void {
   const id = db.DBInstanceIdentifier;
-  if (db.DbiResourceId !== replaces) throw new RunbookRefusal(`${id} is not the replica this rebuild replaced (resource ${db.DbiResourceId}, expected ${replaces}): not deleting it`);
-  if (!db.ReadReplicaSourceDBInstanceIdentifier) throw new RunbookRefusal(`${id} is no longer a read replica (promoted?): not deleting it; delete it by hand once it is not needed`);
-  if (db.ReadReplicaDBInstanceIdentifiers?.length) throw new RunbookRefusal(`${id} now has read replicas of its own (${db.ReadReplicaDBInstanceIdentifiers.join(', ')}): not deleting it`);
+  if (db.DbiResourceId !== replaces)
+    throw new RunbookRefusal(`${id} is not the replica this rebuild replaced (resource ${db.DbiResourceId}, expected ${replaces}): not deleting it`);
+  if (!db.ReadReplicaSourceDBInstanceIdentifier)
+    throw new RunbookRefusal(`${id} is no longer a read replica (promoted?): not deleting it; delete it by hand once it is not needed`);
+  if (db.ReadReplicaDBInstanceIdentifiers?.length)
+    throw new RunbookRefusal(`${id} now has read replicas of its own (${db.ReadReplicaDBInstanceIdentifiers.join(', ')}): not deleting it`);
 }
 
 const replicating = (db: DBInstance) => !(db.StatusInfos ?? []).some((s) => s.StatusType === 'read replication' && s.Normal === false);
@@ -207,7 +230,8 @@ export async function rebuildRdsReplica(o: RdsRebuildOptions): Promise<RdsRebuil
   const now = o.now ?? (() => new Date());
   const pause = o.sleep ?? realSleep;
   const timeoutMs = o.timeoutMs ?? 60 * 60_000;
-  const emit = (step: RdsRebuildStepName, status: RdsRebuildEvent['status'], detail?: string) => o.onEvent?.({ step, status, ...(detail ? { detail } : {}), at: now().toISOString() });
+  const emit = (step: RdsRebuildStepName, status: RdsRebuildEvent['status'], detail?: string) =>
+    o.onEvent?.({ step, status, ...(detail ? { detail } : {}), at: now().toISOString() });
 
   /** 'renamed': the name answers and the rename is over (a broken replica may settle in storage-full rather than available). */
   const waitFor = async (step: RdsRebuildStepName, id: string, want: 'available' | 'renamed'): Promise<DBInstance> => {
@@ -217,7 +241,9 @@ export async function rebuildRdsReplica(o: RdsRebuildOptions): Promise<RdsRebuil
       const status = db?.DBInstanceStatus;
       if (db && (want === 'renamed' ? status !== 'renaming' : status === 'available' && replicating(db))) return db;
       if (want === 'available' && status && STUCK.has(status)) {
-        throw new Error(`${step}: ${id} is ${status} and will not become available by waiting; fix the cause, or delete ${id} by hand and run the rebuild again to start over`);
+        throw new Error(
+          `${step}: ${id} is ${status} and will not become available by waiting; fix the cause, or delete ${id} by hand and run the rebuild again to start over`,
+        );
       }
       if (now().getTime() >= deadline) {
         const state = db ? `still ${status}${replicating(db) ? '' : ' with replication broken'}` : 'not visible yet';
@@ -240,11 +266,15 @@ export async function rebuildRdsReplica(o: RdsRebuildOptions): Promise<RdsRebuil
     // The source's state matters only for the copy; later steps touch replicas alone.
     if (at.from === 'create') {
       const source = await describe(rds, sourceId);
-      if (source?.DBInstanceStatus !== 'available') throw new RunbookRefusal(`the source ${sourceId} is ${source?.DBInstanceStatus ?? 'missing'}, not available: a new replica cannot be made from it now`);
+      if (source?.DBInstanceStatus !== 'available')
+        throw new RunbookRefusal(`the source ${sourceId} is ${source?.DBInstanceStatus ?? 'missing'}, not available: a new replica cannot be made from it now`);
       create = replicaInput(ids.fresh, at.original, source, at.replaces);
     }
   }
-  const validated = at.from === 'create' ? `${ids.replica} is a read replica of ${sourceId}, which is available` : `resuming an earlier rebuild of ${ids.replica} at ${at.from}`;
+  const validated =
+    at.from === 'create'
+      ? `${ids.replica} is a read replica of ${sourceId}, which is available`
+      : `resuming an earlier rebuild of ${ids.replica} at ${at.from}`;
   const steps: RdsRebuildStep[] = [{ name: 'validate', status: 'done', detail: validated }];
   emit('validate', 'done', validated);
 
@@ -280,7 +310,8 @@ export async function rebuildRdsReplica(o: RdsRebuildOptions): Promise<RdsRebuil
           await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: ids.old, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }), bounded());
         }
         // Last, so that a run stopped before here still finds the marker and finishes instead of starting over.
-        if (replacement?.DBInstanceArn && replacesTag(replacement)) await rds.send(new RemoveTagsFromResourceCommand({ ResourceName: replacement.DBInstanceArn, TagKeys: [REPLACES_TAG] }), bounded());
+        if (replacement?.DBInstanceArn && replacesTag(replacement))
+          await rds.send(new RemoveTagsFromResourceCommand({ ResourceName: replacement.DBInstanceArn, TagKeys: [REPLACES_TAG] }), bounded());
       },
     },
   };

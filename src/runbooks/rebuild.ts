@@ -1,14 +1,13 @@
-import { alertKey } from '../alerting/alert';
 import type { Config } from '../config/schema';
 import type { CommandStyle } from '../model/commands';
 import type { SecretResolver } from '../config/secrets';
-import { rebuildFindings, rebuildLockName } from '../health/rebuilds';
+import { rebuildLockName } from '../health/rebuilds';
 import type { PageSink } from '../sinks/pages';
 import { lapsed, lockTakeable, type Lock, type StateStore } from '../state/store';
 import { parseCheckpoint, upgradeCheckpoint, type RebuildCheckpoint } from './checkpoint';
-import { Lease, LEASE_MS, ownerAlive, ownerId } from './lease';
-import { LeaseLost, RebuildFailed, RebuildPaused, RunbookRefusal } from './errors';
-import { pageRebuild } from './paging';
+import { LEASE_MS, ownerAlive, ownerId } from './lease';
+import { RunbookRefusal } from './errors';
+import { LockedRun } from './lockedRun';
 import { strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
 import { rebuildCommands, resolveTarget } from './target';
 
@@ -45,25 +44,34 @@ export interface RebuildOptions {
   execution?: StrategyInput['execution'];
 }
 
-/** Longer than a sample's probes take (each under its own deadline): no sample outlasts it. */
-const SETTLE_MS = 10_000;
-
 /**
  * `rebuild-replica`: plan (reads only), and with `execute` the rebuild under the cluster's lock,
  * so only one rebuild runs per cluster, whichever the strategy. Shared by the CLI, the Lambda and
  * autoRebuild: the guards, the lock, the silence, the failure page and the resume live here, once.
  */
-export async function rebuildReplica({ config, request: req, secrets, store, execution = {} }: RebuildOptions): Promise<{ planned: Planned; executed?: Executed }> {
+export async function rebuildReplica({
+  config,
+  request: req,
+  secrets,
+  store,
+  execution = {},
+}: RebuildOptions): Promise<{ planned: Planned; executed?: Executed }> {
   const target = resolveTarget(config, req.cluster, req.replica, req.donor);
   const name = req.strategy ?? 'logical';
   const commands = rebuildCommands(req.cluster, req.replica, req.commands, name);
-  const strategy = strategyFor(name, { config, target, secrets, execution, ...(req.admin ? { admin: req.admin } : {}), ...(req.commands ? { commands: req.commands } : {}) });
+  const strategy = strategyFor(name, {
+    config,
+    target,
+    secrets,
+    execution,
+    ...(req.admin ? { admin: req.admin } : {}),
+    ...(req.commands ? { commands: req.commands } : {}),
+  });
   try {
     const { planned, healthy, tables } = await strategy.plan();
     if (!req.execute) return { planned };
-    const lockName = rebuildLockName(req.cluster);
     // Another rebuild of the cluster is the first reason not to go on, whatever the replica's state.
-    const lock = await examineLock(store, lockName, req);
+    const lock = await examineLock(store, rebuildLockName(req.cluster), req);
     if (healthy && !req.force && !(await req.confirmHealthy?.(req.replica))) {
       throw new RunbookRefusal(
         `${req.replica} is healthy (replicating, no error): a rebuild would drop and recopy it for nothing. If it must be rebuilt anyway, take it out of the read pool, then: ${commands.execute} --force`,
@@ -72,100 +80,9 @@ export async function rebuildReplica({ config, request: req, secrets, store, exe
     req.approve?.(planned);
     const leaseMs = req.leaseMs ?? LEASE_MS;
     const owner = ownerId();
-    const { resume, takenAt, continues } = await lock.take(owner, leaseMs, tables);
-    // Every checkpoint of a run that continues a dead one says so: its incident is open until the end.
-    const stamped = (c: RebuildCheckpoint): RebuildCheckpoint => (continues ? { ...c, continues } : c);
-
-    // The monitor sees the replica stopped and behind while it is rebuilt: that is the repair, not
-    // a new incident, so its findings are held (a silence anyone can list) as long as the lease
-    // lives, and a sample's worth beyond it; never the RebuildFailed about this very rebuild once
-    // it has stopped, and, while a run continues a dead one, that one's RebuildFailed too: held
-    // firing, resolved when the run finishes, not when it starts.
-    const silence = (to: Date, reason: string, holdOwn = false) =>
-      store.addSilence({ id: `rebuild/${req.cluster}/${req.replica}`, cluster: req.cluster, target: req.replica, exceptCodes: holdOwn ? [] : ['RebuildFailed'], from: takenAt.toISOString(), to: new Date(to.getTime() + SETTLE_MS).toISOString(), reason, createdBy: owner });
-    const running = `rebuild-replica of ${req.replica} is running (${owner})${continues ? `, continuing the dead run ${continues}` : ''}`;
-    await silence(new Date(takenAt.getTime() + leaseMs), running, Boolean(continues));
-    if (continues) await store.updateLock(lockName, owner, stamped(resume ?? { v: 2, ...(name === 'logical' ? {} : { strategy: name }), replica: req.replica, position: '', schemaDone: false, tablesDone: [] }), new Date());
-    const lease = new Lease(store, lockName, owner, leaseMs, takenAt, (end) => silence(end, running, Boolean(continues)));
-    lease.start();
-    try {
-      const executed = await strategy.execute(planned, {
-        ...(resume ? { resume } : {}),
-        fence: () => lease.fence(),
-        checkpoint: async (c) => {
-          lease.fence();
-          if (!(await store.updateLock(lockName, owner, stamped(c), new Date()))) await lease.refused();
-        },
-      });
-      lease.stop();
-      await store.releaseLock(lockName, owner);
-      // A sample whose probes ran during the rebuild (the replica stopped) may be paged just after it.
-      await silence(new Date(), `rebuild-replica of ${req.replica} just ended; held for samples taken during it`);
-      if (req.sinks) await pageRebuild({ config, store, sinks: req.sinks, secrets, at: { cluster: req.cluster, replica: req.replica }, findings: [], now: new Date() }).catch(() => undefined);
-      return { planned, executed };
-    } catch (e) {
-      lease.stop();
-      if (e instanceof LeaseLost) throw e;
-      if (e instanceof RebuildPaused) {
-        // Its next run takes the lock over with --resume (a hand-over, not a takeover); if none
-        // starts, the lease lapses and the monitor pages the unfinished rebuild.
-        const end = new Date(Date.now() + leaseMs);
-        await store.updateLock(lockName, owner, stamped(e.checkpoint), new Date()).catch(() => undefined);
-        await store.parkLock(lockName, owner, end, true);
-        await silence(end, `rebuild-replica of ${req.replica} is handed to its next run`, Boolean(continues));
-        throw e;
-      }
-      if (e instanceof RebuildFailed) throw await parkFailed(e);
-      // Refused before anything was written (a server_id or engine check): nothing to resume.
-      await store.releaseLock(lockName, owner).catch(() => undefined);
-      await store.removeSilence(`rebuild/${req.cluster}/${req.replica}`).catch(() => undefined);
-      throw e;
-    }
-
-    /** Why the failure's RebuildFailed was not paged when nothing refused or held it. */
-    async function notPagedWhy(findings: readonly unknown[], lostRaces: number): Promise<string> {
-      const key = alertKey({ code: 'RebuildFailed', cluster: req.cluster, target: req.replica });
-      if (findings.length === 0) return 'the lock held no checkpoint to page from; the monitor pages the rebuild once it finds it dead';
-      const a = await store.loadAlert(key).catch(() => undefined);
-      if (a?.status === 'firing') {
-        return `its alert ${key} was already firing (since ${a.firedAt ?? a.firstSeenAt}, last paged ${a.lastPagedAt ?? 'never'}${a.finding.summary ? `: ${a.finding.summary}` : ''}), so it was not paged again; it repeats while it fires`;
-      }
-      if (lostRaces > 0) return `another run (a watcher) wrote the alert ${key} first, and pages it`;
-      return `its alert ${key} is ${a ? a.status : 'not in the state store'}: the monitor pages it`;
-    }
-
-    /**
-     * A failed rebuild keeps its lock and checkpoint, with why it stopped, so --resume goes on from
-     * there; its lease ends now (this run is over: the rebuild is dead, not running) and the
-     * failure is paged as the monitor will find it. A store that fails here loses nothing: the
-     * lease lapses by itself, and the monitor pages the rebuild as dead.
-     */
-    async function parkFailed(e: RebuildFailed): Promise<RebuildFailed | LeaseLost> {
-      e.resume = `${commands.execute} --resume`;
-      try {
-        // A run that failed before its first checkpoint has still stopped the replica (its cleanup).
-        const cp = parseCheckpoint((await store.readLock(lockName))?.checkpoint) ?? { v: 2 as const, ...(name === 'logical' ? {} : { strategy: name }), replica: req.replica, position: '', schemaDone: false, tablesDone: [] };
-        const now = new Date();
-        if (!(await store.updateLock(lockName, owner, { ...cp, failure: { step: e.step, message: e.reason, at: now.toISOString() } }, now))) {
-          return new LeaseLost(`${owner} no longer holds ${lockName}: the failure is the new holder's to handle`);
-        }
-        await store.parkLock(lockName, owner, now, false);
-        await silence(now, `rebuild-replica of ${req.replica} failed; held for samples taken during it`);
-        if (!req.sinks) return e;
-        const parked = await store.readLock(lockName);
-        const findings = parked ? rebuildFindings([{ name: lockName, lock: parked }], now, req.commands) : [];
-        const paged = await pageRebuild({ config, store, sinks: req.sinks, secrets, at: { cluster: req.cluster, replica: req.replica }, findings, now });
-        const heldBy = [...paged.held.values()][0];
-        const sent = paged.sent.length > 0 && paged.failed.length === 0;
-        const errors = paged.failed.flatMap((f) => f.errors);
-        // Neither sent, refused nor held: the alert is another page's (already firing, or another run's).
-        const other = !sent && errors.length === 0 && !heldBy ? await notPagedWhy(findings, paged.lostRaces) : undefined;
-        e.page = { sent, errors, ...(heldBy ? { held: heldBy } : {}), ...(other ? { already: other } : {}) };
-      } catch (storeError) {
-        e.page = { sent: false, errors: [`state store: ${(storeError as Error).message}; the monitor pages it once its lease lapses`] };
-      }
-      return e;
-    }
+    const taken = await lock.take(owner, leaseMs, tables);
+    const run = new LockedRun({ config, req, secrets, store, strategy: name, lockName: rebuildLockName(req.cluster), owner, leaseMs, ...taken });
+    return { planned, executed: await run.execute((ctl) => strategy.execute(planned, ctl)) };
   } finally {
     await strategy.close();
   }
@@ -186,7 +103,17 @@ function describeRunning(held: Lock, now: Date): string {
  * this run's own owner id with the checkpoint. What the store holds is read through the
  * checkpoint's schema: anything else is "nothing copied yet".
  */
-export async function examineLock(store: StateStore, lockName: string, req: RebuildRequest): Promise<{ take: (owner: string, leaseMs: number, tables: Array<{ schema: string; name: string }>) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date; continues?: string }> }> {
+export async function examineLock(
+  store: StateStore,
+  lockName: string,
+  req: RebuildRequest,
+): Promise<{
+  take: (
+    owner: string,
+    leaseMs: number,
+    tables: Array<{ schema: string; name: string }>,
+  ) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date; continues?: string }>;
+}> {
   const now = new Date();
   const execute = rebuildCommands(req.cluster, req.replica, req.commands, req.strategy).execute;
   let held = await store.readLock(lockName);
@@ -216,7 +143,9 @@ export async function examineLock(store: StateStore, lockName: string, req: Rebu
   }
   if (req.resume && !held) throw new RunbookRefusal(`no unfinished rebuild of ${req.replica} in cluster ${req.cluster} to resume`);
   if (req.resume && cp && (cp.strategy ?? 'logical') !== (req.strategy ?? 'logical')) {
-    throw new RunbookRefusal(`the unfinished rebuild of ${cp.replica} is a ${cp.strategy ?? 'logical'} one: continue it with ${rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute} --resume`);
+    throw new RunbookRefusal(
+      `the unfinished rebuild of ${cp.replica} is a ${cp.strategy ?? 'logical'} one: continue it with ${rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute} --resume`,
+    );
   }
   const progress = cp !== undefined && (cp.schemaDone || cp.tablesDone.length > 0);
   if (held && cp && progress && !req.resume && !req.force && lapsed(held, now)) {
@@ -234,7 +163,8 @@ export async function examineLock(store: StateStore, lockName: string, req: Rebu
       }
       const kept = req.resume ? parseCheckpoint(taken.checkpoint) : undefined;
       try {
-        if (kept && kept.replica !== req.replica) throw new RunbookRefusal(`the unfinished rebuild in cluster ${req.cluster} became one of ${kept.replica} while it was being taken; run again`);
+        if (kept && kept.replica !== req.replica)
+          throw new RunbookRefusal(`the unfinished rebuild in cluster ${req.cluster} became one of ${kept.replica} while it was being taken; run again`);
         // A dead run's replica (resumed, or started over with --force) is that run's open incident.
         // A Lambda's hand-over passes it on.
         const continues = cp?.continues ?? (held && cp && lapsed(held, now) ? held.owner : undefined);

@@ -4,7 +4,7 @@ import type { SecretResolver } from '../config/secrets';
 import type { CommandStyle } from '../model/commands';
 import { MysqlConnections } from '../mysql/connections';
 import { adminAccount } from './accounts';
-import type { RebuildCheckpoint } from './checkpoint';
+import { freshCheckpoint, type RebuildCheckpoint } from './checkpoint';
 import { RdsRebuildTimeout, RebuildFailed, RebuildPaused, RunbookRefusal } from './errors';
 import { executeRebuild, type ExecuteOptions, type RebuildResult } from './logical';
 import { planRebuild, type RebuildPlan } from './plan';
@@ -50,7 +50,8 @@ export interface StrategyInput {
 /** Copy over SQL from the primary or a donor (MariaDB; runs anywhere, Lambda included). */
 export function logicalStrategy(i: StrategyInput): Strategy {
   const admin = adminAccount(i.target.cluster, i.admin);
-  if (!admin) throw new RunbookRefusal(`no account to rebuild with: give --user and --password, or clusters[].admin in the config for ${i.target.cluster.name}`);
+  if (!admin)
+    throw new RunbookRefusal(`no account to rebuild with: give --user and --password, or clusters[].admin in the config for ${i.target.cluster.name}`);
   const connections = new MysqlConnections();
   return {
     plan: async () => {
@@ -59,7 +60,16 @@ export function logicalStrategy(i: StrategyInput): Strategy {
     },
     execute: async (planned, run) => {
       const plan = (planned as Extract<Planned, { strategy: 'logical' }>).plan;
-      const result = await executeRebuild({ ...i.execution, ...run, ...(run.resume ? { resume: run.resume } : {}), plan, target: i.target, connections, secrets: i.secrets, admin });
+      const result = await executeRebuild({
+        ...i.execution,
+        ...run,
+        ...(run.resume ? { resume: run.resume } : {}),
+        plan,
+        target: i.target,
+        connections,
+        secrets: i.secrets,
+        admin,
+      });
       return { strategy: 'logical', result };
     },
     close: () => connections.closeAll(),
@@ -93,7 +103,7 @@ export function rdsStrategy(i: StrategyInput): Strategy {
       return { planned: { strategy: 'rds', plan: await run(false), replicaId, command }, healthy: false, tables: [] };
     },
     execute: async (_planned, ctl) => {
-      const cp: RebuildCheckpoint = { v: 2, strategy: 'rds', replica: i.target.replica.name, position: '', schemaDone: false, tablesDone: [] };
+      const cp = freshCheckpoint(i.target.replica.name, 'rds');
       let step = 'validate';
       try {
         const result = await run(true, (s) => {

@@ -34,10 +34,13 @@ export function resolveTarget(config: Config, clusterName: string, replicaName: 
   if (!replica) {
     const elsewhere = config.clusters.find((c) => clusterServers(c).some((s) => s.name === replicaName));
     throw new RunbookRefusal(
-      elsewhere ? `${replicaName} is a server of cluster ${elsewhere.name}, not of ${clusterName}` : `${clusterName} has no replica named ${replicaName}; replicas: ${cluster.replicas.map((r) => r.name).join(', ')}`,
+      elsewhere
+        ? `${replicaName} is a server of cluster ${elsewhere.name}, not of ${clusterName}`
+        : `${clusterName} has no replica named ${replicaName}; replicas: ${cluster.replicas.map((r) => r.name).join(', ')}`,
     );
   }
-  if (replica.host === primary.host && replica.port === primary.port) throw new RunbookRefusal(`${replicaName} has the primary's address ${primary.host}:${primary.port}`);
+  if (replica.host === primary.host && replica.port === primary.port)
+    throw new RunbookRefusal(`${replicaName} has the primary's address ${primary.host}:${primary.port}`);
   let donor = primary;
   if (donorName && donorName !== primary.name) {
     const d = servers.find((s) => s.name === donorName);

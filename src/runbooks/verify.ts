@@ -51,7 +51,10 @@ export async function checksumTables(tables: TableInfo[], primary: Connection, r
     await query(primary, 'START TRANSACTION WITH CONSISTENT SNAPSHOT', timeoutMs);
     const status = await query<{ Variable_name: string; Value: string }>(primary, "SHOW STATUS LIKE 'binlog_snapshot_%'", timeoutMs);
     const get = (n: string) => status.find((r) => r.Variable_name === n)?.Value ?? '';
-    const [pos] = await query<{ g: string }>(primary, 'SELECT BINLOG_GTID_POS(?, ?) AS g', timeoutMs, [get('Binlog_snapshot_file'), Number(get('Binlog_snapshot_position'))]);
+    const [pos] = await query<{ g: string }>(primary, 'SELECT BINLOG_GTID_POS(?, ?) AS g', timeoutMs, [
+      get('Binlog_snapshot_file'),
+      Number(get('Binlog_snapshot_position')),
+    ]);
     const position = String(pos?.g ?? '');
     await query(replica, `START SLAVE UNTIL master_gtid_pos = ?`, timeoutMs, [position]);
     await waitUntilApplied(replica, position, 60, timeoutMs, false);

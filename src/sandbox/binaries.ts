@@ -51,7 +51,10 @@ export class MissingBinariesError extends OperatorError {
  */
 export function ensureBinaries(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Binaries {
   let found = find();
-  const missing = () => Object.entries(found).filter(([, v]) => !v).map(([k]) => k);
+  const missing = () =>
+    Object.entries(found)
+      .filter(([, v]) => !v)
+      .map(([k]) => k);
   if (missing().length === 0) return found as Binaries;
   const isRoot = process.getuid?.() === 0;
   if (isRoot && existsSync('/etc/debian_version')) {

@@ -60,7 +60,11 @@ export async function createLossyHost(memcachedBin: string, logFile: string): Pr
     await ip('netns', 'exec', ns, 'ip', 'link', 'set', nsVeth, 'up');
     await ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
     // `ip netns exec` execs its command: the pid is memcached's own.
-    host.pid = startDaemon('ip', ['netns', 'exec', ns, memcachedBin, '-l', host.nsAddr, '-p', String(host.port), '-U', '0', '-m', '8', '-t', '1', '-u', 'root'], logFile);
+    host.pid = startDaemon(
+      'ip',
+      ['netns', 'exec', ns, memcachedBin, '-l', host.nsAddr, '-p', String(host.port), '-U', '0', '-m', '8', '-t', '1', '-u', 'root'],
+      logFile,
+    );
     return host;
   } catch (e) {
     await destroyLossyHost(host);
@@ -80,8 +84,47 @@ export async function setLoss(host: LossyHost, probability: number): Promise<voi
   await ip('netns', 'exec', host.ns, 'iptables', '-F', 'INPUT');
   if (probability > 0) {
     const p = String(probability);
-    await ip('netns', 'exec', host.ns, 'iptables', '-A', 'INPUT', '-p', 'tcp', '--syn', '--dport', String(host.port), '-m', 'statistic', '--mode', 'random', '--probability', p, '-j', 'DROP');
-    await ip('netns', 'exec', host.ns, 'iptables', '-A', 'INPUT', '-p', 'icmp', '--icmp-type', 'echo-request', '-m', 'statistic', '--mode', 'random', '--probability', p, '-j', 'DROP');
+    await ip(
+      'netns',
+      'exec',
+      host.ns,
+      'iptables',
+      '-A',
+      'INPUT',
+      '-p',
+      'tcp',
+      '--syn',
+      '--dport',
+      String(host.port),
+      '-m',
+      'statistic',
+      '--mode',
+      'random',
+      '--probability',
+      p,
+      '-j',
+      'DROP',
+    );
+    await ip(
+      'netns',
+      'exec',
+      host.ns,
+      'iptables',
+      '-A',
+      'INPUT',
+      '-p',
+      'icmp',
+      '--icmp-type',
+      'echo-request',
+      '-m',
+      'statistic',
+      '--mode',
+      'random',
+      '--probability',
+      p,
+      '-j',
+      'DROP',
+    );
   }
   host.lossProbability = probability;
 }

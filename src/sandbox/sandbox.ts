@@ -139,7 +139,23 @@ async function makeCertificates(openssl: string, dir: string): Promise<void> {
     await run(openssl, ['req', '-x509', ...ec, '-keyout', f('ca-key.pem'), '-out', f('ca.pem'), '-days', '3650', '-subj', '/CN=replwatch sandbox CA']);
     await run(openssl, ['req', ...ec, '-keyout', f('server-key.pem'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
     await writeFile(f('server.ext'), 'subjectAltName = IP:127.0.0.1\n');
-    await run(openssl, ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-out', f('server.pem'), '-days', '3650', '-extfile', f('server.ext')]);
+    await run(openssl, [
+      'x509',
+      '-req',
+      '-in',
+      f('server.csr'),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca-key.pem'),
+      '-CAcreateserial',
+      '-out',
+      f('server.pem'),
+      '-days',
+      '3650',
+      '-extfile',
+      f('server.ext'),
+    ]);
   } catch (e) {
     throw new Error(`openssl could not make the sandbox's TLS certificates: ${(e as Error & { stderr?: string }).stderr ?? (e as Error).message}`);
   }
@@ -188,10 +204,14 @@ export async function restartServer(state: SandboxState, name: string): Promise<
  * `replwatch sandbox restart NAME`: a server or memcached node started again on its own port (and
  * datadir) whatever became of it (killed, stopped, or running), and what it was before.
  */
-export async function restartPart(state: SandboxState, name: string): Promise<{ name: string; was: 'running' | 'stopped' | 'gone'; pid: number; port: number }> {
+export async function restartPart(
+  state: SandboxState,
+  name: string,
+): Promise<{ name: string; was: 'running' | 'stopped' | 'gone'; pid: number; port: number }> {
   const server = state.servers.find((s) => s.name === name);
   const node = state.memcached.find((m) => m.name === name);
-  if (!server && !node) throw new OperatorError(`no sandbox part ${name} in ${state.dir}; its parts: ${[...state.servers, ...state.memcached].map((p) => p.name).join(', ')}`);
+  if (!server && !node)
+    throw new OperatorError(`no sandbox part ${name} in ${state.dir}; its parts: ${[...state.servers, ...state.memcached].map((p) => p.name).join(', ')}`);
   const was = processState(server ? { pid: server.pid, mark: serverMark(server) } : { pid: node!.pid, mark: memcachedMark(node!.port) });
   const part = server ? await restartServer(state, name) : await restartMemcached(state, name);
   return { name, was, pid: part.pid, port: part.port };
@@ -279,7 +299,14 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
   const specs: Array<Omit<SandboxServer, 'pid'>> = [];
   for (let i = 0; i <= count; i++) {
     const name = i === 0 ? `${cluster}-primary` : `${cluster}-r${i}`;
-    specs.push({ name, role: i === 0 ? 'primary' : 'replica', port: await freePort(), socket: join(dir, `${name}.sock`), serverId: i + 1, datadir: join(dir, `${name}-data`) });
+    specs.push({
+      name,
+      role: i === 0 ? 'primary' : 'replica',
+      port: await freePort(),
+      socket: join(dir, `${name}.sock`),
+      serverId: i + 1,
+      datadir: join(dir, `${name}-data`),
+    });
   }
   const template = join(dir, 'template');
   const datadirs = async () => {
@@ -440,7 +467,11 @@ export async function sandboxDown(dir: string): Promise<boolean> {
       // gone
     }
   }
-  await stopProcesses(ownedProcesses(state).filter(isOurs).map((p) => p.pid));
+  await stopProcesses(
+    ownedProcesses(state)
+      .filter(isOurs)
+      .map((p) => p.pid),
+  );
   if (state.lossyHost) await destroyLossyHost(state.lossyHost);
   await rm(state.dir, { recursive: true, force: true });
   return true;
@@ -460,7 +491,23 @@ export async function sandboxStatus(dir: string): Promise<SandboxStatus> {
   const parts = [
     ...state.servers.map((s) => ({ name: s.name, kind: 'mariadb' as const, role: s.role, port: s.port, pid: s.pid })),
     ...state.memcached.map((m) => ({ name: m.name, kind: 'memcached' as const, port: m.port, pid: m.pid })),
-    ...(state.lossyHost ? [{ name: `lossy-host (netns ${state.lossyHost.ns})`, kind: 'memcached' as const, host: state.lossyHost.nsAddr, port: state.lossyHost.port, pid: state.lossyHost.pid }] : []),
+    ...(state.lossyHost
+      ? [
+          {
+            name: `lossy-host (netns ${state.lossyHost.ns})`,
+            kind: 'memcached' as const,
+            host: state.lossyHost.nsAddr,
+            port: state.lossyHost.port,
+            pid: state.lossyHost.pid,
+          },
+        ]
+      : []),
   ].map((p, i) => ({ ...p, running: isOurs(ownedProcesses(state)[i]!) }));
-  return { dir: state.dir, up: parts.every((p) => p.running), configFile: state.configFile, parts, ...(state.lossyHostSkipped ? { lossyHostSkipped: state.lossyHostSkipped } : {}) };
+  return {
+    dir: state.dir,
+    up: parts.every((p) => p.running),
+    configFile: state.configFile,
+    parts,
+    ...(state.lossyHostSkipped ? { lossyHostSkipped: state.lossyHostSkipped } : {}),
+  };
 }

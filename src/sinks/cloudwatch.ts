@@ -33,7 +33,8 @@ export function checkMetrics(input: MetricsInput): MetricDatum[] {
   const base = { Timestamp: input.timestamp, StorageResolution: input.storageResolution };
   const troubled = new Set(input.findings.filter((f) => f.severity !== 'info').map((f) => `${f.cluster}/${f.target}`));
   const out: MetricDatum[] = [];
-  const put = (MetricName: string, Unit: MetricDatum['Unit'], Value: number, d: Record<string, string>) => out.push({ ...base, MetricName, Unit, Value, Dimensions: dims(d) });
+  const put = (MetricName: string, Unit: MetricDatum['Unit'], Value: number, d: Record<string, string>) =>
+    out.push({ ...base, MetricName, Unit, Value, Dimensions: dims(d) });
   for (const o of input.observations) {
     switch (o.kind) {
       case 'mysql-replica': {

@@ -17,7 +17,12 @@ const CHECK_OF_KIND: Record<Observation['kind'], CheckName> = {
  * The datums each check's Lambda would publish for one sample of all checks together (the CLI's
  * view): split by check, so `ChecksCompleted{Check}` and the dead-man rules mean the same locally.
  */
-export function sampleMetrics(sample: { findings: Finding[]; observations: Observation[] }, timestamp: Date, durationMs: number, pages: { sent: number; failed: number }): MetricDatum[] {
+export function sampleMetrics(
+  sample: { findings: Finding[]; observations: Observation[] },
+  timestamp: Date,
+  durationMs: number,
+  pages: { sent: number; failed: number },
+): MetricDatum[] {
   return (['replication', 'memcache', 'network'] as const).flatMap((check) =>
     checkMetrics({
       observations: sample.observations.filter((o) => CHECK_OF_KIND[o.kind] === check),

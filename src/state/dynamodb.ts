@@ -44,7 +44,9 @@ export class DynamoStore implements StateStore {
   /** `value` (the item's `field`) when it is valid; else undefined, said once per item. */
   private valid<T>(item: Record<string, unknown>, field: 'state' | 'silence', schema: typeof alertStateSchema | typeof storedSilenceSchema): T | undefined {
     const value = item[field];
-    const problem = stateProblem(schema, value, [field]) ?? (field === 'state' && (value as { key?: unknown }).key !== item.key ? "state.key: not the item's key" : undefined);
+    const problem =
+      stateProblem(schema, value, [field]) ??
+      (field === 'state' && (value as { key?: unknown }).key !== item.key ? "state.key: not the item's key" : undefined);
     if (!problem) return value as T;
     const pk = String(item.pk);
     if (field === 'state' && typeof item.version === 'number') this.invalidVersions.set(pk, item.version);
@@ -80,16 +82,22 @@ export class DynamoStore implements StateStore {
   }
 
   private alertsOf(items: Array<Record<string, unknown>>): Map<string, AlertState> {
-    return new Map(items.flatMap((i) => {
-      const state = this.valid<AlertState>(i, 'state', alertStateSchema);
-      return state ? [[state.key, state] as const] : [];
-    }));
+    return new Map(
+      items.flatMap((i) => {
+        const state = this.valid<AlertState>(i, 'state', alertStateSchema);
+        return state ? [[state.key, state] as const] : [];
+      }),
+    );
   }
 
   async snapshot(lockPrefix?: string): Promise<StateSnapshot> {
     const items = await this.scan();
     const of = (kind: string) => items.filter((i) => i.kind === kind);
-    return { alerts: this.alertsOf(of('alert')), silences: this.silencesOf(of('silence')), locks: lockPrefix === undefined ? [] : locksUnder(of('lock'), lockPrefix) };
+    return {
+      alerts: this.alertsOf(of('alert')),
+      silences: this.silencesOf(of('silence')),
+      locks: lockPrefix === undefined ? [] : locksUnder(of('lock'), lockPrefix),
+    };
   }
 
   async loadAlert(key: string): Promise<AlertState | undefined> {
@@ -107,7 +115,10 @@ export class DynamoStore implements StateStore {
         : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expected } };
     try {
       if (w.alert) {
-        await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk, kind: 'alert', key: w.key, version: w.alert.version, state: w.alert }, ...condition }), this.opts());
+        await this.doc.send(
+          new PutCommand({ TableName: this.table, Item: { pk, kind: 'alert', key: w.key, version: w.alert.version, state: w.alert }, ...condition }),
+          this.opts(),
+        );
       } else {
         await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk }, ...condition }), this.opts());
       }
@@ -129,7 +140,10 @@ export class DynamoStore implements StateStore {
 
   async addSilence(s: Silence): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.table, Item: { pk: `silence#${s.id}`, kind: 'silence', silence: s, expiresAt: Math.floor(Date.parse(s.to) / 1000) + DAY_S } }),
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `silence#${s.id}`, kind: 'silence', silence: s, expiresAt: Math.floor(Date.parse(s.to) / 1000) + DAY_S },
+      }),
       this.opts(),
     );
   }
@@ -161,7 +175,10 @@ export class DynamoStore implements StateStore {
       TableName: this.table,
       Item: { pk: `lock#${name}`, kind: 'lock', name, ...itemOf(taken), version: version + 1 },
       ...(out.Item
-        ? { ConditionExpression: out.Item.version === undefined ? 'attribute_not_exists(version)' : 'version = :v', ...(out.Item.version === undefined ? {} : { ExpressionAttributeValues: { ':v': version } }) }
+        ? {
+            ConditionExpression: out.Item.version === undefined ? 'attribute_not_exists(version)' : 'version = :v',
+            ...(out.Item.version === undefined ? {} : { ExpressionAttributeValues: { ':v': version } }),
+          }
         : { ConditionExpression: 'attribute_not_exists(pk)' }),
     });
     return (await this.conditional(put)) ? taken : undefined;
@@ -201,7 +218,13 @@ export class DynamoStore implements StateStore {
   async releaseLock(name: string, owner: string): Promise<void> {
     // Someone else's lock (or none): nothing of ours to release.
     await this.conditional(
-      new DeleteCommand({ TableName: this.table, Key: { pk: `lock#${name}` }, ConditionExpression: '#o = :owner', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':owner': owner } }),
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { pk: `lock#${name}` },
+        ConditionExpression: '#o = :owner',
+        ExpressionAttributeNames: { '#o': 'owner' },
+        ExpressionAttributeValues: { ':owner': owner },
+      }),
     );
   }
 
@@ -220,7 +243,14 @@ const locksUnder = (items: Array<Record<string, unknown>>, prefix: string) =>
 
 /** A lock item's attributes. */
 function itemOf(l: Lock): Record<string, unknown> {
-  return { owner: l.owner, leaseUntil: Date.parse(l.expiresAt), startedAt: l.startedAt, renewedAt: l.renewedAt, handover: l.handover, checkpoint: l.checkpoint };
+  return {
+    owner: l.owner,
+    leaseUntil: Date.parse(l.expiresAt),
+    startedAt: l.startedAt,
+    renewedAt: l.renewedAt,
+    handover: l.handover,
+    checkpoint: l.checkpoint,
+  };
 }
 
 /** A lock item as a Lock; one written before leases (its end in the TTL attribute, in seconds) still reads. */

@@ -115,7 +115,9 @@ export class FileStore implements StateStore {
     } catch (e) {
       throw storeError(this.file, 'set aside', e);
     }
-    this.notice(`replwatch: ${this.file} is not a valid state file (${problem}): moved aside to ${aside} (kept), and a fresh state started; alerts it held page again as new, silences it held are in that file`);
+    this.notice(
+      `replwatch: ${this.file} is not a valid state file (${problem}): moved aside to ${aside} (kept), and a fresh state started; alerts it held page again as new, silences it held are in that file`,
+    );
     return emptyState();
   }
 

@@ -77,7 +77,13 @@ export function lockHeldBy(held: Lock | undefined, owner: string, now: Date): he
 /** The lock `owner` holds once it took `held` (see acquireLock). */
 export function takenLock(held: Lock | undefined, owner: string, expiresAt: Date, now: Date, keepCheckpoint = false): Lock {
   const at = now.toISOString();
-  return { owner, expiresAt: expiresAt.toISOString(), startedAt: at, renewedAt: at, ...(keepCheckpoint && held?.checkpoint !== undefined ? { checkpoint: held.checkpoint } : {}) };
+  return {
+    owner,
+    expiresAt: expiresAt.toISOString(),
+    startedAt: at,
+    renewedAt: at,
+    ...(keepCheckpoint && held?.checkpoint !== undefined ? { checkpoint: held.checkpoint } : {}),
+  };
 }
 
 /** The version a store holds for `key`, checked against what a writer expects. */

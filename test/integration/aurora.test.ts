@@ -55,7 +55,10 @@ describe('an Aurora cluster on the sandbox', () => {
     try {
       const sample = async () => {
         const s = await checker.sample(new SecretResolver());
-        return { codes: s.findings.map((f) => `${f.code}/${f.severity}/${f.target}`), lag: (t: string) => s.observations.find((o) => o.target === t) as MysqlReplicaObservation };
+        return {
+          codes: s.findings.map((f) => `${f.code}/${f.severity}/${f.target}`),
+          lag: (t: string) => s.observations.find((o) => o.target === t) as MysqlReplicaObservation,
+        };
       };
       const first = new Date(Date.now() - 60_000);
       publish({ 'db-r1': [12_000], 'db-r2': [20] }, first);

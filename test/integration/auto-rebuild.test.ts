@@ -12,7 +12,13 @@ let pagesFile: string;
 let stderr = '';
 
 const pages = (): Array<{ kind: string; code: string; target: string }> =>
-  existsSync(pagesFile) ? readFileSync(pagesFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  existsSync(pagesFile)
+    ? readFileSync(pagesFile, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 
 async function breakR1(id: number): Promise<void> {
   await sql(sb, 'sandbox-r1', `SET sql_log_bin=0; INSERT INTO app.accounts VALUES (${id}, 'r1 only', 0); SET sql_log_bin=1`);
@@ -26,9 +32,24 @@ beforeAll(async () => {
   Object.assign(doc.clusters[0], { autoRebuild: true, autoRebuildCooldownMinutes: 30 });
   const config = join(sb.dir, 'auto.yml');
   writeFileSync(config, JSON.stringify(doc));
-  watcher = spawn(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), 'watch', '--config', config, '--every', '1s', '--state', join(sb.dir, 'state.json'), '--pages', pagesFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  watcher = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, '../../bin/replwatch.mjs'),
+      'watch',
+      '--config',
+      config,
+      '--every',
+      '1s',
+      '--state',
+      join(sb.dir, 'state.json'),
+      '--pages',
+      pagesFile,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   watcher.stderr!.on('data', (d) => (stderr += d));
 });
 afterAll(async () => {
@@ -47,7 +68,11 @@ describe('autoRebuild under replwatch watch', () => {
 
     await breakR1(61);
     await waitFor('the second firing page', async () => pages().filter((p) => p.kind === 'firing' && p.code === 'ReplicationBroken').length === 2, 15_000);
-    await waitFor('the cool-down notice', async () => stderr.includes('auto-rebuild of sandbox-r1 skipped: sandbox was auto-rebuilt less than 30 min ago'), 5000);
+    await waitFor(
+      'the cool-down notice',
+      async () => stderr.includes('auto-rebuild of sandbox-r1 skipped: sandbox was auto-rebuilt less than 30 min ago'),
+      5000,
+    );
     expect(stderr.match(/auto-rebuild of sandbox-r1 \(cluster sandbox\) started/g)).toHaveLength(1);
   });
 });

@@ -40,7 +40,11 @@ describe('replwatch check on a real GTID topology', () => {
       expect(o.lagSeconds).toBeLessThan(2);
     }
     expect(report.observations.filter((o) => o.kind === 'memcache').map((o) => o.target)).toEqual(sb.memcached.map((m) => `127.0.0.1:${m.port}`));
-    expect(report.observations.find((o) => o.kind === 'network')).toMatchObject({ group: 'sandbox-hosts', target: `127.0.0.1:${sb.servers[0]!.port}`, lossPercent: 0 });
+    expect(report.observations.find((o) => o.kind === 'network')).toMatchObject({
+      group: 'sandbox-hosts',
+      target: `127.0.0.1:${sb.servers[0]!.port}`,
+      lossPercent: 0,
+    });
     const table = cliProcess(['check', '--config', sb.configFile]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/sandbox\/sandbox-r2\s+replica\s+up/);
@@ -126,7 +130,14 @@ describe('replwatch check on a real GTID topology', () => {
       cfg,
       JSON.stringify({
         clusters: [
-          { name: 'dark', primary: { host: '127.0.0.1', port }, replicas: [{ name: 'dark-r1', host: '127.0.0.1', port: port2 }], user: 'x', password: 'y', timeoutMs: 500 },
+          {
+            name: 'dark',
+            primary: { host: '127.0.0.1', port },
+            replicas: [{ name: 'dark-r1', host: '127.0.0.1', port: port2 }],
+            user: 'x',
+            password: 'y',
+            timeoutMs: 500,
+          },
           sandboxCluster,
         ],
       }),
@@ -136,14 +147,21 @@ describe('replwatch check on a real GTID topology', () => {
       const { code, report } = await check(cfg);
       expect(Date.now() - started).toBeLessThan(1500);
       expect(code).toBe(2);
-      expect(report.findings.filter((f) => f.cluster === 'dark').map((f) => [f.code, f.severity]).sort()).toEqual([
+      expect(
+        report.findings
+          .filter((f) => f.cluster === 'dark')
+          .map((f) => [f.code, f.severity])
+          .sort(),
+      ).toEqual([
         ['PrimaryUnreachable', 'critical'],
         ['ReplicaUnreachable', 'critical'],
       ]);
       expect(report.findings.filter((f) => f.cluster === 'sandbox')).toEqual([]);
-      expect(report.observations.filter((o) => (o.kind === 'mysql-primary' || o.kind === 'mysql-replica') && o.cluster === 'sandbox' && o.reachable)).toHaveLength(3);
+      expect(
+        report.observations.filter((o) => (o.kind === 'mysql-primary' || o.kind === 'mysql-replica') && o.cluster === 'sandbox' && o.reachable),
+      ).toHaveLength(3);
     } finally {
-      sockets.forEach((s) => s.destroy());
+      for (const s of sockets) s.destroy();
       hole1.close();
       hole2.close();
     }
@@ -179,16 +197,24 @@ describe('replwatch check on a real GTID topology', () => {
     expect(unset.stderr).toContain('environment variable RW_TEST_PASSWORD is not set (password env:RW_TEST_PASSWORD)');
   });
 
-  it('checks every other cluster when one cluster\'s password cannot be read, and names the blind one', async () => {
+  it("checks every other cluster when one cluster's password cannot be read, and names the blind one", async () => {
     const sandbox = (await import('yaml')).parse((await import('node:fs')).readFileSync(sb.configFile, 'utf8')).clusters[0];
     const config = parseConfig(JSON.stringify({ clusters: [{ ...sandbox, name: 'blind', password: 'env:RW_TEST_UNSET' }, sandbox] }), 'two-clusters.json');
     const checker = new ReplicationChecker(config);
     try {
       const { findings, observations } = await checker.sample(new SecretResolver({}));
-      expect(findings.map((f) => [f.code, f.severity, f.cluster, f.target, f.details.scope])).toEqual([['ClusterUnchecked', 'warning', 'blind', 'sandbox-primary', 'monitor-config']]);
-      expect(findings[0]!.summary).toBe('cluster blind is not checked: its password cannot be read: two-clusters.json: clusters[0].password (cluster blind): environment variable RW_TEST_UNSET is not set (password env:RW_TEST_UNSET)');
+      expect(findings.map((f) => [f.code, f.severity, f.cluster, f.target, f.details.scope])).toEqual([
+        ['ClusterUnchecked', 'warning', 'blind', 'sandbox-primary', 'monitor-config'],
+      ]);
+      expect(findings[0]!.summary).toBe(
+        'cluster blind is not checked: its password cannot be read: two-clusters.json: clusters[0].password (cluster blind): environment variable RW_TEST_UNSET is not set (password env:RW_TEST_UNSET)',
+      );
       expect(findings[0]!.action).not.toContain('promote');
-      expect(observations.filter((o) => o.kind === 'mysql-replica' || o.kind === 'mysql-primary').map((o) => [o.cluster, o.target, (o as { reachable: boolean }).reachable])).toEqual([
+      expect(
+        observations
+          .filter((o) => o.kind === 'mysql-replica' || o.kind === 'mysql-primary')
+          .map((o) => [o.cluster, o.target, (o as { reachable: boolean }).reachable]),
+      ).toEqual([
         ['sandbox', 'sandbox-primary', true],
         ['sandbox', 'sandbox-r1', true],
         ['sandbox', 'sandbox-r2', true],
@@ -210,7 +236,9 @@ describe('replwatch check on a real GTID topology', () => {
       const findings = report.findings.filter((f) => f.severity !== 'info');
       expect(findings.map((f) => [f.code, f.severity, f.target])).toEqual([['MonitorRefused', 'warning', 'sandbox-primary']]);
       expect(findings[0]!.details.scope).toBe('monitor-path');
-      expect(findings[0]!.summary).toContain("the monitor's account was refused: 1227 Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s)");
+      expect(findings[0]!.summary).toContain(
+        "the monitor's account was refused: 1227 Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s)",
+      );
       expect(findings[0]!.action).toContain('grants');
       expect(findings[0]!.action).not.toContain('promote');
     } finally {
@@ -248,12 +276,15 @@ describe('replwatch check on a real GTID topology', () => {
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
     const cluster = (await import('yaml')).parse((await import('node:fs')).readFileSync(sb.configFile, 'utf8')).clusters[0];
     const cfg = join(sb.dir, 'relayed-primary.yml');
-    writeFileSync(cfg, JSON.stringify({ clusters: [{ ...cluster, primary: { ...cluster.primary, host: 'localhost', port: (relay.address() as { port: number }).port } }] }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({ clusters: [{ ...cluster, primary: { ...cluster.primary, host: 'localhost', port: (relay.address() as { port: number }).port } }] }),
+    );
     try {
       expect((await check(cfg)).report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
       await new Promise<void>((r) => {
         relay.close(() => r());
-        links.forEach((s) => s.destroy());
+        for (const s of links) s.destroy();
       });
       const { code, report } = await check(cfg);
       expect(code).toBe(1);
@@ -263,7 +294,7 @@ describe('replwatch check on a real GTID topology', () => {
       expect(findings[0]!.summary).toContain('sandbox-r1, sandbox-r2 still replicate');
     } finally {
       relay.close();
-      links.forEach((s) => s.destroy());
+      for (const s of links) s.destroy();
     }
   });
 });

@@ -87,11 +87,17 @@ describe('the replwatch process', () => {
   it('exits with its answer, and no stack trace, when the reader of its output goes away (| head -c 10, | true)', () => {
     const file = configFile('down.yml', 'network:\n  - { name: local, targets: ["127.0.0.1:9"], probes: 5, timeoutMs: 300 }\n');
     // `true` exits before anything is written: every write meets a closed pipe (EPIPE).
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" check --config "${file}" --json | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" check --config "${file}" --json | true; exit \${PIPESTATUS[0]}`], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.stderr).toBe('');
     // Loss to a refusing port is none (the handshake is answered): healthy.
     expect(r.status).toBe(0);
-    const broken = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" check --config "${join(dir, 'missing.yml')}" | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 30_000 });
+    const broken = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" check --config "${join(dir, 'missing.yml')}" | true; exit \${PIPESTATUS[0]}`], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(broken.status).toBe(3);
   }, 40_000);
 
@@ -111,13 +117,24 @@ describe('the replwatch process', () => {
   }, 40_000);
 
   it('under an older node on PATH (the launcher runs the pinned one): kill -9 of the launcher takes the child with it', async () => {
-    const older = ['/usr/bin/node', '/usr/local/bin/node'].find((n) => spawnSync(n, ['-e', 'process.exit(Number(process.versions.node.split(".")[0]) < 22 ? 0 : 1)']).status === 0);
+    const older = ['/usr/bin/node', '/usr/local/bin/node'].find(
+      (n) => spawnSync(n, ['-e', 'process.exit(Number(process.versions.node.split(".")[0]) < 22 ? 0 : 1)']).status === 0,
+    );
     if (!older) return; // this machine has no older node: the launcher never re-executes
     const file = configFile('killed.yml', 'network:\n  - { name: local, targets: ["127.0.0.1:9"], probes: 2, timeoutMs: 300 }\n');
-    const launcher = spawn(older, [bin, 'watch', '--config', file, '--every', '250ms', '--state', join(dir, 'killed-state.json'), '--pages', join(dir, 'killed-pages.jsonl')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const launcher = spawn(
+      older,
+      [bin, 'watch', '--config', file, '--every', '250ms', '--state', join(dir, 'killed-state.json'), '--pages', join(dir, 'killed-pages.jsonl')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     // The first sample line comes from the child: it is running.
     await new Promise<void>((r) => launcher.stdout!.once('data', () => r()));
-    const children = () => execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.pid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean).map(Number);
+    const children = () =>
+      execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.pid)], { encoding: 'utf8' })
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
     const [child] = children();
     expect(child).toBeGreaterThan(0);
     launcher.kill('SIGKILL');

@@ -30,12 +30,20 @@ function configWith(name: string, change: (doc: Record<string, any>) => void): s
 }
 
 /** The monitor loop in this process: sample, page (to memory), every `everyMs`; pages stamped with seconds since `from`. */
-async function monitor(configFile: string, o: { from: number; everyMs: number; until: (pages: Array<Page & { s: number }>, s: number) => boolean; maxMs: number }) {
+async function monitor(
+  configFile: string,
+  o: { from: number; everyMs: number; until: (pages: Array<Page & { s: number }>, s: number) => boolean; maxMs: number },
+) {
   const config = await loadConfig(configFile);
   const checker = new Checker(config);
   const secrets = new SecretResolver();
   const pages: Array<Page & { s: number }> = [];
-  const pager = pagerFor({ config, store: new MemoryStore(), sinks: [{ name: 'sns', send: async (p) => void pages.push({ ...p, s: (Date.now() - o.from) / 1000 }) }], secrets });
+  const pager = pagerFor({
+    config,
+    store: new MemoryStore(),
+    sinks: [{ name: 'sns', send: async (p) => void pages.push({ ...p, s: (Date.now() - o.from) / 1000 }) }],
+    secrets,
+  });
   try {
     for (const end = Date.now() + o.maxMs; Date.now() < end; ) {
       const started = Date.now();
@@ -148,11 +156,18 @@ describe('a frozen primary (SIGSTOP), heartbeat staleSeconds 4, slave_net_timeou
       clearTimeout(freeze);
       process.kill(pid('sandbox-primary'), 'SIGCONT');
     });
-    expect(pages.map((p) => `${p.kind} ${p.code} ${p.target}`)).toEqual(['firing PrimaryUnreachable sandbox-primary', 'resolved PrimaryUnreachable sandbox-primary']);
+    expect(pages.map((p) => `${p.kind} ${p.code} ${p.target}`)).toEqual([
+      'firing PrimaryUnreachable sandbox-primary',
+      'resolved PrimaryUnreachable sandbox-primary',
+    ]);
   }, 60_000);
 
   it('is healthy again once thawed', async () => {
-    await waitFor('the thawed topology to be healthy', async () => (await checkJson(sb.configFile)).report.findings.every((f) => f.severity === 'info'), 30_000);
+    await waitFor(
+      'the thawed topology to be healthy',
+      async () => (await checkJson(sb.configFile)).report.findings.every((f) => f.severity === 'info'),
+      30_000,
+    );
   }, 40_000);
 });
 
@@ -161,14 +176,18 @@ describe.skipIf(unsupported)('two services on one address (the lossy host in its
   let second: number;
   beforeAll(async () => {
     const h = sb.lossyHost!;
-    second = startDaemon('ip', ['netns', 'exec', h.ns, sb.binaries.memcached, '-l', h.nsAddr, '-p', '11212', '-U', '0', '-m', '8', '-t', '1', '-u', 'root'], join(sb.dir, 'second-memcached.log'));
+    second = startDaemon(
+      'ip',
+      ['netns', 'exec', h.ns, sb.binaries.memcached, '-l', h.nsAddr, '-p', '11212', '-U', '0', '-m', '8', '-t', '1', '-u', 'root'],
+      join(sb.dir, 'second-memcached.log'),
+    );
   });
   afterAll(async () => {
     await stopProcesses([second]);
     if (sb.lossyHost) await setLoss(sb.lossyHost, 0);
   });
 
-  it("an endpoint whose SYNs are all dropped is one incident with its own service only: a frozen memcached on another port of the same address still pages", async () => {
+  it('an endpoint whose SYNs are all dropped is one incident with its own service only: a frozen memcached on another port of the same address still pages', async () => {
     const h = sb.lossyHost!;
     const [dropped, other] = [`${h.nsAddr}:11211`, `${h.nsAddr}:11212`];
     const config = configWith('one-address.yml', (d) => {
@@ -183,7 +202,10 @@ describe.skipIf(unsupported)('two services on one address (the lossy host in its
       const pages = await monitor(config, { from: Date.now(), everyMs: 500, maxMs: 15_000, until: (p) => p.length >= 2 });
       // The dropped endpoint's service and its black path are one page (the service's, which says
       // more); the other port's frozen memcached is an incident of its own.
-      expect(pages.map((p) => `${p.kind} ${p.code} ${p.target}`).sort()).toEqual([`firing MemcacheUnreachable ${dropped}`, `firing MemcacheUnreachable ${other}`]);
+      expect(pages.map((p) => `${p.kind} ${p.code} ${p.target}`).sort()).toEqual([
+        `firing MemcacheUnreachable ${dropped}`,
+        `firing MemcacheUnreachable ${other}`,
+      ]);
     } finally {
       process.kill(second, 'SIGCONT');
     }

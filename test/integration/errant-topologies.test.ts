@@ -25,7 +25,20 @@ describe('errant transactions, none where there are none', () => {
     const cluster = parse(readFileSync(sb.configFile, 'utf8')).clusters[0];
     const { heartbeat: _none, ...plain } = cluster;
     // upstream -> r1 -> r2; replwatch watches r1 as the primary, probing one server at a time.
-    const config = parseConfig(JSON.stringify({ concurrency: 1, clusters: [{ ...plain, name: 'chain', primary: { name: 'sandbox-r1', host: '127.0.0.1', port: r1!.port }, replicas: [{ name: 'sandbox-r2', host: '127.0.0.1', port: r2!.port }] }] }), 'chain.json');
+    const config = parseConfig(
+      JSON.stringify({
+        concurrency: 1,
+        clusters: [
+          {
+            ...plain,
+            name: 'chain',
+            primary: { name: 'sandbox-r1', host: '127.0.0.1', port: r1!.port },
+            replicas: [{ name: 'sandbox-r2', host: '127.0.0.1', port: r2!.port }],
+          },
+        ],
+      }),
+      'chain.json',
+    );
     await sql(sb, 'sandbox-r2', `STOP SLAVE; CHANGE MASTER TO MASTER_PORT = ${r1!.port}; START SLAVE`);
     await sql(sb, 'sandbox-primary', 'CREATE TABLE app.stream (id INT AUTO_INCREMENT PRIMARY KEY, v INT)');
     const writer = await mysql.createConnection({ socketPath: upstream!.socket, user: 'root' });
@@ -58,13 +71,21 @@ describe('errant transactions, none where there are none', () => {
     const [{ p }] = (await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p')) as [{ p: string }];
     for (const r of ['sandbox-r1', 'sandbox-r2']) expect(await sql(sb, r, `SELECT MASTER_GTID_WAIT('${p}', 10) AS w`)).toEqual([{ w: 0 }]);
     // r2 stands in for another source: its own writes in domain 5, which r1 also replicates.
-    await sql(sb, 'sandbox-r2', 'SET GLOBAL read_only = 0; SET SESSION gtid_domain_id = 5; CREATE DATABASE side; CREATE TABLE side.t (id INT PRIMARY KEY); INSERT INTO side.t VALUES (1); SET GLOBAL read_only = 1');
+    await sql(
+      sb,
+      'sandbox-r2',
+      'SET GLOBAL read_only = 0; SET SESSION gtid_domain_id = 5; CREATE DATABASE side; CREATE TABLE side.t (id INT PRIMARY KEY); INSERT INTO side.t VALUES (1); SET GLOBAL read_only = 1',
+    );
     await sql(
       sb,
       'sandbox-r1',
       `CHANGE MASTER 'side' TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${r2.port}, MASTER_USER = 'repl', MASTER_PASSWORD = '${sb.password}', MASTER_USE_GTID = slave_pos, DO_DOMAIN_IDS = (5), MASTER_CONNECT_RETRY = 1; START SLAVE 'side'`,
     );
-    await waitFor('r1 to take side.t from its second source', async () => ((await sql(sb, 'sandbox-r1', "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'side'")) as Array<{ n: number }>)[0]!.n === 1);
+    await waitFor(
+      'r1 to take side.t from its second source',
+      async () =>
+        ((await sql(sb, 'sandbox-r1', "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'side'")) as Array<{ n: number }>)[0]!.n === 1,
+    );
     const { report } = await checkJson(sb.configFile);
     expect(report.findings.filter((f) => f.target === 'sandbox-r1' && f.severity !== 'info')).toEqual([]);
     // r2 wrote them itself, outside replication: for the cluster, they are errant there.

@@ -55,7 +55,7 @@ describe('replwatch gameday: the whole drill, scored from the pages the monitor 
     expect(scenario('primary-down').pageLog.every((l) => l.includes('PrimaryUnreachable sandbox/sandbox-primary'))).toBe(true);
   });
 
-  it('a frozen primary is one critical page for it (decided by its replicas\' stale heartbeat copies), never a monitor-path warning or a replica\'s lag', () => {
+  it("a frozen primary is one critical page for it (decided by its replicas' stale heartbeat copies), never a monitor-path warning or a replica's lag", () => {
     const hung = scenario('primary-hung');
     expect(hung.pageLog.filter((l) => !l.includes('RESOLVED'))).toEqual([expect.stringMatching(/ \[CRITICAL\] PrimaryUnreachable sandbox\/sandbox-primary$/)]);
   });
@@ -70,7 +70,10 @@ describe('replwatch gameday: the whole drill, scored from the pages the monitor 
   });
 
   it("a rebuild killed half-way is one RebuildFailed page (none of its half-copied replica's own), resolved by running the page's --resume", () => {
-    expect(scenario('rebuild-killed').pageLog.map((l) => l.replace(/^\+[\d.]+ s /, ''))).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r1', '[RESOLVED] RebuildFailed sandbox/sandbox-r1']);
+    expect(scenario('rebuild-killed').pageLog.map((l) => l.replace(/^\+[\d.]+ s /, ''))).toEqual([
+      '[CRITICAL] RebuildFailed sandbox/sandbox-r1',
+      '[RESOLVED] RebuildFailed sandbox/sandbox-r1',
+    ]);
   });
 
   it('a paging channel that refuses is retried until the page is delivered', () => {
@@ -105,7 +108,9 @@ describe('replwatch gameday, one scenario at a time', () => {
   it('rejects an unknown scenario name, listing the valid ones', () => {
     const r = cliProcess(['gameday', '--scenario', 'replica-stopped', 'datacenter-fire']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("error: option '--scenario <name...>' argument 'datacenter-fire' is invalid. Allowed choices are replica-stopped, replica-writable");
+    expect(r.stderr).toContain(
+      "error: option '--scenario <name...>' argument 'datacenter-fire' is invalid. Allowed choices are replica-stopped, replica-writable",
+    );
     expect(r.stdout).toBe('');
   });
 });
@@ -117,11 +122,17 @@ describe('a scenario restores the topology even when it fails', () => {
   });
   afterAll(() => stopSandbox(sb));
 
-  const slaveRunning = async () => ((await sandboxSql(sb, 'sandbox-r2', 'SHOW SLAVE STATUS')) as Array<{ Slave_SQL_Running: string }>)[0]?.Slave_SQL_Running === 'Yes';
+  const slaveRunning = async () =>
+    ((await sandboxSql(sb, 'sandbox-r2', 'SHOW SLAVE STATUS')) as Array<{ Slave_SQL_Running: string }>)[0]?.Slave_SQL_Running === 'Yes';
 
   it('an injector that throws half way, and a monitor that never pages: the run records why, and restore still runs', async () => {
     const sns = new FakeSns();
-    const ctx = { sandbox: sb, sns, monitor: new Monitor({ config: '', state: '', pages: '', metrics: '', log: '' }, ''), until: async () => undefined } as unknown as DrillContext;
+    const ctx = {
+      sandbox: sb,
+      sns,
+      monitor: new Monitor({ config: '', state: '', pages: '', metrics: '', log: '' }, ''),
+      until: async () => undefined,
+    } as unknown as DrillContext;
     const broken: Scenario = {
       ...SCENARIOS.find((s) => s.name === 'replica-stopped')!,
       inject: async (c) => {
@@ -133,19 +144,40 @@ describe('a scenario restores the topology even when it fails', () => {
       resolveTimeoutMs: 500,
     };
     expect(await slaveRunning()).toBe(true);
-    const run = await runScenario(broken, ctx, async () => [], () => undefined);
+    const run = await runScenario(
+      broken,
+      ctx,
+      async () => [],
+      () => undefined,
+    );
     expect(run.error).toBe('injector failed half way');
     expect(await slaveRunning()).toBe(true);
 
-    const silent: Scenario = { ...SCENARIOS.find((s) => s.name === 'replica-stopped')!, recover: async () => undefined, detectTimeoutMs: 500, resolveTimeoutMs: 500 };
-    const unseen = await runScenario(silent, ctx, async () => [], () => undefined);
+    const silent: Scenario = {
+      ...SCENARIOS.find((s) => s.name === 'replica-stopped')!,
+      recover: async () => undefined,
+      detectTimeoutMs: 500,
+      resolveTimeoutMs: 500,
+    };
+    const unseen = await runScenario(
+      silent,
+      ctx,
+      async () => [],
+      () => undefined,
+    );
     expect(unseen.error).toBeUndefined();
     expect(await slaveRunning()).toBe(true);
   });
 
   it('refuses to break a topology that is not healthy to begin with', async () => {
     const ctx = { sandbox: sb, sns: new FakeSns() } as unknown as DrillContext;
-    const run = await runScenario(SCENARIOS[0]!, ctx, async () => ['ReplicationBroken sandbox-r1'], () => undefined, 1000);
+    const run = await runScenario(
+      SCENARIOS[0]!,
+      ctx,
+      async () => ['ReplicationBroken sandbox-r1'],
+      () => undefined,
+      1000,
+    );
     expect(run.error).toMatch(/not healthy before the fault: ReplicationBroken sandbox-r1/);
   });
 });

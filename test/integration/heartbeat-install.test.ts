@@ -33,7 +33,11 @@ describe('replwatch heartbeat install', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('sandbox: table hb2.heartbeat and event hb2.replwatch_heartbeat installed');
     expect(r.stdout + r.stderr).not.toContain(sb.password);
-    const events = (await sql(sb, 'sandbox-primary', "SELECT EVENT_NAME AS name, INTERVAL_VALUE AS every, STATUS AS status FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'hb2'")) as Array<Record<string, string>>;
+    const events = (await sql(
+      sb,
+      'sandbox-primary',
+      "SELECT EVENT_NAME AS name, INTERVAL_VALUE AS every, STATUS AS status FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'hb2'",
+    )) as Array<Record<string, string>>;
     expect(events).toEqual([{ name: 'replwatch_heartbeat', every: '1', status: 'ENABLED' }]);
     await waitFor('the replicas to see the new table', async () => (await checkJson(config)).report.findings.length === 0);
     const { report } = await checkJson(config);
@@ -52,7 +56,9 @@ describe('replwatch heartbeat install', () => {
     const wrong = cliProcess(['heartbeat', 'install', '--config', config, '--user', 'admin', '--password', 'env:ADMIN_PW'], { ADMIN_PW: 'not-the-password' });
     expect(wrong.code).toBe(3);
     expect(wrong.stdout).toBe('');
-    expect(wrong.stderr).toMatch(new RegExp(`^sandbox: heartbeat not installed on ${server} as admin: Access denied for user 'admin'@[^\\n]*; give admin CREATE, [^\\n]*--password\\n$`));
+    expect(wrong.stderr).toMatch(
+      new RegExp(`^sandbox: heartbeat not installed on ${server} as admin: Access denied for user 'admin'@[^\\n]*; give admin CREATE, [^\\n]*--password\\n$`),
+    );
     expect(wrong.stderr).not.toContain('not-the-password');
     // The monitor account, which may only read: the server refuses the CREATE.
     const monitor = cliProcess(['heartbeat', 'install', '--config', config, '--user', 'replwatch', '--password', 'env:PW'], { PW: sb.password });

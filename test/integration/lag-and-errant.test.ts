@@ -74,7 +74,10 @@ describe('lag', () => {
     try {
       await checker.sample(new SecretResolver());
       // The monitor's own session on r1 stands in for a server whose clock runs ahead.
-      const session = await checker.connections.get({ key: 'sandbox/sandbox-r1', host: r1.host, port: r1.port, user: cluster.user, timeoutMs: cluster.timeoutMs }, async () => sb.password);
+      const session = await checker.connections.get(
+        { key: 'sandbox/sandbox-r1', host: r1.host, port: r1.port, user: cluster.user, timeoutMs: cluster.timeoutMs },
+        async () => sb.password,
+      );
       await session.query('SET timestamp = UNIX_TIMESTAMP(NOW(6)) + 30');
       const { observations, findings } = await checker.sample(new SecretResolver());
       const obs = observations.find((o) => o.target === 'sandbox-r1') as MysqlReplicaObservation;
@@ -93,7 +96,11 @@ describe('errant transactions', () => {
     const { code, report } = await check(lagConfig);
     expect(code).toBe(2);
     const errant = report.findings.find((f) => f.code === 'ErrantTransactions')!;
-    expect(errant).toMatchObject({ severity: 'critical', target: 'sandbox-r2', runbook: `replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r2 --config ${lagConfig}` });
+    expect(errant).toMatchObject({
+      severity: 'critical',
+      target: 'sandbox-r2',
+      runbook: `replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r2 --config ${lagConfig}`,
+    });
     // Server ids: primary 1, r1 2, r2 3; MariaDB GTIDs are domain-server-seq.
     expect(errant.details.errant).toMatch(/^0-3-\d+$/);
     expect(report.findings.some((f) => f.code === 'ErrantTransactions' && f.target === 'sandbox-r1')).toBe(false);

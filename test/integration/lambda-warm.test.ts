@@ -26,16 +26,25 @@ afterAll(async () => {
   await stopSandbox(sb);
 });
 
-const monitorSessions = async () => ((await sql(sb, 'sandbox-primary', "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = 'replwatch'")) as Array<{ n: number }>)[0]!.n;
+const monitorSessions = async () =>
+  ((await sql(sb, 'sandbox-primary', "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = 'replwatch'")) as Array<{ n: number }>)[0]!.n;
 
 describe('a warm Lambda container', () => {
   it('keeps lag history across invocations of one sample each (sustainedSamples 2 fires on the second), closes its connections after each, and restarts the history after a missed run', async () => {
     await sql(sb, 'sandbox-r2', 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE');
     try {
-      await waitFor('r2 to be over 6 s behind', async () => {
-        const [row] = (await sql(sb, 'sandbox-r2', "SELECT TIMESTAMPDIFF(MICROSECOND, ts, UTC_TIMESTAMP(6)) / 1e6 AS lag FROM percona.heartbeat WHERE server_id = 1")) as Array<{ lag: number }>;
-        return Number(row?.lag) > 6;
-      }, 20_000);
+      await waitFor(
+        'r2 to be over 6 s behind',
+        async () => {
+          const [row] = (await sql(
+            sb,
+            'sandbox-r2',
+            'SELECT TIMESTAMPDIFF(MICROSECOND, ts, UTC_TIMESTAMP(6)) / 1e6 AS lag FROM percona.heartbeat WHERE server_id = 1',
+          )) as Array<{ lag: number }>;
+          return Number(row?.lag) > 6;
+        },
+        20_000,
+      );
       const { handler } = await import('../../functions/checkReplication');
       const first = await handler({} as ScheduledEvent, context());
       expect(first).toMatchObject({ samples: 1, worst: 0 });

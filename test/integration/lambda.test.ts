@@ -91,7 +91,16 @@ describe('Lambda handlers against the sandbox (AWS mocked)', () => {
     try {
       const checkpoint = { v: 2, replica: 'sandbox-r2', position: '0-1-1', schemaDone: true, tablesDone: ['`app`.`accounts`'], step: 'copy rows' };
       const at = Date.now() - 60_000;
-      table.items.set('lock#rebuild/sandbox', { pk: 'lock#rebuild/sandbox', kind: 'lock', owner: 'lambda-1', leaseUntil: at, startedAt: new Date(at - 30_000).toISOString(), renewedAt: new Date(at - 5000).toISOString(), checkpoint, version: 3 });
+      table.items.set('lock#rebuild/sandbox', {
+        pk: 'lock#rebuild/sandbox',
+        kind: 'lock',
+        owner: 'lambda-1',
+        leaseUntil: at,
+        startedAt: new Date(at - 30_000).toISOString(),
+        renewedAt: new Date(at - 5000).toISOString(),
+        checkpoint,
+        version: 3,
+      });
       const { handler } = await import('../../functions/checkReplication');
       const scansBefore = table.mock.commandCalls(ScanCommand).length;
       const run = await handler(event, context(4000));

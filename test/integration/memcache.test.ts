@@ -17,7 +17,10 @@ const target = (name: string) => `127.0.0.1:${node(name).port}`;
 
 beforeAll(async () => {
   sb = await startSandbox();
-  const config = parseConfig(JSON.stringify({ memcache: [{ name: 'sessions', nodes: sb.memcached.map((m) => `127.0.0.1:${m.port}`), timeoutMs: TIMEOUT }] }), 'test.json');
+  const config = parseConfig(
+    JSON.stringify({ memcache: [{ name: 'sessions', nodes: sb.memcached.map((m) => `127.0.0.1:${m.port}`), timeoutMs: TIMEOUT }] }),
+    'test.json',
+  );
   checker = new MemcacheChecker(config);
 });
 afterAll(async () => {
@@ -73,7 +76,9 @@ describe('memcache checks on real memcached nodes', () => {
 describe('a node listed more than once', () => {
   it('in two pools, is probed for each pool on a connection of its own: both clean', async () => {
     // One shared session took one pool's request and failed the other's as "already in flight".
-    const twice = new MemcacheChecker(parseConfig(JSON.stringify({ memcache: ['sessions', 'all'].map((name) => ({ name, nodes: [target('sessions-a')], timeoutMs: TIMEOUT })) }), 'two.json'));
+    const twice = new MemcacheChecker(
+      parseConfig(JSON.stringify({ memcache: ['sessions', 'all'].map((name) => ({ name, nodes: [target('sessions-a')], timeoutMs: TIMEOUT })) }), 'two.json'),
+    );
     try {
       for (let i = 0; i < 3; i++) {
         const { findings, observations } = await twice.sample();
@@ -97,7 +102,19 @@ describe('a node listed more than once', () => {
     };
     const node = target('sessions-a');
     const started = Date.now();
-    const two = cliProcess(['check', '--config', write('two.yml', [{ name: 'sessions', nodes: [node] }, { name: 'all', nodes: [node] }]), '--json'], {}, 20_000);
+    const two = cliProcess(
+      [
+        'check',
+        '--config',
+        write('two.yml', [
+          { name: 'sessions', nodes: [node] },
+          { name: 'all', nodes: [node] },
+        ]),
+        '--json',
+      ],
+      {},
+      20_000,
+    );
     expect(two.code).toBe(0);
     expect((JSON.parse(two.stdout) as { observations: unknown[] }).observations).toHaveLength(2);
 
@@ -125,7 +142,9 @@ describe('ElastiCache auto discovery', () => {
     );
     await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
     const port = (endpoint.address() as { port: number }).port;
-    const discovering = new MemcacheChecker(parseConfig(JSON.stringify({ memcache: [{ name: 'ec', configEndpoint: `127.0.0.1:${port}`, timeoutMs: TIMEOUT }] }), 'ec.json'));
+    const discovering = new MemcacheChecker(
+      parseConfig(JSON.stringify({ memcache: [{ name: 'ec', configEndpoint: `127.0.0.1:${port}`, timeoutMs: TIMEOUT }] }), 'ec.json'),
+    );
     try {
       const { findings, observations } = await discovering.sample();
       expect(findings).toEqual([]);

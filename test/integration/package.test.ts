@@ -212,9 +212,7 @@ describe('serverless package (osls, offline, stage local)', () => {
     expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
     expect(rule.Properties.State).toBe('ENABLED');
     // EventBridge may invoke exactly this function, from exactly this rule.
-    const permission = Object.values(resources).find(
-      (r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.SourceArn?.['Fn::GetAtt']?.[0] === ruleId,
-    );
+    const permission = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.SourceArn?.['Fn::GetAtt']?.[0] === ruleId);
     expect(permission?.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
     expect(permission?.Properties.FunctionName['Fn::GetAtt'][0]).toBe(id);
   });
@@ -271,9 +269,19 @@ describe('serverless package (osls, offline, stage local)', () => {
 
   it.each(NAMES)('%s may use only the services it needs', (name) => {
     const statements = roleStatements(roleOf(name));
-    const services = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap(actions).map((a) => a.split(':')[0]));
+    const services = new Set(
+      statements
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap(actions)
+        .map((a) => a.split(':')[0]),
+    );
     expect([...services].sort()).toEqual([...FUNCTIONS[name].services]);
-    expect(statements.flatMap(actions).filter((a) => a.startsWith('cloudwatch:')).sort()).toEqual([...FUNCTIONS[name].cloudwatch]);
+    expect(
+      statements
+        .flatMap(actions)
+        .filter((a) => a.startsWith('cloudwatch:'))
+        .sort(),
+    ).toEqual([...FUNCTIONS[name].cloudwatch]);
     // Only CloudWatch's metric calls (no resource-level permissions) may use Resource "*".
     for (const s of statements.filter((s) => s.Effect === 'Allow' && !actions(s).every((a) => a.startsWith('cloudwatch:')))) {
       expect(text(s.Resource), text(s)).not.toBe('"*"');
@@ -321,7 +329,10 @@ describe('serverless package (osls, offline, stage local)', () => {
     const dynamo = statements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo.flatMap(actions).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Scan']);
     for (const s of dynamo) {
-      expect(actions(s).every((a) => a.startsWith('dynamodb:')), text(s)).toBe(true);
+      expect(
+        actions(s).every((a) => a.startsWith('dynamodb:')),
+        text(s),
+      ).toBe(true);
       expect(resourcesOf(s), text(s)).toEqual([TABLE_ARN]);
       expect(s.Condition).toBeUndefined();
     }
@@ -340,7 +351,9 @@ describe('serverless package (osls, offline, stage local)', () => {
     const lock = statements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
     expect(lock.flatMap(actions).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(lock.every((s) => text(s.Resource) === text({ 'Fn::GetAtt': ['StateTable', 'Arn'] }))).toBe(true);
-    expect(Object.values(resources).some((r) => r.Type === 'AWS::Events::Rule' && text(r.Properties.Targets).includes(lambda('rebuildReplica')[0]))).toBe(false);
+    expect(Object.values(resources).some((r) => r.Type === 'AWS::Events::Rule' && text(r.Properties.Targets).includes(lambda('rebuildReplica')[0]))).toBe(
+      false,
+    );
     // RDS actions for the rds strategy, on this account's instances and their groups only.
     const rdsStatements = statements.filter((s) => actions(s).some((a) => a.startsWith('rds:')));
     expect(rdsStatements.flatMap(actions).sort()).toEqual([
@@ -351,7 +364,8 @@ describe('serverless package (osls, offline, stage local)', () => {
       'rds:ModifyDBInstance',
       'rds:RemoveTagsFromResource',
     ]);
-    for (const r of rdsStatements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))) expect(text(r)).toMatch(/:rds:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(db|pg|og|subgrp):\*"/);
+    for (const r of rdsStatements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])))
+      expect(text(r)).toMatch(/:rds:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(db|pg|og|subgrp):\*"/);
   });
 
   describe('paging resources', () => {
@@ -455,7 +469,9 @@ describe('serverless package (osls, offline, stage local)', () => {
       const [, c] = composites[0]!;
       expect(c.Properties.AlarmActions).toEqual([TOPIC]);
       expect(c.Properties.OKActions).toEqual([TOPIC]);
-      const children = alarms().filter(([, p]) => deadMan(p)).map(([id]) => id);
+      const children = alarms()
+        .filter(([, p]) => deadMan(p))
+        .map(([id]) => id);
       expect(children).toHaveLength(3);
       // Each child exists only when the packaged config has its check; the rule names it only then.
       expect(c.Properties.AlarmRule['Fn::Join'][0]).toBe(' OR ');
@@ -467,14 +483,20 @@ describe('serverless package (osls, offline, stage local)', () => {
     });
 
     it('alarms only for the checks the packaged config has: a fleet of clusters alone gets no memcache or network dead man', () => {
-      const printed = printStack('clusters:\n  - { name: main, primary: { host: 10.0.0.1 }, replicas: [{ name: r1, host: 10.0.0.2 }], user: replwatch, password: env:PW }\n');
+      const printed = printStack(
+        'clusters:\n  - { name: main, primary: { host: 10.0.0.1 }, replicas: [{ name: r1, host: 10.0.0.2 }], user: replwatch, password: env:PW }\n',
+      );
       const deployed = Object.entries(printed.Resources as Record<string, Json>).filter(([, r]) => !r.Condition || evaluate(printed.Conditions, r.Condition));
       const deadMen = deployed.filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === 'ChecksCompleted').map(([id]) => id);
       expect(deadMen).toEqual(['DeadManReplicationAlarm']);
       const rule = printed.Resources.MonitorNotReportingAlarm.Properties.AlarmRule['Fn::Join'];
-      expect(rule[1].map((part: Json) => (typeof part === 'string' ? part : evaluate(printed.Conditions, part['Fn::If'][0]) ? part['Fn::If'][1]['Fn::Sub'] : part['Fn::If'][2])).join(rule[0])).toBe(
-        'ALARM("${DeadManReplicationAlarm}") OR FALSE OR FALSE',
-      );
+      expect(
+        rule[1]
+          .map((part: Json) =>
+            typeof part === 'string' ? part : evaluate(printed.Conditions, part['Fn::If'][0]) ? part['Fn::If'][1]['Fn::Sub'] : part['Fn::If'][2],
+          )
+          .join(rule[0]),
+      ).toBe('ALARM("${DeadManReplicationAlarm}") OR FALSE OR FALSE');
     });
 
     it('refuses to package a config that has nothing to check, naming it', () => {
@@ -499,7 +521,14 @@ describe('serverless package (osls, offline, stage local)', () => {
       const [id] = lambda('dispatch');
       const found = onMetric('AWS/Lambda', 'Errors', [{ Name: 'FunctionName', Value: { Ref: id } }]);
       expect(found).toHaveLength(1);
-      expect(found[0]![1]).toMatchObject({ Statistic: 'Sum', Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(found[0]![1]).toMatchObject({
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
       expect(found[0]![1].AlarmDescription).toMatch(/worker not started/);
     });
 
@@ -510,11 +539,21 @@ describe('serverless package (osls, offline, stage local)', () => {
       const metrics = p.Metrics as Json[];
       const inputs = metrics.filter((m) => m.MetricStat);
       expect(inputs.map((m) => m.MetricStat.Metric.Dimensions[0].Value.Ref).sort()).toEqual(CHECK_FUNCTIONS.map((n) => lambda(n)[0]).sort());
-      for (const m of inputs) expect(m).toMatchObject({ ReturnData: false, MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'AsyncEventsDropped' }, Period: 60, Stat: 'Sum' } });
+      for (const m of inputs)
+        expect(m).toMatchObject({
+          ReturnData: false,
+          MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'AsyncEventsDropped' }, Period: 60, Stat: 'Sum' },
+        });
       const [sum] = metrics.filter((m) => m.Expression);
       expect(sum).toMatchObject({ ReturnData: true });
       for (const m of inputs) expect(sum!.Expression).toContain(m.Id);
-      expect(p).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 3, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+      expect(p).toMatchObject({
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
     });
 
     it.each(CHECK_FUNCTIONS)('%s alarms on Lambda errors 3 minutes running', (name) => {
@@ -551,7 +590,13 @@ describe('serverless package (osls, offline, stage local)', () => {
     });
 
     const metricWidgets = () => (body.widgets as Json[]).filter((w) => w.type === 'metric');
-    const expressions = () => metricWidgets().flatMap((w) => (w.properties.metrics as unknown[][]).flat().filter((m): m is Json => typeof m === 'object' && m !== null && 'expression' in m).map((m) => m.expression as string));
+    const expressions = () =>
+      metricWidgets().flatMap((w) =>
+        (w.properties.metrics as unknown[][])
+          .flat()
+          .filter((m): m is Json => typeof m === 'object' && m !== null && 'expression' in m)
+          .map((m) => m.expression as string),
+      );
     const series = () => metricWidgets().flatMap((w) => (w.properties.metrics as unknown[][]).filter((m) => typeof m[0] === 'string'));
 
     it('substitutes only the region and attributes of resources in this stack (no serverless variables left)', () => {
@@ -588,13 +633,18 @@ describe('serverless package (osls, offline, stage local)', () => {
     it('shows the state of every alarm that always exists, and the dead man as its composite (its children depend on the fleet)', () => {
       const alarmWidgets = (body.widgets as Json[]).filter((w) => w.type === 'alarm');
       expect(alarmWidgets).toHaveLength(1);
-      const ids = [...ofType('AWS::CloudWatch::Alarm').filter(([, r]) => !r.Condition), ...ofType('AWS::CloudWatch::CompositeAlarm')].map(([id]) => `sub-${id}-Arn`);
+      const ids = [...ofType('AWS::CloudWatch::Alarm').filter(([, r]) => !r.Condition), ...ofType('AWS::CloudWatch::CompositeAlarm')].map(
+        ([id]) => `sub-${id}-Arn`,
+      );
       expect([...alarmWidgets[0]!.properties.alarms].sort()).toEqual(ids.sort());
     });
   });
 
   describe('zips', () => {
-    const zips = () => readdirSync(out).filter((f) => f.endsWith('.zip')).sort();
+    const zips = () =>
+      readdirSync(out)
+        .filter((f) => f.endsWith('.zip'))
+        .sort();
 
     it('has one zip per function', () => {
       expect(zips()).toEqual(NAMES.map((n) => `${n}.zip`).sort());
@@ -649,7 +699,17 @@ describe('serverless package (osls, offline, stage local)', () => {
         writeFileSync(
           join(dir, 'replwatch.yml'),
           stringify({
-            clusters: [{ name: 'c', primary: { host: '127.0.0.1', port }, replicas: [{ name: 'c-r1', host: '127.0.0.2', port }], user: 'u', password, timeoutMs: 300, heartbeat: { table: 'percona.heartbeat' } }],
+            clusters: [
+              {
+                name: 'c',
+                primary: { host: '127.0.0.1', port },
+                replicas: [{ name: 'c-r1', host: '127.0.0.2', port }],
+                user: 'u',
+                password,
+                timeoutMs: 300,
+                heartbeat: { table: 'percona.heartbeat' },
+              },
+            ],
             memcache: [{ name: 'm', nodes: [`127.0.0.1:${port}`], timeoutMs: 300 }],
             network: [{ name: 'n', targets: [`127.0.0.1:${port}`], probes: 3, timeoutMs: 100 }],
           }),
@@ -716,7 +776,10 @@ describe('serverless package (osls, offline, stage local)', () => {
 
       it('rebuildReplica validates its event and plans', () => {
         expect(run('rebuildReplica', { cluster: 'c' }).result).toMatchObject({ ok: false, error: expect.stringMatching(/^replica: /) });
-        expect(run('rebuildReplica', { cluster: 'c', replica: 'c-r1' }).result).toMatchObject({ ok: false, error: expect.stringMatching(/^refused: no account to rebuild with/) });
+        expect(run('rebuildReplica', { cluster: 'c', replica: 'c-r1' }).result).toMatchObject({
+          ok: false,
+          error: expect.stringMatching(/^refused: no account to rebuild with/),
+        });
       });
     });
 
@@ -724,11 +787,27 @@ describe('serverless package (osls, offline, stage local)', () => {
       const config = join(mkdtempSync(join(tmpdir(), 'replwatch-invoke-')), 'replwatch.yml');
       extracted.push(dirname(config));
       writeFileSync(config, 'clusters: []\n');
-      const osls = spawnSync(process.execPath, [join(root, 'node_modules/osls/bin/serverless.js'), 'invoke', 'local', '-f', 'dispatch', '--stage', 'local', '-e', `REPLWATCH_CONFIG=${config}`, '-e', 'POWERTOOLS_LOG_LEVEL=SILENT'], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const osls = spawnSync(
+        process.execPath,
+        [
+          join(root, 'node_modules/osls/bin/serverless.js'),
+          'invoke',
+          'local',
+          '-f',
+          'dispatch',
+          '--stage',
+          'local',
+          '-e',
+          `REPLWATCH_CONFIG=${config}`,
+          '-e',
+          'POWERTOOLS_LOG_LEVEL=SILENT',
+        ],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       // Deployed, it would check nothing and say all is well every minute: it fails instead (Errors alarm).
       expect(osls.status, osls.stdout + osls.stderr).not.toBe(0);
       expect(osls.stdout + osls.stderr).toContain(`"errorType": "ConfigError"`);

@@ -50,7 +50,9 @@ describe.skipIf(unsupported)('packet loss through a real lossy link (network nam
     await setLoss(sb.lossyHost!, 0.5);
     try {
       const lossy = JSON.parse((await cli('check', '--config', sb.configFile, '--json')).stdout);
-      expect(lossy.findings.filter((f: { target: string }) => f.target === target).map((f: { code: string; severity: string }) => `${f.code}/${f.severity}`)).toEqual(['PacketLoss/critical']);
+      expect(
+        lossy.findings.filter((f: { target: string }) => f.target === target).map((f: { code: string; severity: string }) => `${f.code}/${f.severity}`),
+      ).toEqual(['PacketLoss/critical']);
       const obs = lossy.observations.find((o: { kind: string; target: string }) => o.kind === 'network' && o.target === target);
       expect(obs).toMatchObject({ group: 'sandbox-hosts', source: 'tcp', sent: 50 });
       expect(obs.lossPercent).toBeGreaterThan(25);

@@ -11,7 +11,17 @@ import { sql, startSandbox, stopSandbox, waitFor } from '../support/sandbox';
 let sb: SandboxState;
 let state: string;
 
-const table = (name: string, columns: string[], more: Partial<TableInfo> = {}): TableInfo => ({ schema: 'app', name, engine: 'InnoDB', rows: 0, bytes: 0, hasPrimaryKey: false, columns, floats: [], ...more });
+const table = (name: string, columns: string[], more: Partial<TableInfo> = {}): TableInfo => ({
+  schema: 'app',
+  name,
+  engine: 'InnoDB',
+  rows: 0,
+  bytes: 0,
+  hasPrimaryKey: false,
+  columns,
+  floats: [],
+  ...more,
+});
 const checksum = async (server: string, t: TableInfo) => ((await sql(sb, server, checksumSql(t))) as Array<{ n: unknown; c: unknown }>)[0];
 /** [id, FLOAT, DOUBLE] as SQL literals (double literals: the FLOAT column rounds them to the nearest float, as Math.fround). */
 const FLOATS: Array<[number, string, string]> = [
@@ -71,7 +81,11 @@ beforeAll(async () => {
      CREATE TRIGGER app.m_wrap BEFORE INSERT ON app.labels FOR EACH ROW PRECEDES a_suffix SET NEW.v = CONCAT('[', NEW.v, ']');
      CREATE TRIGGER app.b_after AFTER INSERT ON app.labels FOR EACH ROW SET @seen = NEW.v;`,
   );
-  await sql(sb, 'sandbox-primary', `CREATE TABLE app.floats (id INT PRIMARY KEY, f FLOAT, d DOUBLE); INSERT INTO app.floats VALUES ${FLOATS.map((r) => `(${r.join(', ')})`).join(', ')};`);
+  await sql(
+    sb,
+    'sandbox-primary',
+    `CREATE TABLE app.floats (id INT PRIMARY KEY, f FLOAT, d DOUBLE); INSERT INTO app.floats VALUES ${FLOATS.map((r) => `(${r.join(', ')})`).join(', ')};`,
+  );
   await waitFor('r2 to replicate the tables', () => inSync('sandbox-r2'));
 });
 afterAll(async () => {
@@ -105,7 +119,21 @@ describe('verify checksums', () => {
 
 describe('a rebuild', () => {
   it('copies every value exactly, as the donor holds it, and verifies it', async () => {
-    const run = await cli('runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'sandbox', '--state', state, '--replica', 'sandbox-r1', '--execute', '--force', '--json');
+    const run = await cli(
+      'runbook',
+      'rebuild-replica',
+      '--config',
+      sb.configFile,
+      '--cluster',
+      'sandbox',
+      '--state',
+      state,
+      '--replica',
+      'sandbox-r1',
+      '--execute',
+      '--force',
+      '--json',
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const { result } = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
@@ -116,18 +144,32 @@ describe('a rebuild', () => {
     const exact = FLOATS.map(([id, f, d]) => `(id = ${id} AND f <=> CAST(${f} AS FLOAT) AND d <=> ${d})`).join(' OR ');
     expect(await sql(sb, 'sandbox-r1', `SELECT COUNT(*) AS n FROM app.floats WHERE ${exact}`)).toEqual([{ n: FLOATS.length }]);
     // And as JavaScript reads those literals: a float is the double rounded to single precision.
-    const text = (await sql(sb, 'sandbox-r1', 'SELECT CONCAT(CAST(f AS DOUBLE)) AS f, CONCAT(d) AS d FROM app.floats ORDER BY id')) as Array<{ f: string | null; d: string }>;
+    const text = (await sql(sb, 'sandbox-r1', 'SELECT CONCAT(CAST(f AS DOUBLE)) AS f, CONCAT(d) AS d FROM app.floats ORDER BY id')) as Array<{
+      f: string | null;
+      d: string;
+    }>;
     const asNumber = (literal: string) => (literal === 'NULL' ? null : Number(literal));
-    expect(text.map((r) => [r.f === null ? null : Number(r.f), Number(r.d)])).toEqual(FLOATS.map(([, f, d]) => [asNumber(f) === null ? null : Math.fround(asNumber(f)!), asNumber(d)]));
+    expect(text.map((r) => [r.f === null ? null : Number(r.f), Number(r.d)])).toEqual(
+      FLOATS.map(([, f, d]) => [asNumber(f) === null ? null : Math.fround(asNumber(f)!), asNumber(d)]),
+    );
 
     // Triggers in the donor's firing order, and firing so: 'a' becomes '[A]x', not '[AX]'.
-    await same("SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_TABLE = 'labels' ORDER BY 2, 3, 4");
-    const fired = await sql(sb, 'sandbox-r1', "SET sql_log_bin = 0; START TRANSACTION; INSERT INTO app.labels VALUES (1, 'a'); SELECT v FROM app.labels; ROLLBACK; SET sql_log_bin = 1");
+    await same(
+      "SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_TABLE = 'labels' ORDER BY 2, 3, 4",
+    );
+    const fired = await sql(
+      sb,
+      'sandbox-r1',
+      "SET sql_log_bin = 0; START TRANSACTION; INSERT INTO app.labels VALUES (1, 'a'); SELECT v FROM app.labels; ROLLBACK; SET sql_log_bin = 1",
+    );
     expect(fired[3]).toEqual([{ v: '[A]x' }]);
 
     // JSON documents as the donor's text, byte for byte.
     await same('SELECT id, HEX(j) AS j FROM app.docs ORDER BY id');
-    expect(await sql(sb, 'sandbox-r1', 'SELECT CONCAT(j) AS j FROM app.docs WHERE id IN (1, 2) ORDER BY id')).toEqual([{ j: '{"a": 1.00000000000000001, "b" : [1,  2]}' }, { j: '"just a string"' }]);
+    expect(await sql(sb, 'sandbox-r1', 'SELECT CONCAT(j) AS j FROM app.docs WHERE id IN (1, 2) ORDER BY id')).toEqual([
+      { j: '{"a": 1.00000000000000001, "b" : [1,  2]}' },
+      { j: '"just a string"' },
+    ]);
 
     // Invalid and zero dates as written, not zeroed by the copy's sql_mode.
     await same('SELECT id, CAST(d AS CHAR) AS d, CAST(dt AS CHAR) AS dt FROM app.dates ORDER BY id');

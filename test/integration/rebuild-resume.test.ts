@@ -16,8 +16,24 @@ const ROWS = 200_000;
 const LEASE = '4s';
 const bin = join(import.meta.dirname, '../../bin/replwatch.mjs');
 
-const rebuildArgs = (replica: string) => ['runbook', 'rebuild-replica', '--config', sb.configFile, '--cluster', 'sandbox', '--replica', replica, '--state', state, '--workers', '1', '--lease', LEASE];
-const replicaState = async (replica: string) => (await checkJson(sb.configFile)).report.observations.find((o) => o.target === replica) as { ioRunning: boolean; sqlRunning: boolean };
+const rebuildArgs = (replica: string) => [
+  'runbook',
+  'rebuild-replica',
+  '--config',
+  sb.configFile,
+  '--cluster',
+  'sandbox',
+  '--replica',
+  replica,
+  '--state',
+  state,
+  '--workers',
+  '1',
+  '--lease',
+  LEASE,
+];
+const replicaState = async (replica: string) =>
+  (await checkJson(sb.configFile)).report.observations.find((o) => o.target === replica) as { ioRunning: boolean; sqlRunning: boolean };
 const lockOf = () => new FileStore(state).readLock('rebuild/sandbox');
 
 /** A rebuild in a process of its own, its JSON events as they come. */
@@ -76,28 +92,42 @@ describe('an interrupted rebuild', () => {
     // Its lease is still live, but its run was on this host and its pid is gone: dead at once, not "running".
     const early = await cli(...rebuildArgs('sandbox-r1'), '--execute');
     expect(early.code).toBe(1);
-    expect(early.stderr).toMatch(new RegExp(`a rebuild of sandbox-r1 in cluster sandbox is dead: it stopped at "copy rows" .*; its process \\(pid ${run.child.pid} on this host\\) is gone, so its lease was ended at once\\); continue it with .* --execute --resume`));
+    expect(early.stderr).toMatch(
+      new RegExp(
+        `a rebuild of sandbox-r1 in cluster sandbox is dead: it stopped at "copy rows" .*; its process \\(pid ${run.child.pid} on this host\\) is gone, so its lease was ended at once\\); continue it with .* --execute --resume`,
+      ),
+    );
     expect(early.stderr).not.toContain('is running');
     await waitFor('the lease to lapse', async () => Date.parse((await lockOf())!.expiresAt) <= Date.now(), 10_000);
     const dead = await cli(...rebuildArgs('sandbox-r1'), '--execute');
     expect(dead.code).toBe(1);
     expect(dead.stderr).toContain(`is dead: it stopped at "copy rows" with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at`);
-    expect(dead.stderr).toContain(`continue it with replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume, or start over with`);
+    expect(dead.stderr).toContain(
+      `continue it with replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume, or start over with`,
+    );
 
     // The monitor pages the unfinished rebuild, with its resume command, and not the stopped replica it left.
     const pagesFile = join(sb.dir, 'resume-pages.jsonl');
     const watch = await cli('watch', '--config', sb.configFile, '--state', state, '--pages', pagesFile, '--every', '300ms', '--samples', '3');
     expect(watch.code).toBe(0);
-    const pages = readFileSync(pagesFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; code: string; target: string; text: string });
+    const pages = readFileSync(pagesFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; code: string; target: string; text: string });
     expect(pages.map((p) => [p.kind, p.code, p.target])).toEqual([['firing', 'RebuildFailed', 'sandbox-r1']]);
     expect(pages[0]!.text).toContain('rebuild of sandbox-r1 stopped unfinished at "copy rows"');
-    const fix = pages[0]!.text.split('\n').find((l) => l.startsWith('Fix: '))!.slice('Fix: '.length);
+    const fix = pages[0]!.text
+      .split('\n')
+      .find((l) => l.startsWith('Fix: '))!
+      .slice('Fix: '.length);
     expect(fix).toBe(`replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume`);
 
     // A one-shot check says the same: the unfinished rebuild, not START SLAVE for what it left.
     const checked = await cli('check', '--config', sb.configFile, '--state', state, '--json');
     expect(checked.code).toBe(2);
-    const onR1 = (JSON.parse(checked.stdout) as { findings: Array<{ code: string; target: string; runbook?: string; details: { absorbed?: Array<{ code: string }> } }> }).findings.filter((f) => f.target === 'sandbox-r1');
+    const onR1 = (
+      JSON.parse(checked.stdout) as { findings: Array<{ code: string; target: string; runbook?: string; details: { absorbed?: Array<{ code: string }> } }> }
+    ).findings.filter((f) => f.target === 'sandbox-r1');
     expect(onR1.map((f) => f.code)).toEqual(['RebuildFailed']);
     expect(onR1[0]!.runbook).toBe(fix);
     expect(onR1[0]!.details.absorbed?.map((a) => a.code)).toContain('ReplicationStopped');
@@ -105,7 +135,10 @@ describe('an interrupted rebuild', () => {
     // On-call runs it as printed, from wherever they are.
     const resumed = runPrinted(`${fix} --workers 1 --json`);
     expect(resumed.status).toBe(0);
-    const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = resumed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.filter((e) => e.status === 'done').map((e) => e.step)).toContain('recreate unfinished tables');
     const { result } = events.at(-1);
     // big1 was not copied again.
@@ -166,7 +199,9 @@ describe('an interrupted rebuild', () => {
       const failed = await cli(...args, '--execute', '--force');
       expect(failed.code).toBe(2);
       expect(failed.stderr).toMatch(/replwatch: rebuild failed at "catch up": .*Access denied.*; the replica is left stopped and read_only\n/);
-      expect(failed.stderr).toContain(`replwatch: fix the cause, then continue it with: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r2 --config ${bad} --state ${state} --execute --resume\n`);
+      expect(failed.stderr).toContain(
+        `replwatch: fix the cause, then continue it with: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r2 --config ${bad} --state ${state} --execute --resume\n`,
+      );
       expect(failed.stderr).toContain('replwatch: paged the failure');
       const subjects = () => sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
       expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2']);
@@ -189,14 +224,29 @@ describe('an interrupted rebuild', () => {
       // Failing again while its alert fires: not paged again, and it says so (not an empty "not delivered: ").
       const again = await cli(...args, '--execute', '--resume');
       expect(again.code).toBe(2);
-      expect(again.stderr).toMatch(/replwatch: the failure was not paged: its alert RebuildFailed\|sandbox\|sandbox-r2 was already firing \(since \S+, last paged \S+: [^\n]+\), so it was not paged again; it repeats while it fires\n/);
+      expect(again.stderr).toMatch(
+        /replwatch: the failure was not paged: its alert RebuildFailed\|sandbox\|sandbox-r2 was already firing \(since \S+, last paged \S+: [^\n]+\), so it was not paged again; it repeats while it fires\n/,
+      );
       expect(again.stderr).not.toContain('not delivered');
       expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2']);
 
       // The cause fixed: the replication account that the replica should use.
       const good = join(sb.dir, 'good-repl.yml');
       writeFileSync(good, JSON.stringify({ clusters: [{ ...doc.clusters[0], replication: { user: 'repl', password: sb.password } }], alerts }));
-      const fixed = await cli('runbook', 'rebuild-replica', '--config', good, '--cluster', 'sandbox', '--replica', 'sandbox-r2', '--state', state, '--execute', '--resume');
+      const fixed = await cli(
+        'runbook',
+        'rebuild-replica',
+        '--config',
+        good,
+        '--cluster',
+        'sandbox',
+        '--replica',
+        'sandbox-r2',
+        '--state',
+        state,
+        '--execute',
+        '--resume',
+      );
       expect(fixed.code).toBe(0);
       expect(fixed.stdout).toMatch(/rebuilt sandbox-r2 in [\d.]+ s: 0 rows/);
       expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2', '[RESOLVED] RebuildFailed sandbox/sandbox-r2']);
@@ -239,17 +289,30 @@ describe('an interrupted rebuild', () => {
     await sql(sb, 'sandbox-primary', "DROP TABLE app.big1, app.big2; SET GLOBAL binlog_format = 'MIXED'");
     try {
       const plan = await cli(...rebuildArgs('sandbox-r1'));
-      expect(plan.stdout).toContain('warning: an interrupted run cannot resume by replaying from its first snapshot: binlog_format is MIXED on sandbox-primary, and IDEMPOTENT replay needs row events; a --resume starts the copy over');
+      expect(plan.stdout).toContain(
+        'warning: an interrupted run cannot resume by replaying from its first snapshot: binlog_format is MIXED on sandbox-primary, and IDEMPOTENT replay needs row events; a --resume starts the copy over',
+      );
       // A dead rebuild of r1 that had copied app.accounts.
       const store = new FileStore(state);
       const past = new Date(Date.now() - 60_000);
       const [{ p }] = (await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p')) as [{ p: string }];
       await store.acquireLock('rebuild/sandbox', 'crashed', past, new Date(past.getTime() - 1000));
-      await store.updateLock('rebuild/sandbox', 'crashed', { v: 2, replica: 'sandbox-r1', position: p, schemaDone: true, tablesDone: ['`app`.`accounts`'] }, new Date(past.getTime() - 500));
+      await store.updateLock(
+        'rebuild/sandbox',
+        'crashed',
+        { v: 2, replica: 'sandbox-r1', position: p, schemaDone: true, tablesDone: ['`app`.`accounts`'] },
+        new Date(past.getTime() - 500),
+      );
       const resumed = await cli(...rebuildArgs('sandbox-r1'), '--execute', '--resume', '--force', '--json');
       expect(resumed.code).toBe(0);
-      const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
-      expect(events.find((e) => e.step === 'resume')).toMatchObject({ status: 'done', detail: expect.stringContaining('starting over: binlog_format is MIXED on sandbox-primary') });
+      const events = resumed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(events.find((e) => e.step === 'resume')).toMatchObject({
+        status: 'done',
+        detail: expect.stringContaining('starting over: binlog_format is MIXED on sandbox-primary'),
+      });
       expect(events.filter((e) => e.status === 'done').map((e) => e.step)).toContain('recreate schema');
       expect(events.at(-1).result.checksums.map((c: { table: string }) => c.table)).toEqual(['`app`.`accounts`', '`percona`.`heartbeat`']);
       expect(events.at(-1).result.rowsCopied).toBeGreaterThanOrEqual(4);

@@ -56,7 +56,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   relay?.close();
-  links.forEach((s) => s.destroy());
+  for (const s of links) s.destroy();
   await stopSandbox(sb);
 });
 
@@ -66,7 +66,10 @@ describe('a rebuild on a replica slow at replication admin and DDL, the heartbea
     const cluster = parse(readFileSync(sb.configFile, 'utf8')).clusters[0];
     const port = await slowAdminRelay(r1.port);
     const cfg = join(sb.dir, 'slow-admin.json');
-    writeFileSync(cfg, JSON.stringify({ clusters: [{ ...cluster, replicas: cluster.replicas.map((r: { name: string }) => (r.name === 'sandbox-r1' ? { ...r, port } : r)) }] }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({ clusters: [{ ...cluster, replicas: cluster.replicas.map((r: { name: string }) => (r.name === 'sandbox-r1' ? { ...r, port } : r)) }] }),
+    );
 
     const steps: string[] = [];
     const { executed } = await rebuildReplica({
@@ -79,12 +82,17 @@ describe('a rebuild on a replica slow at replication admin and DDL, the heartbea
     const result = executed?.strategy === 'logical' ? executed.result : undefined;
     expect(steps).toContain('start replication');
     expect(result?.checksums.every((c) => c.match)).toBe(true);
-    await waitFor('r1 healthy after the rebuild', async () => (await checkJson(sb.configFile)).report.findings.filter((f) => f.severity !== 'info').length === 0);
+    await waitFor(
+      'r1 healthy after the rebuild',
+      async () => (await checkJson(sb.configFile)).report.findings.filter((f) => f.severity !== 'info').length === 0,
+    );
     // Every CREATE DATABASE and TABLE waits DELAY_MS on top of the replication admin.
   }, 120_000);
 
   it("created the donor's running heartbeat event disabled on the replica, so it never wrote there", async () => {
-    expect(await sql(sb, 'sandbox-r1', "SELECT STATUS AS s FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'percona'")).toEqual([{ s: 'SLAVESIDE_DISABLED' }]);
+    expect(await sql(sb, 'sandbox-r1', "SELECT STATUS AS s FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'percona'")).toEqual([
+      { s: 'SLAVESIDE_DISABLED' },
+    ]);
     expect(await sql(sb, 'sandbox-r1', 'SELECT server_id AS id FROM percona.heartbeat')).toEqual([{ id: 1 }]);
   });
 });

@@ -91,7 +91,9 @@ describe('replwatch runbook rebuild-replica', () => {
     expect(plan.stdout).toContain('  1. Take sandbox-r1 out of the read pool first (proxy, load balancer or application config)');
     expect(plan.stdout).toContain('warning: sandbox-r1 is healthy (replicating, no error): nothing calls for a rebuild');
     expect(plan.stdout).toMatch(/4 schema\(s\), 6 table\(s\), 2 view\(s\), 1 routine\(s\), 2 event\(s\)/);
-    expect(plan.stdout).toContain(`To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --force`);
+    expect(plan.stdout).toContain(
+      `To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --force`,
+    );
     const json = JSON.parse((await rebuild('--replica', 'sandbox-r1', '--json')).stdout);
     expect(json.plan.replicaHealth).toEqual({ healthy: true, findings: [] });
     expect(json.plan.binlogFormats).toEqual({ 'sandbox-primary': 'ROW' });
@@ -107,9 +109,15 @@ describe('replwatch runbook rebuild-replica', () => {
   });
 
   it('rebuilds a replica broken three ways into an exact, replicating, read_only copy, never writing to the primary', async () => {
-    await sql(sb, 'sandbox-r1', "SET sql_log_bin=0; INSERT INTO app.accounts VALUES (7, 'r1 only', 0); DELETE FROM app.bulk WHERE id <= 100; DROP TABLE app.`order`; SET sql_log_bin=1");
+    await sql(
+      sb,
+      'sandbox-r1',
+      "SET sql_log_bin=0; INSERT INTO app.accounts VALUES (7, 'r1 only', 0); DELETE FROM app.bulk WHERE id <= 100; DROP TABLE app.`order`; SET sql_log_bin=1",
+    );
     await sql(sb, 'sandbox-primary', "INSERT INTO app.accounts VALUES (7, 'primary', 99)");
-    await waitFor('r1 to break', async () => (await checkJson(sb.configFile)).report.findings.some((f) => f.code === 'ReplicationBroken' && f.target === 'sandbox-r1'));
+    await waitFor('r1 to break', async () =>
+      (await checkJson(sb.configFile)).report.findings.some((f) => f.code === 'ReplicationBroken' && f.target === 'sandbox-r1'),
+    );
     const before = await primaryPos();
     // A broken replica needs no --force, and its plan says why.
     const { replicaHealth } = JSON.parse((await rebuild('--replica', 'sandbox-r1', '--json')).stdout).plan;
@@ -118,7 +126,10 @@ describe('replwatch runbook rebuild-replica', () => {
     const run = await rebuild('--replica', 'sandbox-r1', '--execute', '--json');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((e) => e.status === 'done').map((e) => e.step)).toEqual([
       'stop replication',
       'consistent snapshot',
@@ -147,16 +158,25 @@ describe('replwatch runbook rebuild-replica', () => {
     expect(report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
     expect(report.observations.find((o) => o.target === 'sandbox-r1')).toMatchObject({ ioRunning: true, sqlRunning: true });
     // The copy is exact down to bytes, and the view and trigger exist.
-    const [row] = (await sql(sb, 'sandbox-r1', "SET NAMES utf8mb4; SELECT HEX(b) AS b, c, g FROM app.`order` WHERE a = 1") as unknown[][])[1] as Array<{ b: string; c: string; g: number }>;
+    const [row] = ((await sql(sb, 'sandbox-r1', 'SET NAMES utf8mb4; SELECT HEX(b) AS b, c, g FROM app.`order` WHERE a = 1')) as unknown[][])[1] as Array<{
+      b: string;
+      c: string;
+      g: number;
+    }>;
     expect(row).toMatchObject({ b: '00FF0D0A', c: 'héllo 🙂', g: 2 });
     expect(await sql(sb, 'sandbox-r1', 'SELECT COUNT(*) AS n FROM app.rich')).toEqual([{ n: 3 }]);
     // Triggers, routines, events and views as on the primary, down to the sql_mode and character
     // sets each was created under (events stay disabled on a replica: not compared).
     expect(await metadata('sandbox-r1')).toEqual(await metadata('sandbox-primary'));
-    expect(((await metadata('sandbox-r1'))[0] as Array<{ TRIGGER_NAME: string; SQL_MODE: string }>).find((t) => t.TRIGGER_NAME === 'quoted')?.SQL_MODE).toBe('ANSI_QUOTES,STRICT_ALL_TABLES,NO_ZERO_DATE');
+    expect(((await metadata('sandbox-r1'))[0] as Array<{ TRIGGER_NAME: string; SQL_MODE: string }>).find((t) => t.TRIGGER_NAME === 'quoted')?.SQL_MODE).toBe(
+      'ANSI_QUOTES,STRICT_ALL_TABLES,NO_ZERO_DATE',
+    );
     // Replication keeps working through the rebuilt trigger and tables.
     await sql(sb, 'sandbox-primary', "INSERT INTO app.accounts VALUES (8, 'NEW', 1)");
-    await waitFor('the insert to replicate', async () => ((await sql(sb, 'sandbox-r1', 'SELECT name FROM app.accounts WHERE id = 8')) as Array<{ name: string }>)[0]?.name === 'new');
+    await waitFor(
+      'the insert to replicate',
+      async () => ((await sql(sb, 'sandbox-r1', 'SELECT name FROM app.accounts WHERE id = 8')) as Array<{ name: string }>)[0]?.name === 'new',
+    );
   });
 
   it('clears errant transactions: the rebuilt replica starts a clean binary log', async () => {
@@ -191,7 +211,9 @@ describe('replwatch runbook rebuild-replica', () => {
     for (const extra of [['--force'], ['--resume']]) {
       const second = await rebuild('--replica', 'sandbox-r1', '--execute', ...extra);
       expect(second.code).toBe(1);
-      expect(second.stderr).toMatch(/^replwatch: refused: a rebuild of sandbox-r1 in cluster sandbox is running \(ann@bastion pid 7 #abc, started .*, lease renewed \d+ s ago; if that run is dead, its lease lapses at .*\); one rebuild at a time per cluster\n$/);
+      expect(second.stderr).toMatch(
+        /^replwatch: refused: a rebuild of sandbox-r1 in cluster sandbox is running \(ann@bastion pid 7 #abc, started .*, lease renewed \d+ s ago; if that run is dead, its lease lapses at .*\); one rebuild at a time per cluster\n$/,
+      );
       expect(second.stderr).not.toContain('healthy');
     }
     expect((await store.readLock('rebuild/sandbox'))?.owner).toBe('ann@bastion pid 7 #abc');
@@ -207,11 +229,19 @@ describe('replwatch runbook rebuild-replica', () => {
     );
     // At a terminal (script(1) gives it one), the wrong name is a refusal too.
     const bin = join(import.meta.dirname, '../../bin/replwatch.mjs');
-    const tty = spawnSync('script', ['-qec', `${process.execPath} ${bin} runbook rebuild-replica --config ${sb.configFile} --state ${state} --cluster sandbox --replica sandbox-r1 --execute`, '/dev/null'], {
-      input: 'sandbox-r2\n',
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const tty = spawnSync(
+      'script',
+      [
+        '-qec',
+        `${process.execPath} ${bin} runbook rebuild-replica --config ${sb.configFile} --state ${state} --cluster sandbox --replica sandbox-r1 --execute`,
+        '/dev/null',
+      ],
+      {
+        input: 'sandbox-r2\n',
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     expect(tty.stdout).toContain('To rebuild sandbox-r1 anyway, type its name:');
     expect(tty.stdout).toContain('replwatch: refused: sandbox-r1 is healthy');
     expect(tty.status).toBe(1);
@@ -241,15 +271,23 @@ describe('replwatch runbook rebuild-replica', () => {
     // An account the servers refuse: which server, where, as whom, and the server's words.
     const denied = await rebuild('--replica', 'sandbox-r1', '--user', 'nobody', '--password', 'wrong');
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toMatch(/^replwatch: refused: sandbox-(primary|r1) \(127\.0\.0\.1:\d+\) refused the account nobody: 1045 Access denied for user 'nobody'@'[\d.]+' \(using password: YES\)\n$/);
+    expect(denied.stderr).toMatch(
+      /^replwatch: refused: sandbox-(primary|r1) \(127\.0\.0\.1:\d+\) refused the account nobody: 1045 Access denied for user 'nobody'@'[\d.]+' \(using password: YES\)\n$/,
+    );
     // One that may read everything but not stop replication (1227): refused at its first write,
     // the replica left replicating, nothing parked or paged.
     for (const server of ['sandbox-primary', 'sandbox-r1', 'sandbox-r2']) {
-      await sql(sb, server, "SET sql_log_bin = 0; CREATE USER reader IDENTIFIED BY 'pw'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, BINLOG MONITOR ON *.* TO reader; SET sql_log_bin = 1");
+      await sql(
+        sb,
+        server,
+        "SET sql_log_bin = 0; CREATE USER reader IDENTIFIED BY 'pw'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, BINLOG MONITOR ON *.* TO reader; SET sql_log_bin = 1",
+      );
     }
     const reader = await rebuild('--replica', 'sandbox-r1', '--execute', '--force', '--user', 'reader', '--password', 'pw');
     expect(reader.code).toBe(1);
-    expect(reader.stderr).toMatch(/^replwatch: refused: sandbox-r1 \(127\.0\.0\.1:\d+\) as reader: 1227 Access denied; .*: the account cannot stop replication there; nothing was changed\n$/);
+    expect(reader.stderr).toMatch(
+      /^replwatch: refused: sandbox-r1 \(127\.0\.0\.1:\d+\) as reader: 1227 Access denied; .*: the account cannot stop replication there; nothing was changed\n$/,
+    );
     expect(await replicating('sandbox-r1')).toBe(true);
     expect(await new FileStore(state).readLock('rebuild/sandbox')).toBeUndefined();
     expect(await new FileStore(state).loadAlerts()).toEqual(new Map());
@@ -257,7 +295,8 @@ describe('replwatch runbook rebuild-replica', () => {
 });
 
 describe('the rebuildReplica Lambda', () => {
-  const context = (ms: number) => ({ getRemainingTimeInMillis: () => ms, functionName: 'rebuildReplica', awsRequestId: 'r' }) as unknown as import('aws-lambda').Context;
+  const context = (ms: number) =>
+    ({ getRemainingTimeInMillis: () => ms, functionName: 'rebuildReplica', awsRequestId: 'r' }) as unknown as import('aws-lambda').Context;
 
   it('validates its input and wants confirm to repeat the replica name before executing', async () => {
     process.env.REPLWATCH_CONFIG = sb.configFile;
@@ -268,7 +307,10 @@ describe('the rebuildReplica Lambda', () => {
       ok: false,
       error: 'confirm: execute needs confirm equal to the replica name',
     });
-    expect(await handler({ cluster: 'sandbox', replica: 'sandbox-primary', mode: 'plan' }, context(900_000))).toMatchObject({ ok: false, error: expect.stringContaining('refused: sandbox-primary is the primary') });
+    expect(await handler({ cluster: 'sandbox', replica: 'sandbox-primary', mode: 'plan' }, context(900_000))).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('refused: sandbox-primary is the primary'),
+    });
   });
 
   it('plans, refuses a healthy replica without force and a copy too long for its time left, and executes when confirmed', async () => {
@@ -276,11 +318,16 @@ describe('the rebuildReplica Lambda', () => {
     const planned = await handler({ cluster: 'sandbox', replica: 'sandbox-r1' }, context(900_000));
     expect(planned).toMatchObject({ ok: true, plan: { replica: 'sandbox-r1', donor: 'sandbox-primary', replicaHealth: { healthy: true } } });
     // The Lambda prints commands without flags: on-call runs them with their own config.
-    expect((planned as { plan: { command: string } }).plan.command).toBe('replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --execute --force');
+    expect((planned as { plan: { command: string } }).plan.command).toBe(
+      'replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --execute --force',
+    );
     const healthy = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1' }, context(900_000));
     expect(healthy).toMatchObject({ ok: false, error: expect.stringContaining('refused: sandbox-r1 is healthy (replicating, no error)') });
     const short = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1', force: true }, context(30_000));
-    expect(short).toMatchObject({ ok: false, error: expect.stringContaining('the largest table alone would take longer than one invocation; run it with the CLI') });
+    expect(short).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('the largest table alone would take longer than one invocation; run it with the CLI'),
+    });
     const done = await handler({ cluster: 'sandbox', replica: 'sandbox-r1', mode: 'execute', confirm: 'sandbox-r1', force: true }, context(900_000));
     expect(done).toMatchObject({ ok: true, result: { rowsCopied: expect.any(Number) } });
     expect((await checkJson(sb.configFile)).report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);
@@ -301,7 +348,11 @@ describe('the rebuildReplica Lambda near the end of its time', () => {
       const { handler } = await import('../../functions/rebuildReplica');
       // Plenty of time for the plan and the first table, then the invocation is nearly over.
       let calls = 0;
-      const ending = { getRemainingTimeInMillis: () => (++calls <= 2 ? 900_000 : 10_000), functionName: 'replwatch-rebuildReplica', awsRequestId: 'a' } as unknown as import('aws-lambda').Context;
+      const ending = {
+        getRemainingTimeInMillis: () => (++calls <= 2 ? 900_000 : 10_000),
+        functionName: 'replwatch-rebuildReplica',
+        awsRequestId: 'a',
+      } as unknown as import('aws-lambda').Context;
       const event = { cluster: 'sandbox', replica: 'sandbox-r2', mode: 'execute', confirm: 'sandbox-r2', force: true };
       const first = await handler(event, ending);
       // Handed over on purpose: the next invocation takes it up under an owner of its own.
@@ -313,10 +364,17 @@ describe('the rebuildReplica Lambda near the end of its time', () => {
       const next = JSON.parse(Buffer.from(invoke.Payload as Uint8Array).toString());
       expect(next).toEqual({ ...event, strategy: 'logical', resume: true });
 
-      const fresh = { getRemainingTimeInMillis: () => 900_000, functionName: 'replwatch-rebuildReplica', awsRequestId: 'b' } as unknown as import('aws-lambda').Context;
+      const fresh = {
+        getRemainingTimeInMillis: () => 900_000,
+        functionName: 'replwatch-rebuildReplica',
+        awsRequestId: 'b',
+      } as unknown as import('aws-lambda').Context;
       // A handed-over lock is its successor's: a fresh start meanwhile is refused.
       const meanwhile = await handler({ ...event }, fresh);
-      expect(meanwhile).toMatchObject({ ok: false, error: expect.stringMatching(/refused: a rebuild of sandbox-r2 in cluster sandbox is running: handed by .* to its next invocation/) });
+      expect(meanwhile).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/refused: a rebuild of sandbox-r2 in cluster sandbox is running: handed by .* to its next invocation/),
+      });
       const done = await handler(next, fresh);
       if (!(done as { ok: boolean }).ok) throw new Error(JSON.stringify(done));
       expect(done).toMatchObject({ ok: true, result: { checksums: expect.any(Array) } });

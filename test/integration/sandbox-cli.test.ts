@@ -35,7 +35,9 @@ describe('replwatch sandbox up | status | down', () => {
     expect(after.parts.find((p) => p.name === 'sandbox-r1')!.pid).not.toBe(r1.pid);
     const unknown = cliProcess(['sandbox', 'restart', 'sandbox-r9', '--dir', dir]);
     expect(unknown.code).toBe(3);
-    expect(unknown.stderr).toBe(`replwatch: no sandbox part sandbox-r9 in ${dir}; its parts: sandbox-primary, sandbox-r1, sandbox-r2, sessions-a, sessions-b\n`);
+    expect(unknown.stderr).toBe(
+      `replwatch: no sandbox part sandbox-r9 in ${dir}; its parts: sandbox-primary, sandbox-r1, sandbox-r2, sessions-a, sessions-b\n`,
+    );
     const down = cliProcess(['sandbox', 'down', '--dir', dir, '--json']);
     expect(JSON.parse(down.stdout)).toEqual({ dir, stopped: true });
     expect([...pidsOf(status), ...pidsOf(after)].filter(isAlive)).toEqual([]);

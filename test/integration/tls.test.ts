@@ -60,7 +60,7 @@ describe('MySQL over TLS', () => {
     }
   });
 
-  it('reaches an account that requires TLS only with tls configured; without it the refusal is the monitor\'s, a warning', async () => {
+  it("reaches an account that requires TLS only with tls configured; without it the refusal is the monitor's, a warning", async () => {
     const plain = sb.configFile;
     const tls = config('tls-required', (c) => (c.tls = { ca: 'tls/ca.pem' }));
     for (const s of sb.servers) await sql(sb, s.name, "SET sql_log_bin = 0; ALTER USER 'replwatch'@'%' REQUIRE SSL; SET sql_log_bin = 1");
@@ -68,7 +68,9 @@ describe('MySQL over TLS', () => {
       const without = await findings(plain);
       // Nothing of the cluster could be checked: unknown, naming it.
       expect(without.code).toBe(3);
-      expect(without.stderr).toContain("replwatch: cluster sandbox cannot be checked: every server refused the monitor (the monitor's account was refused: 1045");
+      expect(without.stderr).toContain(
+        "replwatch: cluster sandbox cannot be checked: every server refused the monitor (the monitor's account was refused: 1045",
+      );
       expect(without.found).toEqual(MONITOR_BLIND);
       expect(without.report.findings[0]!.summary).toContain('1045 Access denied');
       const withTls = await findings(tls);
@@ -79,13 +81,17 @@ describe('MySQL over TLS', () => {
     }
   });
 
-  it("reports a certificate the monitor cannot verify as its own TLS settings (a warning), never as servers down", async () => {
+  it('reports a certificate the monitor cannot verify as its own TLS settings (a warning), never as servers down', async () => {
     // Node's trusted CAs do not include the sandbox's.
     const untrusted = await findings(config('tls-system-cas', (c) => (c.tls = {})));
     expect(untrusted.code).toBe(3);
-    expect(untrusted.stderr).toContain('replwatch: cluster sandbox cannot be checked: every server refused the monitor (the TLS connection to the server failed: HANDSHAKE_SSL_ERROR');
+    expect(untrusted.stderr).toContain(
+      'replwatch: cluster sandbox cannot be checked: every server refused the monitor (the TLS connection to the server failed: HANDSHAKE_SSL_ERROR',
+    );
     expect(untrusted.found).toEqual(MONITOR_BLIND);
-    expect(untrusted.report.findings[0]!.summary).toBe('the TLS connection to the server failed: HANDSHAKE_SSL_ERROR self-signed certificate in certificate chain');
+    expect(untrusted.report.findings[0]!.summary).toBe(
+      'the TLS connection to the server failed: HANDSHAKE_SSL_ERROR self-signed certificate in certificate chain',
+    );
     expect(untrusted.report.findings[0]!.action).toContain("fix the cluster's tls settings");
     expect(untrusted.report.findings[0]!.action).not.toContain('promote');
   });
@@ -104,10 +110,22 @@ describe('MySQL over TLS', () => {
   });
 
   it('names the file, line, path and value of a CA file that is missing or holds no certificate', async () => {
-    const missing = await cli('check', '--config', config('tls-missing-ca', (c) => (c.tls = { ca: 'tls/nope.pem' })));
+    const missing = await cli(
+      'check',
+      '--config',
+      config('tls-missing-ca', (c) => (c.tls = { ca: 'tls/nope.pem' })),
+    );
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toMatch(new RegExp(`tls-missing-ca\\.yml:\\d+: clusters\\[0\\]\\.tls\\.ca: cannot read the CA file ${join(sb.dir, 'tls', 'nope.pem')} \\(no such file\\); got "tls/nope.pem"`));
-    const notPem = await cli('check', '--config', config('tls-key-as-ca', (c) => (c.tls = { ca: 'tls/server.ext' })));
+    expect(missing.stderr).toMatch(
+      new RegExp(
+        `tls-missing-ca\\.yml:\\d+: clusters\\[0\\]\\.tls\\.ca: cannot read the CA file ${join(sb.dir, 'tls', 'nope.pem')} \\(no such file\\); got "tls/nope.pem"`,
+      ),
+    );
+    const notPem = await cli(
+      'check',
+      '--config',
+      config('tls-key-as-ca', (c) => (c.tls = { ca: 'tls/server.ext' })),
+    );
     expect(notPem.code).toBe(3);
     expect(notPem.stderr).toContain(`clusters[0].tls.ca: ${join(sb.dir, 'tls', 'server.ext')} holds no PEM certificate`);
   });

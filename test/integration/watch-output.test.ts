@@ -14,8 +14,12 @@ function snsEndpoint() {
   const server = createServer((req, res) => {
     regions.push(/Credential=[^/]+\/\d{8}\/([^/]+)\/sns\//.exec(req.headers.authorization ?? '')?.[1] ?? '(unsigned)');
     req.resume().on('end', () => {
-      if (status !== 200) res.writeHead(status, { 'content-type': 'text/xml' }).end('<ErrorResponse><Error><Code>InternalError</Code><Message>down</Message></Error></ErrorResponse>');
-      else res.writeHead(200, { 'content-type': 'text/xml' }).end('<PublishResponse><PublishResult><MessageId>m1</MessageId></PublishResult></PublishResponse>');
+      if (status !== 200)
+        res
+          .writeHead(status, { 'content-type': 'text/xml' })
+          .end('<ErrorResponse><Error><Code>InternalError</Code><Message>down</Message></Error></ErrorResponse>');
+      else
+        res.writeHead(200, { 'content-type': 'text/xml' }).end('<PublishResponse><PublishResult><MessageId>m1</MessageId></PublishResult></PublishResponse>');
     });
   });
   return { server, regions, failWith: (s: number) => (status = s) };
@@ -48,7 +52,7 @@ function watch(dir: string, extra: { state?: string; topic?: string } = {}): Pro
 const lines = (out: string, re: RegExp) => out.split('\n').filter((l) => re.test(l));
 
 describe('what `replwatch watch` prints can be followed (issues 12, 14)', () => {
-  it('publishes to SNS in the topic ARN\'s region, and counts the page its console printed', async () => {
+  it("publishes to SNS in the topic ARN's region, and counts the page its console printed", async () => {
     sns.failWith(200);
     sns.regions.length = 0;
     const r = await watch(mkdtempSync(join(tmpdir(), 'rw-watch-')), { topic: 'arn:aws:sns:eu-west-1:123456789012:pages' });
@@ -97,7 +101,12 @@ describe('what `replwatch watch` prints can be followed (issues 12, 14)', () => 
   it('counts a critical it held (a dead rebuild under a silence) among the criticals: "2 critical (1 held)", never 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-watch-held-'));
     const state = join(dir, 'state.json');
-    const lock = { owner: 'ops@elsewhere pid 1 #abc', expiresAt: '2026-01-01T00:00:00.000Z', startedAt: '2026-01-01T00:00:00.000Z', checkpoint: { v: 2, replica: 'main-r1', position: '', schemaDone: false, tablesDone: [], step: 'copy' } };
+    const lock = {
+      owner: 'ops@elsewhere pid 1 #abc',
+      expiresAt: '2026-01-01T00:00:00.000Z',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      checkpoint: { v: 2, replica: 'main-r1', position: '', schemaDone: false, tablesDone: [], step: 'copy' },
+    };
     const silence = { id: 's1', cluster: 'main', from: '2026-01-01T00:00:00.000Z', to: '2099-01-01T00:00:00.000Z', reason: 'maintenance' };
     writeFileSync(state, JSON.stringify({ alerts: {}, silences: [silence], locks: { 'rebuild/main': lock } }));
     const r = await watch(dir, { state });

@@ -21,7 +21,14 @@ interface PageLine {
   subject: string;
   at: string;
 }
-const pages = (): PageLine[] => (existsSync(pagesFile) ? readFileSync(pagesFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as PageLine) : []);
+const pages = (): PageLine[] =>
+  existsSync(pagesFile)
+    ? readFileSync(pagesFile, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as PageLine)
+    : [];
 
 beforeAll(async () => {
   sb = await startSandbox();
@@ -31,9 +38,24 @@ beforeAll(async () => {
   doc.clusters[0].autoPlan = true;
   config = join(sb.dir, 'autoplan.yml');
   writeFileSync(config, JSON.stringify(doc));
-  watcher = spawn(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), 'watch', '--config', config, '--every', '1s', '--state', join(sb.dir, 'state.json'), '--pages', pagesFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  watcher = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, '../../bin/replwatch.mjs'),
+      'watch',
+      '--config',
+      config,
+      '--every',
+      '1s',
+      '--state',
+      join(sb.dir, 'state.json'),
+      '--pages',
+      pagesFile,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   watcher.stdout!.on('data', (d) => (stdout += d));
   watcher.stderr!.on('data', (d) => (stderr += d));
   // A healthy baseline first: the watcher has taken a few samples.
@@ -64,13 +86,19 @@ describe('replwatch watch --every 1s on the sandbox', () => {
     // The fix reaches the watcher's config and state by itself: it runs as printed, from anywhere.
     const fix = /^Fix: (.+)$/m.exec(text)![1]!;
     expect(fix).toBe(`replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${config} --state ${join(sb.dir, 'state.json')}`);
-    const planned = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), ...fix.split(' ').slice(1)], { cwd: tmpdir(), encoding: 'utf8', timeout: 30_000 });
+    const planned = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/replwatch.mjs'), ...fix.split(' ').slice(1)], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(planned.stderr).toBe('');
     expect(planned.status).toBe(0);
     expect(planned.stdout).toContain('Plan: rebuild sandbox-r1 of cluster sandbox from sandbox-primary');
     expect(text).toContain('Plan: rebuild sandbox-r1 of cluster sandbox from sandbox-primary (reads only; nothing was changed)');
     // The plan's command reaches the watcher's config and state from any directory.
-    expect(text).toContain(`To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${config} --state ${join(sb.dir, 'state.json')} --execute`);
+    expect(text).toContain(
+      `To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${config} --state ${join(sb.dir, 'state.json')} --execute`,
+    );
 
     await sql(sb, 'sandbox-r1', 'SET sql_log_bin=0; DELETE FROM app.accounts WHERE id = 70; SET sql_log_bin=1; START SLAVE');
     await waitFor('a resolved page', async () => pages().some((p) => p.kind === 'resolved'), 15_000);

@@ -21,7 +21,11 @@ export function ensureChromium(): { path: string } | { skip: string } {
 
 /** Renders a local HTML file headless and returns the PNG screenshot. */
 export function screenshot(chromium: string, htmlFile: string, png: string, size = '1200,1600'): Buffer {
-  const r = spawnSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--window-size=${size}`, `--screenshot=${png}`, `file://${htmlFile}`], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    chromium,
+    ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--window-size=${size}`, `--screenshot=${png}`, `file://${htmlFile}`],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   if (!existsSync(png)) throw new Error(`chromium wrote no screenshot (exit ${r.status}): ${r.stderr}`);
   return readFileSync(png);
 }

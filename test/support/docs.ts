@@ -38,7 +38,11 @@ export function table(markdown: string): { header: string[]; rows: string[][] } 
   const lines = markdown.split('\n');
   const start = lines.findIndex((l, i) => l.startsWith('|') && /^\|[\s|:-]+\|$/.test(lines[i + 1] ?? ''));
   if (start < 0) throw new Error('no table');
-  const cells = (line: string) => line.slice(1, -1).split(' | ').map((c) => c.trim());
+  const cells = (line: string) =>
+    line
+      .slice(1, -1)
+      .split(' | ')
+      .map((c) => c.trim());
   const rows: string[][] = [];
   for (let i = start + 2; i < lines.length && lines[i]!.startsWith('|'); i++) rows.push(cells(lines[i]!));
   return { header: cells(lines[start]!), rows };

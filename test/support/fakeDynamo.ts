@@ -38,7 +38,14 @@ function conditionHolds(existing: Item | undefined, input: Expression): boolean 
     const op = t[i++]!;
     const [a, b] = [operand(tok), operand(t[i++]!)];
     if (a === undefined || b === undefined) return false;
-    const cmp = { '=': a === b, '<>': a !== b, '<': Number(a) < Number(b), '<=': Number(a) <= Number(b), '>': Number(a) > Number(b), '>=': Number(a) >= Number(b) }[op];
+    const cmp = {
+      '=': a === b,
+      '<>': a !== b,
+      '<': Number(a) < Number(b),
+      '<=': Number(a) <= Number(b),
+      '>': Number(a) > Number(b),
+      '>=': Number(a) >= Number(b),
+    }[op];
     if (cmp === undefined) throw new Error(`fake DynamoDB does not know the operator ${op}`);
     return cmp;
   };

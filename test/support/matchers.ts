@@ -100,8 +100,13 @@ expect.extend({
     const findings = findingsOf(received);
     if (!findings) notFindings(received, this.utils);
     const wanted = expected.map(normalised);
-    const pass = inOrder ? findings.length === wanted.length && wanted.every((e, i) => matches(this.equals, findings[i]!, e)) : pairs(this.equals, findings, wanted);
-    const list = wanted.length === 0 ? 'no findings' : `exactly these findings (${inOrder ? 'in this order' : 'in any order'}):\n${wanted.map((e) => `  - ${describeExpected(e, this.utils.stringify)}`).join('\n')}`;
+    const pass = inOrder
+      ? findings.length === wanted.length && wanted.every((e, i) => matches(this.equals, findings[i]!, e))
+      : pairs(this.equals, findings, wanted);
+    const list =
+      wanted.length === 0
+        ? 'no findings'
+        : `exactly these findings (${inOrder ? 'in this order' : 'in any order'}):\n${wanted.map((e) => `  - ${describeExpected(e, this.utils.stringify)}`).join('\n')}`;
     return {
       pass,
       message: () => `expected ${pass ? 'not ' : ''}${list}\n${present(findings, wanted)}`,

@@ -95,7 +95,8 @@ const ACCOUNT_REFUSED = new Set([1044, 1045, 1130, 1142, 1143, 1227, 1370, 1820,
  */
 export const tlsFailure = (r: ServerReading) => /^ERR_(SSL|TLS)_|CERT|SIGNATURE|^HANDSHAKE_(SSL_ERROR|NO_SSL_SUPPORT)$/.test(r.error?.code ?? '');
 
-const reachOf = (r: ServerReading): Reach => (r.reachable ? 'answered' : (r.error?.errno !== undefined && ACCOUNT_REFUSED.has(r.error.errno)) || tlsFailure(r) ? 'refused' : 'unreachable');
+const reachOf = (r: ServerReading): Reach =>
+  r.reachable ? 'answered' : (r.error?.errno !== undefined && ACCOUNT_REFUSED.has(r.error.errno)) || tlsFailure(r) ? 'refused' : 'unreachable';
 
 export const endpoint = (r: { host: string; port: number }) => `${r.host}:${r.port}`;
 
@@ -107,7 +108,8 @@ const primaryId = (input: ClusterReadings) => input.primary.serverId ?? input.la
 // Channel states, as the thread rules and the lag rule both read them.
 export const sqlBroken = (c: ReplicationChannel) => !c.sqlRunning && c.sqlErrno !== 0;
 export const ioFailing = (c: ReplicationChannel) => !c.ioRunning && c.ioErrno !== 0;
-export const stoppedClean = (c: ReplicationChannel) => ((c.ioState === 'No' && c.ioErrno === 0) || (!c.sqlRunning && c.sqlErrno === 0)) && c.sqlErrno === 0 && c.ioErrno === 0;
+export const stoppedClean = (c: ReplicationChannel) =>
+  ((c.ioState === 'No' && c.ioErrno === 0) || (!c.sqlRunning && c.sqlErrno === 0)) && c.sqlErrno === 0 && c.ioErrno === 0;
 
 /** A replica's heartbeat rows and the primary's, each with when it was read, for replicaLag. */
 const heartbeatPair = (input: ClusterReadings, r: ServerReading) => ({
@@ -142,7 +144,9 @@ function otherSources(flavor: Flavor, r: ServerReading, main: ReplicationChannel
   const sourceIds = others.map((c) => (flavor === 'mysql' ? c.sourceUuid : c.sourceServerId === null ? null : String(c.sourceServerId)));
   const primaryDomains = new Set(gtidSources(flavor, primaryGtids).domains);
   return {
-    origins: [...sourceIds, ...received.flatMap((x) => x.origins)].filter((o): o is string => !!o && o.toLowerCase() !== own && !o.toLowerCase().startsWith(`${own}:`)),
+    origins: [...sourceIds, ...received.flatMap((x) => x.origins)].filter(
+      (o): o is string => !!o && o.toLowerCase() !== own && !o.toLowerCase().startsWith(`${own}:`),
+    ),
     domains: received.flatMap((x) => x.domains).filter((d) => !primaryDomains.has(d)),
   };
 }
@@ -180,10 +184,15 @@ function heartbeatTestimony(input: ClusterReadings, r: ServerReading, channel?: 
   const backlog = channel?.secondsBehind ?? 0;
   const age = `the primary's heartbeat row on ${r.target} is ${copy.ageSeconds.toFixed(1)} s old`;
   if (copy.ageSeconds - backlog > input.heartbeat.staleSeconds) {
-    return { target: r.target, alive: false, evidence: `${age}${backlog > 0 ? ` (${backlog} s of it ${r.target}'s own backlog)` : ''}, stale after ${input.heartbeat.staleSeconds} s: the primary stopped writing` };
+    return {
+      target: r.target,
+      alive: false,
+      evidence: `${age}${backlog > 0 ? ` (${backlog} s of it ${r.target}'s own backlog)` : ''}, stale after ${input.heartbeat.staleSeconds} s: the primary stopped writing`,
+    };
   }
   const lostFor = input.primaryLost && r.heartbeatReadAt !== undefined ? (r.heartbeatReadAt - input.primaryLost.at) / 1000 : undefined;
-  if (lostFor !== undefined && copy.ageSeconds + WRITTEN_SINCE_MARGIN_S < lostFor) return { target: r.target, alive: true, evidence: `${age}: written after replwatch lost the primary ${lostFor.toFixed(1)} s ago` };
+  if (lostFor !== undefined && copy.ageSeconds + WRITTEN_SINCE_MARGIN_S < lostFor)
+    return { target: r.target, alive: true, evidence: `${age}: written after replwatch lost the primary ${lostFor.toFixed(1)} s ago` };
   return { target: r.target, alive: null, evidence: `${age}, not younger than replwatch's ${(lostFor ?? 0).toFixed(1)} s without the primary` };
 }
 
@@ -193,7 +202,12 @@ function heartbeatTestimony(input: ClusterReadings, r: ServerReading, channel?: 
  * for a primary that answered and refused the monitor's account).
  */
 function channelVote(input: ClusterReadings, r: ServerReading, main: ReplicationChannel): Vote {
-  if (!main.ioRunning || main.ioErrno !== 0) return { target: r.target, alive: false, evidence: `IO thread ${main.ioState || 'No'}${main.ioErrno ? `: ${main.ioErrno} ${main.ioError}`.trimEnd() : ', no error yet'}` };
+  if (!main.ioRunning || main.ioErrno !== 0)
+    return {
+      target: r.target,
+      alive: false,
+      evidence: `IO thread ${main.ioState || 'No'}${main.ioErrno ? `: ${main.ioErrno} ${main.ioError}`.trimEnd() : ', no error yet'}`,
+    };
   const heard = reachOf(input.primary) === 'refused' ? undefined : heartbeatTestimony(input, r, main);
   const io = `IO thread running, from ${endpoint({ host: main.sourceHost, port: main.sourcePort })}`;
   return heard ? { ...heard, evidence: `${io}, ${heard.alive ? 'and' : 'but'} ${heard.evidence}` } : { target: r.target, alive: true, evidence: io };
@@ -213,7 +227,9 @@ function auroraVote(input: ClusterReadings, r: ServerReading): Vote | undefined 
 function auroraLag(input: ClusterReadings, r: ServerReading): { lag: LagFigure; lagUnknown?: string } {
   if (input.heartbeat) {
     const lag = replicaLag(heartbeatPair(input, r));
-    return lag.lagSeconds === null ? { lag, lagUnknown: `no heartbeat row of the writer on ${r.target}${r.heartbeatError ? `: ${r.heartbeatError}` : ''}` } : { lag };
+    return lag.lagSeconds === null
+      ? { lag, lagUnknown: `no heartbeat row of the writer on ${r.target}${r.heartbeatError ? `: ${r.heartbeatError}` : ''}` }
+      : { lag };
   }
   const read = input.aurora?.lag(r.target) ?? { error: 'AuroraReplicaLag was not read' };
   if ('error' in read) return { lag: { lagSeconds: null, lagSource: null }, lagUnknown: read.error };

@@ -4,7 +4,18 @@ import type { MysqlPrimaryObservation, MysqlReplicaObservation } from '../../mod
 import { clusterFacts, reason, type ClusterFacts, type ClusterReadings } from './facts';
 import { overPrivileged, replicaRefused } from './rules/monitor';
 import { PRIMARY_RULES } from './rules/primary';
-import { errantTransactions, lagging, lagUnknown, notReplicating, replicaUnreachable, replicaWritable, round, threadStates, wrongPrimary, type ReplicaRule } from './rules/replica';
+import {
+  errantTransactions,
+  lagging,
+  lagUnknown,
+  notReplicating,
+  replicaUnreachable,
+  replicaWritable,
+  round,
+  threadStates,
+  wrongPrimary,
+  type ReplicaRule,
+} from './rules/replica';
 
 /*
  * Readings of one cluster -> findings, in orchestrator's manner: look at the whole topology
@@ -22,7 +33,17 @@ export interface ClusterAnalysis {
   lags: Map<string, number | null>;
 }
 
-const REPLICA_RULES: ReplicaRule[] = [replicaUnreachable, replicaRefused, notReplicating, wrongPrimary, replicaWritable, errantTransactions, threadStates, lagUnknown, lagging];
+const REPLICA_RULES: ReplicaRule[] = [
+  replicaUnreachable,
+  replicaRefused,
+  notReplicating,
+  wrongPrimary,
+  replicaWritable,
+  errantTransactions,
+  threadStates,
+  lagUnknown,
+  lagging,
+];
 
 export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
   const facts = clusterFacts(input);
@@ -44,7 +65,16 @@ function observationsOf({ input, primary, replicas }: ClusterFacts): ClusterAnal
   const own = primary.heartbeat?.find((h) => h.serverId === primary.serverId);
   const error = (r: { error?: unknown } & Parameters<typeof reason>[0]) => (r.error ? { error: reason(r) } : {});
   return [
-    { kind: 'mysql-primary', cluster: input.cluster, target: primary.target, reachable: primary.reachable, readOnly: primary.readOnly ?? null, heartbeatAgeSeconds: own?.ageSeconds ?? null, probeMs: round(primary.probeMs), ...error(primary) },
+    {
+      kind: 'mysql-primary',
+      cluster: input.cluster,
+      target: primary.target,
+      reachable: primary.reachable,
+      readOnly: primary.readOnly ?? null,
+      heartbeatAgeSeconds: own?.ageSeconds ?? null,
+      probeMs: round(primary.probeMs),
+      ...error(primary),
+    },
     ...replicas.map(({ reading: r, main, channels, lag }): MysqlReplicaObservation => {
       // An Aurora reader replicates through its storage: the threads it shows are not its own.
       const shown = input.aurora || !r.reachable ? undefined : (main ?? channels[0]);

@@ -2,7 +2,6 @@ import type { AuroraLag } from '../../model/readings';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { latestDatapoints } from './latest';
 
-
 /**
  * AuroraReplicaLag (AWS/RDS, milliseconds, per DBInstanceIdentifier) of Aurora readers, by
  * instance id. A reader shares the writer's storage and has no replication threads to ask; this
@@ -11,7 +10,13 @@ import { latestDatapoints } from './latest';
  * `sustainedSamples` on them rather than wait minutes for new ones.
  */
 export async function readAuroraReplicaLag(client: CloudWatchClient, instanceIds: string[], now: Date, timeoutMs = 5000): Promise<Map<string, AuroraLag>> {
-  const queries = instanceIds.map((id, i) => ({ id: `lag${i}`, namespace: 'AWS/RDS', metric: 'AuroraReplicaLag', dimensions: { DBInstanceIdentifier: id }, stat: 'Maximum' as const }));
+  const queries = instanceIds.map((id, i) => ({
+    id: `lag${i}`,
+    namespace: 'AWS/RDS',
+    metric: 'AuroraReplicaLag',
+    dimensions: { DBInstanceIdentifier: id },
+    stat: 'Maximum' as const,
+  }));
   let latest: Awaited<ReturnType<typeof latestDatapoints>>;
   try {
     latest = await latestDatapoints(client, queries, now, timeoutMs);

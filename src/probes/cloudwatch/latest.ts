@@ -30,7 +30,12 @@ const QUERIES_PER_CALL = 500;
  * minute or two late), or null for a query with none, or why CloudWatch refused the query.
  * Every call has its deadline: a CloudWatch that hangs is an error, not a hang.
  */
-export async function latestDatapoints(client: CloudWatchClient, queries: MetricQuery[], now: Date, timeoutMs = 5000): Promise<Map<string, Datapoint | Refused | null>> {
+export async function latestDatapoints(
+  client: CloudWatchClient,
+  queries: MetricQuery[],
+  now: Date,
+  timeoutMs = 5000,
+): Promise<Map<string, Datapoint | Refused | null>> {
   const out = new Map<string, Datapoint | Refused | null>(queries.map((q) => [q.id, null]));
   for (let i = 0; i < queries.length; i += QUERIES_PER_CALL) {
     let token: string | undefined;

@@ -13,7 +13,6 @@ export interface MemcacheNode {
   timeoutMs: number;
 }
 
-
 /**
  * Sessions per pool and node, reused across samples; a failed one is closed and dialled afresh
  * next time. The opening itself is cached, so two callers never dial one key twice (and never
@@ -39,7 +38,11 @@ export class MemcacheSessions {
   }
 
   closeAll(): void {
-    for (const opening of this.open.values()) void opening.then((s) => s.close(), () => undefined);
+    for (const opening of this.open.values())
+      void opening.then(
+        (s) => s.close(),
+        () => undefined,
+      );
     this.open.clear();
   }
 }
@@ -79,7 +82,8 @@ export async function probeMemcacheNode(sessions: MemcacheSessions, node: Memcac
       const data = got.kind === 'values' ? got.values.find((v) => v.key === key)?.data.toString('latin1') : undefined;
       if (data !== value) {
         canary = 'mismatch';
-        canaryDetail = data === undefined ? 'stored value was not found right after set' : `read back ${JSON.stringify(data.slice(0, 40))}, wrote ${JSON.stringify(value)}`;
+        canaryDetail =
+          data === undefined ? 'stored value was not found right after set' : `read back ${JSON.stringify(data.slice(0, 40))}, wrote ${JSON.stringify(value)}`;
       }
     }
     const del = await s.request(`delete ${key}\r\n`, 'line', t);
@@ -95,15 +99,25 @@ export async function probeMemcacheNode(sessions: MemcacheSessions, node: Memcac
     };
   } catch (e) {
     const err = e as { code?: string; message?: string };
-    return { ...base, reachable: false, roundTripMs: null, error: { code: err.code ?? 'ERROR', message: err.message ?? String(e) }, probeMs: performance.now() - started };
+    return {
+      ...base,
+      reachable: false,
+      roundTripMs: null,
+      error: { code: err.code ?? 'ERROR', message: err.message ?? String(e) },
+      probeMs: performance.now() - started,
+    };
   }
 }
 
 /** Asks an ElastiCache configuration endpoint for the pool's nodes. */
-export async function discoverNodes(sessions: MemcacheSessions, endpoint: { name: string; address: string; port: number; timeoutMs: number }): Promise<DiscoveredNode[]> {
+export async function discoverNodes(
+  sessions: MemcacheSessions,
+  endpoint: { name: string; address: string; port: number; timeoutMs: number },
+): Promise<DiscoveredNode[]> {
   const s = await sessions.get(endpoint);
   let reply = await s.request('config get cluster\r\n', 'values', endpoint.timeoutMs);
   if (reply.kind === 'error') reply = await s.request('get AmazonElastiCache:cluster\r\n', 'values', endpoint.timeoutMs);
-  if (reply.kind !== 'values' || reply.values.length === 0) throw new ProtocolError(`${endpoint.name} is not an ElastiCache configuration endpoint (no cluster config)`);
+  if (reply.kind !== 'values' || reply.values.length === 0)
+    throw new ProtocolError(`${endpoint.name} is not an ElastiCache configuration endpoint (no cluster config)`);
   return parseClusterConfig(reply.values[0]!.data.toString('latin1')).nodes;
 }

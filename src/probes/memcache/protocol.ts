@@ -85,7 +85,6 @@ export function parseReply(buf: Buffer, shape: ReplyShape): { reply: Reply; used
   return undefined;
 }
 
-
 export function nodeStats(stats: Map<string, string>): NodeStats {
   const num = (k: string) => {
     const v = stats.get(k);

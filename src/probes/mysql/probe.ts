@@ -71,7 +71,12 @@ async function readPosition(conn: Connection, flavor: Flavor, target: MysqlTarge
  * that cannot be reached or queried in time comes back as `reachable: false` with the reason.
  * Without `position`, the GTID set and heartbeat are left for `probePosition`.
  */
-export async function probeServer(pool: MysqlConnections, target: MysqlTarget, password: () => Promise<string>, { position = true } = {}): Promise<ServerReading> {
+export async function probeServer(
+  pool: MysqlConnections,
+  target: MysqlTarget,
+  password: () => Promise<string>,
+  { position = true } = {},
+): Promise<ServerReading> {
   const started = performance.now();
   const t = target.timeoutMs;
   try {
@@ -105,7 +110,12 @@ export async function probeServer(pool: MysqlConnections, target: MysqlTarget, p
 }
 
 /** Adds the GTID set and heartbeat rows to a reading taken with `position: false`. */
-export async function probePosition(pool: MysqlConnections, target: MysqlTarget, password: () => Promise<string>, reading: ServerReading): Promise<ServerReading> {
+export async function probePosition(
+  pool: MysqlConnections,
+  target: MysqlTarget,
+  password: () => Promise<string>,
+  reading: ServerReading,
+): Promise<ServerReading> {
   if (!reading.reachable || !reading.flavor) return reading;
   const started = performance.now();
   try {

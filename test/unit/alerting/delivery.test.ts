@@ -18,7 +18,13 @@ const firing: AlertState = {
   version: 2,
 };
 const owing = (undelivered: AlertState['undelivered']): AlertState => ({ ...firing, undelivered });
-const resolve = (prev: AlertState): AlertWrite => ({ key: prev.key, alert: null, expectedVersion: prev.version, page: 'resolved', paged: { ...prev, consecutiveClear: 2, lastPagedAt: AT } });
+const resolve = (prev: AlertState): AlertWrite => ({
+  key: prev.key,
+  alert: null,
+  expectedVersion: prev.version,
+  page: 'resolved',
+  paged: { ...prev, consecutiveClear: 2, lastPagedAt: AT },
+});
 const repeat = (prev: AlertState): AlertWrite => {
   const paged = { ...prev, lastPagedAt: AT, version: prev.version + 1 };
   return { key: prev.key, alert: paged, expectedVersion: prev.version, page: 'repeat', paged };

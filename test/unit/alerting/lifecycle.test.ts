@@ -102,13 +102,23 @@ describe('alert lifecycle', () => {
   it('leaves a resolving alert (its RESOLVED still owed) alone while clear or held, and fires it again at once when it is back', () => {
     const f = finding();
     const fired = run([[f]]).alerts.get(KEY)!;
-    const resolvingAlert: AlertState = { ...fired, consecutiveClear: 2, undelivered: { kind: 'resolved', sinks: ['sns'], at: '2026-11-22T10:00:20.000Z' }, version: 3 };
+    const resolvingAlert: AlertState = {
+      ...fired,
+      consecutiveClear: 2,
+      undelivered: { kind: 'resolved', sinks: ['sns'], at: '2026-11-22T10:00:20.000Z' },
+      version: 3,
+    };
     const alerts = new Map([[KEY, resolvingAlert]]);
     const now = new Date('2026-11-22T10:00:30Z');
     expect(step(alerts, [], new Set(), now, policy)).toEqual([]);
     expect(step(alerts, [f], new Set([KEY]), now, policy)).toEqual([]);
     const [back] = step(alerts, [f], new Set(), now, policy);
-    expect(back).toMatchObject({ key: KEY, expectedVersion: 3, page: 'firing', alert: { status: 'firing', firedAt: now.toISOString(), consecutiveClear: 0, version: 4 } });
+    expect(back).toMatchObject({
+      key: KEY,
+      expectedVersion: 3,
+      page: 'firing',
+      alert: { status: 'firing', firedAt: now.toISOString(), consecutiveClear: 0, version: 4 },
+    });
     expect(back!.alert!.undelivered).toBeUndefined();
   });
 
@@ -123,7 +133,14 @@ describe('alert lifecycle', () => {
 });
 
 describe('inhibition', () => {
-  const endpoints: Record<string, string> = { 'main/main-primary': '10.0.0.1:3306', 'main/main-r1': '10.0.0.2:3306', 'sessions/10.0.1.5:11211': '10.0.1.5:11211', 'sessions/10.0.1.5:11212': '10.0.1.5:11212', 'edge/10.0.1.5:11211': '10.0.1.5:11211', 'edge/10.0.0.1:3306': '10.0.0.1:3306' };
+  const endpoints: Record<string, string> = {
+    'main/main-primary': '10.0.0.1:3306',
+    'main/main-r1': '10.0.0.2:3306',
+    'sessions/10.0.1.5:11211': '10.0.1.5:11211',
+    'sessions/10.0.1.5:11212': '10.0.1.5:11212',
+    'edge/10.0.1.5:11211': '10.0.1.5:11211',
+    'edge/10.0.0.1:3306': '10.0.0.1:3306',
+  };
   const endpointOf = (f: Finding) => endpoints[`${f.cluster}/${f.target}`];
 
   it("folds a dead primary's replica IO errors and lag into it, not a broken SQL thread", () => {
@@ -148,16 +165,22 @@ describe('inhibition', () => {
     // A warning of the service is the path's symptom.
     expect(inhibitions([host, slow], endpointOf)).toEqual([{ key: 'MemcacheSlow|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' }]);
     // The service down says more (a frozen one fills its listen queue, and its port looks black).
-    expect(inhibitions([host, down, elsewhere, otherPort], endpointOf)).toEqual([{ key: 'HostUnreachable|edge|10.0.1.5:11211', by: 'MemcacheUnreachable|sessions|10.0.1.5:11211' }]);
+    expect(inhibitions([host, down, elsewhere, otherPort], endpointOf)).toEqual([
+      { key: 'HostUnreachable|edge|10.0.1.5:11211', by: 'MemcacheUnreachable|sessions|10.0.1.5:11211' },
+    ]);
     // Unless the path already paged: it stays the page of this incident.
-    expect(inhibitions([host, down], endpointOf, new Set(['HostUnreachable|edge|10.0.1.5:11211']))).toEqual([{ key: 'MemcacheUnreachable|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' }]);
+    expect(inhibitions([host, down], endpointOf, new Set(['HostUnreachable|edge|10.0.1.5:11211']))).toEqual([
+      { key: 'MemcacheUnreachable|sessions|10.0.1.5:11211', by: 'HostUnreachable|edge|10.0.1.5:11211' },
+    ]);
     const warnLoss = finding('PacketLoss', { cluster: 'edge', target: '10.0.1.5:11211', severity: 'warning' });
     expect(inhibitions([warnLoss, slow], endpointOf)).toEqual([]);
     // A dead primary and the black path to its port: the primary's page; a memcached on its address is its own.
     const primaryPort = finding('HostUnreachable', { cluster: 'edge', target: '10.0.0.1:3306' });
     const primary = finding('PrimaryUnreachable', { target: 'main-primary' });
     const cache = finding('MemcacheUnreachable', { cluster: 'sessions', target: '10.0.0.1:11211' });
-    expect(inhibitions([primaryPort, primary, cache], (f) => endpointOf(f) ?? f.target)).toEqual([{ key: 'HostUnreachable|edge|10.0.0.1:3306', by: 'PrimaryUnreachable|main|main-primary' }]);
+    expect(inhibitions([primaryPort, primary, cache], (f) => endpointOf(f) ?? f.target)).toEqual([
+      { key: 'HostUnreachable|edge|10.0.0.1:3306', by: 'PrimaryUnreachable|main|main-primary' },
+    ]);
   });
 
   it("holds a replica's lag while its own IO thread cannot fetch anything", () => {
@@ -177,7 +200,9 @@ describe('silences', () => {
     expect(activeSilence([s], finding('ReplicaLagging'), new Date('2026-11-22T12:00:00Z'))).toBeUndefined();
   });
   it('parses durations', () => {
-    expect([parseDuration('500ms'), parseDuration('10s'), parseDuration('90m'), parseDuration('2h'), parseDuration('1d'), parseDuration('3')]).toEqual([500, 10_000, 5_400_000, 7_200_000, 86_400_000, 3000]);
+    expect([parseDuration('500ms'), parseDuration('10s'), parseDuration('90m'), parseDuration('2h'), parseDuration('1d'), parseDuration('3')]).toEqual([
+      500, 10_000, 5_400_000, 7_200_000, 86_400_000, 3000,
+    ]);
     expect(() => parseDuration('soon')).toThrow('not a duration');
   });
 });

@@ -111,7 +111,9 @@ describe('SnsPageSink', () => {
   it('gives up after its attempts, within a bounded time', async () => {
     sns.on(PublishCommand).rejects(new Error('InternalError'));
     const started = Date.now();
-    await expect(new SnsPageSink(TOPIC, { attempts: 3 }).send(formatPage({ kind: 'firing', alert: alert(), at: '2026-11-22T10:00:00.000Z' }))).rejects.toThrow('InternalError');
+    await expect(new SnsPageSink(TOPIC, { attempts: 3 }).send(formatPage({ kind: 'firing', alert: alert(), at: '2026-11-22T10:00:00.000Z' }))).rejects.toThrow(
+      'InternalError',
+    );
     expect(sns.commandCalls(PublishCommand)).toHaveLength(3);
     expect(Date.now() - started).toBeLessThan(2000);
   });

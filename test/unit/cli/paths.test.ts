@@ -21,7 +21,9 @@ describe('where the CLI looks for its files', () => {
   it('prints --config as an absolute path unless an absolute $REPLWATCH_CONFIG names the same file, and --state only when not the default', () => {
     expect(commandFlags({ configFile: 'replwatch.yml' }, {})).toBe(`--config ${process.cwd()}/replwatch.yml`);
     expect(commandFlags({ configFile: '/srv/f/replwatch.yml' }, { REPLWATCH_CONFIG: '/srv/f/replwatch.yml' })).toBe('');
-    expect(commandFlags({ configFile: '/srv/f/replwatch.yml', stateFile: '/srv/f/.replwatch/state.json' }, { REPLWATCH_CONFIG: '/srv/f/replwatch.yml' })).toBe('');
+    expect(commandFlags({ configFile: '/srv/f/replwatch.yml', stateFile: '/srv/f/.replwatch/state.json' }, { REPLWATCH_CONFIG: '/srv/f/replwatch.yml' })).toBe(
+      '',
+    );
     expect(commandFlags({ configFile: '/srv/f/r.yml', stateFile: '/tmp/s.json' }, {})).toBe('--config /srv/f/r.yml --state /tmp/s.json');
     expect(commandFlags({ configFile: "/srv/my fleet/it's.yml" }, {})).toBe(`--config '/srv/my fleet/it'\\''s.yml'`);
     expect(shellWord('/a/b-c_d.yml')).toBe('/a/b-c_d.yml');

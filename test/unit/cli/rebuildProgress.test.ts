@@ -17,7 +17,19 @@ function copy(batchMs: number, warmupMs = 0) {
   events.push({ e: { step: 'copy rows', status: 'start', at: at() }, now });
   for (let done = 1000; done <= allRows; done += 1000) {
     now += done === 1000 ? warmupMs + batchMs : batchMs;
-    const e: RebuildEvent = { step: 'copy rows', status: 'progress', table: '`app`.`big`', rows: done, totalRows: allRows, doneRows: done, allRows, doneBytes: done * 100, allBytes, at: at(), ...pace.measure({ rows: done, bytes: done * 100 }, allRows) };
+    const e: RebuildEvent = {
+      step: 'copy rows',
+      status: 'progress',
+      table: '`app`.`big`',
+      rows: done,
+      totalRows: allRows,
+      doneRows: done,
+      allRows,
+      doneBytes: done * 100,
+      allBytes,
+      at: at(),
+      ...pace.measure({ rows: done, bytes: done * 100 }, allRows),
+    };
     events.push({ e, now });
   }
   events.push({ e: { step: 'copy rows', status: 'done', at: at() }, now });
@@ -27,7 +39,13 @@ function copy(batchMs: number, warmupMs = 0) {
 function render(tty: boolean, events: Array<{ e: RebuildEvent; now: number }>) {
   let now = 0;
   const out = { written: '', progress: [] as string[], steps: [] as string[] };
-  const r = new ProgressRenderer({ tty, write: (t) => (out.written += t), progressLine: (l) => out.progress.push(l), stepLine: (l) => out.steps.push(l), now: () => now });
+  const r = new ProgressRenderer({
+    tty,
+    write: (t) => (out.written += t),
+    progressLine: (l) => out.progress.push(l),
+    stepLine: (l) => out.steps.push(l),
+    now: () => now,
+  });
   for (const x of events) {
     now = x.now;
     r.onEvent(x.e);
@@ -57,7 +75,9 @@ describe('rebuild progress', () => {
 
   it('predicts nothing before a second of copying, then the time left at the measured pace', () => {
     // The job takes 4 s after a slow first batch: the first figure given is close, never an hour.
-    const events = copy(4000 / 300, 500).map((x) => x.e).filter((e) => e.status === 'progress');
+    const events = copy(4000 / 300, 500)
+      .map((x) => x.e)
+      .filter((e) => e.status === 'progress');
     const first = events.findIndex((e) => e.etaSeconds !== undefined);
     expect(events.slice(0, first).every((e) => progressText(e).includes('-- MB/s, ETA --'))).toBe(true);
     const elapsed = (1000 + 500) / 1000;
@@ -92,7 +112,9 @@ describe('rebuild progress', () => {
     expect(lines).toEqual([]);
     now = 31_000;
     r.tick();
-    expect(lines).toEqual(['  copy: no progress for 31 s (`app`.`big`, 1,000 of ~300,000 rows): the donor or the replica may be stalled; each statement gives up after its timeout']);
+    expect(lines).toEqual([
+      '  copy: no progress for 31 s (`app`.`big`, 1,000 of ~300,000 rows): the donor or the replica may be stalled; each statement gives up after its timeout',
+    ]);
     now = 33_000;
     r.tick();
     expect(lines).toHaveLength(1);

@@ -31,7 +31,22 @@ function fleet(): { dir: string; config: string; state: string } {
 describe('replwatch silence', () => {
   it('adds, lists and removes maintenance windows in the state file', async () => {
     const { config, state } = fleet();
-    const added = await cli('silence', 'add', '--config', config, '--state', state, '--cluster', 'main', '--target', 'main-r1', '--for', '2h', '--reason', 'rebuilding main-r1');
+    const added = await cli(
+      'silence',
+      'add',
+      '--config',
+      config,
+      '--state',
+      state,
+      '--cluster',
+      'main',
+      '--target',
+      'main-r1',
+      '--for',
+      '2h',
+      '--reason',
+      'rebuilding main-r1',
+    );
     expect(added.code).toBe(0);
     const id = /silence (\w+) until (\S+)/.exec(added.stdout)!;
     const stored = await new FileStore(state).listSilences();
@@ -52,8 +67,12 @@ describe('replwatch silence', () => {
     const all = await cli('silence', 'add', '--state', state, '--reason', 'x');
     expect(all.code).toBe(3);
     expect(all.stderr).toContain('name at least one of --cluster, --target, --code');
-    expect((await cli('silence', 'add', '--config', config, '--state', state, '--code', 'ReplicaLaging', '--reason', 'x')).stderr).toContain('unknown finding code ReplicaLaging');
-    expect((await cli('silence', 'add', '--config', config, '--state', state, '--cluster', 'main', '--until', '2020-01-01T00:00:00Z', '--reason', 'x')).stderr).toContain('--until must be a future date-time');
+    expect((await cli('silence', 'add', '--config', config, '--state', state, '--code', 'ReplicaLaging', '--reason', 'x')).stderr).toContain(
+      'unknown finding code ReplicaLaging',
+    );
+    expect(
+      (await cli('silence', 'add', '--config', config, '--state', state, '--cluster', 'main', '--until', '2020-01-01T00:00:00Z', '--reason', 'x')).stderr,
+    ).toContain('--until must be a future date-time');
     expect((await cli('silence', 'add', '--config', config, '--state', state, '--cluster', 'main', '--reason', 'x')).code).toBe(0);
   });
 
@@ -70,10 +89,19 @@ describe('replwatch silence', () => {
     oneLine(await add('--config', config, '--cluster', 'mian'), `unknown cluster mian in ${config}; did you mean main? ${tail}`);
     oneLine(await add('--config', config, '--cluster', 'other'), `unknown cluster other in ${config}; known: main, sessions, db-hosts ${tail}`);
     oneLine(await add('--config', config, '--target', 'main-r3'), `unknown target main-r3 in ${config}; did you mean main-r1? ${tail}`);
-    oneLine(await add('--config', config, '--cluster', 'main', '--target', '127.0.0.1:11211'), `unknown target (in main) 127.0.0.1:11211 in ${config}; known: main-primary, main-r1, main-r2 ${tail}`);
+    oneLine(
+      await add('--config', config, '--cluster', 'main', '--target', '127.0.0.1:11211'),
+      `unknown target (in main) 127.0.0.1:11211 in ${config}; known: main-primary, main-r1, main-r2 ${tail}`,
+    );
     expect(await new FileStore(state).listSilences()).toEqual([]);
     // What the config names is taken: servers, nodes, network targets, and the monitor's own cluster.
-    for (const args of [['--cluster', 'main', '--target', 'main-primary'], ['--target', 'main-r2'], ['--cluster', 'sessions', '--target', '127.0.0.1:11211'], ['--target', '127.0.0.1:3306'], ['--cluster', 'replwatch']]) {
+    for (const args of [
+      ['--cluster', 'main', '--target', 'main-primary'],
+      ['--target', 'main-r2'],
+      ['--cluster', 'sessions', '--target', '127.0.0.1:11211'],
+      ['--target', '127.0.0.1:3306'],
+      ['--cluster', 'replwatch'],
+    ]) {
       expect((await add('--config', config, ...args)).code, args.join(' ')).toBe(0);
     }
     expect(await new FileStore(state).listSilences()).toHaveLength(5);

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { findingsOf, severityCounts } from '../../src/cli/watch';
-import type { Finding } from '../../src/model/findings';
+import { findingsOf, severityCounts } from '../../../src/cli/watch';
+import type { Finding } from '../../../src/model/findings';
 
-const f = (code: Finding['code'], severity: Finding['severity'], target: string): Finding => ({ code, severity, cluster: 'main', target, summary: 's', details: {} });
+const f = (code: Finding['code'], severity: Finding['severity'], target: string): Finding => ({
+  code,
+  severity,
+  cluster: 'main',
+  target,
+  summary: 's',
+  details: {},
+});
 
 describe("watch's sample line", () => {
   it('counts every finding by severity whatever paging did, and says how many of each were held', () => {
@@ -18,6 +25,10 @@ describe("watch's sample line", () => {
     const dead = f('RebuildFailed', 'critical', 'main-r1');
     const unreadable = { ...f('StateUnreadable', 'critical', '/s.json'), cluster: 'replwatch' };
     expect(findingsOf([broken], {}).map((x) => x.code)).toEqual(['ReplicationBroken']);
-    expect(findingsOf([broken], { fromState: [dead, broken], unreadable }).map((x) => x.code).sort()).toEqual(['RebuildFailed', 'ReplicationBroken', 'StateUnreadable']);
+    expect(
+      findingsOf([broken], { fromState: [dead, broken], unreadable })
+        .map((x) => x.code)
+        .sort(),
+    ).toEqual(['RebuildFailed', 'ReplicationBroken', 'StateUnreadable']);
   });
 });

@@ -37,7 +37,12 @@ const errorOf = configErrorOf;
 describe('config', () => {
   it("accepts the design's example as written, with defaults filled in", () => {
     const c = parseConfig(DESIGN_EXAMPLE, 'replwatch.yml');
-    expect(c.clusters[0]).toMatchObject({ name: 'main', password: 'env:REPLWATCH_DB_PASSWORD', timeoutMs: 2000, heartbeat: { table: 'percona.heartbeat', staleSeconds: 10 } });
+    expect(c.clusters[0]).toMatchObject({
+      name: 'main',
+      password: 'env:REPLWATCH_DB_PASSWORD',
+      timeoutMs: 2000,
+      heartbeat: { table: 'percona.heartbeat', staleSeconds: 10 },
+    });
     expect(c.memcache[0]!.nodes).toEqual(['127.0.0.1:11211']);
     expect(c.alerts.repeatMinutes).toBe(30);
     expect(c.sampleSeconds).toBe(10);
@@ -55,7 +60,9 @@ describe('config', () => {
   });
 
   it('rejects unknown keys, naming them', () => {
-    expect(errorOf(DESIGN_EXAMPLE.replace('sustainedSamples: 2', 'sustainedSample: 2'))).toContain('replwatch.yml:9: clusters[0].lag.sustainedSample: unknown key');
+    expect(errorOf(DESIGN_EXAMPLE.replace('sustainedSamples: 2', 'sustainedSample: 2'))).toContain(
+      'replwatch.yml:9: clusters[0].lag.sustainedSample: unknown key',
+    );
     expect(errorOf('clusterz: []\n')).toContain('replwatch.yml:1: clusterz: unknown key');
   });
 
@@ -81,13 +88,17 @@ describe('config', () => {
   it('hides values under any secret-bearing key, however deep, when a parent is shown', () => {
     const shown = (heartbeat: string) => errorOf(DESIGN_EXAMPLE.replace('heartbeat: { table: percona.heartbeat }', `heartbeat: ${heartbeat}`));
     const flat = shown('[{ user: u1, adminPassword: pw-Zq9-1, apiToken: pw-Zq9-2 }]');
-    expect(flat).toBe('replwatch.yml:10: clusters[0].heartbeat: Invalid input: expected object, received array; got [{"user":"(hidden)","adminPassword":"(hidden)","apiToken":"(hidden)"}]');
+    expect(flat).toBe(
+      'replwatch.yml:10: clusters[0].heartbeat: Invalid input: expected object, received array; got [{"user":"(hidden)","adminPassword":"(hidden)","apiToken":"(hidden)"}]',
+    );
     const deep = shown('[{ x: { clientSecret: pw-Zq9-3 }, credentials: [pw-Zq9-4] }]');
     expect(deep).toContain('got [{"x":{"clientSecret":"(hidden)"},"credentials":"(hidden)"}]');
   });
 
   it('checks meaning, not only shape', () => {
-    expect(errorOf(DESIGN_EXAMPLE.replace('warningSeconds: 5', 'warningSeconds: 50'))).toContain('clusters[0].lag.warningSeconds: warningSeconds must not exceed criticalSeconds; got 50');
+    expect(errorOf(DESIGN_EXAMPLE.replace('warningSeconds: 5', 'warningSeconds: 50'))).toContain(
+      'clusters[0].lag.warningSeconds: warningSeconds must not exceed criticalSeconds; got 50',
+    );
     expect(errorOf(DESIGN_EXAMPLE.replace('port: 3307', 'port: 3306'))).toContain('clusters[0].replicas[0]: a replica cannot be the primary itself');
     expect(errorOf(DESIGN_EXAMPLE.replace('table: percona.heartbeat', 'table: heartbeat'))).toContain('expected database.table');
     expect(errorOf(DESIGN_EXAMPLE.replace('127.0.0.1:11211', '127.0.0.1'))).toContain('memcache[0].nodes[0]: expected host:port; got "127.0.0.1"');
@@ -97,7 +108,9 @@ describe('config', () => {
     expect(errorOf('memcache:\n  - name: sessions\n    nodes:\n      - 127.0.0.1:11211\n      - 127.0.0.1:11211\n')).toBe(
       'replwatch.yml:5: memcache[0].nodes[1]: 127.0.0.1:11211 is listed twice in this pool; got "127.0.0.1:11211"',
     );
-    expect(errorOf('memcache:\n  - { name: a, nodes: ["h1:11211"] }\n  - { name: a, nodes: ["h2:11211"] }\n')).toBe('replwatch.yml:3: memcache[1].name: duplicate memcache pool name "a"; got "a"');
+    expect(errorOf('memcache:\n  - { name: a, nodes: ["h1:11211"] }\n  - { name: a, nodes: ["h2:11211"] }\n')).toBe(
+      'replwatch.yml:3: memcache[1].name: duplicate memcache pool name "a"; got "a"',
+    );
     expect(errorOf('memcache:\n  - { name: a, configEndpoint: "ep:11211" }\n  - { name: b, configEndpoint: "ep:11211" }\n')).toBe(
       'replwatch.yml:3: memcache[1].configEndpoint: ep:11211 is already the configEndpoint of another pool; got "ep:11211"',
     );
@@ -107,8 +120,13 @@ describe('config', () => {
 
   it('reads JSON too, and reports its syntax errors and missing files by name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-config-'));
-    writeFileSync(join(dir, 'c.json'), JSON.stringify({ clusters: [{ name: 'a', primary: { host: 'h' }, replicas: [{ name: 'r', host: 'h2', port: 70000 }], user: 'u' }] }));
-    await expect(loadConfig(join(dir, 'c.json'))).rejects.toThrow(`${join(dir, 'c.json')}: clusters[0].replicas[0].port: Too big: expected number to be <=65535; got 70000`);
+    writeFileSync(
+      join(dir, 'c.json'),
+      JSON.stringify({ clusters: [{ name: 'a', primary: { host: 'h' }, replicas: [{ name: 'r', host: 'h2', port: 70000 }], user: 'u' }] }),
+    );
+    await expect(loadConfig(join(dir, 'c.json'))).rejects.toThrow(
+      `${join(dir, 'c.json')}: clusters[0].replicas[0].port: Too big: expected number to be <=65535; got 70000`,
+    );
     writeFileSync(join(dir, 'bad.json'), '{"clusters": [');
     await expect(loadConfig(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json:1:\d+: not valid JSON/);
     writeFileSync(join(dir, 'bad.yml'), 'clusters:\n  - name: a\n   oops: [\n');

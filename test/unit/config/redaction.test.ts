@@ -36,19 +36,44 @@ describe('config errors never show a password', () => {
 });
 
 describe('config errors name the file and the path, never a value that could be a secret', () => {
-  const cluster = (extra: string) => `clusters:\n  - name: main\n    primary: { host: db1 }\n    replicas: [{ name: r1, host: db2 }]\n    user: replwatch\n    password: env:X\n${extra}`;
+  const cluster = (extra: string) =>
+    `clusters:\n  - name: main\n    primary: { host: db1 }\n    replicas: [{ name: r1, host: db2 }]\n    user: replwatch\n    password: env:X\n${extra}`;
   const cases: Array<[string, string, string]> = [
     ['a password written as the whole admin section', cluster(`    admin: ${SECRET}\n`), 'c.yml:7: clusters[0].admin: Invalid input: expected object'],
-    ['a password written as the whole heartbeat section', cluster(`    heartbeat: ${SECRET}\n`), 'c.yml:7: clusters[0].heartbeat: Invalid input: expected object'],
-    ['a password written as the whole replication section', cluster(`    replication: ${SECRET}\n`), 'c.yml:7: clusters[0].replication: Invalid input: expected object'],
-    ['a password in the replication user', cluster(`    replication: { user: [${SECRET}], password: env:Y }\n`), 'c.yml:7: clusters[0].replication.user: Invalid input: expected string'],
-    ['a bad admin password', cluster(`    admin: { user: root, password: [${SECRET}] }\n`), 'c.yml:7: clusters[0].admin.password: Invalid input: expected string'],
+    [
+      'a password written as the whole heartbeat section',
+      cluster(`    heartbeat: ${SECRET}\n`),
+      'c.yml:7: clusters[0].heartbeat: Invalid input: expected object',
+    ],
+    [
+      'a password written as the whole replication section',
+      cluster(`    replication: ${SECRET}\n`),
+      'c.yml:7: clusters[0].replication: Invalid input: expected object',
+    ],
+    [
+      'a password in the replication user',
+      cluster(`    replication: { user: [${SECRET}], password: env:Y }\n`),
+      'c.yml:7: clusters[0].replication.user: Invalid input: expected string',
+    ],
+    [
+      'a bad admin password',
+      cluster(`    admin: { user: root, password: [${SECRET}] }\n`),
+      'c.yml:7: clusters[0].admin.password: Invalid input: expected string',
+    ],
     ['a string under an account section beside a bad field', cluster(`    admin: { user: ${SECRET}, password: 5 }\n`), 'c.yml:7: clusters[0].admin.password'],
-    ['a top-level section written as a string', `network:\n  - { name: n, targets: ["h:1"] }\nalerts: ${SECRET}\n`, 'c.yml:3: alerts: Invalid input: expected object'],
+    [
+      'a top-level section written as a string',
+      `network:\n  - { name: n, targets: ["h:1"] }\nalerts: ${SECRET}\n`,
+      'c.yml:3: alerts: Invalid input: expected object',
+    ],
     ['a whole document that is a string', `${SECRET}\n`, 'c.yml'],
     ['an unknown key holding a secret', cluster(`    adminPasswrd: ${SECRET}\n`), 'c.yml:7: clusters[0].adminPasswrd: unknown key'],
     ['an unknown key under an account', cluster(`    admin: { user: root, password: env:Z, pw: ${SECRET} }\n`), 'c.yml:7: clusters[0].admin.pw: unknown key'],
-    ['a URL with credentials', `network:\n  - { name: n, targets: ["h:1"] }\nalerts: { snsTopicArn: "https://ops:${SECRET}@example.com" }\n`, 'c.yml:3: alerts.snsTopicArn: expected an SNS topic ARN'],
+    [
+      'a URL with credentials',
+      `network:\n  - { name: n, targets: ["h:1"] }\nalerts: { snsTopicArn: "https://ops:${SECRET}@example.com" }\n`,
+      'c.yml:3: alerts.snsTopicArn: expected an SNS topic ARN',
+    ],
   ];
   for (const [what, yml, where] of cases) {
     it(what, () => {

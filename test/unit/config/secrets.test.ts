@@ -31,7 +31,9 @@ describe('SecretResolver', () => {
   });
 
   it("reads Secrets Manager, taking the password field of RDS's JSON secrets", async () => {
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rds' }).resolves({ SecretString: '{"username":"replwatch","password":"from-sm"}' });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rds' }).resolves({
+      SecretString: '{"username":"replwatch","password":"from-sm"}',
+    });
     sm.on(GetSecretValueCommand, { SecretId: 'plain' }).resolves({ SecretString: 'just-text' });
     const r = new SecretResolver({}, awsSecretFetcher);
     expect(await r.resolve('secret:arn:aws:secretsmanager:us-east-1:123456789012:secret:rds')).toBe('from-sm');
@@ -39,7 +41,10 @@ describe('SecretResolver', () => {
   });
 
   it('names the reference, never a value, when AWS fails, and retries next time', async () => {
-    ssm.on(GetParameterCommand).rejectsOnce(new Error('ParameterNotFound')).resolves({ Parameter: { Value: 'v' } });
+    ssm
+      .on(GetParameterCommand)
+      .rejectsOnce(new Error('ParameterNotFound'))
+      .resolves({ Parameter: { Value: 'v' } });
     const r = new SecretResolver({}, awsSecretFetcher);
     await expect(r.resolve('ssm:/replwatch/missing')).rejects.toThrow('cannot read ssm:/replwatch/missing: ParameterNotFound');
     expect(await r.resolve('ssm:/replwatch/missing')).toBe('v');

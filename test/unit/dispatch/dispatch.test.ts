@@ -11,11 +11,20 @@ import { dispatch } from '../../../src/dispatch/dispatch';
 import { ownedBy, shardConfig, shardCount } from '../../../src/dispatch/shards';
 import { cli } from '../../support/cli';
 
-const cluster = (name: string, replicas: number) => ({ name, primary: { host: `${name}-p` }, replicas: Array.from({ length: replicas }, (_, i) => ({ name: `${name}-r${i + 1}`, host: `${name}-h${i}` })), user: 'u', password: 'env:PW' });
+const cluster = (name: string, replicas: number) => ({
+  name,
+  primary: { host: `${name}-p` },
+  replicas: Array.from({ length: replicas }, (_, i) => ({ name: `${name}-r${i + 1}`, host: `${name}-h${i}` })),
+  user: 'u',
+  password: 'env:PW',
+});
 const fleet = {
   shardSize: 6,
   clusters: [cluster('a', 2), cluster('b', 2), cluster('c', 4), cluster('huge', 9)],
-  memcache: [{ name: 'sessions', nodes: Array.from({ length: 8 }, (_, i) => `10.0.1.${i}:11211`) }, { name: 'disc', configEndpoint: 'cfg.example:11211' }],
+  memcache: [
+    { name: 'sessions', nodes: Array.from({ length: 8 }, (_, i) => `10.0.1.${i}:11211`) },
+    { name: 'disc', configEndpoint: 'cfg.example:11211' },
+  ],
   network: [{ name: 'db', targets: Array.from({ length: 13 }, (_, i) => `10.0.2.${i}:3306`) }],
 };
 const config = parseConfig(stringify(fleet), 'fleet.yml');
@@ -32,14 +41,18 @@ describe('shards', () => {
     expect(shardCount(config, 'memcache')).toBe(2);
     const [m0, m1] = [0, 1].map((index) => shardConfig(config, 'memcache', { index, count: 2 }));
     expect(m0!.memcache.map((p) => [p.name, p.nodes?.length])).toEqual([['sessions', 6]]);
-    expect(m1!.memcache.map((p) => [p.name, p.nodes?.length ?? p.configEndpoint])).toEqual([['sessions', 2], ['disc', 'cfg.example:11211']]);
+    expect(m1!.memcache.map((p) => [p.name, p.nodes?.length ?? p.configEndpoint])).toEqual([
+      ['sessions', 2],
+      ['disc', 'cfg.example:11211'],
+    ]);
     expect(shardCount(config, 'network')).toBe(3);
     expect([0, 1, 2].map((index) => shardConfig(config, 'network', { index, count: 3 }).network[0]!.targets.length)).toEqual([6, 6, 1]);
   });
 
   it('hold no more network targets than one sample period can probe (8 at a time, each about a second)', () => {
     const targets = Array.from({ length: 200 }, (_, i) => `10.0.3.${i}:3306`);
-    const network = (sampleSeconds: number) => parseConfig(stringify({ sampleSeconds, network: [{ name: 'db', targets, probes: 100, timeoutMs: 300 }] }), 'net.yml');
+    const network = (sampleSeconds: number) =>
+      parseConfig(stringify({ sampleSeconds, network: [{ name: 'db', targets, probes: 100, timeoutMs: 300 }] }), 'net.yml');
     // 1.3 s a target (1 s of paced handshakes, the last waiting up to 300 ms) / 8 at once: 49 fit in 8 of 10 s.
     const tenSeconds = network(10);
     expect(shardCount(tenSeconds, 'network')).toBe(5);
@@ -56,12 +69,17 @@ describe('shards', () => {
     expect(settings).toEqual(whole);
   });
 
-  it('own only their own targets: a worker never resolves another shard\'s alert', () => {
+  it("own only their own targets: a worker never resolves another shard's alert", () => {
     const own = ownedBy(shardConfig(config, 'network', { index: 0, count: 3 }));
     expect(own({ cluster: 'db', target: '10.0.2.0:3306' })).toBe(true);
     expect(own({ cluster: 'db', target: '10.0.2.12:3306' })).toBe(false);
     const rep = ownedBy(shardConfig(config, 'replication', { index: 0, count: 3 }));
-    expect([rep({ cluster: 'a', target: 'a-primary' }), rep({ cluster: 'b', target: 'b-r2' }), rep({ cluster: 'c', target: 'c-r1' }), rep({ cluster: 'huge', target: 'huge-primary' })]).toEqual([true, true, false, false]);
+    expect([
+      rep({ cluster: 'a', target: 'a-primary' }),
+      rep({ cluster: 'b', target: 'b-r2' }),
+      rep({ cluster: 'c', target: 'c-r1' }),
+      rep({ cluster: 'huge', target: 'huge-primary' }),
+    ]).toEqual([true, true, false, false]);
   });
 
   it('refuse a shard that does not match the config (changed between dispatch and work)', () => {
@@ -85,7 +103,11 @@ describe('replwatch shards', () => {
     expect(json.code).toBe(0);
     const plan = JSON.parse(json.stdout) as { shardSize: number; checks: Record<string, Array<{ index: number; count: number; targets: string[] }>> };
     expect(plan.shardSize).toBe(6);
-    expect(Object.fromEntries(Object.entries(plan.checks).map(([check, shards]) => [check, shards.map((x) => x.targets.length)]))).toEqual({ replication: [6, 5, 10], memcache: [6, 3], network: [6, 6, 1] });
+    expect(Object.fromEntries(Object.entries(plan.checks).map(([check, shards]) => [check, shards.map((x) => x.targets.length)]))).toEqual({
+      replication: [6, 5, 10],
+      memcache: [6, 3],
+      network: [6, 6, 1],
+    });
     expect(plan.checks.replication![1]).toEqual({ index: 1, count: 3, targets: ['c/c-primary', 'c/c-r1', 'c/c-r2', 'c/c-r3', 'c/c-r4'] });
     expect(plan.checks.memcache![1]!.targets).toEqual(['sessions/10.0.1.6:11211', 'sessions/10.0.1.7:11211', 'disc/*']);
     const every = Object.values(plan.checks).flatMap((shards) => shards.flatMap((x) => x.targets));

@@ -1,4 +1,4 @@
-import { Command, CommanderError, type Option } from 'commander';
+import { type Command, CommanderError, type Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../src/cli/main';
 import { codeBlocks, DOC_FILES, readDoc, withoutCodeBlocks } from '../../support/docs';
@@ -44,7 +44,9 @@ const placeholder = (word: string) => /^[A-Z][A-Z_]*(\.\w+)?$/.test(word);
  */
 function argvs(program: Command, line: string): string[][] {
   let variants: string[][] = [[]];
-  for (const w of words(line.replace(/^replwatch /, '')).map((w) => w.replace(/[[\]]/g, '')).filter((w) => w !== '' && w !== '...')) {
+  for (const w of words(line.replace(/^replwatch /, ''))
+    .map((w) => w.replace(/[[\]]/g, ''))
+    .filter((w) => w !== '' && w !== '...')) {
     const alternatives = /^[a-z-]+(\|[a-z-]+)+$/.test(w) ? w.split('|') : [w];
     variants = variants.flatMap((v) => alternatives.map((a) => [...v, a]));
   }
@@ -100,11 +102,14 @@ describe('the replwatch command lines of the docs', () => {
     expect(commands.filter((c) => c.file === 'README.md' && c.whole).length).toBeGreaterThan(0);
   });
 
-  it.each(commands.map((c) => [`${c.file}: ${c.line.replace(/\s+#.*$/, '').replace(/\s+/g, ' ')}`, c] as const))('%s parses under the real CLI', async (_, c) => {
-    const variants = argvs(inertProgram([]), c.line);
-    const refused = await Promise.all(variants.map(async (argv) => [argv.join(' '), await refusal(argv, c.whole)] as const));
-    expect(refused.filter(([, why]) => why)).toEqual([]);
-  });
+  it.each(commands.map((c) => [`${c.file}: ${c.line.replace(/\s+#.*$/, '').replace(/\s+/g, ' ')}`, c] as const))(
+    '%s parses under the real CLI',
+    async (_, c) => {
+      const variants = argvs(inertProgram([]), c.line);
+      const refused = await Promise.all(variants.map(async (argv) => [argv.join(' '), await refusal(argv, c.whole)] as const));
+      expect(refused.filter(([, why]) => why)).toEqual([]);
+    },
+  );
 
   it('a line the CLI would refuse is caught: an unknown option, subcommand or value, a missing required option', async () => {
     const program = inertProgram([]);

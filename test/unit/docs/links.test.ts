@@ -14,7 +14,9 @@ function broken(file: string, target: string): string | undefined {
 }
 
 const sourceFiles = (dir: string): string[] =>
-  readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 
 describe('the links of the docs', () => {
   it.each(DOC_FILES)('every relative link in %s points to a file that exists, and to a heading it has', (file) => {
@@ -29,7 +31,9 @@ describe('the links of the docs', () => {
   });
 
   it('the docs pages that src/ names for users (docs/config.md#grants, ...) exist, with those headings', () => {
-    const named = ['src', 'functions'].flatMap(sourceFiles).flatMap((f) => [...readFileSync(join(ROOT, f), 'utf8').matchAll(/\bdocs\/[\w-]+\.md(?:#[\w-]+)?/g)].map((m) => m[0]));
+    const named = ['src', 'functions']
+      .flatMap(sourceFiles)
+      .flatMap((f) => [...readFileSync(join(ROOT, f), 'utf8').matchAll(/\bdocs\/[\w-]+\.md(?:#[\w-]+)?/g)].map((m) => m[0]));
     expect(named).toContain('docs/config.md#grants');
     expect(named.flatMap((t) => broken('README.md', t) ?? [])).toEqual([]);
   });

@@ -19,7 +19,7 @@ describe('the tables of the docs hold what the code holds', () => {
     expect(findingsTable().rows.map((r) => quoted(r[0]!)[0])).toEqual(FINDING_CODES);
   });
 
-  it("docs/gameday.md: a row for every scenario of the drill, naming the page it must send", () => {
+  it('docs/gameday.md: a row for every scenario of the drill, naming the page it must send', () => {
     const { rows } = table(section(readDoc('docs/gameday.md'), 'Game day'));
     const byName = new Map(rows.flatMap((r) => quoted(r[0]!).map((name) => [name, r[2]!] as const)));
     expect([...byName.keys()].sort()).toEqual(SCENARIOS.map((s) => s.name).sort());

@@ -18,7 +18,15 @@ describe('the dead-man alarm, read from serverless.yml', () => {
     expect(alarm.name).toBe('replwatch-gameday-monitor-not-reporting');
     expect(alarm.children.map((c) => c.dimensions.Check).sort()).toEqual(['memcache', 'network', 'replication']);
     for (const c of alarm.children) {
-      expect(c).toMatchObject({ metric: 'ChecksCompleted', periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 3, threshold: 1, comparison: 'LessThanThreshold', treatMissingData: 'breaching' });
+      expect(c).toMatchObject({
+        metric: 'ChecksCompleted',
+        periodSeconds: 60,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        threshold: 1,
+        comparison: 'LessThanThreshold',
+        treatMissingData: 'breaching',
+      });
     }
   });
 

@@ -9,7 +9,15 @@ const alert: AlertState = {
   key: 'ReplicationBroken|sandbox|sandbox-r1',
   status: 'firing',
   severity: 'critical',
-  finding: { code: 'ReplicationBroken', severity: 'critical', cluster: 'sandbox', target: 'sandbox-r1', summary: 'SQL thread stopped: 1062', runbook: 'replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1', details: {} },
+  finding: {
+    code: 'ReplicationBroken',
+    severity: 'critical',
+    cluster: 'sandbox',
+    target: 'sandbox-r1',
+    summary: 'SQL thread stopped: 1062',
+    runbook: 'replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1',
+    details: {},
+  },
   firstSeenAt: '2026-11-22T10:00:00.000Z',
   firedAt: '2026-11-22T10:00:00.000Z',
   consecutiveFound: 1,
@@ -22,13 +30,25 @@ describe("the game day's SNS endpoint, reached by the real AWS SDK", () => {
   let sink: SnsPageSink;
   beforeAll(async () => {
     const endpoint = await sns.start();
-    sink = new SnsPageSink('arn:aws:sns:us-east-1:000000000000:t', { client: snsFor('arn:aws:sns:us-east-1:000000000000:t', { endpoint, accessKeyId: 'x', secretAccessKey: 'y' }), attempts: 2, timeoutMs: 1000 });
+    sink = new SnsPageSink('arn:aws:sns:us-east-1:000000000000:t', {
+      client: snsFor('arn:aws:sns:us-east-1:000000000000:t', { endpoint, accessKeyId: 'x', secretAccessKey: 'y' }),
+      attempts: 2,
+      timeoutMs: 1000,
+    });
   });
   afterAll(() => sns.stop());
 
   it('reads back what on-call received: transition, code, target and the fix command', async () => {
     await sink.send(formatPage({ kind: 'firing', alert: alert, at: '2026-11-22T10:00:00.000Z' }));
-    expect(sns.received()).toMatchObject([{ kind: 'firing', code: 'ReplicationBroken', target: 'sandbox-r1', subject: '[CRITICAL] ReplicationBroken sandbox/sandbox-r1', fix: alert.finding.runbook }]);
+    expect(sns.received()).toMatchObject([
+      {
+        kind: 'firing',
+        code: 'ReplicationBroken',
+        target: 'sandbox-r1',
+        subject: '[CRITICAL] ReplicationBroken sandbox/sandbox-r1',
+        fix: alert.finding.runbook,
+      },
+    ]);
   });
 
   it('refuses like an SNS outage when failing: the sink rejects and every attempt is recorded', async () => {

@@ -8,7 +8,16 @@ import { fisTemplates, isoSeconds, type FisExperiment } from '../../../src/gamed
 const fleet = parseConfig(
   stringify({
     clusters: [
-      { name: 'main', primary: { host: 'db1', rdsInstanceId: 'main-primary' }, replicas: [{ name: 'main-r1', host: 'db2', rdsInstanceId: 'main-r1' }, { name: 'main-r2', host: 'db3' }], user: 'replwatch', password: 'env:PW' },
+      {
+        name: 'main',
+        primary: { host: 'db1', rdsInstanceId: 'main-primary' },
+        replicas: [
+          { name: 'main-r1', host: 'db2', rdsInstanceId: 'main-r1' },
+          { name: 'main-r2', host: 'db3' },
+        ],
+        user: 'replwatch',
+        password: 'env:PW',
+      },
       { name: 'onprem', primary: { host: 'db9' }, replicas: [{ name: 'onprem-r1', host: 'db10' }], user: 'replwatch', password: 'env:PW' },
     ],
     memcache: [{ name: 'sessions', nodes: ['10.0.0.5:11211'] }],
@@ -28,7 +37,13 @@ const ACTIONS: Record<string, { key: string; resourceType: string; required: str
 
 describe('gameday --emit-fis templates', () => {
   it('one experiment per fault the fleet can have, RDS ones only where RDS ids are given', () => {
-    expect(experiments.map((e) => e.scenario).sort()).toEqual(['db-hosts-packet-loss', 'main-primary-failover', 'main-replica-reboot', 'network-disruption', 'sessions-memcached-killed']);
+    expect(experiments.map((e) => e.scenario).sort()).toEqual([
+      'db-hosts-packet-loss',
+      'main-primary-failover',
+      'main-replica-reboot',
+      'network-disruption',
+      'sessions-memcached-killed',
+    ]);
     expect(byName('main-replica-reboot').template.targets.replicas!.resourceArns).toEqual(['arn:aws:rds:eu-west-1:123456789012:db:main-r1']);
     expect(byName('main-primary-failover').template.actions.failoverPrimary!.parameters).toEqual({ forceFailover: 'true' });
   });
@@ -61,9 +76,10 @@ describe('gameday --emit-fis templates', () => {
     expect(t.experimentOptions.emptyTargetResolutionMode).toBe('fail');
   });
 
-  it("every experiment stops itself on the deployed dead-man alarm: a drill nobody watches is not a drill", () => {
+  it('every experiment stops itself on the deployed dead-man alarm: a drill nobody watches is not a drill', () => {
     const name = deadManAlarm(readFileSync(new URL('../../../serverless.yml', import.meta.url), 'utf8'), 'staging').name;
-    for (const e of experiments) expect(e.template.stopConditions).toEqual([{ source: 'aws:cloudwatch:alarm', value: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}` }]);
+    for (const e of experiments)
+      expect(e.template.stopConditions).toEqual([{ source: 'aws:cloudwatch:alarm', value: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}` }]);
   });
 
   it('packet loss and process kill go through the AWSFIS SSM documents with their parameters', () => {

@@ -5,8 +5,23 @@ import { score } from '../../../src/gameday/scorecard';
 
 const T = 1_800_000_000_000;
 const faults = [
-  { name: 'replica-lagging', fault: 'MASTER_DELAY <60>', expected: { code: 'ReplicaLagging', target: 'r2' }, injectedAt: T + 5000, recoverAt: T + 12_000, endedAt: T + 16_000 },
-  { name: 'packet-loss', fault: 'iptables', expected: { code: 'PacketLoss', target: '198.18.0.2:11211' }, injectedAt: T + 16_000, recoverAt: T + 19_000, endedAt: T + 22_000, skipped: 'needs root' },
+  {
+    name: 'replica-lagging',
+    fault: 'MASTER_DELAY <60>',
+    expected: { code: 'ReplicaLagging', target: 'r2' },
+    injectedAt: T + 5000,
+    recoverAt: T + 12_000,
+    endedAt: T + 16_000,
+  },
+  {
+    name: 'packet-loss',
+    fault: 'iptables',
+    expected: { code: 'PacketLoss', target: '198.18.0.2:11211' },
+    injectedAt: T + 16_000,
+    recoverAt: T + 19_000,
+    endedAt: T + 22_000,
+    skipped: 'needs root',
+  },
 ];
 const pages = [
   { at: T + 11_000, kind: 'firing' as const, code: 'ReplicaLagging', target: 'r2', subject: '[WARNING] ReplicaLagging sandbox/r2 <&>' },
@@ -19,10 +34,35 @@ const result: DrillResult = {
     from: T,
     to: T + 25_000,
     lag: [
-      { label: 'r1', unit: 's', points: [[T + 1000, 0], [T + 10_000, 0.1], [T + 20_000, 0]] },
-      { label: 'r2', unit: 's', points: [[T + 1000, 0], [T + 10_000, 6], [T + 20_000, 0]] },
+      {
+        label: 'r1',
+        unit: 's',
+        points: [
+          [T + 1000, 0],
+          [T + 10_000, 0.1],
+          [T + 20_000, 0],
+        ],
+      },
+      {
+        label: 'r2',
+        unit: 's',
+        points: [
+          [T + 1000, 0],
+          [T + 10_000, 6],
+          [T + 20_000, 0],
+        ],
+      },
     ],
-    loss: [{ label: '127.0.0.1:3306', unit: '%', points: [[T + 1000, 0], [T + 20_000, 2]] }],
+    loss: [
+      {
+        label: '127.0.0.1:3306',
+        unit: '%',
+        points: [
+          [T + 1000, 0],
+          [T + 20_000, 2],
+        ],
+      },
+    ],
     faults,
     pages,
   },

@@ -17,8 +17,21 @@ const minute = (m: number) => new Date(now.getTime() - m * 60_000);
 // An Aurora reader as the probe sees it: no replica status, read_only may well be OFF (Aurora
 // enforces innodb_read_only instead), GTIDs unknown.
 const server = (target: string, id: number, over: Partial<ServerReading> = {}): ServerReading => ({
-  cluster: 'aurora', target, role: id === 1 ? 'primary' : 'replica', host: `10.0.0.${id}`, port: 3306, reachable: true, probeMs: 1, flavor: 'mysql',
-  version: '8.0.39', serverId: id, serverUuid: null, readOnly: false, channels: [], grants: { excess: [] }, ...over,
+  cluster: 'aurora',
+  target,
+  role: id === 1 ? 'primary' : 'replica',
+  host: `10.0.0.${id}`,
+  port: 3306,
+  reachable: true,
+  probeMs: 1,
+  flavor: 'mysql',
+  version: '8.0.39',
+  serverId: id,
+  serverUuid: null,
+  readOnly: false,
+  channels: [],
+  grants: { excess: [] },
+  ...over,
 });
 
 function analyse(over: Partial<ClusterReadings>) {
@@ -34,7 +47,10 @@ function analyse(over: Partial<ClusterReadings>) {
 
 describe('an Aurora cluster', () => {
   it('judges a reader by its lag alone: no threads, source, GTIDs or read_only to page about', () => {
-    const lags = { 'aurora-r1': { lagSeconds: 0.021, at: minute(1), earlierSeconds: [] }, 'aurora-r2': { lagSeconds: 0.018, at: minute(1), earlierSeconds: [] } };
+    const lags = {
+      'aurora-r1': { lagSeconds: 0.021, at: minute(1), earlierSeconds: [] },
+      'aurora-r2': { lagSeconds: 0.018, at: minute(1), earlierSeconds: [] },
+    };
     const a = analyse({ aurora: { lag: (t) => lags[t as keyof typeof lags] } });
     expect(a.findings).toEqual([]);
     expect(a.observations.filter((o) => o.kind === 'mysql-replica').map((o) => [o.target, o.lagSeconds, o.lagSource, o.ioRunning, o.source])).toEqual([
@@ -45,12 +61,22 @@ describe('an Aurora cluster', () => {
 
   it('pages AuroraReplicaLag over the threshold once sustained, and a reader whose lag cannot be read as LagUnknown', () => {
     const a = analyse({
-      aurora: { lag: (t) => (t === 'aurora-r1' ? { lagSeconds: 42, at: minute(1), earlierSeconds: [] } : { error: 'no AuroraReplicaLag datapoint for DB instance aurora-r2 in the last 5 minutes' }) },
+      aurora: {
+        lag: (t) =>
+          t === 'aurora-r1'
+            ? { lagSeconds: 42, at: minute(1), earlierSeconds: [] }
+            : { error: 'no AuroraReplicaLag datapoint for DB instance aurora-r2 in the last 5 minutes' },
+      },
       lagHistory: (t) => (t === 'aurora-r1' ? [35] : []),
     });
     expect(a).toHaveFindings(
       [
-        { code: 'ReplicaLagging', severity: 'critical', target: 'aurora-r1', summary: 'lag 42.0 s (cloudwatch), over the critical threshold of 30 s for 2 samples' },
+        {
+          code: 'ReplicaLagging',
+          severity: 'critical',
+          target: 'aurora-r1',
+          summary: 'lag 42.0 s (cloudwatch), over the critical threshold of 30 s for 2 samples',
+        },
         { code: 'LagUnknown', severity: 'warning', target: 'aurora-r2', action: expect.stringContaining('rdsInstanceId') },
       ],
       { inOrder: true },
@@ -66,7 +92,9 @@ describe('an Aurora cluster', () => {
       aurora: { lag: () => undefined },
     });
     expect(a.observations.find((o) => o.target === 'aurora-r1')).toMatchObject({ lagSeconds: 0.1, lagSource: 'heartbeat' });
-    expect(a).toHaveFindings([{ code: 'LagUnknown', target: 'aurora-r2', summary: 'lag of aurora-r2 is unknown: no heartbeat row of the writer on aurora-r2' }]);
+    expect(a).toHaveFindings([
+      { code: 'LagUnknown', target: 'aurora-r2', summary: 'lag of aurora-r2 is unknown: no heartbeat row of the writer on aurora-r2' },
+    ]);
   });
 
   it("hears a reader whose copy of the writer's heartbeat is fresh: a writer unreachable to the monitor alone is a monitor-path warning", () => {
@@ -79,10 +107,20 @@ describe('an Aurora cluster', () => {
       primary: writerDown,
       lastPrimaryServerId: 1,
       primaryLost: { at: 0, writerRunning: true },
-      replicas: [server('aurora-r1', 2, { heartbeat: copy(0.8), heartbeatReadAt: 5000 }), server('aurora-r2', 3, { heartbeat: copy(0.9), heartbeatReadAt: 5000 })],
+      replicas: [
+        server('aurora-r1', 2, { heartbeat: copy(0.8), heartbeatReadAt: 5000 }),
+        server('aurora-r2', 3, { heartbeat: copy(0.9), heartbeatReadAt: 5000 }),
+      ],
       aurora: { lag: () => undefined },
     });
-    expect(partition).toHaveFindings([{ code: 'MonitorPathDown', severity: 'warning', summary: expect.stringContaining('aurora-r1, aurora-r2 still replicate from it'), details: { scope: 'monitor-path' } }]);
+    expect(partition).toHaveFindings([
+      {
+        code: 'MonitorPathDown',
+        severity: 'warning',
+        summary: expect.stringContaining('aurora-r1, aurora-r2 still replicate from it'),
+        details: { scope: 'monitor-path' },
+      },
+    ]);
 
     // Copies as old as the outage say nothing yet: a frozen writer looks so for staleSeconds.
     // Provisional (not paged) rather than the monitor-path verdict.
@@ -91,7 +129,10 @@ describe('an Aurora cluster', () => {
       primary: writerDown,
       lastPrimaryServerId: 1,
       primaryLost: { at: 0, writerRunning: true },
-      replicas: [server('aurora-r1', 2, { heartbeat: copy(2.1), heartbeatReadAt: 2000 }), server('aurora-r2', 3, { heartbeat: copy(2.2), heartbeatReadAt: 2000 })],
+      replicas: [
+        server('aurora-r1', 2, { heartbeat: copy(2.1), heartbeatReadAt: 2000 }),
+        server('aurora-r2', 3, { heartbeat: copy(2.2), heartbeatReadAt: 2000 }),
+      ],
       aurora: { lag: () => undefined },
     });
     expect(frozen).toHaveFindings([{ code: 'PrimaryUnreachable', severity: 'critical', details: { verdict: 'undecided' } }]);
@@ -126,7 +167,10 @@ describe('an Aurora cluster', () => {
   });
 
   it('is refused by the rebuild runbook: a reader has no data of its own', () => {
-    const config = parseConfig(JSON.stringify({ clusters: [{ name: 'aurora', aurora: true, primary: { host: 'w' }, replicas: [{ name: 'aurora-r1', host: 'r' }], user: 'u' }] }), 'aurora.json');
+    const config = parseConfig(
+      JSON.stringify({ clusters: [{ name: 'aurora', aurora: true, primary: { host: 'w' }, replicas: [{ name: 'aurora-r1', host: 'r' }], user: 'u' }] }),
+      'aurora.json',
+    );
     expect(() => resolveTarget(config, 'aurora', 'aurora-r1')).toThrow(/aurora is an Aurora cluster: its readers share the writer's storage/);
   });
 });
@@ -151,7 +195,7 @@ describe('reading AWS metrics', () => {
     expect(input.StartTime).toEqual(minute(5));
   });
 
-  it("names a query CloudWatch itself refused (StatusCode Forbidden, InternalError) with its message, not as missing data", async () => {
+  it('names a query CloudWatch itself refused (StatusCode Forbidden, InternalError) with its message, not as missing data', async () => {
     cw.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
         { Id: 'lag0', StatusCode: 'Forbidden', Messages: [{ Code: 'Forbidden', Value: 'no access to the source account' }], Values: [], Timestamps: [] },
@@ -163,17 +207,28 @@ describe('reading AWS metrics', () => {
     expect(out.get('db-r2')).toEqual({ lagSeconds: 0.03, at: minute(1), earlierSeconds: [] });
   });
 
-  it('turns a CloudWatch failure into every instance\'s error, never a throw', async () => {
+  it("turns a CloudWatch failure into every instance's error, never a throw", async () => {
     cw.on(GetMetricDataCommand).rejects(Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied' }));
     const out = await readAuroraReplicaLag(client(), ['db-r1'], now);
     expect(out.get('db-r1')).toEqual({ error: 'CloudWatch GetMetricData failed: AccessDenied: User is not authorized to perform: cloudwatch:GetMetricData' });
   });
 
-  it('asks 500 queries a call at most, follows NextToken, and keeps each query\'s newest datapoint with the older ones', async () => {
-    const queries = Array.from({ length: 501 }, (_, i) => ({ id: `q${i}`, namespace: 'AWS/RDS', metric: 'AuroraReplicaLag', dimensions: { DBInstanceIdentifier: `db${i}` }, stat: 'Maximum' as const }));
+  it("asks 500 queries a call at most, follows NextToken, and keeps each query's newest datapoint with the older ones", async () => {
+    const queries = Array.from({ length: 501 }, (_, i) => ({
+      id: `q${i}`,
+      namespace: 'AWS/RDS',
+      metric: 'AuroraReplicaLag',
+      dimensions: { DBInstanceIdentifier: `db${i}` },
+      stat: 'Maximum' as const,
+    }));
     cw.on(GetMetricDataCommand)
       .resolvesOnce({ MetricDataResults: [{ Id: 'q0', Values: [7], Timestamps: [minute(1)] }], NextToken: 'more' })
-      .resolvesOnce({ MetricDataResults: [{ Id: 'q0', Values: [3], Timestamps: [minute(3)] }, { Id: 'q499', Values: [9], Timestamps: [minute(2)] }] })
+      .resolvesOnce({
+        MetricDataResults: [
+          { Id: 'q0', Values: [3], Timestamps: [minute(3)] },
+          { Id: 'q499', Values: [9], Timestamps: [minute(2)] },
+        ],
+      })
       .resolvesOnce({ MetricDataResults: [{ Id: 'q500', Values: [4], Timestamps: [minute(1)] }] });
     const out = await latestDatapoints(client(), queries, now);
     const calls = cw.commandCalls(GetMetricDataCommand).map((c) => [c.args[0].input.MetricDataQueries!.length, c.args[0].input.NextToken]);

@@ -22,19 +22,41 @@ describe('sustainedLagSeverity', () => {
 
 describe('replicaLag', () => {
   it("uses the configured primary's heartbeat row: the primary's ts less the replica's copy of it", () => {
-    expect(replicaLag({ channel, primaryServerId: 7, replicaHeartbeat: [{ serverId: 7, writtenAt: 100, ageSeconds: 3.5 }, { serverId: 9, writtenAt: 1, ageSeconds: 100 }], primaryHeartbeat: [{ serverId: 7, writtenAt: 103, ageSeconds: 0.5 }] })).toEqual({
+    expect(
+      replicaLag({
+        channel,
+        primaryServerId: 7,
+        replicaHeartbeat: [
+          { serverId: 7, writtenAt: 100, ageSeconds: 3.5 },
+          { serverId: 9, writtenAt: 1, ageSeconds: 100 },
+        ],
+        primaryHeartbeat: [{ serverId: 7, writtenAt: 103, ageSeconds: 0.5 }],
+      }),
+    ).toEqual({
       lagSeconds: 3,
       lagSource: 'heartbeat',
     });
   });
   it('falls back to the channel source id, and to the row age alone without the primary', () => {
-    expect(replicaLag({ channel, primaryServerId: null, replicaHeartbeat: [{ serverId: 7, writtenAt: 100, ageSeconds: 2.25 }], primaryHeartbeat: undefined })).toEqual({ lagSeconds: 2.25, lagSource: 'heartbeat' });
+    expect(
+      replicaLag({ channel, primaryServerId: null, replicaHeartbeat: [{ serverId: 7, writtenAt: 100, ageSeconds: 2.25 }], primaryHeartbeat: undefined }),
+    ).toEqual({ lagSeconds: 2.25, lagSource: 'heartbeat' });
   });
   it('never reports negative lag (a copy read newer than the primary row it was read after)', () => {
-    expect(replicaLag({ channel, primaryServerId: 7, replicaHeartbeat: [{ serverId: 7, writtenAt: 103, ageSeconds: 0.1 }], primaryHeartbeat: [{ serverId: 7, writtenAt: 100, ageSeconds: 0.4 }] }).lagSeconds).toBe(0);
+    expect(
+      replicaLag({
+        channel,
+        primaryServerId: 7,
+        replicaHeartbeat: [{ serverId: 7, writtenAt: 103, ageSeconds: 0.1 }],
+        primaryHeartbeat: [{ serverId: 7, writtenAt: 100, ageSeconds: 0.4 }],
+      }).lagSeconds,
+    ).toBe(0);
   });
   it('uses Seconds_Behind when there is no heartbeat row, and null when the server does not know', () => {
     expect(replicaLag({ channel, primaryServerId: 7, replicaHeartbeat: [], primaryHeartbeat: [] })).toEqual({ lagSeconds: 4, lagSource: 'seconds_behind' });
-    expect(replicaLag({ channel: { ...channel, secondsBehind: null }, primaryServerId: 7, replicaHeartbeat: undefined, primaryHeartbeat: undefined })).toEqual({ lagSeconds: null, lagSource: null });
+    expect(replicaLag({ channel: { ...channel, secondsBehind: null }, primaryServerId: 7, replicaHeartbeat: undefined, primaryHeartbeat: undefined })).toEqual({
+      lagSeconds: null,
+      lagSource: null,
+    });
   });
 });

@@ -24,10 +24,16 @@ describe('analyseMemcacheNode', () => {
   });
 
   it('makes a hung node (deadline) and a refused one MemcacheUnreachable, critical', () => {
-    const hung = analyseMemcacheNode(t, reading({ reachable: false, roundTripMs: null, stats: undefined, error: { code: 'ETIMEDOUT', message: 'version: no answer within 500 ms' } }));
+    const hung = analyseMemcacheNode(
+      t,
+      reading({ reachable: false, roundTripMs: null, stats: undefined, error: { code: 'ETIMEDOUT', message: 'version: no answer within 500 ms' } }),
+    );
     expect(hung).toHaveFindings([{ code: 'MemcacheUnreachable', severity: 'critical' }]);
     expect(hung.findings[0]!.summary).toContain('no reply within 500 ms (hung or blackholed)');
-    const refused = analyseMemcacheNode(t, reading({ reachable: false, roundTripMs: null, error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.1.5:11211' } }));
+    const refused = analyseMemcacheNode(
+      t,
+      reading({ reachable: false, roundTripMs: null, error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.1.5:11211' } }),
+    );
     expect(refused.findings[0]!.summary).toContain('ECONNREFUSED');
   });
 
@@ -39,8 +45,12 @@ describe('analyseMemcacheNode', () => {
   });
 
   it('calls a set/get mismatch critical and a refused store a warning', () => {
-    expect(analyseMemcacheNode(t, reading({ canary: 'mismatch', canaryDetail: 'read back "x"' }))).toHaveFindings([{ code: 'MemcacheDegraded', severity: 'critical' }]);
-    expect(analyseMemcacheNode(t, reading({ canary: 'not-stored', canaryDetail: 'SERVER_ERROR out of memory' }))).toHaveFindings([{ code: 'MemcacheDegraded', severity: 'warning' }]);
+    expect(analyseMemcacheNode(t, reading({ canary: 'mismatch', canaryDetail: 'read back "x"' }))).toHaveFindings([
+      { code: 'MemcacheDegraded', severity: 'critical' },
+    ]);
+    expect(analyseMemcacheNode(t, reading({ canary: 'not-stored', canaryDetail: 'SERVER_ERROR out of memory' }))).toHaveFindings([
+      { code: 'MemcacheDegraded', severity: 'warning' },
+    ]);
   });
 
   it('sees what only shows between samples: eviction rate, connection-limit hits, a restart', () => {
@@ -50,7 +60,11 @@ describe('analyseMemcacheNode', () => {
     expect(evicting.findings[0]!.summary).toContain('500 evictions/s');
     expect(analyseMemcacheNode(t, reading({ at: 10_000, stats: { ...stats, evictions: 500 } }), before).findings).toEqual([]);
     expect(analyseMemcacheNode(t, reading({ stats: { ...stats, listenDisabledNum: 3 } }), before).findings[0]!.summary).toContain('connection limit 3 time(s)');
-    const restarted = analyseMemcacheNode(t, reading({ stats: { ...stats, uptime: 4, evictions: 0 } }), reading({ stats: { ...stats, uptime: 1000, evictions: 900 } }));
+    const restarted = analyseMemcacheNode(
+      t,
+      reading({ stats: { ...stats, uptime: 4, evictions: 0 } }),
+      reading({ stats: { ...stats, uptime: 1000, evictions: 900 } }),
+    );
     expect(restarted.findings[0]!.summary).toContain('restarted (uptime 4 s, was 1000 s)');
     const quick = analyseMemcacheNode(t, reading({ stats: { ...stats, pid: 101 } }), reading());
     expect(quick.findings[0]!.summary).toContain('restarted (pid 100 -> 101, uptime 1000 s, was 1000 s)');

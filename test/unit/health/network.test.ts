@@ -6,7 +6,14 @@ import { readNetworkMonitor } from '../../../src/probes/cloudwatch/networkMonito
 import { paceMs } from '../../../src/probes/network/probe';
 
 const t = { warningPercent: 2, criticalPercent: 10 };
-const reading = (lost: number, rtts: number[], lossReasons: Record<string, number> = {}) => ({ group: 'db', target: '10.0.0.5:3306', sent: lost + rtts.length, lost, rtts, lossReasons });
+const reading = (lost: number, rtts: number[], lossReasons: Record<string, number> = {}) => ({
+  group: 'db',
+  target: '10.0.0.5:3306',
+  sent: lost + rtts.length,
+  lost,
+  rtts,
+  lossReasons,
+});
 
 describe('summariseHandshakes', () => {
   it('computes loss, nearest-rank percentiles and jitter', () => {
@@ -26,7 +33,12 @@ describe('analyseLoss', () => {
     expect(analyseLoss(t, summariseHandshakes(reading(2, new Array(98).fill(0.2)))).findings.map((f) => f.severity)).toEqual(['warning']);
     const crit = analyseLoss(t, summariseHandshakes(reading(30, new Array(70).fill(0.2), { timeout: 30 })));
     expect(crit).toHaveFindings([
-      { code: 'PacketLoss', severity: 'critical', cluster: 'db', summary: '30.0% packet loss to 10.0.0.5:3306 (100 TCP handshakes, 30 lost), over the critical threshold of 10%' },
+      {
+        code: 'PacketLoss',
+        severity: 'critical',
+        cluster: 'db',
+        summary: '30.0% packet loss to 10.0.0.5:3306 (100 TCP handshakes, 30 lost), over the critical threshold of 10%',
+      },
     ]);
   });
   it('calls a target where every probe was lost HostUnreachable, with the reasons', () => {
@@ -63,7 +75,12 @@ describe('readNetworkMonitor', () => {
         { Id: 'rtt1', Values: [], Timestamps: [] },
       ],
     });
-    const out = await readNetworkMonitor(new CloudWatchClient({ region: 'us-east-1' }), 'dc-link', { '10.0.0.5:3306': 'probe-abc', '10.0.0.6:3306': 'probe-def' }, new Date('2026-11-22T10:00:00Z'));
+    const out = await readNetworkMonitor(
+      new CloudWatchClient({ region: 'us-east-1' }),
+      'dc-link',
+      { '10.0.0.5:3306': 'probe-abc', '10.0.0.6:3306': 'probe-def' },
+      new Date('2026-11-22T10:00:00Z'),
+    );
     expect(out).toEqual([
       { target: '10.0.0.5:3306', probeId: 'probe-abc', lossPercent: 4.5, rttMs: 2.3 },
       { target: '10.0.0.6:3306', probeId: 'probe-def', lossPercent: null, rttMs: null },

@@ -16,9 +16,26 @@ import { RunbookRefusal, LeaseLost } from '../../../src/runbooks/errors';
 
 const t = (s: number) => new Date(Date.parse('2026-11-22T10:00:00Z') + s * 1000);
 const checkpoint = { v: 2, replica: 'main-r1', position: '0-1-10', schemaDone: true, tablesDone: ['`app`.`a`'], step: 'copy rows' };
-const lock = (o: Partial<Lock> = {}): Lock => ({ owner: 'ann@bastion pid 7 #abc', startedAt: t(0).toISOString(), renewedAt: t(30).toISOString(), expiresAt: t(90).toISOString(), checkpoint, ...o });
-const stopped: Finding = { code: 'ReplicationStopped', severity: 'warning', cluster: 'main', target: 'main-r1', summary: 'replication stopped with no error', details: {} };
-const config = parseConfig(JSON.stringify({ clusters: [{ name: 'main', primary: { host: 'p' }, replicas: [{ name: 'main-r1', host: 'r1' }], user: 'u' }] }), 'main.json');
+const lock = (o: Partial<Lock> = {}): Lock => ({
+  owner: 'ann@bastion pid 7 #abc',
+  startedAt: t(0).toISOString(),
+  renewedAt: t(30).toISOString(),
+  expiresAt: t(90).toISOString(),
+  checkpoint,
+  ...o,
+});
+const stopped: Finding = {
+  code: 'ReplicationStopped',
+  severity: 'warning',
+  cluster: 'main',
+  target: 'main-r1',
+  summary: 'replication stopped with no error',
+  details: {},
+};
+const config = parseConfig(
+  JSON.stringify({ clusters: [{ name: 'main', primary: { host: 'p' }, replicas: [{ name: 'main-r1', host: 'r1' }], user: 'u' }] }),
+  'main.json',
+);
 
 class RecordingSink implements PageSink {
   readonly pages: Page[] = [];
@@ -63,11 +80,24 @@ describe('a rebuild that died half-way', () => {
     const store = new MemoryStore();
     const sinks = [new RecordingSink('log'), new RecordingSink('sns')];
     const secrets = new SecretResolver();
-    store.locks.set('rebuild/main', lock({ expiresAt: t(40).toISOString(), checkpoint: { ...checkpoint, failure: { step: 'catch up', message: 'x', at: t(40).toISOString() } } }));
+    store.locks.set(
+      'rebuild/main',
+      lock({ expiresAt: t(40).toISOString(), checkpoint: { ...checkpoint, failure: { step: 'catch up', message: 'x', at: t(40).toISOString() } } }),
+    );
     // The run's silence on its replica holds everything but its own RebuildFailed.
-    await store.addSilence({ id: 'rebuild/main/main-r1', cluster: 'main', target: 'main-r1', exceptCodes: ['RebuildFailed'], from: t(0).toISOString(), to: t(50).toISOString(), reason: 'rebuild' });
+    await store.addSilence({
+      id: 'rebuild/main/main-r1',
+      cluster: 'main',
+      target: 'main-r1',
+      exceptCodes: ['RebuildFailed'],
+      from: t(0).toISOString(),
+      to: t(50).toISOString(),
+      reason: 'rebuild',
+    });
     const own = rebuildFindings(await store.listLocks('rebuild/'), t(40));
-    expect((await pageRebuild({ config, store, sinks, secrets, at: { cluster: 'main', replica: 'main-r1' }, findings: own, now: t(40) })).sent.map((p) => p.subject)).toEqual(['[CRITICAL] RebuildFailed main/main-r1']);
+    expect(
+      (await pageRebuild({ config, store, sinks, secrets, at: { cluster: 'main', replica: 'main-r1' }, findings: own, now: t(40) })).sent.map((p) => p.subject),
+    ).toEqual(['[CRITICAL] RebuildFailed main/main-r1']);
 
     const monitor = pagerFor({ config, store, sinks, secrets, codes: CODES_BY_CHECK.replication, deadRebuilds: true });
     for (const s of [45, 55, 65]) {
@@ -82,7 +112,15 @@ describe('a rebuild that died half-way', () => {
   });
 
   it("is not held by its run's silence, which holds the replica's other findings", () => {
-    const s = { id: 'rebuild/main/main-r1', cluster: 'main', target: 'main-r1', exceptCodes: ['RebuildFailed'], from: t(0).toISOString(), to: t(60).toISOString(), reason: 'rebuild' };
+    const s = {
+      id: 'rebuild/main/main-r1',
+      cluster: 'main',
+      target: 'main-r1',
+      exceptCodes: ['RebuildFailed'],
+      from: t(0).toISOString(),
+      to: t(60).toISOString(),
+      reason: 'rebuild',
+    };
     expect(activeSilence([s], stopped, t(10))).toBe(s);
     expect(activeSilence([s], { ...stopped, code: 'RebuildFailed' }, t(10))).toBeUndefined();
   });
@@ -98,7 +136,9 @@ describe('a checkpoint written before tables were keyed by quoted names', () => 
     const old = { replica: 'r1', position: 'p', schemaDone: true, tablesDone: ['app.a', 'gone.t'] };
     expect(upgradeCheckpoint(old, tables, 'X --force').tablesDone).toEqual(['`app`.`a`']);
     expect(() => upgradeCheckpoint({ ...old, tablesDone: ['a.b.c'] }, tables, 'X --force')).toThrow(RunbookRefusal);
-    expect(() => upgradeCheckpoint({ ...old, tablesDone: ['a.b.c'] }, tables, 'X --force')).toThrow('could be any of `a.b`.`c`, `a`.`b.c` (written by an older replwatch): start over with X --force');
+    expect(() => upgradeCheckpoint({ ...old, tablesDone: ['a.b.c'] }, tables, 'X --force')).toThrow(
+      'could be any of `a.b`.`c`, `a`.`b.c` (written by an older replwatch): start over with X --force',
+    );
   });
 });
 

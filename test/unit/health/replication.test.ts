@@ -79,12 +79,24 @@ describe('analyseCluster', () => {
   it('finds nothing wrong with a healthy topology and reports Seconds_Behind lag', () => {
     const a = analyse();
     expect(a.findings).toEqual([]);
-    expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({ kind: 'mysql-replica', lagSeconds: 0, lagSource: 'seconds_behind', ioRunning: true, sqlRunning: true });
+    expect(a.observations.find((o) => o.target === 'main-r1')).toMatchObject({
+      kind: 'mysql-replica',
+      lagSeconds: 0,
+      lagSource: 'seconds_behind',
+      ioRunning: true,
+      sqlRunning: true,
+    });
   });
 
   it('names a broken SQL thread with the short error and the runbook', () => {
-    const error = "Could not execute Write_rows_v1 event on table app.t; Duplicate entry '3' for key 'PRIMARY', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's master log mysql-bin.000001, end_log_pos 1234";
-    const a = analyse({ replicas: [replica('main-r1', 2, { channels: [channel({ sqlRunning: false, sqlErrno: 1062, sqlError: error, secondsBehind: null })] }), replica('main-r2', 3)] });
+    const error =
+      "Could not execute Write_rows_v1 event on table app.t; Duplicate entry '3' for key 'PRIMARY', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's master log mysql-bin.000001, end_log_pos 1234";
+    const a = analyse({
+      replicas: [
+        replica('main-r1', 2, { channels: [channel({ sqlRunning: false, sqlErrno: 1062, sqlError: error, secondsBehind: null })] }),
+        replica('main-r2', 3),
+      ],
+    });
     expect(a).toHaveFindings([
       {
         code: 'ReplicationBroken',
@@ -96,7 +108,9 @@ describe('analyseCluster', () => {
   });
 
   it('keeps MySQL error text that has no MariaDB wrapper', () => {
-    expect(shortSqlError(1146, "Error 'Table 'app.t' doesn't exist' on query. Default database: 'app'. Query: 'insert into t values (1)'")).toBe("1146 Table 'app.t' doesn't exist");
+    expect(shortSqlError(1146, "Error 'Table 'app.t' doesn't exist' on query. Default database: 'app'. Query: 'insert into t values (1)'")).toBe(
+      "1146 Table 'app.t' doesn't exist",
+    );
     expect(shortSqlError(1594, 'Relay log read failure')).toBe('1594 Relay log read failure');
   });
 
@@ -104,7 +118,9 @@ describe('analyseCluster', () => {
     const a = analyse({
       replicas: [
         replica('main-r1', 2, { channels: [channel({ ioRunning: false, ioState: 'No', sqlRunning: false, secondsBehind: null })] }),
-        replica('main-r2', 3, { channels: [channel({ ioRunning: false, ioState: 'Connecting', ioErrno: 1045, ioError: 'Access denied for user repl', secondsBehind: null })] }),
+        replica('main-r2', 3, {
+          channels: [channel({ ioRunning: false, ioState: 'Connecting', ioErrno: 1045, ioError: 'Access denied for user repl', secondsBehind: null })],
+        }),
       ],
     });
     expect(a).toHaveFindings([
@@ -135,7 +151,17 @@ describe('analyseCluster', () => {
 
   it('merges several broken multi-source channels into one finding per code', () => {
     const broken = { sqlRunning: false, sqlErrno: 1062, sqlError: 'dup', secondsBehind: null };
-    const a = analyse({ replicas: [replica('main-r1', 2, { channels: [channel(), channel({ name: 'a', sourceHost: '10.1.1.1', sourceServerId: 8, ...broken }), channel({ name: 'b', sourceHost: '10.1.1.2', sourceServerId: 9, ...broken })] })] });
+    const a = analyse({
+      replicas: [
+        replica('main-r1', 2, {
+          channels: [
+            channel(),
+            channel({ name: 'a', sourceHost: '10.1.1.1', sourceServerId: 8, ...broken }),
+            channel({ name: 'b', sourceHost: '10.1.1.2', sourceServerId: 9, ...broken }),
+          ],
+        }),
+      ],
+    });
     expect(a.findings).toHaveLength(1);
     expect(a.findings[0]!.summary).toContain("channel 'a'");
     expect(a.findings[0]!.details.channels).toEqual(['a', 'b']);
@@ -145,19 +171,34 @@ describe('analyseCluster', () => {
     const mysql = { flavor: 'mysql' as const, version: '8.4.3', serverUuid: '73f86016-978b-11ee-ade5-8d2a2a562feb', gtidExecuted: '' };
     const a = analyse({
       primary: primary(mysql),
-      replicas: [replica('main-r1', 2, { ...mysql, readOnly: true, superReadOnly: false }), replica('main-r2', 3, { ...mysql, readOnly: true, superReadOnly: true })],
+      replicas: [
+        replica('main-r1', 2, { ...mysql, readOnly: true, superReadOnly: false }),
+        replica('main-r2', 3, { ...mysql, readOnly: true, superReadOnly: true }),
+      ],
     });
     expect(a).toHaveFindings([
-      { code: 'ReplicaWritable', severity: 'warning', target: 'main-r1', summary: expect.stringContaining('super_read_only is OFF on main-r1'), action: 'run on main-r1: SET GLOBAL super_read_only = ON' },
+      {
+        code: 'ReplicaWritable',
+        severity: 'warning',
+        target: 'main-r1',
+        summary: expect.stringContaining('super_read_only is OFF on main-r1'),
+        action: 'run on main-r1: SET GLOBAL super_read_only = ON',
+      },
     ]);
     expect(analyse({ replicas: [replica('main-r1', 2, { readOnly: true, superReadOnly: null })] }).findings).toEqual([]);
   });
 
   it("does not take another source's transactions on a multi-source replica for errant ones", () => {
-    const channels = [channel({ receivedGtids: '0-1-100' }), channel({ name: 'dc2', sourceHost: '10.2.0.1', sourceServerId: 9, receivedGtids: '5-12-40,0-1-100' })];
+    const channels = [
+      channel({ receivedGtids: '0-1-100' }),
+      channel({ name: 'dc2', sourceHost: '10.2.0.1', sourceServerId: 9, receivedGtids: '5-12-40,0-1-100' }),
+    ];
     const a = analyse({
       primary: primary({ gtidExecuted: '0-1-100' }),
-      replicas: [replica('main-r1', 2, { channels, gtidExecuted: '0-1-100,5-9-8,5-12-40' }), replica('main-r2', 3, { channels, gtidExecuted: '0-1-100,0-3-7,5-12-40' })],
+      replicas: [
+        replica('main-r1', 2, { channels, gtidExecuted: '0-1-100,5-9-8,5-12-40' }),
+        replica('main-r2', 3, { channels, gtidExecuted: '0-1-100,0-3-7,5-12-40' }),
+      ],
     });
     expect(a).toHaveFindings([{ code: 'ErrantTransactions', severity: 'critical', target: 'main-r2', details: { errant: '0-3-7' } }]);
   });
@@ -256,9 +297,18 @@ describe('analyseCluster', () => {
 
     it("counts a replica's only channel as the primary's when the replicas know it by another name (DNS vs IP)", () => {
       const byName = channel({ sourceHost: 'db-primary.internal' });
-      const a = analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels: [byName] }), replica('main-r2', 3, { channels: [byName] })] });
+      const a = analyse({
+        primary: unreachable(primary()),
+        replicas: [replica('main-r1', 2, { channels: [byName] }), replica('main-r2', 3, { channels: [byName] })],
+      });
       expect(a).toHaveFindings([
-        { code: 'MonitorPathDown', severity: 'warning', target: 'main-primary', summary: expect.stringContaining('main-r1, main-r2 still replicate from it'), details: { scope: 'monitor-path' } },
+        {
+          code: 'MonitorPathDown',
+          severity: 'warning',
+          target: 'main-primary',
+          summary: expect.stringContaining('main-r1, main-r2 still replicate from it'),
+          details: { scope: 'monitor-path' },
+        },
       ]);
       expect((a.findings[0]!.details.replicas as Array<{ evidence: string }>)[0]!.evidence).toBe('IO thread running, from db-primary.internal:3306');
     });
@@ -273,7 +323,9 @@ describe('analyseCluster', () => {
       const channels = [channel({ name: 'dc2', sourceHost: '10.2.0.1', sourceServerId: 9 }), channel({ name: '', sourceHost: 'db-primary.internal' })];
       const a = analyse({ primary: unreachable(primary()), lastPrimaryServerId: 1, replicas: [replica('main-r1', 2, { channels })] });
       expect(a).toHaveFindings([{ code: 'MonitorPathDown', severity: 'warning', target: 'main-primary' }]);
-      expect(analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels })] })).toHaveFindings([{ code: 'PrimaryUnreachable', severity: 'critical', target: 'main-primary' }]);
+      expect(analyse({ primary: unreachable(primary()), replicas: [replica('main-r1', 2, { channels })] })).toHaveFindings([
+        { code: 'PrimaryUnreachable', severity: 'critical', target: 'main-primary' },
+      ]);
     });
   });
 
@@ -286,7 +338,10 @@ describe('analyseCluster', () => {
     const ioDown = { ioRunning: false, ioState: 'No', secondsBehind: null };
 
     it('is a warning on the monitor path, never a down primary to fail over, even with no replica replicating', () => {
-      const a = analyse({ primary: refusedBy(primary(), 4151, 'Access denied, this account is locked'), replicas: [replica('main-r1', 2, { channels: [channel(ioDown)] })] });
+      const a = analyse({
+        primary: refusedBy(primary(), 4151, 'Access denied, this account is locked'),
+        replicas: [replica('main-r1', 2, { channels: [channel(ioDown)] })],
+      });
       const f = a.findings.find((x) => x.code === 'MonitorRefused')!;
       expect(f).toMatchObject({ severity: 'warning', summary: "the monitor's account was refused: 4151 Access denied, this account is locked" });
       expect(f.details.scope).toBe('monitor-path');
@@ -307,7 +362,9 @@ describe('analyseCluster', () => {
         { code: 'MonitorRefused', severity: 'warning', target: 'main-primary' },
         { code: 'MonitorRefused', severity: 'warning', target: 'main-r2' },
       ]);
-      expect(a.findings.find((f) => f.target === 'main-primary')!.summary).toMatch(/^the monitor's account was refused: 1227 .*; main-r1 still replicate from it$/);
+      expect(a.findings.find((f) => f.target === 'main-primary')!.summary).toMatch(
+        /^the monitor's account was refused: 1227 .*; main-r1 still replicate from it$/,
+      );
       const r2 = a.findings.find((f) => f.target === 'main-r2')!;
       expect(r2.summary).toBe("the monitor's account was refused: 1045 Access denied for user 'replwatch'@'10.0.0.9' (using password: YES)");
       expect(r2.details.scope).toBe('monitor-path');
@@ -326,9 +383,20 @@ describe('analyseCluster', () => {
     const lost = { at: 0, writerRunning: true };
     const copyOf = (ageSeconds: number) => ({ heartbeat: [{ serverId: 1, writtenAt: 1000, ageSeconds }], heartbeatReadAt: 6000 });
     const verdict = (r1: Partial<ServerReading>, r2: Partial<ServerReading>, over: Partial<ClusterReadings> = {}) => {
-      const a = analyse({ heartbeat: { staleSeconds: 10 }, primary: unreachable(primary()), lastPrimaryServerId: 1, primaryLost: lost, replicas: [replica('main-r1', 2, r1), replica('main-r2', 3, r2)], ...over });
+      const a = analyse({
+        heartbeat: { staleSeconds: 10 },
+        primary: unreachable(primary()),
+        lastPrimaryServerId: 1,
+        primaryLost: lost,
+        replicas: [replica('main-r1', 2, r1), replica('main-r2', 3, r2)],
+        ...over,
+      });
       const f = a.findings.find((x) => x.code === 'PrimaryUnreachable' || x.code === 'MonitorPathDown')!;
-      return { severity: f.severity, verdict: f.details.verdict ?? f.details.scope, alive: (f.details.replicas as Array<{ alive: boolean | null }>).map((v) => v.alive) };
+      return {
+        severity: f.severity,
+        verdict: f.details.verdict ?? f.details.scope,
+        alive: (f.details.replicas as Array<{ alive: boolean | null }>).map((v) => v.alive),
+      };
     };
 
     it('a copy written since the monitor lost it: alive (the monitor path)', () => {
@@ -337,7 +405,11 @@ describe('analyseCluster', () => {
 
     it("copies as old as the outage: undecided, even while a lagging replica's copy still advances", () => {
       // r2 is 4 s behind: it goes on applying heartbeats the primary wrote before it froze.
-      expect(verdict(copyOf(6.2), { ...copyOf(5.5), channels: [channel({ secondsBehind: 4 })] })).toEqual({ severity: 'critical', verdict: 'undecided', alive: [null, null] });
+      expect(verdict(copyOf(6.2), { ...copyOf(5.5), channels: [channel({ secondsBehind: 4 })] })).toEqual({
+        severity: 'critical',
+        verdict: 'undecided',
+        alive: [null, null],
+      });
     });
 
     it("stale beyond the replica's own backlog: the primary stopped writing; a backlog alone is not", () => {
@@ -347,7 +419,11 @@ describe('analyseCluster', () => {
     });
 
     it('no testimony from the heartbeat when its writer was already stopped: the IO threads decide', () => {
-      expect(verdict(copyOf(300), copyOf(300), { primaryLost: { at: 0, writerRunning: false } })).toEqual({ severity: 'warning', verdict: 'monitor-path', alive: [true, true] });
+      expect(verdict(copyOf(300), copyOf(300), { primaryLost: { at: 0, writerRunning: false } })).toEqual({
+        severity: 'warning',
+        verdict: 'monitor-path',
+        alive: [true, true],
+      });
     });
   });
 

@@ -7,15 +7,30 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 const config = (sampleSeconds: number, sustainedSamples: number) =>
   parseConfig(
-    stringify({ sampleSeconds, clusters: [{ name: 'main', primary: { host: 'p' }, replicas: [{ name: 'r1', host: 'r' }], user: 'u', password: 'env:PW', lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples } }] }),
+    stringify({
+      sampleSeconds,
+      clusters: [
+        {
+          name: 'main',
+          primary: { host: 'p' },
+          replicas: [{ name: 'r1', host: 'r' }],
+          user: 'u',
+          password: 'env:PW',
+          lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples },
+        },
+      ],
+    }),
     'lambda.yml',
   );
 
 describe('a check container keeps one checker per slice while its runs follow one another', () => {
-  it('reuses a slice\'s checker run after run, a minute apart', () => {
+  it("reuses a slice's checker run after run, a minute apart", () => {
     let now = 0;
     let made = 0;
-    const checkers = new ContainerCheckers(() => ++made, () => now);
+    const checkers = new ContainerCheckers(
+      () => ++made,
+      () => now,
+    );
     const scope = { key: '0/2', config: config(10, 2) };
     expect(checkers.forRun(scope)).toBe(1);
     now += 61_000;
@@ -28,7 +43,10 @@ describe('a check container keeps one checker per slice while its runs follow on
   it('starts a slice afresh when a run of it went elsewhere: its history would have a hole', () => {
     let now = 0;
     let made = 0;
-    const checkers = new ContainerCheckers(() => ++made, () => now);
+    const checkers = new ContainerCheckers(
+      () => ++made,
+      () => now,
+    );
     const scope = { key: 'all', config: config(10, 2) };
     checkers.forRun(scope);
     now += 120_000; // the run of the minute between ran on another container
@@ -48,7 +66,9 @@ describe('the lag window of one run', () => {
     expect(await warnLagWindow(config(10, 5), 60_000)).toEqual([]);
     const [warning, ...more] = await warnLagWindow(config(60, 2), 60_000);
     expect(more).toEqual([]);
-    expect(warning).toMatch(/^cluster main: lag.sustainedSamples is 2 but one run takes 1 sample\(s\) \(sampleSeconds 60 in 60 s\): ReplicaLagging fires only when consecutive runs land on one warm container/);
+    expect(warning).toMatch(
+      /^cluster main: lag.sustainedSamples is 2 but one run takes 1 sample\(s\) \(sampleSeconds 60 in 60 s\): ReplicaLagging fires only when consecutive runs land on one warm container/,
+    );
     expect(await warnLagWindow(config(60, 2), 60_000)).toEqual([]);
   });
 });

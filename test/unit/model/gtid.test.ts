@@ -12,7 +12,14 @@ describe('parseMysqlGtidSet', () => {
     expect(parseMysqlGtidSet(text)).toEqual(
       new Map([
         [B, [[1, 19]]],
-        [A, [[1, 3], [11, 11], [47, 49]]],
+        [
+          A,
+          [
+            [1, 3],
+            [11, 11],
+            [47, 49],
+          ],
+        ],
         [P, [[1, 1042]]],
       ]),
     );
@@ -28,7 +35,10 @@ describe('parseMysqlGtidSet', () => {
   });
 
   it('merges adjacent, overlapping and out-of-order intervals', () => {
-    expect(parseMysqlGtidSet(`${A}:1-3:4-6:8`).get(A)).toEqual([[1, 6], [8, 8]]);
+    expect(parseMysqlGtidSet(`${A}:1-3:4-6:8`).get(A)).toEqual([
+      [1, 6],
+      [8, 8],
+    ]);
     expect(parseMysqlGtidSet(`${A}:5-9:1-4`).get(A)).toEqual([[1, 9]]);
     expect(parseMysqlGtidSet(`${A}:1-10:3-5:10-12`).get(A)).toEqual([[1, 12]]);
   });
@@ -36,7 +46,13 @@ describe('parseMysqlGtidSet', () => {
   it('merges the same UUID appearing in several entries', () => {
     expect(parseMysqlGtidSet(`${A}:1-3,${B}:7,${A}:4-5:9`)).toEqual(
       new Map([
-        [A, [[1, 5], [9, 9]]],
+        [
+          A,
+          [
+            [1, 5],
+            [9, 9],
+          ],
+        ],
         [B, [[7, 7]]],
       ]),
     );
@@ -49,10 +65,27 @@ describe('parseMysqlGtidSet', () => {
   });
 
   it('keys 8.4 tagged GTIDs (uuid:tag:n) by uuid:tag, tags case-insensitive', () => {
-    expect(parseMysqlGtidSet(`${A}:Domain_1:1-3:11:47-49`)).toEqual(new Map([[`${A}:domain_1`, [[1, 3], [11, 11], [47, 49]]]]));
+    expect(parseMysqlGtidSet(`${A}:Domain_1:1-3:11:47-49`)).toEqual(
+      new Map([
+        [
+          `${A}:domain_1`,
+          [
+            [1, 3],
+            [11, 11],
+            [47, 49],
+          ],
+        ],
+      ]),
+    );
     expect(parseMysqlGtidSet(`${A}:Domain_1:1-3:15-21, ${A}:Domain_2:8-52`)).toEqual(
       new Map([
-        [`${A}:domain_1`, [[1, 3], [15, 21]]],
+        [
+          `${A}:domain_1`,
+          [
+            [1, 3],
+            [15, 21],
+          ],
+        ],
         [`${A}:domain_2`, [[8, 52]]],
       ]),
     );
@@ -132,7 +165,15 @@ describe('errantTransactions (mysql)', () => {
 
   it("skips what another channel's source brought in (multi-source), and only that", () => {
     const otherSources = { origins: [B.toUpperCase()], domains: [] };
-    expect(errantTransactions({ flavor: 'mysql', replicaGtids: `${P}:1-50,\n${B}:1-7:tag_x:1-2,\n${A}:3`, primaryGtids: `${P}:1-50`, primaryOrigin: P, otherSources })).toBe(`${A}:3`);
+    expect(
+      errantTransactions({
+        flavor: 'mysql',
+        replicaGtids: `${P}:1-50,\n${B}:1-7:tag_x:1-2,\n${A}:3`,
+        primaryGtids: `${P}:1-50`,
+        primaryOrigin: P,
+        otherSources,
+      }),
+    ).toBe(`${A}:3`);
   });
 });
 
@@ -191,7 +232,9 @@ describe('errantTransactions (mariadb)', () => {
 
   it("skips another channel's source server ids and the domains only other channels bring", () => {
     const replicaGtids = '0-1-100,0-3-7,5-9-40,5-12-3,7-8-2';
-    expect(errantTransactions({ flavor: 'mariadb', replicaGtids, primaryGtids: '0-1-100', primaryOrigin: '1', otherSources: { origins: ['9'], domains: [5] } })).toBe('0-3-7,7-8-2');
+    expect(
+      errantTransactions({ flavor: 'mariadb', replicaGtids, primaryGtids: '0-1-100', primaryOrigin: '1', otherSources: { origins: ['9'], domains: [5] } }),
+    ).toBe('0-3-7,7-8-2');
   });
 
   it('throws on a malformed GTID from either side', () => {

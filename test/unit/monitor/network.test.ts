@@ -12,7 +12,13 @@ describe('NetworkChecker', () => {
     });
     const { findings, observations } = await checker.sample();
     expect(findings).toHaveFindings([
-      { code: 'HostUnreachable', severity: 'warning', target: '127.0.0.1:99999', summary: expect.stringContaining('replwatch could not probe 127.0.0.1:99999: '), details: { scope: 'monitor-config' } },
+      {
+        code: 'HostUnreachable',
+        severity: 'warning',
+        target: '127.0.0.1:99999',
+        summary: expect.stringContaining('replwatch could not probe 127.0.0.1:99999: '),
+        details: { scope: 'monitor-config' },
+      },
     ]);
     expect(observations.map((o) => [o.target, o.lossPercent])).toEqual([
       ['127.0.0.1:99999', null],

@@ -5,7 +5,14 @@ import type { Finding } from '../../../src/model/findings';
 import type { PageSink } from '../../../src/sinks/pages';
 import { MemoryStore, type StateStore } from '../../../src/state/store';
 
-const f = (code: Finding['code'], target: string, severity: Finding['severity'] = 'critical'): Finding => ({ code, severity, cluster: 'main', target, summary: code, details: {} });
+const f = (code: Finding['code'], target: string, severity: Finding['severity'] = 'critical'): Finding => ({
+  code,
+  severity,
+  cluster: 'main',
+  target,
+  summary: code,
+  details: {},
+});
 const broken = f('ReplicationBroken', 'main-r1');
 const t = (s: number) => new Date(Date.parse('2026-11-22T10:00:00Z') + s * 1000);
 const KEY = 'ReplicationBroken|main|main-r1';
@@ -22,7 +29,8 @@ class Sink implements PageSink {
   }
 }
 
-const pager = (store: StateStore, sinks: PageSink[], endpointOf: (f: Finding) => string | undefined = () => undefined) => new Pager({ store, sinks, policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf });
+const pager = (store: StateStore, sinks: PageSink[], endpointOf: (f: Finding) => string | undefined = () => undefined) =>
+  new Pager({ store, sinks, policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf });
 const kinds = (s: Sink) => s.pages.map((p) => `${p.kind} ${p.code}`);
 
 describe('page delivery', () => {
@@ -42,7 +50,11 @@ describe('page delivery', () => {
     await pager(store, [new Sink('sns')]).process([broken], t(0));
     // What a run that crashed after its write and before its send leaves behind.
     const a = store.alerts.get(KEY)!;
-    store.alerts.set(KEY, { ...a, undelivered: { kind: 'firing', sinks: ['sns'], at: t(0).toISOString(), leaseUntil: t(30).toISOString() }, version: a.version + 1 });
+    store.alerts.set(KEY, {
+      ...a,
+      undelivered: { kind: 'firing', sinks: ['sns'], at: t(0).toISOString(), leaseUntil: t(30).toISOString() },
+      version: a.version + 1,
+    });
     await pager(store, [sns]).process([broken], t(10));
     expect(sns.pages).toEqual([]);
     await pager(store, [sns]).process([broken], t(31));
@@ -106,7 +118,7 @@ describe('page delivery', () => {
   });
 });
 
-describe('a dead primary holds its replicas\' firing alerts', () => {
+describe("a dead primary holds its replicas' firing alerts", () => {
   it('a replica lag alert is neither resolved nor re-paged while the primary is down; it resolves once all is well', async () => {
     const store = new MemoryStore();
     const sns = new Sink('sns');
@@ -131,7 +143,14 @@ describe('a dead primary holds its replicas\' firing alerts', () => {
     const store = new MemoryStore();
     const sns = new Sink('sns');
     let plans = 0;
-    const p = new Pager({ store, sinks: [sns], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: () => undefined, attach: async () => `Plan #${++plans}` });
+    const p = new Pager({
+      store,
+      sinks: [sns],
+      policy: { resolveSamples: 2, repeatMs: 1_800_000 },
+      silences: [],
+      endpointOf: () => undefined,
+      attach: async () => `Plan #${++plans}`,
+    });
     sns.failing = true;
     await p.process([broken], t(0));
     sns.failing = false;

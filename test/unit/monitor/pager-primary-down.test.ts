@@ -9,12 +9,41 @@ import { MemoryStore } from '../../../src/state/store';
 // PrimaryUnreachable, and the pager must then hold (not resolve) the replicas' firing alerts.
 
 const channel = (over: Partial<ReplicationChannel> = {}): ReplicationChannel => ({
-  name: '', sourceHost: '10.0.0.1', sourcePort: 3306, sourceServerId: 1, sourceUuid: null, ioRunning: true, ioState: 'Yes', sqlRunning: true,
-  ioErrno: 0, ioError: '', sqlErrno: 0, sqlError: '', secondsBehind: 0, sqlDelay: 0, usingGtid: true, receivedGtids: '', ...over,
+  name: '',
+  sourceHost: '10.0.0.1',
+  sourcePort: 3306,
+  sourceServerId: 1,
+  sourceUuid: null,
+  ioRunning: true,
+  ioState: 'Yes',
+  sqlRunning: true,
+  ioErrno: 0,
+  ioError: '',
+  sqlErrno: 0,
+  sqlError: '',
+  secondsBehind: 0,
+  sqlDelay: 0,
+  usingGtid: true,
+  receivedGtids: '',
+  ...over,
 });
 const server = (target: string, id: number, over: Partial<ServerReading> = {}): ServerReading => ({
-  cluster: 'main', target, role: id === 1 ? 'primary' : 'replica', host: `10.0.0.${id}`, port: 3306, reachable: true, probeMs: 1, flavor: 'mariadb',
-  version: '10.11.19-MariaDB', serverId: id, serverUuid: null, readOnly: id !== 1, channels: id === 1 ? [] : [channel()], gtidExecuted: '0-1-100', grants: { excess: [] }, ...over,
+  cluster: 'main',
+  target,
+  role: id === 1 ? 'primary' : 'replica',
+  host: `10.0.0.${id}`,
+  port: 3306,
+  reachable: true,
+  probeMs: 1,
+  flavor: 'mariadb',
+  version: '10.11.19-MariaDB',
+  serverId: id,
+  serverUuid: null,
+  readOnly: id !== 1,
+  channels: id === 1 ? [] : [channel()],
+  gtidExecuted: '0-1-100',
+  grants: { excess: [] },
+  ...over,
 });
 const dead = server('main-primary', 1, { reachable: false, probeMs: 1000, error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.0.1:3306' } });
 const lost = channel({ ioRunning: false, ioState: 'Connecting', ioErrno: 2003, ioError: "Can't connect to server on '10.0.0.1'", secondsBehind: null });
@@ -28,7 +57,13 @@ const primaryDown: Topology = { primary: dead, r1: lost, r2: lost };
 async function incident(samples: Topology[]): Promise<string[]> {
   const pages: Array<Page & { n: number }> = [];
   let n = 0;
-  const pager = new Pager({ store: new MemoryStore(), sinks: [{ name: 'sns', send: async (p) => void pages.push({ ...p, n }) }], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: () => undefined });
+  const pager = new Pager({
+    store: new MemoryStore(),
+    sinks: [{ name: 'sns', send: async (p) => void pages.push({ ...p, n }) }],
+    policy: { resolveSamples: 2, repeatMs: 1_800_000 },
+    silences: [],
+    endpointOf: () => undefined,
+  });
   for (const [i, s] of samples.entries()) {
     n = i;
     const { findings } = analyseCluster({
@@ -46,7 +81,10 @@ async function incident(samples: Topology[]): Promise<string[]> {
 
 describe('a dead primary, from readings to pages', () => {
   it('is one FIRING and one RESOLVED when its replicas were healthy before', async () => {
-    expect(await incident([healthy, primaryDown, primaryDown, primaryDown, healthy, healthy, healthy])).toEqual(['2: firing PrimaryUnreachable main-primary', '5: resolved PrimaryUnreachable main-primary']);
+    expect(await incident([healthy, primaryDown, primaryDown, primaryDown, healthy, healthy, healthy])).toEqual([
+      '2: firing PrimaryUnreachable main-primary',
+      '5: resolved PrimaryUnreachable main-primary',
+    ]);
   });
 
   it("holds a replica's firing lag alert while the primary is down, and resolves it once all is well again", async () => {
@@ -63,7 +101,13 @@ describe('a dead primary, from readings to pages', () => {
 describe('a cluster whose password cannot be read', () => {
   it("holds the cluster's firing alerts while it is not checked: a warning fires, nothing resolves unseen", async () => {
     const pages: string[] = [];
-    const pager = new Pager({ store: new MemoryStore(), sinks: [{ name: 'sns', send: async (p) => void pages.push(`${p.kind} ${p.code} ${p.target}`) }], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: () => undefined });
+    const pager = new Pager({
+      store: new MemoryStore(),
+      sinks: [{ name: 'sns', send: async (p) => void pages.push(`${p.kind} ${p.code} ${p.target}`) }],
+      policy: { resolveSamples: 2, repeatMs: 1_800_000 },
+      silences: [],
+      endpointOf: () => undefined,
+    });
     const at = (i: number) => new Date(Date.parse('2026-11-22T10:00:00Z') + i * 10_000);
     const lagging = analyseCluster({
       cluster: 'main',
@@ -86,9 +130,20 @@ describe('a frozen primary (SIGSTOP) with a heartbeat, from readings to pages', 
   // is far off), but their copy of its heartbeat row stays at the last write, second 2.
   it('pages one critical PrimaryUnreachable within staleSeconds plus two samples: no monitor-path warning, no lag', async () => {
     const pages: string[] = [];
-    const pager = new Pager({ store: new MemoryStore(), sinks: [{ name: 'sns', send: async (p) => void pages.push(`${n}: ${p.kind} ${p.severity} ${p.code} ${p.target}`) }], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: () => undefined });
+    const pager = new Pager({
+      store: new MemoryStore(),
+      sinks: [{ name: 'sns', send: async (p) => void pages.push(`${n}: ${p.kind} ${p.severity} ${p.code} ${p.target}`) }],
+      policy: { resolveSamples: 2, repeatMs: 1_800_000 },
+      silences: [],
+      endpointOf: () => undefined,
+    });
     let n = 0;
-    const frozen = server('main-primary', 1, { reachable: false, serverId: undefined, probeMs: 1000, error: { code: 'ETIMEDOUT', message: 'connect ETIMEDOUT' } });
+    const frozen = server('main-primary', 1, {
+      reachable: false,
+      serverId: undefined,
+      probeMs: 1000,
+      error: { code: 'ETIMEDOUT', message: 'connect ETIMEDOUT' },
+    });
     for (n = 0; n < 12; n++) {
       const up = n < 3;
       const lastWrite = up ? n : 2;
@@ -116,18 +171,38 @@ describe("an Aurora reader's LagUnknown when its writer dies", () => {
   it('is held while the writer is down (folded into its page), not paged RESOLVED', async () => {
     const pages: string[] = [];
     let n = 0;
-    const pager = new Pager({ store: new MemoryStore(), sinks: [{ name: 'sns', send: async (p) => void pages.push(`${n}: ${p.kind} ${p.code} ${p.target}`) }], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: () => undefined });
+    const pager = new Pager({
+      store: new MemoryStore(),
+      sinks: [{ name: 'sns', send: async (p) => void pages.push(`${n}: ${p.kind} ${p.code} ${p.target}`) }],
+      policy: { resolveSamples: 2, repeatMs: 1_800_000 },
+      silences: [],
+      endpointOf: () => undefined,
+    });
     const writer = server('main-primary', 1, { flavor: 'mysql' });
     const unknown = () => ({ error: 'no AuroraReplicaLag datapoint for DB instance aurora-r1 in the last 5 minutes' });
     const known = () => ({ lagSeconds: 0.02, at: new Date(), earlierSeconds: [] });
-    const samples = [...Array(3).fill([writer, unknown]), ...Array(4).fill([dead, unknown]), ...Array(5).fill([writer, known])] as Array<[ServerReading, () => object]>;
+    const samples = [...Array(3).fill([writer, unknown]), ...Array(4).fill([dead, unknown]), ...Array(5).fill([writer, known])] as Array<
+      [ServerReading, () => object]
+    >;
     for (const [i, [primary, lag]] of samples.entries()) {
       n = i;
-      const { findings } = analyseCluster({ cluster: 'main', lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 1 }, primary, replicas: [reader()], lagHistory: () => [], aurora: { lag: lag as never } });
+      const { findings } = analyseCluster({
+        cluster: 'main',
+        lag: { warningSeconds: 5, criticalSeconds: 30, sustainedSamples: 1 },
+        primary,
+        replicas: [reader()],
+        lagHistory: () => [],
+        aurora: { lag: lag as never },
+      });
       await pager.process(findings, new Date(Date.parse('2026-11-22T10:00:00Z') + i * 10_000));
     }
     // LagUnknown fires after its 3 samples; the writer's death holds it until that incident has
     // resolved (8), and it then resolves with the reader's lag known again (2 clear samples).
-    expect(pages).toEqual(['2: firing LagUnknown aurora-r1', '4: firing PrimaryUnreachable main-primary', '8: resolved PrimaryUnreachable main-primary', '10: resolved LagUnknown aurora-r1']);
+    expect(pages).toEqual([
+      '2: firing LagUnknown aurora-r1',
+      '4: firing PrimaryUnreachable main-primary',
+      '8: resolved PrimaryUnreachable main-primary',
+      '10: resolved LagUnknown aurora-r1',
+    ]);
   });
 });

@@ -14,7 +14,14 @@ import { MemoryStore, type StateStore } from '../../../src/state/store';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fakeDynamoTable } from '../../support/fakeDynamo';
 
-const broken: Finding = { code: 'ReplicationBroken', severity: 'critical', cluster: 'main', target: 'main-r1', summary: 'SQL thread stopped: 1062', details: {} };
+const broken: Finding = {
+  code: 'ReplicationBroken',
+  severity: 'critical',
+  cluster: 'main',
+  target: 'main-r1',
+  summary: 'SQL thread stopped: 1062',
+  details: {},
+};
 const t = (s: number) => new Date(Date.parse('2026-11-22T10:00:00Z') + s * 1000);
 
 class RecordingSink implements PageSink {
@@ -89,8 +96,22 @@ describe('Pager', () => {
     const sink = new RecordingSink('sns');
     const store = new MemoryStore();
     const host: Finding = { code: 'HostUnreachable', severity: 'critical', cluster: 'edge', target: '10.0.1.5:11211', summary: 'all lost', details: {} };
-    const network = new Pager({ store, sinks: [sink], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: (f) => f.target, codes: new Set(['HostUnreachable', 'PacketLoss']) });
-    const memcache = new Pager({ store, sinks: [sink], policy: { resolveSamples: 2, repeatMs: 1_800_000 }, silences: [], endpointOf: (f) => f.target, codes: new Set(['MemcacheUnreachable']) });
+    const network = new Pager({
+      store,
+      sinks: [sink],
+      policy: { resolveSamples: 2, repeatMs: 1_800_000 },
+      silences: [],
+      endpointOf: (f) => f.target,
+      codes: new Set(['HostUnreachable', 'PacketLoss']),
+    });
+    const memcache = new Pager({
+      store,
+      sinks: [sink],
+      policy: { resolveSamples: 2, repeatMs: 1_800_000 },
+      silences: [],
+      endpointOf: (f) => f.target,
+      codes: new Set(['MemcacheUnreachable']),
+    });
     await network.process([host], t(0));
     await network.process([host], t(10));
     const mc: Finding = { code: 'MemcacheUnreachable', severity: 'critical', cluster: 'sessions', target: '10.0.1.5:11211', summary: 'no reply', details: {} };
@@ -123,14 +144,21 @@ describe('two overlapping runs on one state', () => {
     }
   });
 
-  it('page once through the locked state file, from two processes, even when both find a dead process\'s lock to take over', async () => {
+  it("page once through the locked state file, from two processes, even when both find a dead process's lock to take over", async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     for (let round = 0; round < 4; round++) {
       const dir = mkdtempSync(join(tmpdir(), 'rw-pager-'));
       if (round >= 2) writeFileSync(join(dir, 'state.json.lock'), `${dead} left-behind`);
       const run = () =>
         new Promise<string>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../support/pageOnce.ts'), join(dir, 'state.json'), join(dir, 'pages.jsonl'), t(0).toISOString()]);
+          const child = spawn(process.execPath, [
+            '--import',
+            'tsx',
+            join(import.meta.dirname, '../../support/pageOnce.ts'),
+            join(dir, 'state.json'),
+            join(dir, 'pages.jsonl'),
+            t(0).toISOString(),
+          ]);
           let out = '';
           child.stdout.on('data', (d) => (out += d));
           child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}`))));
@@ -218,7 +246,7 @@ describe('owed pages', () => {
     expect(store.alerts.size).toBe(0);
   });
 
-  it("a resolving alert of another check inhibits nothing: it is over", async () => {
+  it('a resolving alert of another check inhibits nothing: it is over', async () => {
     const store = new MemoryStore();
     const sns = new RecordingSink('sns');
     const endpointOf = (f: Finding) => f.target;
@@ -239,18 +267,27 @@ describe('owed pages', () => {
   });
 
   for (const [name, open] of [
-    ['memory', () => {
-      const memory = new MemoryStore();
-      return { store: () => memory as StateStore, close: () => undefined };
-    }],
-    ['DynamoDB', () => {
-      const table = fakeDynamoTable();
-      return { store: () => new DynamoStore(new DynamoDBClient({ region: 'us-east-1' }), 'state') as StateStore, close: () => table.mock.restore() };
-    }],
-    ['state file', () => {
-      const file = join(mkdtempSync(join(tmpdir(), 'rw-owed-')), 'state.json');
-      return { store: () => new FileStore(file) as StateStore, close: () => undefined };
-    }],
+    [
+      'memory',
+      () => {
+        const memory = new MemoryStore();
+        return { store: () => memory as StateStore, close: () => undefined };
+      },
+    ],
+    [
+      'DynamoDB',
+      () => {
+        const table = fakeDynamoTable();
+        return { store: () => new DynamoStore(new DynamoDBClient({ region: 'us-east-1' }), 'state') as StateStore, close: () => table.mock.restore() };
+      },
+    ],
+    [
+      'state file',
+      () => {
+        const file = join(mkdtempSync(join(tmpdir(), 'rw-owed-')), 'state.json');
+        return { store: () => new FileStore(file) as StateStore, close: () => undefined };
+      },
+    ],
   ] as const) {
     it(`a page is struck off even when another run wrote its alert while it was being sent (${name})`, async () => {
       const backend = open();
@@ -259,7 +296,13 @@ describe('owed pages', () => {
         const other = pager(backend.store(), [new RecordingSink('sns')]);
         const sns = new RecordingSink('sns');
         // While this run sends the FIRING, another run takes a (clear) sample and writes the alert.
-        const slow: PageSink = { name: 'sns', send: async (page) => void (await other.process([], t(1)), await sns.send(page)) };
+        const slow: PageSink = {
+          name: 'sns',
+          send: async (page) => {
+            await other.process([], t(1));
+            await sns.send(page);
+          },
+        };
         await pager(shared, [slow]).process([broken], t(0));
         expect((await shared.loadAlerts()).get(KEY)?.undelivered).toBeUndefined();
         for (const s of [40, 50, 60]) await pager(shared, [sns]).process([broken], t(s));

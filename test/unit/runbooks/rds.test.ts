@@ -67,7 +67,8 @@ function fakeRds() {
       }
     }
   };
-  const add = (db: DBInstance) => instances.set(db.DBInstanceIdentifier!, { db: { DbiResourceId: `db-${++resources}`, DBInstanceArn: arn(db.DBInstanceIdentifier!), ...db } });
+  const add = (db: DBInstance) =>
+    instances.set(db.DBInstanceIdentifier!, { db: { DbiResourceId: `db-${++resources}`, DBInstanceArn: arn(db.DBInstanceIdentifier!), ...db } });
   // Every call counts, and may be made to fail before it acts or after (an answer lost on the way back).
   const handle =
     <I extends object>(command: string, fn: (input: I) => object) =>
@@ -86,20 +87,24 @@ function fakeRds() {
       throw awsError('TimeoutError', `injected: ${command} applied, its answer lost`);
     };
 
-  mock.on(DescribeDBInstancesCommand).callsFake(
-    handle('DescribeDBInstances', (input: DescribeDBInstancesCommandInput) => ({ DBInstances: [structuredClone(need(input.DBInstanceIdentifier!).db)] })),
-  );
+  mock
+    .on(DescribeDBInstancesCommand)
+    .callsFake(
+      handle('DescribeDBInstances', (input: DescribeDBInstancesCommandInput) => ({ DBInstances: [structuredClone(need(input.DBInstanceIdentifier!).db)] })),
+    );
   mock.on(CreateDBInstanceReadReplicaCommand).callsFake(
     handle('CreateDBInstanceReadReplica', (input: CreateDBInstanceReadReplicaCommandInput) => {
       const id = input.DBInstanceIdentifier!;
       if (instances.has(id)) throw awsError('DBInstanceAlreadyExistsFault', `DB instance ${id} already exists`);
       const source = need(input.SourceDBInstanceIdentifier!).db;
       if (source.DBInstanceStatus !== 'available') throw awsError('InvalidDBInstanceStateFault', `source ${source.DBInstanceIdentifier} is not available`);
-      if (input.MultiAZ && input.AvailabilityZone) throw awsError('InvalidParameterCombination', 'Requesting a specific availability zone is not valid for Multi-AZ instances.');
+      if (input.MultiAZ && input.AvailabilityZone)
+        throw awsError('InvalidParameterCombination', 'Requesting a specific availability zone is not valid for Multi-AZ instances.');
       if (input.StorageType === 'gp3' && (input.AllocatedStorage ?? 0) < 400 && (input.Iops || input.StorageThroughput)) {
         throw awsError('InvalidParameterCombination', "You can't specify IOPS or storage throughput for engine mysql and a storage size less than 400.");
       }
-      if (input.MonitoringInterval && !input.MonitoringRoleArn) throw awsError('InvalidParameterCombination', 'A MonitoringRoleARN value is required if you specify a MonitoringInterval value other than 0.');
+      if (input.MonitoringInterval && !input.MonitoringRoleArn)
+        throw awsError('InvalidParameterCombination', 'A MonitoringRoleARN value is required if you specify a MonitoringInterval value other than 0.');
       if (input.Tags?.some((t) => /^(aws|rds):/.test(t.Key ?? ''))) throw awsError('InvalidParameterValue', 'Tag keys cannot start with aws:');
       add({
         DBInstanceIdentifier: id,
@@ -136,7 +141,12 @@ function fakeRds() {
       if (instances.has(to)) throw awsError('DBInstanceAlreadyExistsFault', `DB instance ${to} already exists`);
       instances.delete(from);
       instances.set(to, { db: inst.db, settleAt: clock + RENAME_MS, settleTo: inst.db.DBInstanceStatus! });
-      Object.assign(inst.db, { DBInstanceIdentifier: to, DBInstanceArn: arn(to), DBInstanceStatus: 'renaming', Endpoint: { ...inst.db.Endpoint, Address: address(to) } });
+      Object.assign(inst.db, {
+        DBInstanceIdentifier: to,
+        DBInstanceArn: arn(to),
+        DBInstanceStatus: 'renaming',
+        Endpoint: { ...inst.db.Endpoint, Address: address(to) },
+      });
       if (input.DeletionProtection !== undefined) inst.db.DeletionProtection = input.DeletionProtection;
       const source = sourceOf(inst.db);
       if (source) source.ReadReplicaDBInstanceIdentifiers = source.ReadReplicaDBInstanceIdentifiers?.map((r) => (r === from ? to : r));
@@ -148,8 +158,10 @@ function fakeRds() {
     handle('DeleteDBInstance', (input: DeleteDBInstanceCommandInput) => {
       const inst = need(input.DBInstanceIdentifier!);
       if (inst.db.DBInstanceStatus === 'deleting') throw awsError('InvalidDBInstanceStateFault', 'already being deleted');
-      if (inst.db.DeletionProtection) throw awsError('InvalidParameterCombination', 'Cannot delete protected DB Instance, please disable deletion protection and try again.');
-      if (inst.db.ReadReplicaSourceDBInstanceIdentifier && !input.SkipFinalSnapshot) throw awsError('InvalidParameterCombination', 'FinalDBSnapshotIdentifier can not be specified when deleting a replica instance');
+      if (inst.db.DeletionProtection)
+        throw awsError('InvalidParameterCombination', 'Cannot delete protected DB Instance, please disable deletion protection and try again.');
+      if (inst.db.ReadReplicaSourceDBInstanceIdentifier && !input.SkipFinalSnapshot)
+        throw awsError('InvalidParameterCombination', 'FinalDBSnapshotIdentifier can not be specified when deleting a replica instance');
       Object.assign(inst, { settleAt: clock + DELETE_MS, settleTo: undefined });
       inst.db.DBInstanceStatus = 'deleting';
       log.push(`delete ${input.DBInstanceIdentifier} (${inst.db.DbiResourceId})`);
@@ -166,7 +178,14 @@ function fakeRds() {
     }),
   );
 
-  add({ DBInstanceIdentifier: PRIMARY, DBInstanceStatus: 'available', Engine: 'mysql', DBInstanceClass: 'db.r6g.xlarge', AllocatedStorage: 100, ReadReplicaDBInstanceIdentifiers: [] });
+  add({
+    DBInstanceIdentifier: PRIMARY,
+    DBInstanceStatus: 'available',
+    Engine: 'mysql',
+    DBInstanceClass: 'db.r6g.xlarge',
+    AllocatedStorage: 100,
+    ReadReplicaDBInstanceIdentifiers: [],
+  });
   const replica = (id: string) => {
     add({
       DBInstanceIdentifier: id,
@@ -211,7 +230,8 @@ function fakeRds() {
       clock += ms;
       settle();
     },
-    breakOnce: (command: string, match: (input: Record<string, unknown>) => boolean, when: Fault['when']) => faults.push({ matches: (c, input) => c === command && match(input), when }),
+    breakOnce: (command: string, match: (input: Record<string, unknown>) => boolean, when: Fault['when']) =>
+      faults.push({ matches: (c, input) => c === command && match(input), when }),
     breakCall: (n: number, when: Fault['when']) => faults.push({ matches: (_c, _i, call) => call === n, when }),
     options: (extra: Partial<RdsRebuildOptions> = {}): RdsRebuildOptions => ({
       rds: new RDSClient({ region: 'eu-west-1' }),
@@ -233,13 +253,21 @@ beforeEach(() => {
 });
 
 const mutations = () => fake.mock.calls().filter((c) => !(c.args[0] instanceof DescribeDBInstancesCommand));
-const outcome = (o: Partial<RdsRebuildOptions> = {}) => rebuildRdsReplica(fake.options(o)).then(() => 'finished', (e: unknown) => e);
+const outcome = (o: Partial<RdsRebuildOptions> = {}) =>
+  rebuildRdsReplica(fake.options(o)).then(
+    () => 'finished',
+    (e: unknown) => e,
+  );
 
 /** The end state of a finished rebuild of REPLICA whose broken instance had `oldResource`. */
 function expectRebuilt(oldResource: string) {
   const db = fake.get(REPLICA)!;
   expect(db.DbiResourceId).not.toBe(oldResource);
-  expect(db).toMatchObject({ DBInstanceStatus: 'available', ReadReplicaSourceDBInstanceIdentifier: PRIMARY, Endpoint: { Address: address(REPLICA), Port: 3307 } });
+  expect(db).toMatchObject({
+    DBInstanceStatus: 'available',
+    ReadReplicaSourceDBInstanceIdentifier: PRIMARY,
+    Endpoint: { Address: address(REPLICA), Port: 3307 },
+  });
   expect(db.TagList?.some((t) => t.Key === REPLACES_TAG)).toBe(false);
   expect(fake.log.filter((l) => l.startsWith('create'))).toEqual([`create ${REPLICA}-rb`]);
   expect(fake.log.filter((l) => l.startsWith('delete'))).toEqual([`delete ${REPLICA}-old (${oldResource})`]);
@@ -255,7 +283,14 @@ describe('rebuildRdsReplica', () => {
     const events: RdsRebuildEvent[] = [];
     const result = await rebuildRdsReplica(fake.options({ onEvent: (e) => events.push(e) }));
 
-    expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['validate:done', 'create:done', 'wait-new:done', 'rename-old:done', 'rename-new:done', 'delete-old:done']);
+    expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'validate:done',
+      'create:done',
+      'wait-new:done',
+      'rename-old:done',
+      'rename-new:done',
+      'delete-old:done',
+    ]);
     expect(fake.log).toEqual([
       `create ${REPLICA}-rb`,
       `rename ${REPLICA} -> ${REPLICA}-old`,
@@ -291,14 +326,25 @@ describe('rebuildRdsReplica', () => {
 
   it('plans without changing anything', async () => {
     const result = await rebuildRdsReplica(fake.options({ execute: false }));
-    expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['validate:done', 'create:planned', 'wait-new:planned', 'rename-old:planned', 'rename-new:planned', 'delete-old:planned']);
-    expect(result.steps[1]!.detail).toBe(`create ${REPLICA}-rb, a read replica of ${PRIMARY} (db.r6g.large, eu-west-1b, parameter group replica-params, security groups sg-app sg-bastion)`);
+    expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'validate:done',
+      'create:planned',
+      'wait-new:planned',
+      'rename-old:planned',
+      'rename-new:planned',
+      'delete-old:planned',
+    ]);
+    expect(result.steps[1]!.detail).toBe(
+      `create ${REPLICA}-rb, a read replica of ${PRIMARY} (db.r6g.large, eu-west-1b, parameter group replica-params, security groups sg-app sg-bastion)`,
+    );
     expect(result.newEndpoint).toBeUndefined();
     expect(mutations()).toEqual([]);
   });
 
   it('refuses a primary, an unknown id and a source that is not available, before any change', async () => {
-    expect(await outcome({ replicaId: PRIMARY })).toEqual(new RunbookRefusal(`${PRIMARY} is not a read replica (a primary or standalone instance): the RDS strategy only replaces read replicas`));
+    expect(await outcome({ replicaId: PRIMARY })).toEqual(
+      new RunbookRefusal(`${PRIMARY} is not a read replica (a primary or standalone instance): the RDS strategy only replaces read replicas`),
+    );
     expect(await outcome({ replicaId: 'nope' })).toEqual(new RunbookRefusal('no RDS instance nope'));
     fake.get(PRIMARY)!.DBInstanceStatus = 'modifying';
     expect(await outcome()).toEqual(new RunbookRefusal(`the source ${PRIMARY} is modifying, not available: a new replica cannot be made from it now`));
@@ -312,7 +358,14 @@ describe('rebuildRdsReplica', () => {
     expect(fake.get(REPLICA)).toBeUndefined();
 
     const plan = await rebuildRdsReplica(fake.options({ execute: false }));
-    expect(plan.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['validate:done', 'create:skipped', 'wait-new:skipped', 'rename-old:planned', 'rename-new:planned', 'delete-old:planned']);
+    expect(plan.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'validate:done',
+      'create:skipped',
+      'wait-new:skipped',
+      'rename-old:planned',
+      'rename-new:planned',
+      'delete-old:planned',
+    ]);
 
     const result = await rebuildRdsReplica(fake.options());
     expect(result.steps.map((s) => s.status)).toEqual(['done', 'skipped', 'skipped', 'done', 'done', 'done']);
@@ -351,7 +404,11 @@ describe('rebuildRdsReplica', () => {
 
   it('never deletes an instance it did not rename', async () => {
     fake.replica(`${REPLICA}-old`);
-    expect(await outcome()).toEqual(new RunbookRefusal(`${REPLICA}-old exists and is not the replica this runbook renamed: rename or delete it by hand first, the swap needs that identifier`));
+    expect(await outcome()).toEqual(
+      new RunbookRefusal(
+        `${REPLICA}-old exists and is not the replica this runbook renamed: rename or delete it by hand first, the swap needs that identifier`,
+      ),
+    );
     expect(mutations()).toEqual([]);
 
     fake = fakeRds();
@@ -359,7 +416,9 @@ describe('rebuildRdsReplica', () => {
     expect(await outcome()).toMatchObject({ message: 'injected: DeleteDBInstance failed' });
     // Someone promotes the renamed old replica to keep its data meanwhile.
     delete fake.get(`${REPLICA}-old`)!.ReadReplicaSourceDBInstanceIdentifier;
-    expect(await outcome()).toEqual(new RunbookRefusal(`${REPLICA}-old is no longer a read replica (promoted?): not deleting it; delete it by hand once it is not needed`));
+    expect(await outcome()).toEqual(
+      new RunbookRefusal(`${REPLICA}-old is no longer a read replica (promoted?): not deleting it; delete it by hand once it is not needed`),
+    );
     expect(fake.log.filter((l) => l.startsWith('delete'))).toEqual([]);
   });
 
@@ -379,7 +438,11 @@ describe('rebuildRdsReplica', () => {
     fake.replica(long);
     const oldResource = fake.get(long)!.DbiResourceId;
     await rebuildRdsReplica(fake.options({ replicaId: long.toUpperCase() }));
-    expect(fake.log.slice(0, 3)).toEqual([`create ${derivedId(long, '-rb')}`, `rename ${long} -> ${derivedId(long, '-old')}`, `rename ${derivedId(long, '-rb')} -> ${long}`]);
+    expect(fake.log.slice(0, 3)).toEqual([
+      `create ${derivedId(long, '-rb')}`,
+      `rename ${long} -> ${derivedId(long, '-old')}`,
+      `rename ${derivedId(long, '-rb')} -> ${long}`,
+    ]);
     expect(fake.get(long)).toMatchObject({ DBInstanceStatus: 'available', ReadReplicaSourceDBInstanceIdentifier: PRIMARY });
     expect(fake.get(long)!.DbiResourceId).not.toBe(oldResource);
   });
@@ -394,7 +457,16 @@ describe('replwatch runbook rebuild-replica --strategy rds', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rw-rds-')), 'rds.yml');
     writeFileSync(
       file,
-      JSON.stringify({ clusters: [{ name: 'orders', primary: { host: address(PRIMARY) }, replicas: [{ name: 'r1', host: address(REPLICA), rdsInstanceId: REPLICA }], user: 'replwatch' }] }),
+      JSON.stringify({
+        clusters: [
+          {
+            name: 'orders',
+            primary: { host: address(PRIMARY) },
+            replicas: [{ name: 'r1', host: address(REPLICA), rdsInstanceId: REPLICA }],
+            user: 'replwatch',
+          },
+        ],
+      }),
     );
     process.env.AWS_REGION = 'eu-west-1';
     const plan = await cli('runbook', 'rebuild-replica', '--config', file, '--cluster', 'orders', '--replica', 'r1', '--strategy', 'rds');

@@ -1,14 +1,24 @@
 import { spawn } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { RunbookRefusal } from '../../src/runbooks/errors';
-import { ownerAlive } from '../../src/runbooks/lease';
-import { examineLock, type RebuildRequest } from '../../src/runbooks/rebuild';
-import { MemoryStore } from '../../src/state/store';
+import { RunbookRefusal } from '../../../src/runbooks/errors';
+import { ownerAlive } from '../../../src/runbooks/lease';
+import { examineLock, type RebuildRequest } from '../../../src/runbooks/rebuild';
+import { MemoryStore } from '../../../src/state/store';
 
 const checkpoint = { v: 2, replica: 'main-r1', position: '0-1-10', schemaDone: true, tablesDone: ['`app`.`a`'], step: 'copy rows' };
-const req = (o: Partial<RebuildRequest> = {}): RebuildRequest => ({ cluster: 'main', replica: 'main-r1', execute: true, commands: { program: 'replwatch', flags: '' }, ...o });
-const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => (e instanceof RunbookRefusal ? e.message : Promise.reject(e)));
+const req = (o: Partial<RebuildRequest> = {}): RebuildRequest => ({
+  cluster: 'main',
+  replica: 'main-r1',
+  execute: true,
+  commands: { program: 'replwatch', flags: '' },
+  ...o,
+});
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => (e instanceof RunbookRefusal ? e.message : Promise.reject(e)),
+  );
 
 describe('a rebuild lock held by a process of this host', () => {
   it('is running while that process lives, and dead once it is killed: refused with how to --resume, then taken over', async () => {
@@ -19,7 +29,13 @@ describe('a rebuild lock held by a process of this host', () => {
       expect(ownerAlive(owner)).toBe(true);
       const store = new MemoryStore();
       const now = Date.now();
-      store.locks.set('rebuild/main', { owner, startedAt: new Date(now - 5000).toISOString(), renewedAt: new Date(now - 1000).toISOString(), expiresAt: new Date(now + 60_000).toISOString(), checkpoint });
+      store.locks.set('rebuild/main', {
+        owner,
+        startedAt: new Date(now - 5000).toISOString(),
+        renewedAt: new Date(now - 1000).toISOString(),
+        expiresAt: new Date(now + 60_000).toISOString(),
+        checkpoint,
+      });
       expect(await refusal(examineLock(store, 'rebuild/main', req({ resume: true })))).toMatch(/^a rebuild of main-r1 in cluster main is running \(/);
 
       child.kill('SIGKILL');

@@ -8,7 +8,20 @@ type Field = Parameters<Extract<TypeCast, (...a: never[]) => unknown>>[0];
 /** A column as mysql2's text parser hands it to a typeCast, recording how it was read. */
 function field(type: Field['type'], text: string, extendedFormat?: string) {
   const reads: Array<string | undefined> = [];
-  const f = { type, extendedFormat, length: 0, db: 'app', table: 't', name: 'c', string: (encoding?: string) => (reads.push(encoding), text), buffer: () => null, geometry: () => null } as Field;
+  const f = {
+    type,
+    extendedFormat,
+    length: 0,
+    db: 'app',
+    table: 't',
+    name: 'c',
+    string: (encoding?: string) => {
+      reads.push(encoding);
+      return text;
+    },
+    buffer: () => null,
+    geometry: () => null,
+  } as Field;
   return { f, reads };
 }
 const cast = exactText as (f: Field, next: () => unknown) => unknown;
@@ -35,7 +48,16 @@ describe('the copy reads values as the donor holds them', () => {
   });
 
   it('selects FLOAT and DOUBLE columns widened to DOUBLE under their own names, and compares them so', () => {
-    const t: TableInfo = { schema: 'app', name: 't', engine: 'InnoDB', rows: 0, bytes: 0, hasPrimaryKey: true, columns: ['id', 'f`x', 'd'], floats: ['f`x', 'd'] };
+    const t: TableInfo = {
+      schema: 'app',
+      name: 't',
+      engine: 'InnoDB',
+      rows: 0,
+      bytes: 0,
+      hasPrimaryKey: true,
+      columns: ['id', 'f`x', 'd'],
+      floats: ['f`x', 'd'],
+    };
     expect(selectList(t)).toBe('`id`, CAST(`f``x` AS DOUBLE) AS `f``x`, CAST(`d` AS DOUBLE) AS `d`');
     expect(exactColumn(t, 'id')).toBe('`id`');
     expect(exactColumn(t, 'd')).toBe('CAST(`d` AS DOUBLE)');

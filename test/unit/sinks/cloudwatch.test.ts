@@ -12,7 +12,11 @@ const datum = (i: number): MetricDatum => ({ MetricName: 'ReplicaLagSeconds', Va
 describe('publishMetrics', () => {
   it('splits into calls of at most 1000 metrics', async () => {
     cw.on(PutMetricDataCommand).resolves({});
-    const r = await publishMetrics(new CloudWatchClient({ region: 'us-east-1' }), 'Replwatch', Array.from({ length: 2500 }, (_, i) => datum(i)));
+    const r = await publishMetrics(
+      new CloudWatchClient({ region: 'us-east-1' }),
+      'Replwatch',
+      Array.from({ length: 2500 }, (_, i) => datum(i)),
+    );
     expect(r).toEqual({ sent: 2500, failed: 0, errors: [] });
     const calls = cw.commandCalls(PutMetricDataCommand);
     expect(calls.map((c) => c.args[0].input.MetricData!.length)).toEqual([MAX_METRICS_PER_CALL, MAX_METRICS_PER_CALL, 500]);
@@ -21,7 +25,11 @@ describe('publishMetrics', () => {
 
   it('counts a failed batch and goes on with the next, never throws', async () => {
     cw.on(PutMetricDataCommand).rejectsOnce(new Error('Throttling')).resolves({});
-    const r = await publishMetrics(new CloudWatchClient({ region: 'us-east-1' }), 'Replwatch', Array.from({ length: 1001 }, (_, i) => datum(i)));
+    const r = await publishMetrics(
+      new CloudWatchClient({ region: 'us-east-1' }),
+      'Replwatch',
+      Array.from({ length: 1001 }, (_, i) => datum(i)),
+    );
     expect(r).toEqual({ sent: 1, failed: 1000, errors: ['Throttling'] });
   });
 });
@@ -32,8 +40,32 @@ describe('checkMetrics', () => {
     const data = checkMetrics({
       observations: [
         { kind: 'mysql-primary', cluster: 'main', target: 'main-primary', reachable: true, readOnly: false, heartbeatAgeSeconds: 0.4, probeMs: 2 },
-        { kind: 'mysql-replica', cluster: 'main', target: 'main-r1', reachable: true, lagSeconds: 1.5, lagSource: 'heartbeat', ioRunning: true, sqlRunning: true, readOnly: true, source: null, probeMs: 2 },
-        { kind: 'mysql-replica', cluster: 'main', target: 'main-r2', reachable: true, lagSeconds: null, lagSource: null, ioRunning: false, sqlRunning: false, readOnly: true, source: null, probeMs: 2 },
+        {
+          kind: 'mysql-replica',
+          cluster: 'main',
+          target: 'main-r1',
+          reachable: true,
+          lagSeconds: 1.5,
+          lagSource: 'heartbeat',
+          ioRunning: true,
+          sqlRunning: true,
+          readOnly: true,
+          source: null,
+          probeMs: 2,
+        },
+        {
+          kind: 'mysql-replica',
+          cluster: 'main',
+          target: 'main-r2',
+          reachable: true,
+          lagSeconds: null,
+          lagSource: null,
+          ioRunning: false,
+          sqlRunning: false,
+          readOnly: true,
+          source: null,
+          probeMs: 2,
+        },
       ],
       findings,
       durationMs: 12,
@@ -59,7 +91,15 @@ describe('checkMetrics', () => {
         { kind: 'memcache', pool: 'sessions', target: '10.0.1.5:11211', reachable: true, roundTripMs: 0.4 },
         { kind: 'memcache', pool: 'sessions', target: '10.0.1.6:11211', reachable: false, roundTripMs: null },
         { kind: 'network', group: 'db', target: '10.0.0.5:3306', source: 'tcp', lossPercent: 3, rttMs: { p50: 0.2, p95: 0.9, max: 2 }, jitterMs: 0.1 },
-        { kind: 'network', group: 'db', target: '10.0.0.5:3306', source: 'networkmonitor', lossPercent: 1, rttMs: { p50: 0.3, p95: null, max: null }, jitterMs: null },
+        {
+          kind: 'network',
+          group: 'db',
+          target: '10.0.0.5:3306',
+          source: 'networkmonitor',
+          lossPercent: 1,
+          rttMs: { p50: 0.3, p95: null, max: null },
+          jitterMs: null,
+        },
       ],
       findings: [],
       durationMs: 40,

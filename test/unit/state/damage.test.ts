@@ -18,7 +18,14 @@ import { cli } from '../../support/cli';
 import { fakeDynamoTable } from '../../support/fakeDynamo';
 
 const config = parseConfig('network:\n  - { name: n, targets: ["h:1"] }\n', 'x.yml');
-const broken: Finding = { code: 'ReplicationBroken', severity: 'critical', cluster: 'main', target: 'main-r1', summary: 'SQL thread stopped: 1062', details: {} };
+const broken: Finding = {
+  code: 'ReplicationBroken',
+  severity: 'critical',
+  cluster: 'main',
+  target: 'main-r1',
+  summary: 'SQL thread stopped: 1062',
+  details: {},
+};
 const t = (s: number) => new Date(Date.parse('2026-11-22T10:00:00Z') + s * 1000);
 
 function recorder(name = 'console') {
@@ -38,8 +45,16 @@ async function pagesOf(store: StateStore): Promise<string[]> {
 const DAMAGED: Array<[string, string, string]> = [
   ['garbage', 'not json {', 'not JSON'],
   ['an empty file', '', 'the file is empty'],
-  ['alerts as a list (every write was lost, so every sample paged FIRING)', '{"alerts": [], "silences": [], "locks": {}}', 'alerts: Invalid input: expected record, received array'],
-  ['an alert that is a number (never paged, said nothing)', '{"alerts": {"K": 5}, "silences": [], "locks": {}}', 'alerts.K: Invalid input: expected object, received number'],
+  [
+    'alerts as a list (every write was lost, so every sample paged FIRING)',
+    '{"alerts": [], "silences": [], "locks": {}}',
+    'alerts: Invalid input: expected record, received array',
+  ],
+  [
+    'an alert that is a number (never paged, said nothing)',
+    '{"alerts": {"K": 5}, "silences": [], "locks": {}}',
+    'alerts.K: Invalid input: expected object, received number',
+  ],
   [
     'a hand-written silence of everything (held every page)',
     JSON.stringify({ alerts: {}, silences: [{ id: 'x', from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: 'quiet' }], locks: {} }),
@@ -123,9 +138,9 @@ describe('a state file whose directory is missing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-state-parent-'));
     const deep = join(dir, 'a', 'b', 'state.json');
     await expect(new FileStore(deep).listSilences()).resolves.toEqual([]);
-    await expect(new FileStore(deep).addSilence({ id: 'x', cluster: 'c', from: '2026-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: 'r' })).rejects.toThrow(
-      `${join(dir, 'a', 'b')}: the state file's directory cannot be made: ${join(dir, 'a')} does not exist`,
-    );
+    await expect(
+      new FileStore(deep).addSilence({ id: 'x', cluster: 'c', from: '2026-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: 'r' }),
+    ).rejects.toThrow(`${join(dir, 'a', 'b')}: the state file's directory cannot be made: ${join(dir, 'a')} does not exist`);
     expect(readdirSync(dir)).toEqual([]);
     const beside = join(dir, '.replwatch', 'state.json');
     await new FileStore(beside).addSilence({ id: 'x', cluster: 'c', from: '2026-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: 'r' });
@@ -143,12 +158,20 @@ describe('a state store that cannot be read or written (issue 12)', () => {
     await expect(store.loadAlerts()).rejects.toThrow(StateStoreError);
     await expect(store.loadAlerts()).rejects.toThrow(`${file}: cannot read the state file (EISDIR: illegal operation on a directory, read)`);
     const { sink, log } = recorder();
-    const pager = new StoreWatchedPager(pagerFor({ config, store, sinks: [sink], secrets: new SecretResolver({}) }), file, config, [sink], new SecretResolver({}));
+    const pager = new StoreWatchedPager(
+      pagerFor({ config, store, sinks: [sink], secrets: new SecretResolver({}) }),
+      file,
+      config,
+      [sink],
+      new SecretResolver({}),
+    );
     const samples = [];
     for (const s of [0, 10, 20]) samples.push(await pager.process([broken], t(s)));
     expect(samples.map((r) => r.unreadable?.code)).toEqual(['StateUnreadable', 'StateUnreadable', 'StateUnreadable']);
     expect(samples[0]!.unreadable).toMatchObject({ severity: 'critical', cluster: 'replwatch', target: file });
-    expect(samples[0]!.unreadable!.summary).toBe(`paging is off: the alert state ${file} cannot be read or written: ${file}: cannot read the state file (EISDIR: illegal operation on a directory, read)`);
+    expect(samples[0]!.unreadable!.summary).toBe(
+      `paging is off: the alert state ${file} cannot be read or written: ${file}: cannot read the state file (EISDIR: illegal operation on a directory, read)`,
+    );
     expect(samples.map((r) => r.sent.length)).toEqual([1, 0, 0]);
     rmSync(file, { recursive: true });
     for (const s of [30, 40, 50]) await pager.process([broken], t(s));
@@ -172,15 +195,29 @@ describe('DynamoDB items that are not valid state (issue 12)', () => {
   it('are skipped, said once, and an alert of a skipped key is paged and replaces it', async () => {
     const table = fakeDynamoTable();
     try {
-      table.items.set('alert#ReplicationBroken|main|main-r1', { pk: 'alert#ReplicationBroken|main|main-r1', kind: 'alert', key: 'ReplicationBroken|main|main-r1', version: 3, state: { status: 'firing' } });
-      table.items.set('silence#all', { pk: 'silence#all', kind: 'silence', silence: { id: 'all', from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: 'x' } });
+      table.items.set('alert#ReplicationBroken|main|main-r1', {
+        pk: 'alert#ReplicationBroken|main|main-r1',
+        kind: 'alert',
+        key: 'ReplicationBroken|main|main-r1',
+        version: 3,
+        state: { status: 'firing' },
+      });
+      table.items.set('silence#all', {
+        pk: 'silence#all',
+        kind: 'silence',
+        silence: { id: 'all', from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: 'x' },
+      });
       const warnings: string[] = [];
       const store = new DynamoStore(new DynamoDBClient({ region: 'us-east-1' }), 'state', (l) => warnings.push(l));
       expect(await store.listSilences()).toEqual([]);
       expect(await pagesOf(store)).toEqual(['firing ReplicationBroken']);
       expect(warnings).toHaveLength(2);
-      expect(warnings[0]).toMatch(/^replwatch: DynamoDB table state: item silence#all is not a valid silence \(silence: name at least one of cluster, target, code/);
-      expect(warnings[1]).toMatch(/^replwatch: DynamoDB table state: item alert#ReplicationBroken\|main\|main-r1 is not a valid alert \(state\.key: .*\): skipped until a new alert of its key replaces it; it held \{/);
+      expect(warnings[0]).toMatch(
+        /^replwatch: DynamoDB table state: item silence#all is not a valid silence \(silence: name at least one of cluster, target, code/,
+      );
+      expect(warnings[1]).toMatch(
+        /^replwatch: DynamoDB table state: item alert#ReplicationBroken\|main\|main-r1 is not a valid alert \(state\.key: .*\): skipped until a new alert of its key replaces it; it held \{/,
+      );
       expect(table.items.get('alert#ReplicationBroken|main|main-r1')).toMatchObject({ state: { key: 'ReplicationBroken|main|main-r1', status: 'firing' } });
     } finally {
       table.mock.restore();

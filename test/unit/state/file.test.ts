@@ -18,7 +18,7 @@ const alert = (target: string): AlertState => ({
 });
 
 describe('FileStore lock', () => {
-  it("lets exactly one of several takers have a stale lock at a time: every change lands, none is lost or refused", async () => {
+  it('lets exactly one of several takers have a stale lock at a time: every change lands, none is lost or refused', async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     for (let round = 0; round < 20; round++) {
       const dir = mkdtempSync(join(tmpdir(), 'rw-lock-'));

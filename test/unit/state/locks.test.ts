@@ -35,13 +35,21 @@ describe.each(stores)('%s rebuild lock as a lease', (_, make) => {
     expect(await store.acquireLock('rebuild/main', 'a', at(70), at(10))).toBeUndefined();
     expect(await store.renewLock('rebuild/main', 'b', at(80), at(20))).toBe(false);
     expect(await store.renewLock('rebuild/main', 'a', at(80), at(20))).toBe(true);
-    expect(await store.readLock('rebuild/main')).toMatchObject({ owner: 'a', renewedAt: at(20).toISOString(), expiresAt: at(80).toISOString(), startedAt: at(0).toISOString() });
+    expect(await store.readLock('rebuild/main')).toMatchObject({
+      owner: 'a',
+      renewedAt: at(20).toISOString(),
+      expiresAt: at(80).toISOString(),
+      startedAt: at(0).toISOString(),
+    });
     // At 70 the lease renewed at 20 still runs; at 80 it lapsed: its owner can no longer renew or write it.
     expect(await store.acquireLock('rebuild/main', 'b', at(140), at(70))).toBeUndefined();
     expect(await store.renewLock('rebuild/main', 'a', at(140), at(80))).toBe(false);
     expect(await store.updateLock('rebuild/main', 'a', { replica: 'r1', tablesDone: ['x', 'y'] }, at(80))).toBe(false);
     // A resume keeps the checkpoint under its own owner id; the old owner is fenced off.
-    expect(await store.acquireLock('rebuild/main', 'b', at(140), at(80), { keepCheckpoint: true })).toMatchObject({ owner: 'b', checkpoint: { replica: 'r1', tablesDone: ['x'] } });
+    expect(await store.acquireLock('rebuild/main', 'b', at(140), at(80), { keepCheckpoint: true })).toMatchObject({
+      owner: 'b',
+      checkpoint: { replica: 'r1', tablesDone: ['x'] },
+    });
     expect(await store.updateLock('rebuild/main', 'a', { stale: true }, at(81))).toBe(false);
     expect(await store.parkLock('rebuild/main', 'a', at(81), true)).toBe(false);
     await store.releaseLock('rebuild/main', 'a');
@@ -96,9 +104,18 @@ describe('DynamoStore locks', () => {
   it('reads a lock written before leases (its end in expiresAt, seconds) and takes it once lapsed', async () => {
     const store = new DynamoStore(new DynamoDBClient({ region: 'us-east-1' }), 'state');
     table.items.clear();
-    table.items.set('lock#rebuild/main', { pk: 'lock#rebuild/main', kind: 'lock', owner: 'old', expiresAt: at(30).getTime() / 1000, checkpoint: { replica: 'r1' } });
+    table.items.set('lock#rebuild/main', {
+      pk: 'lock#rebuild/main',
+      kind: 'lock',
+      owner: 'old',
+      expiresAt: at(30).getTime() / 1000,
+      checkpoint: { replica: 'r1' },
+    });
     expect(await store.readLock('rebuild/main')).toEqual({ owner: 'old', expiresAt: at(30).toISOString(), checkpoint: { replica: 'r1' } });
     expect(await store.acquireLock('rebuild/main', 'new', at(90), at(20))).toBeUndefined();
-    expect(await store.acquireLock('rebuild/main', 'new', at(90), at(30), { keepCheckpoint: true })).toMatchObject({ owner: 'new', checkpoint: { replica: 'r1' } });
+    expect(await store.acquireLock('rebuild/main', 'new', at(90), at(30), { keepCheckpoint: true })).toMatchObject({
+      owner: 'new',
+      checkpoint: { replica: 'r1' },
+    });
   });
 });

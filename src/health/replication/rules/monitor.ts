@@ -9,7 +9,9 @@ import { round, type ReplicaRule } from './replica';
  */
 
 const refusal = (r: ServerReading) =>
-  tlsFailure(r) ? `the TLS connection to the server failed: ${r.error?.code} ${r.error?.message}` : `the monitor's account was refused: ${r.error?.errno} ${r.error?.message}`;
+  tlsFailure(r)
+    ? `the TLS connection to the server failed: ${r.error?.code} ${r.error?.message}`
+    : `the monitor's account was refused: ${r.error?.errno} ${r.error?.message}`;
 
 const fixAccount = (r: ServerReading) =>
   tlsFailure(r)

@@ -31,7 +31,8 @@ export const heartbeatStale: PrimaryRule = (c, symptoms) => {
   return [...symptoms, stale];
 };
 
-export const primaryRefused: PrimaryRule = (c, symptoms) => (c.primaryReach === 'refused' ? [...symptoms, monitorRefused(c.input.cluster, c.primary, c.votes)] : undefined);
+export const primaryRefused: PrimaryRule = (c, symptoms) =>
+  c.primaryReach === 'refused' ? [...symptoms, monitorRefused(c.input.cluster, c.primary, c.votes)] : undefined;
 
 /** The primary serves (or may serve) its replicas; what failed is replwatch's own way to it. */
 export const monitorPathDown: PrimaryRule = (c, symptoms) => {

@@ -26,13 +26,31 @@ export const replicaUnreachable: ReplicaRule = (c, f) => {
   if (f.reach !== 'unreachable') return [];
   const r = f.reading;
   const action = `check that mariadbd/mysqld runs on ${endpoint(r)} and that replwatch can reach it`;
-  return [{ ...of(c, f), code: 'ReplicaUnreachable', severity: 'critical', summary: `cannot query ${endpoint(r)}: ${reason(r)}`, action, details: { error: r.error, probeMs: round(r.probeMs) } }];
+  return [
+    {
+      ...of(c, f),
+      code: 'ReplicaUnreachable',
+      severity: 'critical',
+      summary: `cannot query ${endpoint(r)}: ${reason(r)}`,
+      action,
+      details: { error: r.error, probeMs: round(r.probeMs) },
+    },
+  ];
 };
 
 export const notReplicating: ReplicaRule = (c, r) =>
   r.reach !== 'answered' || r.aurora || r.channels.length > 0
     ? []
-    : [{ ...of(c, r), code: 'NotReplicating', severity: 'critical', summary: `no replication configured on ${r.reading.target} (replica status is empty)`, runbook: rebuildCommand(c.input.cluster, r.reading.target, c.input.commands), details: {} }];
+    : [
+        {
+          ...of(c, r),
+          code: 'NotReplicating',
+          severity: 'critical',
+          summary: `no replication configured on ${r.reading.target} (replica status is empty)`,
+          runbook: rebuildCommand(c.input.cluster, r.reading.target, c.input.commands),
+          details: {},
+        },
+      ];
 
 /**
  * Only a reachable primary can prove a replica follows someone else; an unreachable one known by
@@ -48,7 +66,10 @@ export const wrongPrimary: ReplicaRule = (c, r) => {
       severity: 'critical',
       summary: `replicates from ${sources.join(', ')}, not the configured primary ${endpoint(c.primary)}`,
       action: `confirm which server is the primary; fix the config, or repoint ${r.reading.target} with CHANGE MASTER TO`,
-      details: { sources: r.channels.map((ch) => ({ channel: ch.name, host: ch.sourceHost, port: ch.sourcePort, serverId: ch.sourceServerId })), configuredPrimary: endpoint(c.primary) },
+      details: {
+        sources: r.channels.map((ch) => ({ channel: ch.name, host: ch.sourceHost, port: ch.sourcePort, serverId: ch.sourceServerId })),
+        configuredPrimary: endpoint(c.primary),
+      },
     },
   ];
 };
@@ -105,16 +126,46 @@ export const threadStates: ReplicaRule = (c, r) => {
     const source = endpoint({ host: ch.sourceHost, port: ch.sourcePort });
     if (sqlBroken(ch)) {
       const summary = `SQL thread stopped${channelLabel(ch)}: ${shortSqlError(ch.sqlErrno, ch.sqlError)}`;
-      add({ ...of(c, r), code: 'ReplicationBroken', severity: 'critical', summary, runbook: rebuildCommand(c.input.cluster, target, c.input.commands), details: { lastSqlErrno: ch.sqlErrno, lastSqlError: ch.sqlError, source } }, ch);
+      add(
+        {
+          ...of(c, r),
+          code: 'ReplicationBroken',
+          severity: 'critical',
+          summary,
+          runbook: rebuildCommand(c.input.cluster, target, c.input.commands),
+          details: { lastSqlErrno: ch.sqlErrno, lastSqlError: ch.sqlError, source },
+        },
+        ch,
+      );
     }
     if (ioFailing(ch)) {
       const summary = `IO thread ${ch.ioState === 'Connecting' ? 'cannot connect' : 'stopped'}${channelLabel(ch)}: ${ch.ioErrno} ${ch.ioError}`;
       const action = `check that ${source} is up and reachable from ${target}, and the replication account's credentials`;
-      add({ ...of(c, r), code: 'ReplicaIoError', severity: 'critical', summary, action, details: { lastIoErrno: ch.ioErrno, lastIoError: ch.ioError, ioState: ch.ioState, source } }, ch);
+      add(
+        {
+          ...of(c, r),
+          code: 'ReplicaIoError',
+          severity: 'critical',
+          summary,
+          action,
+          details: { lastIoErrno: ch.ioErrno, lastIoError: ch.ioError, ioState: ch.ioState, source },
+        },
+        ch,
+      );
     }
     if (stoppedClean(ch)) {
       const summary = `replication stopped with no error${channelLabel(ch)} (IO thread: ${ch.ioState || 'No'}, SQL thread: ${ch.sqlRunning ? 'Yes' : 'No'})`;
-      add({ ...of(c, r), code: 'ReplicationStopped', severity: 'warning', summary, action: `if no maintenance is under way, run on ${target}: ${startStatement(flavor, ch.name)}`, details: { ioState: ch.ioState, sqlRunning: ch.sqlRunning } }, ch);
+      add(
+        {
+          ...of(c, r),
+          code: 'ReplicationStopped',
+          severity: 'warning',
+          summary,
+          action: `if no maintenance is under way, run on ${target}: ${startStatement(flavor, ch.name)}`,
+          details: { ioState: ch.ioState, sqlRunning: ch.sqlRunning },
+        },
+        ch,
+      );
     }
   }
   return [...byCode.values()];

@@ -36,7 +36,7 @@ describe('probes leave no socket behind', () => {
         if (d.toString().startsWith('version')) socket.write('VERSION 1.6.0\r\n');
         else {
           const pump = () => {
-            while (socket.writable && socket.write('STAT filler '.padEnd(1000, 'x') + '\r\n'));
+            while (socket.writable && socket.write(`${'STAT filler '.padEnd(1000, 'x')}\r\n`));
             if (socket.writable) socket.once('drain', pump);
           };
           pump();

@@ -24,7 +24,8 @@ const STATS = [
 ].join('\r\n');
 
 // ElastiCache (Memcached 1.6) `config get cluster`, in the shape its documentation shows.
-const CLUSTER_PAYLOAD = '12\nmyCluster.pc4ldq.0001.use1.cache.amazonaws.com|10.82.235.120|11211 myCluster.pc4ldq.0002.use1.cache.amazonaws.com|10.80.249.27|11211\n';
+const CLUSTER_PAYLOAD =
+  '12\nmyCluster.pc4ldq.0001.use1.cache.amazonaws.com|10.82.235.120|11211 myCluster.pc4ldq.0002.use1.cache.amazonaws.com|10.80.249.27|11211\n';
 const CLUSTER = `CONFIG cluster 0 ${Buffer.byteLength(CLUSTER_PAYLOAD)}\r\n${CLUSTER_PAYLOAD}\r\nEND\r\n`;
 
 describe('parseReply', () => {
@@ -33,7 +34,16 @@ describe('parseReply', () => {
     expect(parsed.used).toBe(Buffer.byteLength(STATS));
     expect(parsed.reply.kind).toBe('stats');
     if (parsed.reply.kind !== 'stats') return;
-    expect(nodeStats(parsed.reply.stats)).toEqual({ version: '1.6.18', pid: 8120, uptime: 3651, currConnections: 2, evictions: 5, listenDisabledNum: 0, limitMaxbytes: 16777216, bytes: 1024 });
+    expect(nodeStats(parsed.reply.stats)).toEqual({
+      version: '1.6.18',
+      pid: 8120,
+      uptime: 3651,
+      currConnections: 2,
+      evictions: 5,
+      listenDisabledNum: 0,
+      limitMaxbytes: 16777216,
+      bytes: 1024,
+    });
   });
 
   it('reads values with binary-safe data, several per reply', () => {
@@ -52,7 +62,10 @@ describe('parseReply', () => {
 
   it('returns error replies as errors whatever shape was expected', () => {
     for (const shape of ['line', 'stats', 'values'] as ReplyShape[]) {
-      expect(parseReply(Buffer.from('SERVER_ERROR out of memory storing object\r\n'), shape)!.reply).toEqual({ kind: 'error', message: 'SERVER_ERROR out of memory storing object' });
+      expect(parseReply(Buffer.from('SERVER_ERROR out of memory storing object\r\n'), shape)!.reply).toEqual({
+        kind: 'error',
+        message: 'SERVER_ERROR out of memory storing object',
+      });
       expect(parseReply(Buffer.from('ERROR\r\n'), shape)!.reply.kind).toBe('error');
     }
   });
@@ -89,7 +102,10 @@ describe('parseClusterConfig (ElastiCache auto discovery)', () => {
     expect(() => parseClusterConfig('3\nnode-a|10.0.0.1\n')).toThrow('bad node entry');
   });
   it('lists a node the endpoint names twice once (two probes of it would share one session)', () => {
-    expect(parseClusterConfig('4\nnode-a|10.0.0.1|11211 node-b|10.0.0.2|11211 node-a|10.0.0.1|11211\n').nodes.map((n) => n.name)).toEqual(['node-a:11211', 'node-b:11211']);
+    expect(parseClusterConfig('4\nnode-a|10.0.0.1|11211 node-b|10.0.0.2|11211 node-a|10.0.0.1|11211\n').nodes.map((n) => n.name)).toEqual([
+      'node-a:11211',
+      'node-b:11211',
+    ]);
   });
 });
 
@@ -118,7 +134,9 @@ describe('parseReply under fuzzing', () => {
   it('reads back any stats it is given, however TCP splits them', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.oneof(statName, fc.constant('__proto__')), statValue), fc.array(fc.nat(), { maxLength: 5 }), (stats, cuts) => {
-        const text = `${Object.entries(stats).map(([k, v]) => `STAT ${k} ${v}\r\n`).join('')}END\r\n`;
+        const text = `${Object.entries(stats)
+          .map(([k, v]) => `STAT ${k} ${v}\r\n`)
+          .join('')}END\r\n`;
         const buf = Buffer.from(text);
         const parsed = parseReply(buf, 'stats')!;
         expect(parsed.reply).toEqual({ kind: 'stats', stats: new Map(Object.entries(stats)) });
@@ -131,7 +149,10 @@ describe('parseReply under fuzzing', () => {
   it('reads back any values it is given, binary data included', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ key, flags: fc.nat({ max: 65535 }), data: fc.uint8Array({ maxLength: 64 }) }), { maxLength: 4 }), (values) => {
-        const buf = Buffer.concat([...values.flatMap((v) => [Buffer.from(`VALUE ${v.key} ${v.flags} ${v.data.length}\r\n`), Buffer.from(v.data), Buffer.from('\r\n')]), Buffer.from('END\r\n')]);
+        const buf = Buffer.concat([
+          ...values.flatMap((v) => [Buffer.from(`VALUE ${v.key} ${v.flags} ${v.data.length}\r\n`), Buffer.from(v.data), Buffer.from('\r\n')]),
+          Buffer.from('END\r\n'),
+        ]);
         const parsed = parseReply(buf, 'values')!;
         expect(parsed.used).toBe(buf.length);
         expect(parsed.reply).toEqual({ kind: 'values', values: values.map((v) => ({ key: v.key, flags: v.flags, data: Buffer.from(v.data) })) });

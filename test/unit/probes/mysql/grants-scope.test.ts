@@ -13,7 +13,10 @@ describe('excessPrivileges, by scope', () => {
   });
 
   it('names SELECT and SHOW VIEW on *.* (every table readable), and PROCESS (every session visible)', () => {
-    expect(excessPrivileges(["GRANT SELECT, PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO `replwatch`@`%` IDENTIFIED BY PASSWORD '*AB'"])).toEqual(['SELECT ON *.*', 'PROCESS']);
+    expect(excessPrivileges(["GRANT SELECT, PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO `replwatch`@`%` IDENTIFIED BY PASSWORD '*AB'"])).toEqual([
+      'SELECT ON *.*',
+      'PROCESS',
+    ]);
     expect(excessPrivileges(['GRANT SHOW VIEW, REPLICATION CLIENT ON *.* TO `m`@`10.0.%`'])).toEqual(['SHOW VIEW ON *.*']);
   });
 

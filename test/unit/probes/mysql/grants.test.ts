@@ -14,10 +14,16 @@ describe('excessPrivileges', () => {
     ).toEqual([]);
   });
   it('lists SUPER, writes and GRANT OPTION', () => {
-    expect(excessPrivileges(['GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION', 'GRANT PROXY ON ``@`%` TO `root`@`localhost` WITH GRANT OPTION'])).toEqual([
-      'GRANT OPTION',
-      'ALL PRIVILEGES',
+    expect(
+      excessPrivileges([
+        'GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION',
+        'GRANT PROXY ON ``@`%` TO `root`@`localhost` WITH GRANT OPTION',
+      ]),
+    ).toEqual(['GRANT OPTION', 'ALL PRIVILEGES']);
+    expect(excessPrivileges(['GRANT SUPER, REPLICATION CLIENT ON *.* TO `m`@`%`', 'GRANT SELECT, INSERT, UPDATE (`a`, `b`) ON `app`.* TO `m`@`%`'])).toEqual([
+      'SUPER',
+      'INSERT',
+      'UPDATE',
     ]);
-    expect(excessPrivileges(['GRANT SUPER, REPLICATION CLIENT ON *.* TO `m`@`%`', 'GRANT SELECT, INSERT, UPDATE (`a`, `b`) ON `app`.* TO `m`@`%`'])).toEqual(['SUPER', 'INSERT', 'UPDATE']);
   });
 });

@@ -67,19 +67,43 @@ const mariadbNeverConnected: StatusRow = {
 // ---------------------------------------------------------------------------------------------
 
 const NUMERIC_COLUMNS = new Set([
-  'Source_Port', 'Master_Port', 'Connect_Retry', 'Read_Source_Log_Pos', 'Read_Master_Log_Pos', 'Relay_Log_Pos',
-  'Last_Errno', 'Skip_Counter', 'Exec_Source_Log_Pos', 'Exec_Master_Log_Pos', 'Relay_Log_Space', 'Until_Log_Pos',
-  'Seconds_Behind_Source', 'Seconds_Behind_Master', 'Last_IO_Errno', 'Last_SQL_Errno', 'Source_Server_Id',
-  'Master_Server_Id', 'SQL_Delay', 'SQL_Remaining_Delay', 'Source_Retry_Count', 'Master_Retry_Count',
-  'Auto_Position', 'Get_Source_public_key', 'Get_master_public_key', 'Slave_DDL_Groups',
-  'Slave_Non_Transactional_Groups', 'Slave_Transactional_Groups', 'Retried_transactions', 'Max_relay_log_size',
-  'Executed_log_entries', 'Slave_received_heartbeats', 'Slave_heartbeat_period',
+  'Source_Port',
+  'Master_Port',
+  'Connect_Retry',
+  'Read_Source_Log_Pos',
+  'Read_Master_Log_Pos',
+  'Relay_Log_Pos',
+  'Last_Errno',
+  'Skip_Counter',
+  'Exec_Source_Log_Pos',
+  'Exec_Master_Log_Pos',
+  'Relay_Log_Space',
+  'Until_Log_Pos',
+  'Seconds_Behind_Source',
+  'Seconds_Behind_Master',
+  'Last_IO_Errno',
+  'Last_SQL_Errno',
+  'Source_Server_Id',
+  'Master_Server_Id',
+  'SQL_Delay',
+  'SQL_Remaining_Delay',
+  'Source_Retry_Count',
+  'Master_Retry_Count',
+  'Auto_Position',
+  'Get_Source_public_key',
+  'Get_master_public_key',
+  'Slave_DDL_Groups',
+  'Slave_Non_Transactional_Groups',
+  'Slave_Transactional_Groups',
+  'Retried_transactions',
+  'Max_relay_log_size',
+  'Executed_log_entries',
+  'Slave_received_heartbeats',
+  'Slave_heartbeat_period',
 ]);
 
 function withNumbers(row: StatusRow): StatusRow {
-  return Object.fromEntries(
-    Object.entries(row).map(([k, v]) => [k, NUMERIC_COLUMNS.has(k) && typeof v === 'string' && v !== '' ? Number(v) : v]),
-  );
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, NUMERIC_COLUMNS.has(k) && typeof v === 'string' && v !== '' ? Number(v) : v]));
 }
 
 const valueForms: Array<[string, (row: StatusRow) => StatusRow]> = [
@@ -293,7 +317,9 @@ describe('normaliseStatusRow edge cases', () => {
 
   it('reads the GTIDs a channel received as one set, without the newlines MySQL prints after commas', () => {
     const multi = '03fde241-9a55-11e8-aa12-000c291f013a:1-5,\n73f86016-978b-11ee-ade5-8d2a2a562feb:1-3';
-    expect(normaliseStatusRow({ ...mysql84.healthy, Retrieved_Gtid_Set: multi }).receivedGtids).toBe('03fde241-9a55-11e8-aa12-000c291f013a:1-5,73f86016-978b-11ee-ade5-8d2a2a562feb:1-3');
+    expect(normaliseStatusRow({ ...mysql84.healthy, Retrieved_Gtid_Set: multi }).receivedGtids).toBe(
+      '03fde241-9a55-11e8-aa12-000c291f013a:1-5,73f86016-978b-11ee-ade5-8d2a2a562feb:1-3',
+    );
     expect(normaliseStatusRow({ ...mariadb1011.dc1Healthy, Gtid_IO_Pos: '0-1-18,5-3-3' }).receivedGtids).toBe('0-1-18,5-3-3');
     expect(normaliseStatusRow({ ...mariadb1011.dc1Healthy, Gtid_IO_Pos: null }).receivedGtids).toBe('');
   });
