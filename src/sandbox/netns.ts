@@ -83,48 +83,26 @@ function addr(n: number): string {
 export async function setLoss(host: LossyHost, probability: number): Promise<void> {
   await ip('netns', 'exec', host.ns, 'iptables', '-F', 'INPUT');
   if (probability > 0) {
-    const p = String(probability);
-    await ip(
-      'netns',
-      'exec',
-      host.ns,
-      'iptables',
-      '-A',
-      'INPUT',
-      '-p',
-      'tcp',
-      '--syn',
-      '--dport',
-      String(host.port),
-      '-m',
-      'statistic',
-      '--mode',
-      'random',
-      '--probability',
-      p,
-      '-j',
-      'DROP',
-    );
-    await ip(
-      'netns',
-      'exec',
-      host.ns,
-      'iptables',
-      '-A',
-      'INPUT',
-      '-p',
-      'icmp',
-      '--icmp-type',
-      'echo-request',
-      '-m',
-      'statistic',
-      '--mode',
-      'random',
-      '--probability',
-      p,
-      '-j',
-      'DROP',
-    );
+    const drop = (...match: string[]) =>
+      ip(
+        'netns',
+        'exec',
+        host.ns,
+        'iptables',
+        '-A',
+        'INPUT',
+        ...match,
+        '-m',
+        'statistic',
+        '--mode',
+        'random',
+        '--probability',
+        String(probability),
+        '-j',
+        'DROP',
+      );
+    await drop('-p', 'tcp', '--syn', '--dport', String(host.port));
+    await drop('-p', 'icmp', '--icmp-type', 'echo-request');
   }
   host.lossProbability = probability;
 }

@@ -61,20 +61,26 @@ export const monitorPathDown: PrimaryRule = (c, symptoms) => {
 export const primaryUndecided: PrimaryRule = (c, symptoms) => {
   if (!c.votes.some((v) => v.alive === null)) return undefined;
   const { primary } = c;
-  return [
-    {
-      code: 'PrimaryUnreachable',
-      severity: 'critical',
-      cluster: c.input.cluster,
-      target: primary.target,
-      summary: `primary ${endpoint(primary)} is unreachable (${reason(primary)}) and no replica has heard from it since: down once their heartbeat copies pass ${c.input.heartbeat?.staleSeconds} s, the monitor's own path if they show a row written since (${heard(c)})`,
-      action: `check mariadbd/mysqld on ${endpoint(primary)} (running, not frozen), and the path from replwatch to it`,
-      details: { scope: 'database', verdict: 'undecided', error: primary.error, replicas: c.votes, absorbed: absorbed(symptoms) },
-    },
-  ];
+  return primaryUnreachable(c, symptoms, {
+    summary: `primary ${endpoint(primary)} is unreachable (${reason(primary)}) and no replica has heard from it since: down once their heartbeat copies pass ${c.input.heartbeat?.staleSeconds} s, the monitor's own path if they show a row written since (${heard(c)})`,
+    action: `check mariadbd/mysqld on ${endpoint(primary)} (running, not frozen), and the path from replwatch to it`,
+    verdict: 'undecided',
+  });
 };
 
 export const primaryDown: PrimaryRule = (c, symptoms) => {
+  const { primary } = c;
+  return primaryUnreachable(c, symptoms, {
+    summary:
+      c.votes.length > 0
+        ? `primary ${endpoint(primary)} is down: replwatch cannot reach it (${reason(primary)}) and no replica hears from it (${heard(c)})`
+        : `primary ${endpoint(primary)} is unreachable (${reason(primary)}) and no replica could confirm it is alive`,
+    action: `check mariadbd/mysqld on ${endpoint(primary)} (running, not frozen); if it cannot come back, promote a replica`,
+  });
+};
+
+/** The one critical finding of a primary that is down, or may be: it absorbs what it explains. */
+function primaryUnreachable(c: ClusterFacts, symptoms: Finding[], o: { summary: string; action: string; verdict?: 'undecided' }): Finding[] {
   const { primary } = c;
   return [
     {
@@ -82,15 +88,12 @@ export const primaryDown: PrimaryRule = (c, symptoms) => {
       severity: 'critical',
       cluster: c.input.cluster,
       target: primary.target,
-      summary:
-        c.votes.length > 0
-          ? `primary ${endpoint(primary)} is down: replwatch cannot reach it (${reason(primary)}) and no replica hears from it (${heard(c)})`
-          : `primary ${endpoint(primary)} is unreachable (${reason(primary)}) and no replica could confirm it is alive`,
-      action: `check mariadbd/mysqld on ${endpoint(primary)} (running, not frozen); if it cannot come back, promote a replica`,
-      details: { scope: 'database', error: primary.error, replicas: c.votes, absorbed: absorbed(symptoms) },
+      summary: o.summary,
+      action: o.action,
+      details: { scope: 'database', ...(o.verdict ? { verdict: o.verdict } : {}), error: primary.error, replicas: c.votes, absorbed: absorbed(symptoms) },
     },
   ];
-};
+}
 
 const heard = (c: ClusterFacts) => c.votes.map((v) => `${v.target}: ${v.evidence}`).join('; ');
 const absorbed = (symptoms: Finding[]) => symptoms.map((s) => ({ code: s.code, target: s.target, summary: s.summary }));
