@@ -6,12 +6,16 @@ export interface Silence {
   cluster?: string;
   target?: string;
   code?: string;
+  /** Only these codes (a primary's recovery hold: its replicas' reconnect and catch-up). */
+  codes?: string[];
   /** Codes it does not hold even where it matches (a rebuild's silence: its own RebuildFailed). */
   exceptCodes?: string[];
   from: string;
   to: string;
   reason: string;
   createdBy?: string;
+  /** A recovery hold's count of samples in a row that found none of what it holds. */
+  quietSamples?: number;
 }
 
 export function silenceMatches(s: Silence, f: Pick<Finding, 'cluster' | 'target' | 'code'>, now: Date): boolean {
@@ -21,6 +25,7 @@ export function silenceMatches(s: Silence, f: Pick<Finding, 'cluster' | 'target'
     (s.cluster === undefined || s.cluster === f.cluster) &&
     (s.target === undefined || s.target === f.target) &&
     (s.code === undefined || s.code === f.code) &&
+    (s.codes === undefined || s.codes.includes(f.code)) &&
     !s.exceptCodes?.includes(f.code)
   );
 }

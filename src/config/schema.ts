@@ -196,6 +196,12 @@ const alerts = z.strictObject({
   repeatMinutes: z.number().positive().default(30),
   /** Clear samples in a row before a firing alert resolves (hysteresis against flapping). */
   resolveSamples: z.number().int().min(1).max(100).default(2),
+  /**
+   * After a dead primary's page resolves, how long its replicas may still reconnect (an IO thread
+   * retries every MASTER_CONNECT_RETRY, 60 s by default) and catch up before their IO errors or
+   * lag page as incidents of their own. Lifted as soon as they are well.
+   */
+  recoverySeconds: z.number().min(0).max(3600).default(120),
   /** Maintenance windows; `replwatch silence add` writes more to the state store. */
   silences: z.array(silence).default([]),
 });
@@ -205,7 +211,7 @@ export const configSchema = z
     clusters: z.array(cluster).default([]),
     memcache: z.array(memcachePool).default([]),
     network: z.array(networkGroup).default([]),
-    alerts: alerts.default({ repeatMinutes: 30, resolveSamples: 2, silences: [] }),
+    alerts: alerts.default({ repeatMinutes: 30, resolveSamples: 2, recoverySeconds: 120, silences: [] }),
     /** How often a check samples inside one scheduled run (EventBridge fires once a minute). */
     sampleSeconds: z.number().min(1).max(60).default(10),
     /** How many servers are probed at once. */

@@ -3,7 +3,8 @@ import { claim, leased, recipients, samePage, settle } from '../alerting/deliver
 import { inhibitions } from '../alerting/inhibit';
 import { step, type LifecyclePolicy } from '../alerting/lifecycle';
 import { formatPage, type Page } from '../alerting/page';
-import { activeSilence, type Silence } from '../alerting/silence';
+import { activeSilence, silenceMatches, type Silence } from '../alerting/silence';
+import { DEAD_PRIMARY_SYMPTOMS } from '../model/codes';
 import { isProvisional, type Finding, type FindingCode } from '../model/findings';
 import type { PageSink } from '../sinks/pages';
 import type { StateSnapshot, StateStore } from '../state/store';
@@ -43,7 +44,14 @@ export interface PagerOptions {
    * the sample's paging as a whole, never counts their alerts clear.
    */
   fromState?: { lockPrefix: string; findings: (locks: StateSnapshot['locks'], now: Date) => Finding[] };
+  /** How long a resolved dead primary still holds its replicas' symptoms (alerts.recoverySeconds); 0: not at all. */
+  recoveryMs?: number;
+  /** Samples in a row without any of its symptoms after which a recovery hold is lifted (longer than a lag's sustained window). */
+  recoveryQuietSamples?: number;
 }
+
+/** A dead primary's recovery hold: a stored silence, so every run (and `silence list`) sees it. */
+const RECOVERY_PREFIX = 'recovering/';
 
 /** Longer than any sink's bounded send (SNS: under 4 s): an owed page leased by a run that crashed is retried after it. */
 const LEASE_MS = 30_000;
@@ -69,7 +77,7 @@ export class Pager {
     const owns = (f: Pick<Finding, 'code' | 'cluster' | 'target'>) => (!this.o.codes || this.o.codes.has(f.code)) && (!this.o.scope || this.o.scope(f));
     const alerts = new Map([...everything].filter(([, a]) => owns(a.finding)));
     findings = findings.filter(owns);
-    const silences = [...this.o.silences, ...stored];
+    const silences = [...this.o.silences, ...(await this.liftRecovered(stored, findings, now))];
     for (const f of findings) {
       const s = activeSilence(silences, f, now);
       if (s) result.held.set(alertKey(f), `silenced until ${s.to}: ${s.reason}`);
@@ -85,6 +93,7 @@ export class Pager {
     const current = new Map(alerts);
     const paged = new Set<string>();
     for (const w of step(alerts, findings, held, now, this.o.policy)) {
+      if (w.page === 'resolved' && w.paged) await this.holdRecovery(w.paged.finding, now);
       const prev = alerts.get(w.key);
       const to = recipients(w, prev, sinks);
       const attachment = w.page === 'firing' && to.length > 0 && this.o.attach ? await this.o.attach(w.paged!.finding) : undefined;
@@ -152,6 +161,57 @@ export class Pager {
       if (causes.has(i.by) && owns({ code, cluster, target })) out.set(i.key, `inhibited by ${i.by}`);
     }
     return out;
+  }
+
+  /**
+   * A dead primary that answers again is over, but its replicas are not well yet: an IO thread
+   * that gave up on it reconnects only at its next retry (MASTER_CONNECT_RETRY, 60 s by default),
+   * then catches up. Their IO errors and lag are still that incident's, so they are held a while
+   * (alerts.recoverySeconds), as a silence anyone can list; one that lasts past it pages.
+   */
+  private async holdRecovery(f: Finding, now: Date): Promise<void> {
+    if (!this.o.recoveryMs || f.code !== 'PrimaryUnreachable' || f.severity !== 'critical') return;
+    const to = new Date(now.getTime() + this.o.recoveryMs);
+    await this.o.store
+      .addSilence({
+        id: `${RECOVERY_PREFIX}${f.cluster}`,
+        cluster: f.cluster,
+        codes: [...DEAD_PRIMARY_SYMPTOMS],
+        from: now.toISOString(),
+        to: to.toISOString(),
+        reason: `the primary ${f.target} is back (PrimaryUnreachable resolved): its replicas' reconnect and catch-up are part of that incident; lifted once they are well`,
+        createdBy: 'replwatch',
+      })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Recovery holds whose replicas are well again are lifted, not waited out: well means none of
+   * its symptoms for `recoveryQuietSamples` samples in a row, longer than a lag needs to be
+   * sustained (a replica that reconnected shows its lag only once sustained).
+   */
+  private async liftRecovered(stored: Silence[], findings: Finding[], now: Date): Promise<Silence[]> {
+    const kept: Silence[] = [];
+    for (const s of stored) {
+      const mine =
+        s.id.startsWith(RECOVERY_PREFIX) &&
+        s.cluster !== undefined &&
+        (!this.o.codes || this.o.codes.has('PrimaryUnreachable')) &&
+        (!this.o.scope || this.o.scope({ cluster: s.cluster, target: '' }));
+      if (!mine || Date.parse(s.from) >= now.getTime()) {
+        kept.push(s);
+        continue;
+      }
+      const quiet = findings.some((f) => silenceMatches(s, f, now)) ? 0 : (s.quietSamples ?? 0) + 1;
+      if (quiet >= (this.o.recoveryQuietSamples ?? 3)) {
+        await this.o.store.removeSilence(s.id).catch(() => undefined);
+        continue;
+      }
+      const next = { ...s, quietSamples: quiet };
+      if (quiet !== (s.quietSamples ?? 0)) await this.o.store.addSilence(next).catch(() => undefined);
+      kept.push(next);
+    }
+    return kept;
   }
 
   /** Sends `page` to the sinks `claimed` owes it to; then strikes off those that took it. */

@@ -39,6 +39,8 @@ export function pagerFor(o: PagerOptions): Pager {
     store,
     sinks,
     policy: { resolveSamples: o.resolveSamples ?? config.alerts.resolveSamples, repeatMs: config.alerts.repeatMinutes * 60_000 },
+    recoveryMs: config.alerts.recoverySeconds * 1000,
+    recoveryQuietSamples: Math.max(2, ...config.clusters.map((c) => c.lag.sustainedSamples)) + 1,
     silences: config.alerts.silences.map((s, i) => ({ id: `config-${i}`, ...s })),
     endpointOf: endpointResolver(config),
     // The rebuilds that died half-way, from their locks in the same store (health/rebuilds.ts).

@@ -231,7 +231,7 @@ class LogicalRebuild {
   /** Both ends read and write in one mode and time zone: DDL as SHOW CREATE prints it parses back, and TIMESTAMP values travel as the same instants. */
   async openSnapshot(): Promise<string> {
     for (const d of this.donors) await query(d, `SET SESSION ${COPY_SESSION}`, this.timeoutMs);
-    const snapshot = await this.step('consistent snapshot', () => openSnapshots(this.donors, this.timeoutMs));
+    const snapshot = await this.step('consistent snapshot', () => openSnapshots(this.donors, LONG));
     if (!this.resume) this.cp.position = snapshot;
     await this.save();
     for (const l of this.loaders) await query(l, `SET SESSION sql_log_bin = 0, foreign_key_checks = 0, unique_checks = 0, ${COPY_SESSION}`, this.timeoutMs);

@@ -52,7 +52,15 @@ export const alertStateSchema = z
   })
   .refine((a) => a.key === alertKey(a.finding), { message: "key is not its finding's code|cluster|target", path: ['key'] });
 
-export const storedSilenceSchema = silenceRules(z.looseObject({ id: z.string().min(1), ...silenceFields, createdBy: z.string().optional() }));
+export const storedSilenceSchema = silenceRules(
+  z.looseObject({
+    id: z.string().min(1),
+    ...silenceFields,
+    codes: z.array(z.enum(FINDING_CODES)).min(1).optional(),
+    quietSamples: z.number().int().min(0).optional(),
+    createdBy: z.string().optional(),
+  }),
+);
 
 /** Locks (rebuild leases and their checkpoints) are objects; their fields are the lock code's own business. */
 const lock = z.looseObject({});

@@ -54,7 +54,7 @@ const r1Lagging: Topology = { ...healthy, r1: { secondsBehind: 40 } };
 const primaryDown: Topology = { primary: dead, r1: lost, r2: lost };
 
 /** The pages, each with the sample that sent it. */
-async function incident(samples: Topology[]): Promise<string[]> {
+async function incident(samples: Topology[], recoveryMs = 0): Promise<string[]> {
   const pages: Array<Page & { n: number }> = [];
   let n = 0;
   const pager = new Pager({
@@ -63,6 +63,8 @@ async function incident(samples: Topology[]): Promise<string[]> {
     policy: { resolveSamples: 2, repeatMs: 1_800_000 },
     silences: [],
     endpointOf: () => undefined,
+    recoveryMs,
+    recoveryQuietSamples: 3,
   });
   for (const [i, s] of samples.entries()) {
     n = i;
@@ -95,6 +97,31 @@ describe('a dead primary, from readings to pages', () => {
       '6: resolved PrimaryUnreachable main-primary',
       '8: resolved ReplicaLagging main-r1',
     ]);
+  });
+});
+
+describe('a dead primary that comes back', () => {
+  // Back, but r1's IO thread still waits for its next connect retry.
+  const back: Topology = { primary: server('main-primary', 1), r1: lost, r2: {} };
+  const times = (t: Topology, n: number) => Array.from({ length: n }, () => t);
+
+  it("holds its replicas' reconnect as part of the incident (alerts.recoverySeconds), then lifts the hold once they are well", async () => {
+    const samples = [healthy, ...times(primaryDown, 3), ...times(back, 4), ...times(healthy, 3), ...times(back, 3)];
+    expect(await incident(samples, 120_000)).toEqual([
+      '2: firing PrimaryUnreachable main-primary',
+      '5: resolved PrimaryUnreachable main-primary',
+      // Lifted after three quiet samples (8-10): an IO error after that is an incident of its own.
+      '12: firing ReplicaIoError main-r1',
+    ]);
+    // Without the hold, the reconnecting replica was paged the moment the primary resolved.
+    expect((await incident(samples, 0)).find((p) => p.endsWith('firing ReplicaIoError main-r1'))).toMatch(/^[67]: /);
+  });
+
+  it('pages a replica that is still not back when the hold ends: that is its own fault', async () => {
+    const pages = await incident([healthy, ...times(primaryDown, 3), ...times(back, 16)], 60_000);
+    expect(pages.slice(0, 2)).toEqual(['2: firing PrimaryUnreachable main-primary', '5: resolved PrimaryUnreachable main-primary']);
+    // The hold runs 60 s from the resolve at sample 5 (samples 10 s apart): the IO error pages after it.
+    expect(pages[2]).toMatch(/^1[12]: firing ReplicaIoError main-r1$/);
   });
 });
 
