@@ -1,26 +1,7 @@
+import { channel } from '../../support/readings';
 import { describe, expect, it } from 'vitest';
 import { analyseCluster, shortSqlError, type ClusterReadings } from '../../../src/health/replication';
-import type { ReplicationChannel, ServerReading } from '../../../src/model/observations';
-
-const channel = (over: Partial<ReplicationChannel> = {}): ReplicationChannel => ({
-  name: '',
-  sourceHost: '10.0.0.1',
-  sourcePort: 3306,
-  sourceServerId: 1,
-  sourceUuid: null,
-  ioRunning: true,
-  ioState: 'Yes',
-  sqlRunning: true,
-  ioErrno: 0,
-  ioError: '',
-  sqlErrno: 0,
-  sqlError: '',
-  secondsBehind: 0,
-  sqlDelay: 0,
-  usingGtid: true,
-  receivedGtids: '',
-  ...over,
-});
+import type { ServerReading } from '../../../src/model/observations';
 
 const primary = (over: Partial<ServerReading> = {}): ServerReading => ({
   cluster: 'main',

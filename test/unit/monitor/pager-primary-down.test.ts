@@ -1,3 +1,4 @@
+import { channel } from '../../support/readings';
 import { describe, expect, it } from 'vitest';
 import type { Page } from '../../../src/alerting/page';
 import { Pager } from '../../../src/monitor/pager';
@@ -8,25 +9,6 @@ import { MemoryStore } from '../../../src/state/store';
 // The primary-down incident from readings to pages: health folds the replicas' symptoms into one
 // PrimaryUnreachable, and the pager must then hold (not resolve) the replicas' firing alerts.
 
-const channel = (over: Partial<ReplicationChannel> = {}): ReplicationChannel => ({
-  name: '',
-  sourceHost: '10.0.0.1',
-  sourcePort: 3306,
-  sourceServerId: 1,
-  sourceUuid: null,
-  ioRunning: true,
-  ioState: 'Yes',
-  sqlRunning: true,
-  ioErrno: 0,
-  ioError: '',
-  sqlErrno: 0,
-  sqlError: '',
-  secondsBehind: 0,
-  sqlDelay: 0,
-  usingGtid: true,
-  receivedGtids: '',
-  ...over,
-});
 const server = (target: string, id: number, over: Partial<ServerReading> = {}): ServerReading => ({
   cluster: 'main',
   target,
