@@ -6,7 +6,7 @@ import { clusterEndpoint, MysqlConnections } from '../mysql/connections';
 import { installHeartbeat } from '../heartbeat/install';
 import type { Io } from './main';
 import { OperatorError } from '../util/errors';
-import { countOption } from './options';
+import { countOption, CONFIG_OPTION } from './options';
 import { EXIT } from '../monitor/report';
 
 /** A server's or the network's answer (access denied, refused, timed out), or a person's mistake: not a bug of replwatch. */
@@ -25,7 +25,7 @@ export function registerHeartbeat(program: Command, io: Io, setCode: (c: number)
   heartbeat
     .command('install')
     .description("create the heartbeat table and a MySQL EVENT writing it every second on each cluster's primary")
-    .option('--config <file>', 'config file (default: $REPLWATCH_CONFIG, else replwatch.yml)')
+    .option(...CONFIG_OPTION)
     .option('--cluster <name>', 'only this cluster')
     .option('--user <user>', 'an account that may CREATE and CREATE EVENT (default: the heartbeat writer, else the monitor account)')
     .option('--password <ref>', 'its password: a literal, env:NAME, ssm:/path or secret:ARN')

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { CONFIG_OPTION } from './options';
 import { loadConfig } from '../config/load';
 import { SecretResolver } from '../config/secrets';
 import { blindClusters, EXIT, exitCodeFor } from '../monitor/report';
@@ -68,7 +69,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
   program
     .command('check')
     .description('run every check once; exit 0 healthy, 1 warning, 2 critical, 3 unknown')
-    .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
+    .option(...CONFIG_OPTION)
     .option('--state <file>', 'state file whose unfinished rebuilds the check reports (default: state.json beside the config); read only')
     .option('--json', 'print one JSON document on stdout, nothing else')
     .action(async (opts: { config?: string; state?: string; json?: boolean }) => {

@@ -32,3 +32,6 @@ export function countOption(min: number, max = Number.POSITIVE_INFINITY): (text:
 
 /** How often `watch` and `start` may sample: more often would hammer the servers being watched. */
 export const SAMPLE_EVERY_MIN_MS = 250;
+
+/** The fleet config option every command that reads the fleet takes, worded once. */
+export const CONFIG_OPTION = ['--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)'] as const;

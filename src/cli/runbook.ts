@@ -11,7 +11,7 @@ import { FileStore } from '../state/file';
 import { OperatorError } from '../util/errors';
 import type { Io } from './main';
 import { commandStyle, configFileFrom, defaultPagesFile, stateFileFrom } from './paths';
-import { countOption, durationOption } from './options';
+import { countOption, durationOption, CONFIG_OPTION } from './options';
 import { ProgressRenderer } from './rebuildProgress';
 import { LeaseLost, RebuildFailed, RebuildPaused, RunbookRefusal } from '../runbooks/errors';
 
@@ -137,7 +137,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
   runbook
     .command('rebuild-replica')
     .description('rebuild a replica from its primary (or --donor): prints the plan; --execute runs it')
-    .option('--config <file>', 'config file (default: $REPLWATCH_CONFIG, else replwatch.yml)')
+    .option(...CONFIG_OPTION)
     .requiredOption('--cluster <name>', 'the cluster')
     .requiredOption('--replica <name>', 'the replica to rebuild (never the primary)')
     .option('--donor <name>', 'copy from this healthy replica instead of the primary')

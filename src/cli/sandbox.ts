@@ -7,13 +7,14 @@ import { table } from './table';
 import type { Io } from './main';
 
 export const DEFAULT_SANDBOX_DIR = '.replwatch/sandbox';
+export const SANDBOX_DIR_OPTION = ['--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR] as const;
 
 export function registerSandbox(program: Command, io: Io, setCode: (c: number) => void): void {
   const sandbox = program.command('sandbox').description('the local topology used by tests and the game day');
   sandbox
     .command('up')
     .description('start a GTID primary, two replicas and two memcached nodes on free loopback ports')
-    .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
+    .option(...SANDBOX_DIR_OPTION)
     .option('--json', 'print the sandbox state as JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
       const state = await sandboxUp({ dir: opts.dir, log: io.err });
@@ -27,7 +28,7 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
   sandbox
     .command('down')
     .description('stop every sandbox process and remove its directory')
-    .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
+    .option(...SANDBOX_DIR_OPTION)
     .option('--json', 'print {"dir", "stopped"} as JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
       const stopped = await sandboxDown(opts.dir);
@@ -38,7 +39,7 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
     .command('restart')
     .description('start a sandbox server or memcached node again (killed, SIGSTOPped, or running), on its own port and data')
     .argument('<name>', 'a part, as `sandbox status` names it: sandbox-primary, sandbox-r1, sessions-a...')
-    .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
+    .option(...SANDBOX_DIR_OPTION)
     .option('--json', 'print {"name", "was", "pid", "port"} as JSON')
     .action(async (name: string, opts: { dir: string; json?: boolean }) => {
       const state = await readState(resolve(opts.dir));
@@ -50,7 +51,7 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
   sandbox
     .command('status')
     .description('which sandbox processes run; exit 0 when all do')
-    .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
+    .option(...SANDBOX_DIR_OPTION)
     .option('--json', 'print JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
       const status = await sandboxStatus(opts.dir);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CONFIG_OPTION } from './options';
 import { loadConfig } from '../config/load';
 import { CHECKS, shardPlan } from '../dispatch/shards';
 import { table } from './table';
@@ -13,7 +14,7 @@ export function registerShards(program: Command, io: Io): void {
   program
     .command('shards')
     .description("how dispatch splits the config's targets into worker runs (shardSize, sampleSeconds)")
-    .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print one JSON document on stdout, nothing else')
     .action(async (o: { config?: string; json?: boolean }) => {
       const config = await loadConfig(configFileFrom(o.config));

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load';
 import { readState, sandboxDown, sandboxUp, type SandboxState } from '../sandbox/sandbox';
 import { everyOption, runWatch } from './watch';
 import { countOption } from './options';
-import { DEFAULT_SANDBOX_DIR } from './sandbox';
+import { SANDBOX_DIR_OPTION } from './sandbox';
 import type { Io } from './main';
 import { commandStyle, defaultPagesFile, defaultStateFile, replwatchCommand, shellWord } from './paths';
 
@@ -72,7 +72,7 @@ export function registerStart(program: Command, io: Io): void {
   program
     .command('start')
     .description('bring the local sandbox up and watch it, paging to the terminal, until Ctrl-C (what `npm start` runs)')
-    .option('--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR)
+    .option(...SANDBOX_DIR_OPTION)
     .addOption(new Option('--every <duration>', 'time between samples').argParser(everyOption).default(2000, '2s'))
     .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
     .action(async (opts: { dir: string; every: number; samples?: number }) => {

@@ -17,7 +17,7 @@ import { renderReport } from './table';
 import type { Io } from './main';
 import type { CommandStyle } from '../model/commands';
 import { commandStyle, configFileFrom, defaultPagesFile, stateFileFrom } from './paths';
-import { countOption, durationOption, SAMPLE_EVERY_MIN_MS } from './options';
+import { countOption, durationOption, SAMPLE_EVERY_MIN_MS, CONFIG_OPTION } from './options';
 
 export interface WatchOptions {
   config: Config;
@@ -191,7 +191,7 @@ export function registerWatch(program: Command, io: Io): void {
   program
     .command('watch')
     .description('monitor continuously: live table, one page per alert transition (console, JSONL, SNS)')
-    .option('--config <file>', 'config file, YAML or JSON (default: $REPLWATCH_CONFIG, else replwatch.yml)')
+    .option(...CONFIG_OPTION)
     .addOption(new Option('--every <duration>', 'time between samples, e.g. 1s, 500ms').argParser(everyOption).default(5000, '5s'))
     .option('--state <file>', 'alert state, JSON, shared safely by several watchers (default: .replwatch/state.json beside the config)')
     .option('--pages <file>', 'every page, one JSON object per line (default: .replwatch/pages.jsonl beside the config)')

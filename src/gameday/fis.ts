@@ -53,13 +53,8 @@ export const GAMEDAY_TAG = 'replwatch:gameday';
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9-]+/g, '-');
 
-/**
- * FIS experiment templates for the same drill in a staging account: RDS replica reboot and primary
- * failover for each cluster with RDS ids, network disruption of tagged subnets, and the packet
- * loss and kill-process SSM documents on tagged instances. Each stops itself when the monitor's
- * dead-man alarm fires: a drill nobody watches is not a drill. Pure.
- */
-export function fisTemplates(config: Config, o: FisOptions): FisExperiment[] {
+/** The pieces every template shares (ARNs, the stop condition, tags) and the two kinds of action the drills repeat. */
+function experimentKit(o: FisOptions) {
   const arn = (service: string, resource: string) => `arn:aws:${service}:${o.region}:${o.account}:${resource}`;
   const duration = o.duration ?? 'PT2M';
   const seconds = String(isoSeconds(duration));
@@ -78,37 +73,88 @@ export function fisTemplates(config: Config, o: FisOptions): FisExperiment[] {
     documentParameters: JSON.stringify(parameters),
     duration,
   });
+  // The network-group and memcache-pool drills both run one AWS-owned SSM document on one running instance carrying the drill tag.
+  const onOneTaggedInstance = (
+    scenario: string,
+    expect: string,
+    description: string,
+    a: { tag: string; action: string; document: string; parameters: Record<string, string>; description?: string },
+  ) =>
+    add(scenario, expect, description, {
+      targets: {
+        instances: {
+          resourceType: 'aws:ec2:instance',
+          resourceTags: { [GAMEDAY_TAG]: a.tag },
+          filters: [{ path: 'State.Name', values: ['running'] }],
+          selectionMode: 'COUNT(1)',
+        },
+      },
+      actions: {
+        [a.action]: {
+          actionId: 'aws:ssm:send-command',
+          description: a.description ?? a.document,
+          parameters: ssm(a.document, a.parameters),
+          targets: { Instances: 'instances' },
+        },
+      },
+    });
 
+  // Both RDS drills reboot DB instances: one replica without failover, or the primary onto its standby.
+  const rebootRds = (scenario: string, expect: string, description: string, r: { ids: string[]; one: boolean; failover: boolean; why: string }) =>
+    add(scenario, expect, description, {
+      targets: {
+        [r.one ? 'replicas' : 'primary']: {
+          resourceType: 'aws:rds:db',
+          resourceArns: r.ids.map((id) => arn('rds', `db:${id}`)),
+          selectionMode: r.one ? 'COUNT(1)' : 'ALL',
+        },
+      },
+      actions: {
+        [r.failover ? 'failoverPrimary' : 'rebootReplica']: {
+          actionId: 'aws:rds:reboot-db-instances',
+          description: r.why,
+          parameters: { forceFailover: String(r.failover) },
+          targets: { DBInstances: r.one ? 'replicas' : 'primary' },
+        },
+      },
+    });
+  return { out, add, arn, duration, seconds, onOneTaggedInstance, rebootRds };
+}
+
+/**
+ * FIS experiment templates for the same drill in a staging account: RDS replica reboot and primary
+ * failover for each cluster with RDS ids, network disruption of tagged subnets, and the packet
+ * loss and kill-process SSM documents on tagged instances. Each stops itself when the monitor's
+ * dead-man alarm fires: a drill nobody watches is not a drill. Pure.
+ */
+export function fisTemplates(config: Config, o: FisOptions): FisExperiment[] {
+  const { out, add, duration, seconds, onOneTaggedInstance, rebootRds } = experimentKit(o);
   for (const c of config.clusters) {
-    const replicas = c.replicas.filter((r) => r.rdsInstanceId);
-    if (replicas.length) {
-      add(`${c.name}-replica-reboot`, 'ReplicaUnreachable or ReplicaIoError, then resolved', `replwatch game day: reboot one RDS read replica of ${c.name}`, {
-        targets: {
-          replicas: { resourceType: 'aws:rds:db', resourceArns: replicas.map((r) => arn('rds', `db:${r.rdsInstanceId}`)), selectionMode: 'COUNT(1)' },
+    const replicas = c.replicas.flatMap((r) => (r.rdsInstanceId ? [r.rdsInstanceId] : []));
+    if (replicas.length)
+      rebootRds(
+        `${c.name}-replica-reboot`,
+        'ReplicaUnreachable or ReplicaIoError, then resolved',
+        `replwatch game day: reboot one RDS read replica of ${c.name}`,
+        {
+          ids: replicas,
+          one: true,
+          failover: false,
+          why: 'reboot one replica (no failover)',
         },
-        actions: {
-          rebootReplica: {
-            actionId: 'aws:rds:reboot-db-instances',
-            description: 'reboot one replica (no failover)',
-            parameters: { forceFailover: 'false' },
-            targets: { DBInstances: 'replicas' },
-          },
+      );
+    if (c.primary.rdsInstanceId)
+      rebootRds(
+        `${c.name}-primary-failover`,
+        'PrimaryUnreachable (one page), then resolved',
+        `replwatch game day: Multi-AZ failover of the primary of ${c.name}`,
+        {
+          ids: [c.primary.rdsInstanceId],
+          one: false,
+          failover: true,
+          why: 'reboot the primary with failover to its standby',
         },
-      });
-    }
-    if (c.primary.rdsInstanceId) {
-      add(`${c.name}-primary-failover`, 'PrimaryUnreachable (one page), then resolved', `replwatch game day: Multi-AZ failover of the primary of ${c.name}`, {
-        targets: { primary: { resourceType: 'aws:rds:db', resourceArns: [arn('rds', `db:${c.primary.rdsInstanceId}`)], selectionMode: 'ALL' } },
-        actions: {
-          failoverPrimary: {
-            actionId: 'aws:rds:reboot-db-instances',
-            description: 'reboot the primary with failover to its standby',
-            parameters: { forceFailover: 'true' },
-            targets: { DBInstances: 'primary' },
-          },
-        },
-      });
-    }
+      );
   }
   add(
     'network-disruption',
@@ -127,44 +173,31 @@ export function fisTemplates(config: Config, o: FisOptions): FisExperiment[] {
     },
   );
   for (const g of config.network) {
-    add(`${g.name}-packet-loss`, `PacketLoss on ${g.name}'s targets`, `replwatch game day: 30% packet loss on the instances of network group ${g.name}`, {
-      targets: {
-        hosts: {
-          resourceType: 'aws:ec2:instance',
-          resourceTags: { [GAMEDAY_TAG]: g.name },
-          filters: [{ path: 'State.Name', values: ['running'] }],
-          selectionMode: 'COUNT(1)',
-        },
+    onOneTaggedInstance(
+      `${g.name}-packet-loss`,
+      `PacketLoss on ${g.name}'s targets`,
+      `replwatch game day: 30% packet loss on the instances of network group ${g.name}`,
+      {
+        tag: g.name,
+        action: 'packetLoss',
+        document: 'AWSFIS-Run-Network-Packet-Loss',
+        parameters: { DurationSeconds: seconds, LossPercent: '30', Interface: 'eth0', InstallDependencies: 'True' },
       },
-      actions: {
-        packetLoss: {
-          actionId: 'aws:ssm:send-command',
-          description: 'AWSFIS-Run-Network-Packet-Loss',
-          parameters: ssm('AWSFIS-Run-Network-Packet-Loss', { DurationSeconds: seconds, LossPercent: '30', Interface: 'eth0', InstallDependencies: 'True' }),
-          targets: { Instances: 'hosts' },
-        },
-      },
-    });
+    );
   }
   for (const p of config.memcache) {
-    add(`${p.name}-memcached-killed`, `MemcacheUnreachable in pool ${p.name}`, `replwatch game day: kill memcached on one instance of pool ${p.name}`, {
-      targets: {
-        nodes: {
-          resourceType: 'aws:ec2:instance',
-          resourceTags: { [GAMEDAY_TAG]: p.name },
-          filters: [{ path: 'State.Name', values: ['running'] }],
-          selectionMode: 'COUNT(1)',
-        },
+    onOneTaggedInstance(
+      `${p.name}-memcached-killed`,
+      `MemcacheUnreachable in pool ${p.name}`,
+      `replwatch game day: kill memcached on one instance of pool ${p.name}`,
+      {
+        tag: p.name,
+        action: 'killMemcached',
+        document: 'AWSFIS-Run-Kill-Process',
+        parameters: { ProcessName: 'memcached', Signal: 'SIGKILL' },
+        description: 'AWSFIS-Run-Kill-Process memcached',
       },
-      actions: {
-        killMemcached: {
-          actionId: 'aws:ssm:send-command',
-          description: 'AWSFIS-Run-Kill-Process memcached',
-          parameters: ssm('AWSFIS-Run-Kill-Process', { ProcessName: 'memcached', Signal: 'SIGKILL' }),
-          targets: { Instances: 'nodes' },
-        },
-      },
-    });
+    );
   }
   return out;
 }

@@ -38,6 +38,10 @@ export type CauseCode = 'PrimaryUnreachable' | 'ReplicaIoError' | 'ErrantTransac
 
 /** What a replica or primary shows is held while its rebuild died half-way, or while its cluster cannot be checked. */
 const ON_SERVER: readonly CauseCode[] = ['RebuildFailed', 'ClusterUnchecked'];
+
+// replwatch's own probe failing to reach a database server or a memcached node: a dropped packet or a reconnect can cause one miss, so a second sample confirms it.
+const SERVER_NOT_REACHED = { check: 'replication', pendingSamples: 2, fixedByRebuild: false, symptomOf: ON_SERVER, reachFailure: true } as const;
+const NODE_NOT_REACHED = { check: 'memcache', pendingSamples: 2, fixedByRebuild: false, symptomOf: [], reachFailure: true } as const;
 /** What a dead primary explains on its replicas (analyseCluster folds them into its one finding). */
 const OF_DEAD_PRIMARY: readonly CauseCode[] = ['PrimaryUnreachable', ...ON_SERVER];
 
@@ -91,33 +95,21 @@ export const CODES = {
     next: 'long transaction or write burst on the primary, pressure on the replica',
   },
   ReplicaUnreachable: {
-    check: 'replication',
+    ...SERVER_NOT_REACHED,
     severity: 'critical',
-    pendingSamples: 2,
-    fixedByRebuild: false,
-    symptomOf: ON_SERVER,
-    reachFailure: true,
     meaning: 'cannot connect or query within `timeoutMs`',
     next: 'is the server up, is the path open',
   },
   PrimaryUnreachable: {
-    check: 'replication',
+    ...SERVER_NOT_REACHED,
     severity: 'critical',
-    pendingSamples: 2,
-    fixedByRebuild: false,
-    symptomOf: ON_SERVER,
-    reachFailure: true,
     meaning:
       "the primary is down or frozen: unreachable from replwatch and no replica hears from it: their IO threads have lost it, or (with a heartbeat) their copies of its heartbeat row are older than `staleSeconds`, so it has stopped writing even while a frozen server's TCP connections still look up (until `slave_net_timeout`). One finding; the replicas' IO errors, lag and unknown lag are its symptoms and are folded into it. While the replicas cannot tell yet (copies still fresh but nothing written since replwatch lost it) the finding is provisional (`details.verdict: undecided`): shown and counted by `check`, not paged until decided",
     next: 'bring it back (`kill -CONT` a frozen one) or promote a replica',
   },
   MonitorPathDown: {
-    check: 'replication',
+    ...SERVER_NOT_REACHED,
     severity: 'warning',
-    pendingSamples: 2,
-    fixedByRebuild: false,
-    symptomOf: ON_SERVER,
-    reachFailure: true,
     meaning:
       "replwatch cannot reach the primary, but a replica still replicates from it (its only channel counts, by any name; with a heartbeat, its copy holds a row written since replwatch lost the primary): the fault is on replwatch's own path (`details.scope: monitor-path`; before 0.2.0, a `PrimaryUnreachable` warning)",
     next: 'the route, security group and DNS from replwatch to the primary; the database serves its replicas',
@@ -199,22 +191,14 @@ export const CODES = {
     next: 'grant only what [Grants](config.md#grants) lists',
   },
   MemcacheUnreachable: {
-    check: 'memcache',
+    ...NODE_NOT_REACHED,
     severity: 'critical',
-    pendingSamples: 2,
-    fixedByRebuild: false,
-    symptomOf: [],
-    reachFailure: true,
     meaning: 'refused, reset, or no answer within `timeoutMs` (a SIGSTOPped memcached accepts TCP in the kernel and never answers: caught at the deadline)',
     next: 'is memcached running, and not stopped; is the port reachable',
   },
   MemcacheSlow: {
-    check: 'memcache',
+    ...NODE_NOT_REACHED,
     severity: 'warning',
-    pendingSamples: 2,
-    fixedByRebuild: false,
-    symptomOf: [],
-    reachFailure: true,
     meaning: 'the canary `get` round trip over `slowMs`',
     next: 'CPU, network, connection count on the node',
   },
