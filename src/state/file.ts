@@ -5,7 +5,7 @@ import type { Silence } from '../alerting/silence';
 import { shellWord } from '../cli/paths';
 import { acquire, holds, release, STALE_LOCK_MS } from './lockfile';
 import { fileStateSchema, firstProblem, StateStoreError } from './schema';
-import { lockHeldBy, lockTakeable, takenLock, versionMatches, type Lock, type StateSnapshot, type StateStore } from './store';
+import { lapsed, lockHeldBy, lockTakeable, takenLock, versionMatches, type Lock, type StateSnapshot, type StateStore } from './store';
 
 interface FileState {
   alerts: Record<string, AlertState>;
@@ -29,24 +29,26 @@ function parseState(text: string): { state?: FileState; problem?: string } {
 }
 
 /**
- * The locks in a damaged state file's text whose lease has not lapsed, as `name (owner, until T)`:
- * read from the JSON when it parses, else (truncated, garbage around it) by the text of each
- * `"expiresAt"`, so that what might still be a running rebuild is never dropped unseen.
+ * What a damaged state file's rebuild locks become. When its JSON parses, its locks (an object of
+ * objects) are `kept`: carried into the fresh state, so neither a running rebuild's lease nor a
+ * dead one's checkpoint (the half-rebuilt replica's RebuildFailed and its --resume) is lost with
+ * the alerts. When it does not parse (truncated, garbage around it), any lease that has not lapsed
+ * and any checkpoint are `unsalvageable`: found by their text, as `a lock until T` or `a checkpoint`.
  */
-export function liveLocksIn(text: string, now: Date): string[] {
-  const live = (expiresAt: unknown) => typeof expiresAt === 'string' && !(Date.parse(expiresAt) <= now.getTime());
+export function locksIn(text: string, now: Date): { kept: Record<string, Lock>; unsalvageable: string[] } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return [...text.matchAll(/"expiresAt"\s*:\s*"([^"]*)"/g)].filter((m) => live(m[1])).map((m) => `a lock until ${m[1]}`);
+    const live = [...text.matchAll(/"expiresAt"\s*:\s*"([^"]*)"/g)]
+      .filter((m) => !lapsed({ owner: '', expiresAt: m[1]! }, now))
+      .map((m) => `a lock until ${m[1]}`);
+    return { kept: {}, unsalvageable: /"checkpoint"\s*:/.test(text) ? [...live, 'a checkpoint'] : live };
   }
   const locks = (value as { locks?: unknown } | null)?.locks;
-  if (locks === null || typeof locks !== 'object') return [];
-  return Object.entries(locks as Record<string, unknown>).flatMap(([name, lock]) => {
-    const l = (lock ?? {}) as { owner?: unknown; expiresAt?: unknown };
-    return live(l.expiresAt) ? [`${name}, ${typeof l.owner === 'string' ? l.owner : 'owner unknown'}, until ${String(l.expiresAt)}`] : [];
-  });
+  if (locks === null || typeof locks !== 'object' || Array.isArray(locks)) return { kept: {}, unsalvageable: [] };
+  const kept = Object.fromEntries(Object.entries(locks).filter(([, l]) => l !== null && typeof l === 'object' && !Array.isArray(l))) as Record<string, Lock>;
+  return { kept, unsalvageable: [] };
 }
 
 /** An error of the file system itself (EACCES, EISDIR, ENOSPC, EIO...), as one line naming the file. */
@@ -102,11 +104,11 @@ export class FileStore implements StateStore {
     // Only under the lock: a second process may be setting it aside too, or have written a
     // fresh state since; the file is read again there, and only what is still damaged moves.
     if (!locked) return this.locked((s) => ({ result: s, changed: false }));
-    const live = liveLocksIn(text, new Date());
-    if (live.length > 0) {
+    const { kept, unsalvageable } = locksIn(text, new Date());
+    if (unsalvageable.length > 0) {
       const aside = `${this.file}.damaged`;
       throw new StateStoreError(
-        `${this.file} is damaged (${problem}) and holds a live rebuild lock (${live.join('; ')}): it is not set aside, which would let a second rebuild start while that one runs; once that rebuild has ended, move the file aside by hand: mv ${shellWord(this.file)} ${shellWord(aside)}`,
+        `${this.file} is damaged (${problem}) and holds rebuild state that cannot be read out of it (${unsalvageable.join('; ')}): it is not set aside, which would let a second rebuild start while one runs, or forget a half-rebuilt replica; mend its JSON by hand, or once no rebuild runs and none is to be resumed, move it aside: mv ${shellWord(this.file)} ${shellWord(aside)}`,
       );
     }
     const aside = `${this.file}.damaged-${new Date().toISOString()}`;
@@ -115,10 +117,22 @@ export class FileStore implements StateStore {
     } catch (e) {
       throw storeError(this.file, 'set aside', e);
     }
+    const fresh = { ...emptyState(), locks: kept };
+    const carried = Object.keys(kept);
+    if (carried.length > 0) {
+      const tmp = `${this.file}.carried.tmp`;
+      try {
+        await writeFile(tmp, JSON.stringify(fresh, null, 2));
+        await rename(tmp, this.file);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw storeError(this.file, 'write', e);
+      }
+    }
     this.notice(
-      `replwatch: ${this.file} is not a valid state file (${problem}): moved aside to ${aside} (kept), and a fresh state started; alerts it held page again as new, silences it held are in that file`,
+      `replwatch: ${this.file} is not a valid state file (${problem}): moved aside to ${aside} (kept), and a fresh state started${carried.length ? ` with its rebuild locks (${carried.join(', ')})` : ''}; alerts it held page again as new, silences it held are in that file`,
     );
-    return emptyState();
+    return fresh;
   }
 
   private async locked<T>(change: (s: FileState) => { result: T; changed: boolean }): Promise<T> {

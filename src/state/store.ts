@@ -62,7 +62,8 @@ export interface Lock {
   checkpoint?: unknown;
 }
 
-export const lapsed = (held: Lock, now: Date): boolean => Date.parse(held.expiresAt) <= now.getTime();
+// Not `<=`: a lease end that does not parse (NaN) has lapsed rather than holding forever.
+export const lapsed = (held: Lock, now: Date): boolean => !(Date.parse(held.expiresAt) > now.getTime());
 
 /** Whether anyone may take a lock now held as `held`: free, its lease lapsed, or handed over. */
 export function lockTakeable(held: Lock | undefined, now: Date): boolean {

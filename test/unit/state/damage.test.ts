@@ -96,14 +96,34 @@ describe('a damaged state file (issue 12)', () => {
   });
 });
 
-describe('a damaged state file holding a live rebuild lock', () => {
+describe('a damaged state file holding rebuild locks', () => {
   const lock = { owner: 'ops@db1 pid 4242 #abc123', expiresAt: new Date(Date.now() + 600_000).toISOString(), startedAt: new Date().toISOString() };
-  const cases: Array<[string, string]> = [
-    ['an alert of the wrong shape beside it', JSON.stringify({ alerts: { K: 5 }, silences: [], locks: { 'rebuild/main': lock } })],
-    ['cut short (not JSON)', JSON.stringify({ locks: { 'rebuild/main': lock }, alerts: {} }).slice(0, -10)],
+  const dead = {
+    owner: 'ops@db1 pid 4141 #def456',
+    expiresAt: '2020-01-01T00:00:00Z',
+    checkpoint: { version: 1, strategy: 'logical', replica: 'main-r1', step: 'copy', tablesDone: ['app.t1'] },
+  };
+
+  it('its JSON parses: set aside, and every lock (a live lease, a dead rebuild and its checkpoint) is carried into the fresh state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-damaged-lock-'));
+    const file = join(dir, 'state.json');
+    writeFileSync(file, JSON.stringify({ alerts: { K: 5 }, silences: [], locks: { 'rebuild/main': lock, 'rebuild/other': dead, junk: 7 } }));
+    const notices: string[] = [];
+    const store = new FileStore(file, (l) => notices.push(l));
+    expect(await store.acquireLock('rebuild/main', 'me', new Date(Date.now() + 60_000), new Date())).toBeUndefined();
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain('moved aside to');
+    expect(notices[0]).toContain('with its rebuild locks (rebuild/main, rebuild/other)');
+    expect(await store.readLock('rebuild/other')).toEqual(dead);
+    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')).locks)).toEqual(['rebuild/main', 'rebuild/other']);
+  });
+
+  const cut: Array<[string, string, string]> = [
+    ['a live lease', JSON.stringify({ locks: { 'rebuild/main': lock }, alerts: {} }).slice(0, -10), `a lock until ${lock.expiresAt}`],
+    ["a dead rebuild's checkpoint", JSON.stringify({ locks: { 'rebuild/main': dead }, alerts: {} }).slice(0, -10), 'a checkpoint'],
   ];
-  for (const [what, text] of cases) {
-    it(`${what}: is refused, loudly, naming the file, the lock, and how to move it aside; the file stays`, async () => {
+  for (const [what, text, named] of cut) {
+    it(`cut short (not JSON) around ${what}: refused, loudly, naming the file, what it holds, and how to go on; the file stays`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'rw-damaged-lock-'));
       const file = join(dir, 'state.json');
       writeFileSync(file, text);
@@ -113,9 +133,8 @@ describe('a damaged state file holding a live rebuild lock', () => {
       expect(refusal).toBeInstanceOf(StateStoreError);
       const message = (refusal as Error).message;
       expect(message).toContain(`${file} is damaged (`);
-      expect(message).toContain(`holds a live rebuild lock (`);
-      expect(message).toContain(lock.expiresAt);
-      expect(message).toContain(`move the file aside by hand: mv ${file} ${file}.damaged`);
+      expect(message).toContain(`holds rebuild state that cannot be read out of it (${named})`);
+      expect(message).toContain(`move it aside: mv ${file} ${file}.damaged`);
       expect(message).not.toContain('\n');
       expect(readFileSync(file, 'utf8')).toBe(text);
       expect(readdirSync(dir)).toEqual(['state.json']);
@@ -123,13 +142,21 @@ describe('a damaged state file holding a live rebuild lock', () => {
     });
   }
 
-  it('a lapsed lock in a damaged file does not stop it being set aside', async () => {
+  it('a lapsed lease without a checkpoint in a cut-short file does not stop it being set aside', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-damaged-lock-'));
     const file = join(dir, 'state.json');
-    writeFileSync(file, JSON.stringify({ alerts: { K: 5 }, locks: { 'rebuild/main': { ...lock, expiresAt: '2020-01-01T00:00:00Z' } } }));
+    writeFileSync(file, JSON.stringify({ alerts: {}, locks: { 'rebuild/main': { ...lock, expiresAt: '2020-01-01T00:00:00Z' } } }).slice(0, -5));
     const notices: string[] = [];
     expect(await new FileStore(file, (l) => notices.push(l)).listSilences()).toEqual([]);
     expect(notices[0]).toContain('moved aside to');
+  });
+
+  it('a lock without a lease end (`{}`, a hand edit) has lapsed: it does not hold its cluster forever', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rw-lock-shape-')), 'state.json');
+    writeFileSync(file, JSON.stringify({ alerts: {}, silences: [], locks: { 'rebuild/main': {}, 'rebuild/b': { owner: 'x', expiresAt: 'soon' } } }));
+    const store = new FileStore(file);
+    expect(await store.acquireLock('rebuild/main', 'me', new Date(Date.now() + 60_000), new Date())).toMatchObject({ owner: 'me' });
+    expect(await store.acquireLock('rebuild/b', 'me', new Date(Date.now() + 60_000), new Date())).toMatchObject({ owner: 'me' });
   });
 });
 
