@@ -1,3 +1,4 @@
+import { type Silence, silenceMatches } from '../alerting/silence';
 import type { CommandStyle } from '../model/commands';
 import type { Finding } from '../model/findings';
 import { parseCheckpoint } from '../runbooks/checkpoint';
@@ -7,6 +8,26 @@ import { lapsed, type Lock } from '../state/store';
 /** A cluster's rebuild lock: one rebuild at a time per cluster. */
 export const REBUILD_LOCK_PREFIX = 'rebuild/';
 export const rebuildLockName = (cluster: string): string => `${REBUILD_LOCK_PREFIX}${cluster}`;
+/** The silence a rebuild holds over its replica's findings while it runs (and a sample's worth after). */
+export const rebuildSilenceId = (cluster: string, replica: string): string => `${REBUILD_LOCK_PREFIX}${cluster}/${replica}`;
+
+/**
+ * What a replica shows while a rebuild runs on it (stopped, behind) is that rebuild's work: its
+ * findings' advice (START SLAVE, a rebuild command) would fight it. A one-shot `check` still
+ * reports them, with the advice to leave it be and the rebuild's silence in `details.heldBy`.
+ */
+export function heldByRebuild(findings: Finding[], silences: Silence[], now: Date): Finding[] {
+  return findings.map((f) => {
+    const s = silences.find((x) => x.id === rebuildSilenceId(f.cluster, f.target) && silenceMatches(x, f, now));
+    if (!s) return f;
+    const { runbook: _fights, ...rest } = f;
+    return {
+      ...rest,
+      action: `leave it be: ${s.reason} (held until ${s.to})`,
+      details: { ...f.details, heldBy: { silence: s.id, until: s.to, reason: s.reason } },
+    };
+  });
+}
 
 /**
  * Rebuilds that stopped unfinished: a rebuild lock whose lease lapsed (its run failed, was killed

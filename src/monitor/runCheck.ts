@@ -2,7 +2,7 @@ import { alertKey } from '../alerting/alert';
 import { inhibitions } from '../alerting/inhibit';
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
-import { REBUILD_LOCK_PREFIX, rebuildFindings } from '../health/rebuilds';
+import { heldByRebuild, REBUILD_LOCK_PREFIX, rebuildFindings } from '../health/rebuilds';
 import type { CommandStyle } from '../model/commands';
 import type { Finding } from '../model/findings';
 import type { StateStore } from '../state/store';
@@ -26,8 +26,10 @@ export async function runCheck(
   const checker = new Checker(config, { ...(o.commands ? { commands: o.commands } : {}) });
   try {
     const sample = await checker.sample(secrets, { confirm: true });
-    const rebuilds = o.store ? rebuildFindings(await o.store.listLocks(REBUILD_LOCK_PREFIX), now, o.commands) : [];
-    return { checkedAt: now.toISOString(), ...sample, findings: foldIntoRebuilds([...sample.findings, ...rebuilds], endpointResolver(config)) };
+    const state = o.store ? await o.store.snapshot(REBUILD_LOCK_PREFIX) : { silences: [], locks: [] };
+    const rebuilds = rebuildFindings(state.locks, now, o.commands);
+    const findings = foldIntoRebuilds([...sample.findings, ...rebuilds], endpointResolver(config));
+    return { checkedAt: now.toISOString(), ...sample, findings: heldByRebuild(findings, state.silences, now) };
   } finally {
     await checker.close();
   }

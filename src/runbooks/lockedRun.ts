@@ -1,7 +1,7 @@
 import { alertKey } from '../alerting/alert';
 import type { Config } from '../config/schema';
 import type { SecretResolver } from '../config/secrets';
-import { rebuildFindings } from '../health/rebuilds';
+import { rebuildFindings, rebuildSilenceId } from '../health/rebuilds';
 import type { StateStore } from '../state/store';
 import { freshCheckpoint, parseCheckpoint, type RebuildCheckpoint } from './checkpoint';
 import { LeaseLost, RebuildFailed, RebuildPaused } from './errors';
@@ -39,7 +39,7 @@ export class LockedRun {
   private readonly running: string;
 
   constructor(private readonly o: LockedRunOptions) {
-    this.silenceId = `rebuild/${o.req.cluster}/${o.req.replica}`;
+    this.silenceId = rebuildSilenceId(o.req.cluster, o.req.replica);
     this.running = `rebuild-replica of ${o.req.replica} is running (${o.owner})${o.continues ? `, continuing the dead run ${o.continues}` : ''}`;
   }
 

@@ -4,7 +4,7 @@ import { activeSilence } from '../../../src/alerting/silence';
 import { pagerFor } from '../../../src/monitor/paging';
 import { parseConfig } from '../../../src/config/load';
 import { SecretResolver } from '../../../src/config/secrets';
-import { rebuildFindings } from '../../../src/health/rebuilds';
+import { heldByRebuild, rebuildFindings, rebuildSilenceId } from '../../../src/health/rebuilds';
 import { CODES_BY_CHECK } from '../../../src/model/codes';
 import type { Finding } from '../../../src/model/findings';
 import { upgradeCheckpoint } from '../../../src/runbooks/checkpoint';
@@ -170,5 +170,39 @@ describe('a rebuild lease', () => {
     await new Promise((r) => setTimeout(r, 800));
     expect(() => stalled.fence()).toThrow(/was not renewed in time/);
     stalled.stop();
+  });
+});
+
+describe('a one-shot check during a running rebuild', () => {
+  const silence = {
+    id: rebuildSilenceId('main', 'main-r1'),
+    cluster: 'main',
+    target: 'main-r1',
+    exceptCodes: ['RebuildFailed' as const],
+    from: t(0).toISOString(),
+    to: t(95).toISOString(),
+    reason: 'rebuild-replica of main-r1 is running (ann@bastion pid 7 #abc)',
+  };
+  const withRunbook: Finding = {
+    ...stopped,
+    code: 'ReplicationBroken',
+    severity: 'critical',
+    runbook: 'replwatch runbook rebuild-replica --cluster main --replica main-r1',
+  };
+
+  it('reports what the replica shows, but advises leaving it be instead of START SLAVE or a second rebuild', () => {
+    const [held, broken] = heldByRebuild([{ ...stopped, action: 'run on main-r1: START SLAVE' }, withRunbook], [silence], t(30));
+    expect(held).toMatchObject({ code: 'ReplicationStopped', action: `leave it be: ${silence.reason} (held until ${silence.to})` });
+    expect(held!.details.heldBy).toEqual({ silence: silence.id, until: silence.to, reason: silence.reason });
+    expect(broken!.runbook).toBeUndefined();
+    expect(broken!.action).toContain('leave it be');
+  });
+
+  it('once the rebuild silence has ended, other targets, and silences people made keep their advice', () => {
+    const other = { ...stopped, target: 'main-r2', action: 'run on main-r2: START SLAVE' };
+    const human = { ...silence, id: 'ops-quiet' };
+    expect(heldByRebuild([{ ...stopped, action: 'START SLAVE' }], [silence], t(200))[0]!.action).toBe('START SLAVE');
+    expect(heldByRebuild([other], [silence], t(30))[0]!.action).toBe('run on main-r2: START SLAVE');
+    expect(heldByRebuild([{ ...stopped, action: 'START SLAVE' }], [human], t(30))[0]!.action).toBe('START SLAVE');
   });
 });
