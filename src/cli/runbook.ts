@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
-import type { RebuildEvent } from '../runbooks/logical';
+import { DEFAULT_WORKERS, type RebuildEvent } from '../runbooks/logical';
 import { renderPlanned } from '../runbooks/planText';
 import { rebuildReplica } from '../runbooks/rebuild';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
@@ -146,7 +146,7 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .option('--force', 'with --execute: rebuild a healthy replica without asking, or start a dead rebuild over')
     .option('--user <user>', "an account that may stop replication and load data (default: the cluster's admin)")
     .option('--password <ref>', 'with --user: its password, a literal, env:NAME, ssm:/path or secret:ARN')
-    .option('--workers <n>', `tables copied at once (1 to ${MAX_WORKERS})`, countOption(1, MAX_WORKERS), 4)
+    .option('--workers <n>', `tables copied at once (1 to ${MAX_WORKERS})`, countOption(1, MAX_WORKERS), DEFAULT_WORKERS)
     .addOption(
       new Option('--strategy <name>', 'logical (copy over SQL; MariaDB) or rds (replace an RDS read replica, keeping its endpoint)')
         .choices(['logical', 'rds'])

@@ -26,6 +26,9 @@ export function noteReferenceOrigin(ref: string, where: string[]): void {
   origins.set(ref, where);
 }
 
+/** A reference (env:, ssm:, secret:) names where a password is, so printing it gives nothing away; anything else is the password itself. */
+export const isSecretReference = (ref: string): boolean => /^(env|ssm|secret):/.test(ref);
+
 const originOf = (ref: string) => (origins.has(ref) ? `${origins.get(ref)!.join(', ')}: ` : '');
 
 /** Fetches from AWS; the SDK clients are loaded only when a reference needs them. */

@@ -70,6 +70,8 @@ export interface RebuildResult {
  * MASTER, CHANGE MASTER), which wait for metadata locks, file creation and removal, the threads,
  * the binary log and the freshly loaded tables to settle. The cluster's timeoutMs is a probe's.
  */
+/** Tables copied at once unless --workers says otherwise. */
+export const DEFAULT_WORKERS = 4;
 const LONG = 600_000;
 const IDLE_READ_MS = 120_000;
 /**
@@ -173,7 +175,7 @@ class LogicalRebuild {
    */
   static async connect(o: ExecuteRebuildOptions): Promise<LogicalRebuild> {
     const t = o.target;
-    const workers = Math.max(1, Math.min(o.workers ?? 4, o.plan.inventory.tables.length || 1));
+    const workers = Math.max(1, Math.min(o.workers ?? DEFAULT_WORKERS, o.plan.inventory.tables.length || 1));
     const conn = async (s: ServerConfig, key: string, fence?: () => void) =>
       named(await adminConnection(o.connections, t.cluster, s, o.admin, o.secrets, key), serverLabel(s, o.admin), fence);
     // The cleanup's own statements (stop, read_only) still go once interrupted.

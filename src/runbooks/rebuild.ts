@@ -10,6 +10,9 @@ import { RunbookRefusal } from './errors';
 import { LockedRun } from './lockedRun';
 import { strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
 import { rebuildCommands, resolveTarget } from './target';
+import { shellWord } from '../cli/paths';
+import { isSecretReference } from '../config/secrets';
+import { DEFAULT_WORKERS } from './logical';
 
 export interface RebuildRequest {
   cluster: string;
@@ -69,7 +72,7 @@ export async function rebuildReplica({
   });
   try {
     const { planned, healthy, tables } = await strategy.plan();
-    if (!req.execute) return { planned };
+    if (!req.execute) return { planned: await withRunCommand(planned, req, execution, store) };
     // Another rebuild of the cluster is the first reason not to go on, whatever the replica's state.
     const lock = await examineLock(store, rebuildLockName(req.cluster), req);
     if (healthy && !req.force && !(await req.confirmHealthy?.(req.replica))) {
@@ -86,6 +89,37 @@ export async function rebuildReplica({
   } finally {
     await strategy.close();
   }
+}
+
+/** The flags a person gave the plan that its --execute must be given again to do the same. */
+function carriedFlags(req: RebuildRequest, execution: StrategyInput['execution']): { flags: string; unsaid?: string } {
+  const flags: string[] = [];
+  if (req.donor) flags.push(`--donor ${shellWord(req.donor)}`);
+  if (execution.workers !== undefined && execution.workers !== DEFAULT_WORKERS) flags.push(`--workers ${execution.workers}`);
+  if (req.leaseMs !== undefined) flags.push(`--lease ${req.leaseMs % 1000 === 0 ? `${req.leaseMs / 1000}s` : `${req.leaseMs}ms`}`);
+  const { user, password } = req.admin ?? {};
+  // A reference (env:, ssm:, secret:) is no secret; a literal password is never printed.
+  if (user && (!password || isSecretReference(password))) flags.push(`--user ${shellWord(user)}${password ? ` --password ${shellWord(password)}` : ''}`);
+  const unsaid = user && password && !isSecretReference(password) ? `--user ${user} and its --password (not printed)` : undefined;
+  return { flags: flags.map((f) => ` ${f}`).join(''), ...(unsaid ? { unsaid } : {}) };
+}
+
+/**
+ * The plan's "To run it" as it must be run: with the flags given to the plan, and with --resume
+ * (not a fresh start, which --execute would refuse) when a rebuild of this replica died half-way.
+ */
+async function withRunCommand(planned: Planned, req: RebuildRequest, execution: StrategyInput['execution'], store: StateStore): Promise<Planned> {
+  const held = await store.readLock(rebuildLockName(req.cluster)).catch(() => undefined);
+  const cp = parseCheckpoint(held?.checkpoint);
+  const dead = held && cp?.replica === req.replica && lockTakeable(held, new Date());
+  const { flags, unsaid } = carriedFlags(req, execution);
+  const run = (base: string) => `${dead ? base.replace(/ --force$/, '') : base}${flags}${dead ? ' --resume' : ''}`;
+  const notes = [
+    ...(dead ? [`a rebuild of ${req.replica} stopped unfinished (${held.owner}, lease ended ${held.expiresAt}): the command goes on from its checkpoint`] : []),
+    ...(unsaid ? [`give ${unsaid} again when running it`] : []),
+  ];
+  if (planned.strategy === 'rds') return { ...planned, command: run(planned.command) };
+  return { ...planned, plan: { ...planned.plan, command: run(planned.plan.command), warnings: [...planned.plan.warnings, ...notes] } };
 }
 
 /** A live lock as whoever finds it held reads it: who, since when, how lately renewed, until when. */

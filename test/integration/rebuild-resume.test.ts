@@ -106,6 +106,13 @@ describe('an interrupted rebuild', () => {
       `continue it with replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume, or start over with`,
     );
 
+    // Its plan says so too: what to run is the --resume, with the flags the plan was given.
+    const planned = await cli(...rebuildArgs('sandbox-r1'), '--workers', '2');
+    expect(planned.stdout).toContain('warning: a rebuild of sandbox-r1 stopped unfinished (');
+    expect(planned.stdout).toContain(
+      `To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --workers 2 --lease 4s --resume`,
+    );
+
     // The monitor pages the unfinished rebuild, with its resume command, and not the stopped replica it left.
     const pagesFile = join(sb.dir, 'resume-pages.jsonl');
     const watch = await cli('watch', '--config', sb.configFile, '--state', state, '--pages', pagesFile, '--every', '300ms', '--samples', '3');

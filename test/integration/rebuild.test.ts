@@ -94,6 +94,20 @@ describe('replwatch runbook rebuild-replica', () => {
     expect(plan.stdout).toContain(
       `To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --force`,
     );
+    process.env.RW_TEST_ADMIN_PASSWORD = sb.password;
+    const carried = await rebuild(
+      ...['--replica', 'sandbox-r1', '--donor', 'sandbox-r2', '--workers', '2', '--lease', '90s'],
+      ...['--user', 'replwatch_admin', '--password', 'env:RW_TEST_ADMIN_PASSWORD'],
+    );
+    expect(carried.stdout).toContain(
+      `To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --force --donor sandbox-r2 --workers 2 --lease 90s --user replwatch_admin --password env:RW_TEST_ADMIN_PASSWORD`,
+    );
+    const literal = await rebuild('--replica', 'sandbox-r1', '--user', 'replwatch_admin', '--password', sb.password);
+    expect(literal.stdout).not.toContain(sb.password);
+    expect(literal.stdout).toContain('warning: give --user replwatch_admin and its --password (not printed) again when running it');
+    expect(literal.stdout).toContain(
+      `To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --force`,
+    );
     const json = JSON.parse((await rebuild('--replica', 'sandbox-r1', '--json')).stdout);
     expect(json.plan.replicaHealth).toEqual({ healthy: true, findings: [] });
     expect(json.plan.binlogFormats).toEqual({ 'sandbox-primary': 'ROW' });
