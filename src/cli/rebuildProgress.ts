@@ -35,7 +35,8 @@ export class ProgressRenderer {
   private copyStarted: string | undefined;
   private latest: RebuildEvent | undefined;
   private lastProgress = 0;
-  private stallTold = false;
+  /** The stall told last, as how long the copy had been quiet then (0: none told since the last progress). */
+  private stallTold = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -60,7 +61,7 @@ export class ProgressRenderer {
     if (e.status === 'progress') {
       this.latest = e;
       this.lastProgress = this.now();
-      this.stallTold = false;
+      this.stallTold = 0;
       if (this.o.tty) {
         if (this.now() - this.lastDrawn < REDRAW_MS) return;
         this.o.write(`\r\x1b[K${progressText(e)}`);
@@ -92,11 +93,14 @@ export class ProgressRenderer {
     );
   }
 
-  /** Once per stall: the copy has reported nothing for STALL_MS (a frozen donor or replica, a lock wait). */
+  /**
+   * Every STALL_MS of a stall: the copy has reported nothing for that long (a frozen donor or
+   * replica, a lock wait). Told again as it grows, so a log read later shows how long it lasted.
+   */
   tick(): void {
     const quiet = this.now() - this.lastProgress;
-    if (this.stallTold || quiet < STALL_MS) return;
-    this.stallTold = true;
+    if (quiet < this.stallTold + STALL_MS) return;
+    this.stallTold = quiet;
     const where = this.latest?.table ? ` (${this.latest.table}, ${count(this.latest.doneRows ?? 0)} of ~${count(this.latest.allRows ?? 0)} rows)` : '';
     const line = `  copy: no progress for ${Math.round(quiet / 1000)} s${where}: the donor or the replica may be stalled; each statement gives up after its timeout`;
     if (this.drawn) {

@@ -370,7 +370,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     await initialiseTopology(state);
     await writeFile(state.configFile, sandboxConfig(state), { mode: 0o600 });
     await waitReplicasCaughtUp(state);
-    log(`sandbox up in ${dir}`);
+    log('replicas caught up with the primary: the topology is ready');
     return state;
   } catch (e) {
     await sandboxDown(dir).catch(() => undefined);

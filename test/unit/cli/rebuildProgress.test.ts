@@ -101,7 +101,7 @@ describe('rebuild progress', () => {
     expect(last.etaSeconds).toBeGreaterThan(9000);
   });
 
-  it('in a log or a pipe, says when the copy has made no progress for a while: a stall is not silence', () => {
+  it('in a log or a pipe, says when the copy has made no progress for a while, and again as it lasts: a stall is not silence', () => {
     let now = 0;
     const lines: string[] = [];
     const r = new ProgressRenderer({ tty: false, write: () => undefined, progressLine: (l) => lines.push(l), stepLine: () => undefined, now: () => now });
@@ -118,6 +118,14 @@ describe('rebuild progress', () => {
     now = 33_000;
     r.tick();
     expect(lines).toHaveLength(1);
-    r.onEvent({ step: 'copy rows', status: 'done', at: new Date(33_000).toISOString() });
+    // Told again as it lasts, with how long so far; a progress event starts the count over.
+    now = 61_000;
+    r.tick();
+    expect(lines[1]).toMatch(/^ {2}copy: no progress for 61 s \(`app`.`big`/);
+    r.onEvent({ step: 'copy rows', status: 'progress', table: '`app`.`big`', doneRows: 2000, allRows: 300_000, at: new Date(61_000).toISOString() });
+    now = 80_000;
+    r.tick();
+    expect(lines.filter((l) => l.includes('no progress'))).toHaveLength(2);
+    r.onEvent({ step: 'copy rows', status: 'done', at: new Date(80_000).toISOString() });
   });
 });
