@@ -18,6 +18,11 @@ export interface AlertState {
   consecutiveClear: number;
   /** A page some sinks have not taken yet (see OwedPage); kind `resolved`: the alert is over. */
   undelivered?: OwedPage;
+  /**
+   * The sinks (by destination, sinks/pages.ts) that took a page saying it fires and not yet its
+   * RESOLVED, whichever process sent it: a RESOLVED is owed to them, not to whoever resolves it.
+   */
+  toldSinks?: string[];
   /** Optimistic concurrency: bumped on every write, checked by conditional writes. */
   version: number;
 }

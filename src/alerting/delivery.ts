@@ -17,14 +17,26 @@ import type { AlertState, AlertWrite, OwedPage } from './alert';
 
 const minus = (a: readonly string[], b: readonly string[]) => a.filter((x) => !b.includes(x));
 
-/** Of `sinks`, those that were told the alert fired and not yet that it resolved. */
+/**
+ * The sinks that were told the alert fired and not yet that it resolved: as recorded
+ * (`toldSinks`, which names sinks of other processes too: the runbook resolving what the
+ * monitor paged), else (an alert stored before that record) of `sinks`, as its owed page implies.
+ */
 export function told(a: AlertState | undefined, sinks: readonly string[]): string[] {
   const owed = a?.undelivered;
   if (!a || a.status === 'pending') return [];
+  if (a.toldSinks) return owed?.kind === 'resolved' ? a.toldSinks.filter((s) => owed.sinks.includes(s)) : [...a.toldSinks];
   if (!owed) return [...sinks];
   if (owed.kind === 'resolved') return sinks.filter((s) => owed.sinks.includes(s));
   return minus(sinks, owed.unaware ?? []);
 }
+
+/**
+ * How long a RESOLVED waits for a sink that was told the alert fired but that this process does
+ * not have (the monitor's `--pages` file, when the runbook resolves): the process that has it
+ * delivers it on its next sample. A sink that is gone for good is forgotten after this.
+ */
+export const HANDOFF_MS = 24 * 3600_000;
 
 /** The sinks a transition's page goes to, given what the stored alert `prev` still owes. */
 export function recipients(w: AlertWrite, prev: AlertState | undefined, sinks: readonly string[]): string[] {
@@ -62,18 +74,22 @@ export function leased(a: AlertState, leaseUntil: string): AlertState {
 }
 
 /**
- * `a` once `took` have taken its owed page: owed to the rest (sinks no longer configured are
- * forgotten), unleased so a later sample retries it; nothing owed once all took it, and a
- * resolving alert then goes (null).
+ * `a` once `took` have taken its owed page: owed to the rest, unleased so a later sample retries
+ * it; nothing owed once all took it, and a resolving alert then goes (null). Sinks this process
+ * does not have are forgotten, except, for a RESOLVED, those told it fired (for HANDOFF_MS).
  */
-export function settle(a: AlertState, took: readonly string[], sinks: readonly string[]): AlertState | null {
+export function settle(a: AlertState, took: readonly string[], sinks: readonly string[], now = new Date()): AlertState | null {
   const { undelivered: owed, ...rest } = a;
   if (!owed) return { ...rest, version: a.version + 1 };
-  const left = owed.sinks.filter((s) => sinks.includes(s) && !took.includes(s));
-  if (left.length === 0) return owed.kind === 'resolved' ? null : { ...rest, version: a.version + 1 };
+  const resolvedPage = owed.kind === 'resolved';
+  const before = a.toldSinks ?? told(a, sinks);
+  const toldSinks = resolvedPage ? minus(before, took) : [...before, ...minus(took, before)];
+  const handoff = resolvedPage && now.getTime() - Date.parse(owed.at) < HANDOFF_MS;
+  const left = owed.sinks.filter((s) => !took.includes(s) && (sinks.includes(s) || (handoff && toldSinks.includes(s))));
+  if (left.length === 0) return resolvedPage ? null : { ...rest, toldSinks, version: a.version + 1 };
   const { leaseUntil: _lease, unaware, ...page } = owed;
   const still = (unaware ?? []).filter((s) => left.includes(s));
-  return { ...rest, undelivered: { ...page, sinks: left, ...(still.length > 0 ? { unaware: still } : {}) }, version: a.version + 1 };
+  return { ...rest, toldSinks, undelivered: { ...page, sinks: left, ...(still.length > 0 ? { unaware: still } : {}) }, version: a.version + 1 };
 }
 
 /** Whether two owed records are the same page (kind and time), whoever still owes it. */

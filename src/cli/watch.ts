@@ -68,7 +68,8 @@ function tallied(sinks: PageSink[]): { sinks: PageSink[]; summary: () => string 
   );
   const summary = () => {
     const pages = new Set([...took.values()].flatMap((t) => [...t]));
-    const each = [...took].map(([name, t]) => `${name} ${t.size}`);
+    // A sink by its kind (jsonl, not its file's whole path): one watch has one of each.
+    const each = [...took].map(([name, t]) => `${name.replace(/:.*/, '')} ${t.size}`);
     const even = [...took.values()].every((t) => t.size === pages.size);
     for (const t of took.values()) t.clear();
     return `${pages.size} paged${even ? '' : ` (${each.join(', ')})`}`;

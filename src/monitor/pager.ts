@@ -232,7 +232,7 @@ export class Pager {
     const sinks = this.o.sinks.map((s) => s.name);
     let base = claimed;
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.o.store.write({ key: base.key, alert: settle(base, took, sinks), expectedVersion: base.version })) return;
+      if (await this.o.store.write({ key: base.key, alert: settle(base, took, sinks, new Date()), expectedVersion: base.version })) return;
       // Another run wrote the alert while this one sent (a clear sample, say): strike off the
       // sinks on what it holds now, if that still owes this very page; a newer one superseded it.
       const fresh = await this.o.store.loadAlert(base.key);

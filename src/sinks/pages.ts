@@ -1,5 +1,5 @@
 import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { snsPublishInput, type Page } from '../alerting/page';
 import { snsFor } from '../aws/clients';
@@ -65,8 +65,11 @@ export class ConsolePageSink implements PageSink {
 
 /** One JSON object per line: the local record of every page, which the game day scores from. */
 export class JsonlPageSink implements PageSink {
-  readonly name = 'jsonl';
-  constructor(private readonly file: string) {}
+  /** Named by its file: two processes writing different files are two sinks, each owed its own RESOLVED. */
+  readonly name: string;
+  constructor(private readonly file: string) {
+    this.name = `jsonl:${resolve(file)}`;
+  }
 
   async send(page: Page): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true });

@@ -48,6 +48,7 @@ export const alertStateSchema = z
     consecutiveFound: count,
     consecutiveClear: count,
     undelivered: owedPage.optional(),
+    toldSinks: z.array(z.string()).optional(),
     version: count,
   })
   .refine((a) => a.key === alertKey(a.finding), { message: "key is not its finding's code|cluster|target", path: ['key'] });

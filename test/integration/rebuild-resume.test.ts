@@ -155,6 +155,19 @@ describe('an interrupted rebuild', () => {
     expect(await lockOf()).toBeUndefined();
     // ... which resolves the incident: one page when it fired, one when it is over.
     expect(resumed.stderr).toContain('PAGE [RESOLVED] RebuildFailed sandbox/sandbox-r1');
+    // The monitor's --pages file, which took the FIRING, is owed the RESOLVED: the monitor's next sample delivers it.
+    expect([...(await new FileStore(state).loadAlerts()).values()].map((a) => a.undelivered)).toMatchObject([
+      { kind: 'resolved', sinks: [`jsonl:${pagesFile}`] },
+    ]);
+    expect((await cli('watch', '--config', sb.configFile, '--state', state, '--pages', pagesFile, '--every', '300ms', '--samples', '1')).code).toBe(0);
+    const after = readFileSync(pagesFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; code: string; target: string });
+    expect(after.map((p) => [p.kind, p.code, p.target])).toEqual([
+      ['firing', 'RebuildFailed', 'sandbox-r1'],
+      ['resolved', 'RebuildFailed', 'sandbox-r1'],
+    ]);
     expect(await new FileStore(state).loadAlerts()).toEqual(new Map());
     const { report } = await checkJson(sb.configFile);
     expect(report.findings.filter((f) => f.target === 'sandbox-r1')).toEqual([]);

@@ -82,3 +82,28 @@ describe('claim and settle', () => {
     expect(samePage(owed.undelivered, undefined)).toBe(false);
   });
 });
+
+describe('a RESOLVED sent by another process than the one that paged the FIRING', () => {
+  // The monitor paged to its console and its --pages file; the runbook, which resolves the
+  // rebuild's alert when it finishes, has a console and another file.
+  const MONITOR = ['console', 'jsonl:/srv/watch-pages.jsonl'];
+  const RUNBOOK = ['console', 'jsonl:/srv/.replwatch/pages.jsonl'];
+  const paged = settle(owing({ kind: 'firing', sinks: MONITOR, at: AT, unaware: MONITOR }), MONITOR, MONITOR)!;
+
+  it("records who took the FIRING, and owes the RESOLVED to them, not to the resolver's sinks that never heard of it", () => {
+    expect(paged.toldSinks).toEqual(MONITOR);
+    expect(recipients(resolve(paged), paged, RUNBOOK)).toEqual(MONITOR);
+  });
+
+  it("keeps the monitor's file owed once the runbook's console took it, for the monitor to deliver on its next sample", () => {
+    const w = claim(resolve(paged), paged, MONITOR, RUNBOOK, AT, LEASE);
+    const left = settle(w.alert!, ['console'], RUNBOOK, new Date(AT))!;
+    expect(left.undelivered).toMatchObject({ kind: 'resolved', sinks: ['jsonl:/srv/watch-pages.jsonl'] });
+    expect(settle(left, ['jsonl:/srv/watch-pages.jsonl'], MONITOR, new Date(AT))).toBeNull();
+  });
+
+  it('forgets a told sink nobody has any more a day after the RESOLVED', () => {
+    const w = claim(resolve(paged), paged, MONITOR, RUNBOOK, AT, LEASE);
+    expect(settle(w.alert!, ['console'], RUNBOOK, new Date(Date.parse(AT) + 25 * 3600_000))).toBeNull();
+  });
+});
