@@ -10,6 +10,7 @@ import { benchGameday } from './gameday';
 import { benchPacketLoss } from './packet-loss';
 import { printTable } from './peers';
 import { benchRebuild } from './rebuild-copy';
+import { benchPhysicalRebuild } from './rebuild-physical';
 import { benchReplicationCheck } from './replication-check';
 
 /** `npm run bench`: every benchmark against its real peers, on one sandbox, in one run; then one table of them all. */
@@ -29,7 +30,8 @@ try {
 } finally {
   await sandboxDown(sb.dir);
 }
-// The drill brings up (and breaks) a sandbox of its own.
+// The physical rebuild, and the drill, bring up sandboxes of their own.
+const physical = await benchPhysicalRebuild();
 const gameday = await benchGameday();
 const dispatchMs = await benchDispatch();
 
@@ -64,6 +66,12 @@ printTable([
   ['network check probes/s, 200 targets x 100', fixed(loss.fleetProbesPerSecond), '', ''],
   ['rebuild rows/s, copy (4 workers)', rowsPerSecond('replwatch rebuild, copy'), 'mariadb-dump | mariadb', rowsPerSecond('mariadb-dump')],
   ['rebuild rows/s, whole rebuild', rowsPerSecond('replwatch rebuild, whole'), 'mydumper | myloader, 4 threads', rowsPerSecond('mydumper')],
+  [
+    'rebuild 2M rows, s: replwatch physical (whole)',
+    fixed((physical['2000000']?.['replwatch physical (whole: checks, catch-up, checksums)'] ?? Number.NaN) / 1000, 1),
+    'raw mariabackup pipeline',
+    fixed((physical['2000000']?.['raw physical pipeline (mariabackup | mbstream, prepare, start, replicate)'] ?? Number.NaN) / 1000, 1),
+  ],
   [`game day, whole drill, s (${gameday.passed}/${gameday.scenarios} scenarios passed)`, fixed(gameday.seconds, 1), 'goal', '180'],
   [`cold start: slowest import, ms (${slowest?.name ?? '-'})`, fixed(slowest?.importMs), 'goal', '150'],
   [`cold start: most parsed at start, MB (${largest?.name ?? '-'})`, fixed(largest && largest.initBytes / 1e6, 2), 'goal', '1.00'],

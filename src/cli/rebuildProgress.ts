@@ -16,6 +16,13 @@ function duration(s: number): string {
 
 /** Rows done of about how many, pace, time left at that pace (measured, else --), and the table being copied. */
 export function progressText(e: RebuildEvent): string {
+  if (e.doneRows === undefined && e.doneBytes !== undefined) {
+    // The physical strategy's stream: bytes of data files, not rows.
+    const pct = e.allBytes ? `${Math.min(100, Math.round((e.doneBytes / e.allBytes) * 100))}%` : '--%';
+    const pace = e.bytesPerSecond === undefined ? '-- MB/s' : `${mb(e.bytesPerSecond)}/s`;
+    const eta = e.etaSeconds === undefined ? 'ETA --' : `ETA ${duration(e.etaSeconds)}`;
+    return `  stream: ${mb(e.doneBytes)} of ~${mb(e.allBytes ?? 0)} (${pct}), ${pace}, ${eta}`;
+  }
   const pct = e.allRows ? `${Math.min(100, Math.round(((e.doneRows ?? 0) / e.allRows) * 100))}%` : '100%';
   const pace = e.bytesPerSecond === undefined ? '-- MB/s' : `${mb(e.bytesPerSecond)}/s`;
   const eta = e.etaSeconds === undefined ? 'ETA --' : `ETA ${duration(e.etaSeconds)}`;
@@ -78,7 +85,7 @@ export class ProgressRenderer {
       this.o.write(`\r\x1b[K${progressText(this.latest!)}\n`);
       this.drawn = false;
     }
-    if (e.step === 'copy rows' && e.status === 'start') {
+    if ((e.step === 'copy rows' || e.step === 'stream backup') && e.status === 'start') {
       this.copyStarted = e.at;
       this.lastLine = this.lastProgress = this.now();
       // No event comes while a statement hangs: the clock asks.

@@ -6,6 +6,7 @@ import { SecretResolver } from '../config/secrets';
 import { DEFAULT_WORKERS, type RebuildEvent } from '../runbooks/logical';
 import { renderPlanned } from '../runbooks/planText';
 import { rebuildReplica } from '../runbooks/rebuild';
+import type { StrategyChoice } from '../runbooks/target';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
 import { OperatorError } from '../util/errors';
@@ -57,7 +58,7 @@ interface Options {
   user?: string;
   password?: string;
   workers: number;
-  strategy: 'logical' | 'rds';
+  strategy: StrategyChoice;
   lease?: number;
   state?: string;
   json?: boolean;
@@ -72,12 +73,20 @@ function checkOptions(o: Options): void {
 }
 
 function outcomeText({ planned, executed }: Awaited<ReturnType<typeof rebuildReplica>>, json: boolean | undefined): string {
-  if (json) return JSON.stringify(executed ? { result: executed.result } : { plan: planned.plan }, null, executed ? 0 : 2);
+  if (json)
+    return JSON.stringify(
+      executed
+        ? { strategy: executed.strategy, result: executed.result }
+        : { strategy: planned.strategy, ...(planned.chosen ? { chosen: planned.chosen } : {}), plan: planned.plan },
+      null,
+      executed ? 0 : 2,
+    );
   if (!executed) return renderPlanned(planned);
   if (executed.strategy === 'rds')
     return `replaced RDS replica ${executed.replicaId}${executed.result.newEndpoint ? `; endpoint ${executed.result.newEndpoint}` : ''}`;
   const r = executed.result;
-  return `rebuilt ${planned.strategy === 'logical' ? planned.plan.replica : ''} in ${r.seconds.toFixed(1)} s: ${r.rowsCopied} rows, GTID ${r.gtidPosition}, ${r.checksums.length} table checksums equal`;
+  const what = executed.strategy === 'physical' ? 'from its data files' : `${r.rowsCopied} rows`;
+  return `rebuilt ${planned.strategy === 'rds' ? '' : planned.plan.replica} in ${r.seconds.toFixed(1)} s: ${what}, GTID ${r.gtidPosition}, ${r.checksums.length} table checksums equal`;
 }
 
 /** How a rebuild that did not finish is told: one line each, and its exit code (1 refused, 2 stopped or failed). */
@@ -148,9 +157,12 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
     .option('--password <ref>', 'with --user: its password, a literal, env:NAME, ssm:/path or secret:ARN')
     .option('--workers <n>', `tables copied at once (1 to ${MAX_WORKERS})`, countOption(1, MAX_WORKERS), DEFAULT_WORKERS)
     .addOption(
-      new Option('--strategy <name>', 'logical (copy over SQL; MariaDB) or rds (replace an RDS read replica, keeping its endpoint)')
-        .choices(['logical', 'rds'])
-        .default('logical'),
+      new Option(
+        '--strategy <name>',
+        'auto (physical where the donor and the replica have agents, else logical), logical (copy over SQL; MariaDB), physical (stream the data files with mariabackup through the agents) or rds (replace an RDS read replica, keeping its endpoint)',
+      )
+        .choices(['auto', 'logical', 'physical', 'rds'])
+        .default('auto'),
     )
     .option(
       '--lease <duration>',

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readState, restartPart, sandboxDown, sandboxStatus, sandboxUp } from '../sandbox/sandbox';
+import { readState, restartPart, sandboxDown, sandboxStatus, sandboxUp, stopServer } from '../sandbox/sandbox';
 import { OperatorError } from '../util/errors';
 import { replwatchCommand, shellWord } from './paths';
 import { table } from './table';
@@ -15,9 +15,10 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
     .command('up')
     .description('start a GTID primary, two replicas and two memcached nodes on free loopback ports')
     .option(...SANDBOX_DIR_OPTION)
+    .option('--agents', 'give every server agent: local and its start and stop commands in the config, so --strategy physical runs')
     .option('--json', 'print the sandbox state as JSON')
-    .action(async (opts: { dir: string; json?: boolean }) => {
-      const state = await sandboxUp({ dir: opts.dir, log: io.err });
+    .action(async (opts: { dir: string; json?: boolean; agents?: boolean }) => {
+      const state = await sandboxUp({ dir: opts.dir, log: io.err, ...(opts.agents ? { agents: true } : {}) });
       if (opts.json) {
         const { password: _hidden, ...shown } = state;
         io.out(JSON.stringify(shown, null, 2));
@@ -47,6 +48,17 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
       const r = await restartPart(state, name);
       const was = { running: 'was running', stopped: 'was stopped (SIGSTOP)', gone: 'was not running' }[r.was];
       io.out(opts.json ? JSON.stringify(r) : `${r.name} ${was}; restarted: pid ${r.pid}, port ${r.port}`);
+    });
+  sandbox
+    .command('stop')
+    .description('shut a sandbox server down cleanly, as its service stop would (sandbox restart starts it again)')
+    .argument('<name>', 'a server, as `sandbox status` names it: sandbox-primary, sandbox-r1...')
+    .option(...SANDBOX_DIR_OPTION)
+    .action(async (name: string, opts: { dir: string }) => {
+      const state = await readState(resolve(opts.dir));
+      if (!state) throw new OperatorError(`no sandbox in ${resolve(opts.dir)}`);
+      const r = await stopServer(state, name);
+      io.out(r.was === 'gone' ? `${name} was not running` : `${name} stopped`);
     });
   sandbox
     .command('status')

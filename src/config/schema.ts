@@ -16,12 +16,25 @@ const rdsInstanceId = z
   .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'expected an RDS instance identifier')
   .optional();
 
+/**
+ * Where a server's host commands run, for the physical rebuild: `local` (this machine, as this
+ * user: a laptop, a bastion that is the host, the sandbox) or SSM Run Command on an EC2 instance.
+ */
+const agent = z
+  .union([z.literal('local'), z.strictObject({ ssm: z.string().regex(/^(i|mi)-[0-9a-f]{8,17}$/, 'expected an instance id such as i-0abc12345') })])
+  .optional();
+/** How the server is started and stopped on its host, run through its agent (default: DEFAULT_SERVICE). */
+const service = z.strictObject({ start: z.string().min(1).optional(), stop: z.string().min(1).optional() }).optional();
+export const DEFAULT_SERVICE = { start: 'systemctl start mariadb', stop: 'systemctl stop mariadb' } as const;
+
 const server = z.strictObject({
   name: z.string().min(1).optional(),
   host: z.string().min(1),
   port: port.default(3306),
   /** The RDS DBInstanceIdentifier, for game days in AWS (`gameday --emit-fis`). */
   rdsInstanceId,
+  agent,
+  service,
 });
 
 const replica = z.strictObject({
@@ -30,6 +43,8 @@ const replica = z.strictObject({
   port: port.default(3306),
   /** The RDS DBInstanceIdentifier (default: the name): `--strategy rds`, an Aurora reader's lag, `gameday --emit-fis`. */
   rdsInstanceId,
+  agent,
+  service,
 });
 
 const lag = z
@@ -264,15 +279,23 @@ export interface ServerConfig {
   host: string;
   port: number;
   role: 'primary' | 'replica';
+  /** Where its host commands run, and how it starts and stops (the physical rebuild). */
+  agent?: z.infer<typeof agent>;
+  service?: z.infer<typeof service>;
 }
 
 export function primaryName(cluster: ClusterConfig): string {
   return cluster.primary.name ?? `${cluster.name}-primary`;
 }
 
+const hostSide = (s: { agent?: ServerConfig['agent']; service?: ServerConfig['service'] }) => ({
+  ...(s.agent ? { agent: s.agent } : {}),
+  ...(s.service ? { service: s.service } : {}),
+});
+
 export function clusterServers(cluster: ClusterConfig): ServerConfig[] {
   return [
-    { name: primaryName(cluster), host: cluster.primary.host, port: cluster.primary.port, role: 'primary' },
-    ...cluster.replicas.map((r) => ({ name: r.name, host: r.host, port: r.port, role: 'replica' as const })),
+    { name: primaryName(cluster), host: cluster.primary.host, port: cluster.primary.port, role: 'primary', ...hostSide(cluster.primary) },
+    ...cluster.replicas.map((r) => ({ name: r.name, host: r.host, port: r.port, role: 'replica' as const, ...hostSide(r) })),
   ];
 }

@@ -1,7 +1,7 @@
 import { type Silence, silenceMatches } from '../alerting/silence';
 import type { CommandStyle } from '../model/commands';
 import type { Finding } from '../model/findings';
-import { parseCheckpoint } from '../runbooks/checkpoint';
+import { parseCheckpoint, progressText } from '../runbooks/checkpoint';
 import { rebuildCommands } from '../runbooks/target';
 import { lapsed, type Lock } from '../state/store';
 
@@ -44,7 +44,7 @@ export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now:
     // A live run is no incident, unless it continues a dead one: that one's is open until it ends.
     if (live && !cp.continues) return [];
     const cluster = name.slice(REBUILD_LOCK_PREFIX.length);
-    const copied = `${cp.tablesDone.length} table(s) copied`;
+    const copied = progressText(cp);
     const summary = live
       ? `rebuild of ${cp.replica} is being continued by ${lock.owner} (lease renewed at ${lock.renewedAt ?? lock.startedAt ?? '?'}), after ${cp.continues} stopped unfinished; ${copied}; the replica is out of service until it finishes`
       : cp.failure

@@ -17,7 +17,7 @@ export const checkpointSchema = z.object({
   /** 2: tables named by tableKey. Absent: by `schema.name`, as replwatch wrote them before. */
   v: z.literal(2).optional(),
   /** Absent: the logical strategy. */
-  strategy: z.enum(['logical', 'rds']).optional(),
+  strategy: z.enum(['logical', 'rds', 'physical']).optional(),
   replica: z.string().min(1),
   /** GTID position of the snapshot the done tables were copied at ('' before the snapshot). */
   position: z.string(),
@@ -30,6 +30,8 @@ export const checkpointSchema = z.object({
    * RebuildFailed) stays open, held, until this run finishes it.
    */
   continues: z.string().optional(),
+  /** The physical strategy's paths on the replica's host, and its steps done (a resume skips them). */
+  physical: z.object({ datadir: z.string(), newDir: z.string(), asideDir: z.string(), donor: z.string().optional(), done: z.array(z.string()) }).optional(),
   /** Why the last run stopped, when it failed. */
   failure: z.object({ step: z.string(), message: z.string(), at: z.string() }).optional(),
 });
@@ -37,8 +39,14 @@ export const checkpointSchema = z.object({
 export type RebuildCheckpoint = z.infer<typeof checkpointSchema>;
 
 /** Nothing copied yet: what a run that stopped before its first checkpoint leaves. */
-export function freshCheckpoint(replica: string, strategy: 'logical' | 'rds' = 'logical'): RebuildCheckpoint {
+export function freshCheckpoint(replica: string, strategy: 'logical' | 'rds' | 'physical' = 'logical'): RebuildCheckpoint {
   return { v: 2, ...(strategy === 'logical' ? {} : { strategy }), replica, position: '', schemaDone: false, tablesDone: [] };
+}
+
+/** How far a checkpoint got, as a person reads it: tables copied, or a physical rebuild's steps done. */
+export function progressText(cp: RebuildCheckpoint): string {
+  if (cp.strategy === 'physical') return cp.physical?.done.length ? `steps done: ${cp.physical.done.join(', ')}` : 'no step done';
+  return `${cp.tablesDone.length} table(s) copied`;
 }
 
 export function parseCheckpoint(raw: unknown): RebuildCheckpoint | undefined {

@@ -53,15 +53,8 @@ export async function planRebuild(
   style?: CommandStyle,
 ): Promise<RebuildPlan> {
   const c = t.cluster;
-  const monitorPassword = () => secrets.resolve(c.password);
-  const probe = (s: typeof t.replica) =>
-    probeServer(
-      connections,
-      { ...clusterEndpoint(c, s, c.user, `runbook/${s.name}`), cluster: c.name, name: s.name, role: s.role, heartbeatTable: c.heartbeat?.table },
-      monitorPassword,
-    );
-  const [primary, replica, donor] = await Promise.all([probe(t.primary), probe(t.replica), t.donor === t.primary ? undefined : probe(t.donor)]);
-  refuseUnsafe(t, primary, replica, donor);
+  const { primary, replica: r } = await probeRebuildServers(t, connections, secrets);
+  const replica = r!;
   const flavor = primary.flavor;
   const replicaFindings = analyseCluster({ cluster: c.name, lag: c.lag, primary, replicas: [replica], lagHistory: () => [] }).findings.filter(
     (f) => f.target === t.replica.name && f.severity !== 'info',
@@ -113,15 +106,43 @@ export async function planRebuild(
   };
 }
 
-/** The refusals a plan makes from what the servers say, before any account is tried. */
-function refuseUnsafe(t: RebuildTarget, primary: ServerReading, replica: ServerReading, donor: ServerReading | undefined): void {
+/**
+ * The primary, the replica (unless `replicaDown`: a physical rebuild's resume finds it stopped on
+ * purpose) and the donor as the monitor's account reads them, and the refusals they call for.
+ */
+export async function probeRebuildServers(
+  t: RebuildTarget,
+  connections: MysqlConnections,
+  secrets: SecretResolver,
+  o: { replicaDown?: boolean } = {},
+): Promise<{ primary: ServerReading; replica?: ServerReading }> {
   const c = t.cluster;
-  if (!replica.reachable) throw new RunbookRefusal(`cannot reach ${t.replica.name} (${replica.error?.message}): nothing to rebuild until it answers`);
+  const monitorPassword = () => secrets.resolve(c.password);
+  const probe = (s: typeof t.replica) =>
+    probeServer(
+      connections,
+      { ...clusterEndpoint(c, s, c.user, `runbook/${s.name}`), cluster: c.name, name: s.name, role: s.role, heartbeatTable: c.heartbeat?.table },
+      monitorPassword,
+    );
+  const [primary, replica, donor] = await Promise.all([
+    probe(t.primary),
+    o.replicaDown ? undefined : probe(t.replica),
+    t.donor === t.primary ? undefined : probe(t.donor),
+  ]);
+  refuseUnsafe(t, primary, replica, donor);
+  return { primary, ...(replica ? { replica } : {}) };
+}
+
+/** The refusals a plan makes from what the servers say, before any account is tried. */
+function refuseUnsafe(t: RebuildTarget, primary: ServerReading, replica: ServerReading | undefined, donor: ServerReading | undefined): void {
+  const c = t.cluster;
+  if (replica && !replica.reachable)
+    throw new RunbookRefusal(`cannot reach ${t.replica.name} (${replica.error?.message}): nothing to rebuild until it answers`);
   if (!primary.reachable)
     throw new RunbookRefusal(`cannot reach the primary ${t.primary.name} (${primary.error?.message}): the rebuilt replica would have nothing to follow`);
-  if (replica.serverId === primary.serverId)
+  if (replica && replica.serverId === primary.serverId)
     throw new RunbookRefusal(`${t.replica.name} has the primary's server_id ${primary.serverId}: it may be the primary itself`);
-  if (replica.readOnly === false && (replica.channels ?? []).length === 0) {
+  if (replica && replica.readOnly === false && (replica.channels ?? []).length === 0) {
     throw new RunbookRefusal(
       `${t.replica.name} is writable and replicates from nothing: it may be serving writes as a primary; make it read_only first if it really is a replica`,
     );

@@ -4,12 +4,13 @@ import type { SecretResolver } from '../config/secrets';
 import { rebuildLockName } from '../health/rebuilds';
 import type { PageSink } from '../sinks/pages';
 import { lapsed, lockTakeable, type Lock, type StateStore } from '../state/store';
-import { parseCheckpoint, upgradeCheckpoint, type RebuildCheckpoint } from './checkpoint';
+import { parseCheckpoint, progressText, upgradeCheckpoint, type RebuildCheckpoint } from './checkpoint';
 import { LEASE_MS, ownerAlive, ownerId } from './lease';
 import { RunbookRefusal } from './errors';
 import { LockedRun } from './lockedRun';
-import { strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
-import { rebuildCommands, resolveTarget } from './target';
+import { physicalAgents } from './physical/plan';
+import { chooseStrategy, strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
+import { rebuildCommands, resolveTarget, type StrategyChoice } from './target';
 import { shellWord } from '../cli/paths';
 import { isSecretReference } from '../config/secrets';
 import { DEFAULT_WORKERS } from './logical';
@@ -18,8 +19,8 @@ export interface RebuildRequest {
   cluster: string;
   replica: string;
   donor?: string;
-  /** logical (default): copy over SQL; rds: replace an RDS read replica, keeping its endpoint. */
-  strategy?: StrategyName;
+  /** auto (default), logical, physical or rds: see StrategyChoice. */
+  strategy?: StrategyChoice;
   execute: boolean;
   /** Continue a rebuild that stopped unfinished (crash, Ctrl-C, failure, a Lambda hand-over) from its checkpoint. */
   resume?: boolean;
@@ -60,7 +61,12 @@ export async function rebuildReplica({
   execution = {},
 }: RebuildOptions): Promise<{ planned: Planned; executed?: Executed }> {
   const target = resolveTarget(config, req.cluster, req.replica, req.donor);
-  const name = req.strategy ?? 'logical';
+  const unfinished = await unfinishedRebuild(store, req);
+  const choice = req.strategy === undefined || req.strategy === 'auto' ? chooseStrategy(target, unfinished) : undefined;
+  const name: StrategyName = choice?.name ?? (req.strategy as StrategyName);
+  // Logical asked for by name where auto would pick physical: said again in the plan's command, or it would not do the same.
+  const sayStrategy = name === 'logical' && !choice && typeof physicalAgents(target) !== 'string' ? ['--strategy logical'] : [];
+  req = { ...req, strategy: name };
   const commands = rebuildCommands(req.cluster, req.replica, req.commands, name);
   const strategy = strategyFor(name, {
     config,
@@ -69,10 +75,14 @@ export async function rebuildReplica({
     execution,
     ...(req.admin ? { admin: req.admin } : {}),
     ...(req.commands ? { commands: req.commands } : {}),
+    ...(unfinished ? { unfinished } : {}),
+    donorGiven: Boolean(req.donor),
   });
   try {
-    const { planned, healthy, tables } = await strategy.plan();
-    if (!req.execute) return { planned: await withRunCommand(planned, req, execution, store) };
+    const plannedNow = await strategy.plan();
+    const { healthy, tables } = plannedNow;
+    const planned: Planned = choice ? { ...plannedNow.planned, chosen: choice.why } : plannedNow.planned;
+    if (!req.execute) return { planned: await withRunCommand(planned, req, execution, store, sayStrategy) };
     // Another rebuild of the cluster is the first reason not to go on, whatever the replica's state.
     const lock = await examineLock(store, rebuildLockName(req.cluster), req);
     if (healthy && !req.force && !(await req.confirmHealthy?.(req.replica))) {
@@ -91,9 +101,18 @@ export async function rebuildReplica({
   }
 }
 
+/** The checkpoint of a dead rebuild of this very replica, if its cluster's lock holds one. */
+async function unfinishedRebuild(store: StateStore, req: RebuildRequest): Promise<(RebuildCheckpoint & { held: Lock }) | undefined> {
+  const held = await store.readLock(rebuildLockName(req.cluster)).catch(() => undefined);
+  const cp = parseCheckpoint(held?.checkpoint);
+  // A holder on this host whose process is gone is dead already (examineLock ends its lease).
+  const dead = held && (lockTakeable(held, new Date()) || (!held.handover && ownerAlive(held.owner) === false));
+  return held && dead && cp?.replica === req.replica ? { ...cp, held } : undefined;
+}
+
 /** The flags a person gave the plan that its --execute must be given again to do the same. */
-function carriedFlags(req: RebuildRequest, execution: StrategyInput['execution']): { flags: string; unsaid?: string } {
-  const flags: string[] = [];
+function carriedFlags(req: RebuildRequest, execution: StrategyInput['execution'], first: string[]): { flags: string; unsaid?: string } {
+  const flags: string[] = [...first];
   if (req.donor) flags.push(`--donor ${shellWord(req.donor)}`);
   if (execution.workers !== undefined && execution.workers !== DEFAULT_WORKERS) flags.push(`--workers ${execution.workers}`);
   if (req.leaseMs !== undefined) flags.push(`--lease ${req.leaseMs % 1000 === 0 ? `${req.leaseMs / 1000}s` : `${req.leaseMs}ms`}`);
@@ -108,18 +127,25 @@ function carriedFlags(req: RebuildRequest, execution: StrategyInput['execution']
  * The plan's "To run it" as it must be run: with the flags given to the plan, and with --resume
  * (not a fresh start, which --execute would refuse) when a rebuild of this replica died half-way.
  */
-async function withRunCommand(planned: Planned, req: RebuildRequest, execution: StrategyInput['execution'], store: StateStore): Promise<Planned> {
-  const held = await store.readLock(rebuildLockName(req.cluster)).catch(() => undefined);
-  const cp = parseCheckpoint(held?.checkpoint);
-  const dead = held && cp?.replica === req.replica && lockTakeable(held, new Date());
-  const { flags, unsaid } = carriedFlags(req, execution);
+async function withRunCommand(
+  planned: Planned,
+  req: RebuildRequest,
+  execution: StrategyInput['execution'],
+  store: StateStore,
+  first: string[],
+): Promise<Planned> {
+  const dead = await unfinishedRebuild(store, req);
+  const { flags, unsaid } = carriedFlags(req, execution, first);
   const run = (base: string) => `${dead ? base.replace(/ --force$/, '') : base}${flags}${dead ? ' --resume' : ''}`;
   const notes = [
-    ...(dead ? [`a rebuild of ${req.replica} stopped unfinished (${held.owner}, lease ended ${held.expiresAt}): the command goes on from its checkpoint`] : []),
+    ...(dead
+      ? [`a rebuild of ${req.replica} stopped unfinished (${dead.held.owner}, lease ended ${dead.held.expiresAt}): the command goes on from its checkpoint`]
+      : []),
     ...(unsaid ? [`give ${unsaid} again when running it`] : []),
   ];
   if (planned.strategy === 'rds') return { ...planned, command: run(planned.command) };
-  return { ...planned, plan: { ...planned.plan, command: run(planned.plan.command), warnings: [...planned.plan.warnings, ...notes] } };
+  const plan = { command: run(planned.plan.command), warnings: [...planned.plan.warnings, ...notes] };
+  return { ...planned, plan: { ...planned.plan, ...plan } } as Planned;
 }
 
 /** A live lock as whoever finds it held reads it: who, since when, how lately renewed, until when. */
@@ -149,7 +175,7 @@ export async function examineLock(
   ) => Promise<{ resume?: RebuildCheckpoint; takenAt: Date; continues?: string }>;
 }> {
   const now = new Date();
-  const execute = rebuildCommands(req.cluster, req.replica, req.commands, req.strategy).execute;
+  const execute = rebuildCommands(req.cluster, req.replica, req.commands, req.strategy as StrategyName).execute;
   let held = await store.readLock(lockName);
   // A holder on this host whose process is gone is dead now, not when its lease lapses: its lease
   // is ended (only if it still holds it), and it is told and taken over like any lapsed one.
@@ -181,10 +207,16 @@ export async function examineLock(
       `the unfinished rebuild of ${cp.replica} is a ${cp.strategy ?? 'logical'} one: continue it with ${rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute} --resume`,
     );
   }
-  const progress = cp !== undefined && (cp.schemaDone || cp.tablesDone.length > 0);
+  const progress = cp !== undefined && (cp.schemaDone || cp.tablesDone.length > 0 || (cp.physical?.done.length ?? 0) > 0);
+  if (held && cp?.strategy === 'physical' && progress && req.force && !req.resume && lapsed(held, now)) {
+    // Its server may be stopped and its datadir swapped: only the steps it recorded know how to go on.
+    throw new RunbookRefusal(
+      `the physical rebuild of ${cp.replica} stopped half-way (${progressText(cp)}): it is continued, not started over: ${execute} --resume (a resume streams again if the stream did not finish)`,
+    );
+  }
   if (held && cp && progress && !req.resume && !req.force && lapsed(held, now)) {
     throw new RunbookRefusal(
-      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}${gone}); continue it with ${execute} --resume, or start over with ${execute} --force`,
+      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${progressText(cp)}, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}${gone}); continue it with ${execute} --resume, or start over with ${execute} --force`,
     );
   }
   return {

@@ -10,6 +10,8 @@ import { executeRebuild, type ExecuteOptions, type RebuildResult } from './logic
 import { planRebuild, type RebuildPlan } from './plan';
 import type { RdsRebuildResult } from './rds';
 import { rebuildCommands, type RebuildTarget, type StrategyName } from './target';
+import { healthyReplicaDonor, physicalAgents, planPhysical, serverNamed, type PhysicalPlan } from './physical/plan';
+import { executePhysical } from './physical/execute';
 
 export type { StrategyName } from './target';
 
@@ -18,8 +20,16 @@ export type { StrategyName } from './target';
  * same lock, silence, failure page and resume, and a strategy only plans and executes.
  */
 
-export type Planned = { strategy: 'logical'; plan: RebuildPlan } | { strategy: 'rds'; plan: RdsRebuildResult; replicaId: string; command: string };
-export type Executed = { strategy: 'logical'; result: RebuildResult } | { strategy: 'rds'; result: RdsRebuildResult; replicaId: string };
+/** `chosen`: why `auto` took this strategy (absent when it was asked for by name). */
+export type Planned = (
+  | { strategy: 'logical'; plan: RebuildPlan }
+  | { strategy: 'physical'; plan: PhysicalPlan }
+  | { strategy: 'rds'; plan: RdsRebuildResult; replicaId: string; command: string }
+) & { chosen?: string };
+export type Executed =
+  | { strategy: 'logical'; result: RebuildResult }
+  | { strategy: 'physical'; result: RebuildResult }
+  | { strategy: 'rds'; result: RdsRebuildResult; replicaId: string };
 
 /** What the orchestration hands a strategy to execute under the lock. */
 export interface StrategyRun {
@@ -43,6 +53,10 @@ export interface StrategyInput {
   secrets: SecretResolver;
   admin?: { user?: string; password?: string };
   commands?: CommandStyle;
+  /** The dead rebuild of this replica that a resume continues: the physical plan finds the replica stopped by it. */
+  unfinished?: RebuildCheckpoint;
+  /** --donor was given: the physical strategy then does not pick a healthy replica to copy from. */
+  donorGiven?: boolean;
   /** The logical strategy's execution (workers, progress, pause); the rds one's client and time. */
   execution: ExecuteOptions & { rds?: () => Promise<RDSClient>; rdsTimeoutMs?: number };
 }
@@ -122,6 +136,69 @@ export function rdsStrategy(i: StrategyInput): Strategy {
   };
 }
 
+/** Stream a backup of the donor's data files into the replica's host through their agents (MariaDB: mariabackup). */
+export function physicalStrategy(i: StrategyInput): Strategy {
+  const admin = adminAccount(i.target.cluster, i.admin);
+  if (!admin)
+    throw new RunbookRefusal(`no account to rebuild with: give --user and --password, or clusters[].admin in the config for ${i.target.cluster.name}`);
+  const connections = new MysqlConnections();
+  // The donor the plan picked (a healthy replica, when no --donor), which execute copies from too.
+  let target = i.target;
+  const pickDonor = async (): Promise<RebuildTarget | undefined> => {
+    if (i.donorGiven) return undefined;
+    // A resume copies from the donor its run chose.
+    const resumed = i.unfinished?.physical?.donor;
+    if (resumed) return resumed === i.target.primary.name ? undefined : { ...i.target, donor: serverNamed(i.target, resumed) };
+    return healthyReplicaDonor(i.target, connections, i.secrets);
+  };
+  return {
+    plan: async () => {
+      const picked = await pickDonor();
+      target = picked ?? i.target;
+      const execute = rebuildCommands(target.cluster.name, target.replica.name, i.commands, 'physical').execute;
+      const plan = await planPhysical({
+        target,
+        connections,
+        secrets: i.secrets,
+        admin,
+        command: picked ? `${execute} --donor ${target.donor.name}` : execute,
+        ...(i.unfinished ? { unfinished: i.unfinished } : {}),
+      });
+      return { planned: { strategy: 'physical', plan }, healthy: plan.replicaHealth.healthy, tables: plan.inventory.tables };
+    },
+    execute: async (planned, run) => {
+      const agents = physicalAgents(target);
+      if (typeof agents === 'string') throw new RunbookRefusal(agents);
+      const result = await executePhysical({
+        ...i.execution,
+        ...run,
+        ...(run.resume ? { resume: run.resume } : {}),
+        plan: (planned as Extract<Planned, { strategy: 'physical' }>).plan,
+        target,
+        agents,
+        connections,
+        secrets: i.secrets,
+        admin,
+      });
+      return { strategy: 'physical', result };
+    },
+    close: () => connections.closeAll(),
+  };
+}
+
 export function strategyFor(name: StrategyName, i: StrategyInput): Strategy {
-  return name === 'rds' ? rdsStrategy(i) : logicalStrategy(i);
+  if (name === 'rds') return rdsStrategy(i);
+  return name === 'physical' ? physicalStrategy(i) : logicalStrategy(i);
+}
+
+/**
+ * What `auto` means for this rebuild, and why: the strategy of the dead rebuild it resumes; else
+ * physical where the donor and the replica both have an agent that can run its steps, else logical.
+ */
+export function chooseStrategy(target: RebuildTarget, unfinished: RebuildCheckpoint | undefined): { name: StrategyName; why: string } {
+  if (unfinished)
+    return { name: unfinished.strategy ?? 'logical', why: `the unfinished rebuild of ${unfinished.replica} is a ${unfinished.strategy ?? 'logical'} one` };
+  const agents = physicalAgents(target);
+  if (typeof agents === 'string') return { name: 'logical', why: `${agents}: the logical strategy copies over SQL` };
+  return { name: 'physical', why: `${target.replica.name} and its donor have agents (${agents.replica.where}): the data files are streamed` };
 }

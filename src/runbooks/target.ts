@@ -3,8 +3,13 @@ import { rebuildCommand } from '../health/replication';
 import type { CommandStyle } from '../model/commands';
 import { RunbookRefusal } from './errors';
 
-/** How a replica is rebuilt (runbooks/strategies.ts): logical, the default, copies over SQL; rds replaces an RDS read replica. */
-export type StrategyName = 'logical' | 'rds';
+/**
+ * How a replica is rebuilt (runbooks/strategies.ts): logical copies over SQL; physical streams a
+ * backup of the data files through the servers' agents; rds replaces an RDS read replica.
+ */
+export type StrategyName = 'logical' | 'rds' | 'physical';
+/** What a request asks for: a strategy, or `auto` (the default): physical where the donor and the replica have agents, else logical. */
+export type StrategyChoice = StrategyName | 'auto';
 
 /** A rebuild that must not run, and why. Plan and execute both stop on it, before any change. */
 export interface RebuildTarget {

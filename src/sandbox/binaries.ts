@@ -10,10 +10,13 @@ export interface Binaries {
   memcached: string;
   /** Makes the sandbox's TLS certificates. */
   openssl: string;
+  /** The physical rebuild's backup tool and its stream extractor (Debian's mariadb-backup). */
+  mariabackup: string;
+  mbstream: string;
 }
 
 const SEARCH = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', '/sbin'];
-export const APT_PACKAGES = ['mariadb-server', 'mariadb-client', 'memcached', 'iptables', 'openssl'];
+export const APT_PACKAGES = ['mariadb-server', 'mariadb-client', 'mariadb-backup', 'memcached', 'iptables', 'openssl'];
 export const INSTALL_COMMAND = `sudo apt-get update && sudo apt-get install -y ${APT_PACKAGES.join(' ')}`;
 
 function which(names: string[]): string | undefined {
@@ -38,6 +41,8 @@ function find(): Partial<Binaries> {
     installDb: which(['mariadb-install-db', 'mysql_install_db']),
     memcached: which(['memcached']),
     openssl: which(['openssl']),
+    mariabackup: which(['mariabackup', 'mariadb-backup']),
+    mbstream: which(['mbstream']),
   };
 }
 

@@ -52,6 +52,8 @@ export interface SandboxState {
   lossyHost?: LossyHost;
   /** Why there is no lossy host, when there is none. */
   lossyHostSkipped?: string;
+  /** Its config gives every server `agent: local` and sandbox start/stop commands (the physical rebuild). */
+  agents?: boolean;
 }
 
 export interface UpOptions {
@@ -59,6 +61,8 @@ export interface UpOptions {
   /** When this process exits, a reaper tears the sandbox down. */
   ownerPid?: number;
   replicas?: number;
+  /** Give every server an agent (`agent: local`) and start/stop commands in the config. */
+  agents?: boolean;
   log?: (line: string) => void;
 }
 
@@ -200,6 +204,16 @@ export async function restartServer(state: SandboxState, name: string): Promise<
   return server;
 }
 
+/** `replwatch sandbox stop NAME`: a server shut down cleanly (SIGTERM; killed after a minute), as a service stop would. */
+export async function stopServer(state: SandboxState, name: string): Promise<{ name: string; was: 'running' | 'stopped' | 'gone' }> {
+  const server = state.servers.find((s) => s.name === name);
+  if (!server) throw new OperatorError(`no sandbox server ${name} in ${state.dir}; its servers: ${state.servers.map((s) => s.name).join(', ')}`);
+  const owned = { pid: server.pid, mark: serverMark(server) };
+  const was = processState(owned);
+  if (was !== 'gone') await stopProcesses([server.pid], 60_000);
+  return { name, was };
+}
+
 /**
  * `replwatch sandbox restart NAME`: a server or memcached node started again on its own port (and
  * datadir) whatever became of it (killed, stopped, or running), and what it was before.
@@ -334,6 +348,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     dir,
     createdAt: new Date().toISOString(),
     cluster,
+    ...(opts.agents ? { agents: true } : {}),
     password: randomBytes(12).toString('base64url'),
     servers: [],
     memcached: [],
@@ -421,6 +436,16 @@ async function initialiseTopology(state: SandboxState): Promise<void> {
   );
 }
 
+/** With `agents`: the server's host commands run here, and it starts and stops as `sandbox restart` and `sandbox stop` do. */
+function hostSide(state: SandboxState, name: string) {
+  if (!state.agents) return {};
+  const dir = shellWord(state.dir);
+  return {
+    agent: 'local',
+    service: { start: replwatchCommand(`sandbox restart ${name} --dir ${dir}`), stop: replwatchCommand(`sandbox stop ${name} --dir ${dir}`) },
+  };
+}
+
 /** The replwatch config for this sandbox. The literal password is for the sandbox only. */
 export function sandboxConfig(state: SandboxState): string {
   const [primary, ...replicas] = state.servers;
@@ -428,8 +453,8 @@ export function sandboxConfig(state: SandboxState): string {
     clusters: [
       {
         name: state.cluster,
-        primary: { name: primary!.name, host: '127.0.0.1', port: primary!.port },
-        replicas: replicas.map((r) => ({ name: r.name, host: '127.0.0.1', port: r.port })),
+        primary: { name: primary!.name, host: '127.0.0.1', port: primary!.port, ...hostSide(state, primary!.name) },
+        replicas: replicas.map((r) => ({ name: r.name, host: '127.0.0.1', port: r.port, ...hostSide(state, r.name) })),
         user: 'replwatch',
         password: state.password,
         timeoutMs: 1000,

@@ -269,7 +269,7 @@ describe('replwatch runbook rebuild-replica', () => {
     for (const [args, message] of [
       [['--workers', 'abc'], "error: option '--workers <n>' argument 'abc' is invalid. expected a whole number from 1 to 64."],
       [['--workers', '65'], "error: option '--workers <n>' argument '65' is invalid."],
-      [['--strategy', 'physical'], "error: option '--strategy <name>' argument 'physical' is invalid. Allowed choices are logical, rds."],
+      [['--strategy', 'binlog'], "error: option '--strategy <name>' argument 'binlog' is invalid. Allowed choices are auto, logical, physical, rds."],
       [['--lease', 'soon'], "error: option '--lease <duration>' argument 'soon' is invalid."],
       [['--password', 'secret'], 'replwatch: --password needs --user'],
     ] as const) {

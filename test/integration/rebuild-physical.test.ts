@@ -1,0 +1,204 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restartServer, sandboxDown, sandboxUp, stopServer, type SandboxState } from '../../src/sandbox/sandbox';
+import { FileStore } from '../../src/state/file';
+import { cli } from '../support/cli';
+import { sql, waitFor } from '../support/sandbox';
+
+let sb: SandboxState;
+let state: string;
+const ROWS = 300_000;
+const bin = join(import.meta.dirname, '../../bin/replwatch.mjs');
+const rebuild = (replica: string, ...extra: string[]) =>
+  cli('runbook', 'rebuild-replica', '--config', sb.configFile, '--state', state, '--cluster', 'sandbox', '--replica', replica, ...extra);
+
+/** CHECKSUM TABLE of every table outside the system schemas, by name. */
+async function checksums(server: string): Promise<Record<string, string>> {
+  const tables = (await sql(
+    sb,
+    server,
+    "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1",
+  )) as Array<{ t: string }>;
+  const rows = (await sql(sb, server, `CHECKSUM TABLE ${tables.map((x) => x.t).join(', ')}`)) as Array<{ Table: string; Checksum: string }>;
+  return Object.fromEntries(rows.map((r) => [r.Table, String(r.Checksum)]));
+}
+
+/** The primary stops writing for a moment (its heartbeat event), so both sides can be compared at one position. */
+async function identicalToPrimary(replica: string): Promise<void> {
+  await sql(sb, 'sandbox-primary', 'SET GLOBAL event_scheduler = OFF');
+  try {
+    const { pos } = ((await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS pos')) as Array<{ pos: string }>)[0]!;
+    await sql(sb, replica, `SELECT MASTER_GTID_WAIT('${pos}', 30)`);
+    expect(await checksums(replica)).toEqual(await checksums('sandbox-primary'));
+  } finally {
+    await sql(sb, 'sandbox-primary', 'SET GLOBAL event_scheduler = ON');
+  }
+}
+
+async function replicating(replica: string): Promise<void> {
+  const [status] = (await sql(sb, replica, 'SHOW SLAVE STATUS')) as Array<Record<string, string>>;
+  expect([status!.Slave_IO_Running, status!.Slave_SQL_Running, status!.Last_SQL_Error]).toEqual(['Yes', 'Yes', '']);
+  const { ro } = ((await sql(sb, replica, 'SELECT @@read_only AS ro')) as Array<{ ro: number }>)[0]!;
+  expect(ro).toBe(1);
+}
+
+/** Only the primary's own server_id in its GTID state: the rebuild wrote nothing there. */
+async function primaryUntouched(): Promise<void> {
+  const { s } = ((await sql(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_state AS s')) as Array<{ s: string }>)[0]!;
+  expect(s.split(',').map((g) => g.split('-')[1])).toEqual(['1']);
+}
+
+/** Breaks a replica: a row of its own where the primary then writes the same key (an errant transaction, replication stopped). */
+async function breakReplica(replica: string, id: number): Promise<void> {
+  await sql(sb, replica, `SET GLOBAL read_only = 0; INSERT INTO app.broken VALUES (${id}); SET GLOBAL read_only = 1`);
+  await sql(sb, 'sandbox-primary', `INSERT INTO app.broken VALUES (${id})`);
+  await waitFor(
+    'replication to break',
+    async () => ((await sql(sb, replica, 'SHOW SLAVE STATUS')) as Array<{ Slave_SQL_Running: string }>)[0]!.Slave_SQL_Running === 'No',
+    20_000,
+  );
+}
+
+beforeAll(async () => {
+  sb = await sandboxUp({ dir: mkdtempSync(join(tmpdir(), 'replwatch-test-')), ownerPid: process.pid, agents: true });
+  state = join(mkdtempSync(join(tmpdir(), 'rw-physical-')), 'state.json');
+  await sql(
+    sb,
+    'sandbox-primary',
+    `USE app;
+     CREATE TABLE broken (id INT PRIMARY KEY);
+     CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(200));
+     INSERT INTO big SELECT seq, REPEAT('p', 180) FROM seq_1_to_${ROWS};`,
+  );
+}, 180_000);
+afterAll(async () => {
+  if (sb) await sandboxDown(sb.dir);
+});
+
+describe('a physical rebuild through the local agent', () => {
+  it('rebuilds a broken replica from its data files: identical, replicating, read_only, the primary untouched, the old datadir gone once it verified', async () => {
+    await breakReplica('sandbox-r1', 1);
+    const plan = await rebuild('sandbox-r1');
+    expect(plan.stdout).toContain('Strategy: physical (auto: sandbox-r1 and its donor have agents (local)');
+    expect(plan.stdout).toContain('Plan: rebuild sandbox-r1 of cluster sandbox physically from sandbox-r2');
+    const run = await rebuild('sandbox-r1', '--execute', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.status === 'done').map((e) => e.step)).toEqual([
+      'check space',
+      'stop replication',
+      'stop server',
+      'stream backup',
+      'prepare',
+      'swap datadir',
+      'start server',
+      'start replication',
+      'catch up',
+      'verify checksums',
+      'discard old datadir',
+    ]);
+    expect(events.filter((e) => e.status === 'progress').at(-1)).toMatchObject({ step: 'stream backup', etaSeconds: 0 });
+    expect(events.at(-1).result.checksums.every((c: { match: boolean }) => c.match)).toBe(true);
+    await replicating('sandbox-r1');
+    await identicalToPrimary('sandbox-r1');
+    await primaryUntouched();
+    const r1 = sb.servers.find((s) => s.name === 'sandbox-r1')!;
+    expect(existsSync(`${r1.datadir}.replwatch-old`)).toBe(false);
+    expect(existsSync(`${r1.datadir}.replwatch-new`)).toBe(false);
+    expect(await new FileStore(state).readLock('rebuild/sandbox')).toBeUndefined();
+  });
+
+  it('killed -9 mid-stream, then --resume: goes on from its last finished step and ends identical too', async () => {
+    await breakReplica('sandbox-r2', 2);
+    const child = spawn(process.execPath, [
+      bin,
+      'runbook',
+      'rebuild-replica',
+      '--config',
+      sb.configFile,
+      '--state',
+      state,
+      '--cluster',
+      'sandbox',
+      '--replica',
+      'sandbox-r2',
+      '--donor',
+      'sandbox-primary',
+      '--execute',
+      '--json',
+    ]);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await waitFor('the stream to start', async () => out.includes('"step":"stream backup","status":"start"'), 60_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const cp = (await new FileStore(state).readLock('rebuild/sandbox'))!.checkpoint as { step: string; physical: { done: string[] } };
+    expect(cp.step).toBe('stream backup');
+    expect(cp.physical.done).toEqual(['check space', 'stop replication', 'stop server']);
+
+    const again = await rebuild('sandbox-r2', '--execute');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('--strategy physical --execute --resume');
+    const resumed = await rebuild('sandbox-r2', '--execute', '--resume', '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const skipped = resumed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.status === 'skipped')
+      .map((e) => e.step);
+    expect(skipped).toEqual(['check space', 'stop replication', 'stop server']);
+    await replicating('sandbox-r2');
+    await identicalToPrimary('sandbox-r2');
+    await primaryUntouched();
+  });
+
+  it('refuses a replica whose disk cannot hold the copy beside its datadir, before anything stops', async () => {
+    // sandbox-r2's datadir seen through a bind mount inside a 16 MB tmpfs: the copy goes beside it there.
+    const r2 = sb.servers.find((s) => s.name === 'sandbox-r2')!;
+    const small = join(sb.dir, 'small');
+    mkdirSync(small);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16M', 'tmpfs', small]).status !== 0) {
+      console.warn('skipped: mounting a tmpfs needs root (CI runs as root)');
+      return;
+    }
+    const real = `${r2.datadir}.real`;
+    await stopServer(sb, 'sandbox-r2');
+    try {
+      renameSync(r2.datadir, real);
+      mkdirSync(join(small, 'data'));
+      expect(spawnSync('mount', ['--bind', real, join(small, 'data')]).status).toBe(0);
+      symlinkSync(join(small, 'data'), r2.datadir);
+      await restartServer(sb, 'sandbox-r2');
+      await waitFor(
+        'sandbox-r2 to replicate',
+        async () => ((await sql(sb, 'sandbox-r2', 'SHOW SLAVE STATUS')) as Array<{ Slave_SQL_Running: string }>)[0]!.Slave_SQL_Running === 'Yes',
+        20_000,
+      );
+
+      const plan = await rebuild('sandbox-r2', '--strategy', 'physical', '--donor', 'sandbox-primary');
+      expect(plan.code).toBe(1);
+      expect(plan.stderr).toMatch(
+        /refused: sandbox-r2 has \d+\.\d MB free beside .*small\/data, and a copy of sandbox-primary's data needs \d+\.\d MB .*nothing was changed/,
+      );
+      const run = await rebuild('sandbox-r2', '--strategy', 'physical', '--donor', 'sandbox-primary', '--execute', '--force');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('nothing was changed');
+      await replicating('sandbox-r2');
+      expect(await new FileStore(state).readLock('rebuild/sandbox')).toBeUndefined();
+    } finally {
+      await stopServer(sb, 'sandbox-r2');
+      rmSync(r2.datadir, { force: true });
+      spawnSync('umount', [join(small, 'data')]);
+      spawnSync('umount', [small]);
+      if (existsSync(real)) renameSync(real, r2.datadir);
+      await restartServer(sb, 'sandbox-r2');
+    }
+  });
+});
