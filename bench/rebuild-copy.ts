@@ -1,33 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
 import { loadConfig } from '../src/config/load';
 import { SecretResolver } from '../src/config/secrets';
 import type { SandboxState } from '../src/sandbox/sandbox';
 import { rebuildReplica } from '../src/runbooks/rebuild';
 import { MemoryStore } from '../src/state/store';
-import { ensureDebianTool, printTable } from './peers';
+import { ensureDebianTool, printTable, root, shell } from './peers';
 
 const TABLES = 4;
 const ROWS = 100_000;
-
-async function root(sb: SandboxState, name: string, statements: string): Promise<unknown[]> {
-  const c = await mysql.createConnection({ socketPath: sb.servers.find((s) => s.name === name)!.socket, user: 'root', multipleStatements: true });
-  try {
-    const [rows] = await c.query(statements);
-    return rows as unknown[];
-  } finally {
-    await c.end();
-  }
-}
-
-function shell(script: string): { ok: boolean; ms: number; err: string } {
-  const t = performance.now();
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', script], { encoding: 'utf8', timeout: 600_000 });
-  return { ok: r.status === 0, ms: performance.now() - t, err: (r.stderr ?? '').slice(-400) };
-}
 
 /**
  * Issue #5's benchmark: rebuild sandbox-r1 holding 400k rows (~100 MB) with replwatch's logical

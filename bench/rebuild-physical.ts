@@ -1,35 +1,26 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
 import { loadConfig } from '../src/config/load';
 import { SecretResolver } from '../src/config/secrets';
 import { rebuildReplica } from '../src/runbooks/rebuild';
-import { restartServer, sandboxDown, sandboxUp, stopServer, type SandboxState } from '../src/sandbox/sandbox';
+import { sandboxDown, sandboxUp, type SandboxState } from '../src/sandbox/sandbox';
 import { MemoryStore } from '../src/state/store';
-import { ensureDebianTool, printTable } from './peers';
+import { ensureDebianTool, printTable, root, shell } from './peers';
 
 const TABLES = 4;
-
-async function root(sb: SandboxState, name: string, statements: string): Promise<Array<Record<string, unknown>>> {
-  const c = await mysql.createConnection({ socketPath: sb.servers.find((s) => s.name === name)!.socket, user: 'root', multipleStatements: true });
-  try {
-    const [rows] = await c.query(statements);
-    return rows as Array<Record<string, unknown>>;
-  } finally {
-    await c.end();
-  }
-}
-
-function shell(script: string): { ok: boolean; ms: number; err: string } {
-  const t = performance.now();
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', script], { encoding: 'utf8', timeout: 1_800_000 });
-  return { ok: r.status === 0, ms: performance.now() - t, err: (r.stderr ?? '').slice(-400) };
-}
+const exec = promisify(execFile);
 
 const primaryPos = async (sb: SandboxState) => String((await root(sb, 'sandbox-primary', 'SELECT @@gtid_binlog_pos AS p'))[0]!.p);
 const caughtUp = async (sb: SandboxState, replica: string) => root(sb, replica, `SELECT MASTER_GTID_WAIT('${await primaryPos(sb)}', 600)`);
+
+/**
+ * A service command, not blocking this process: it is the sandbox servers' parent, and a server
+ * that exits while a spawnSync blocks the loop stays a zombie that `sandbox stop` waits out.
+ */
+const run = (command: string) => exec('bash', ['-c', command]);
 
 /**
  * The physical pipeline by hand, as the limit replwatch's physical strategy is measured against:
@@ -40,19 +31,22 @@ async function rawPhysical(sb: SandboxState): Promise<number> {
   const p = sb.servers.find((s) => s.name === 'sandbox-primary')!;
   const r1 = sb.servers.find((s) => s.name === 'sandbox-r1')!;
   const [, , , , user, password] = readFileSync(join(r1.datadir, 'master.info'), 'utf8').split('\n');
+  const config = await loadConfig(sb.configFile);
+  const service = config.clusters[0]!.replicas.find((r) => r.name === 'sandbox-r1')!.service!;
   const t = performance.now();
-  await stopServer(sb, 'sandbox-r1');
+  // Stopped and started by the same service commands replwatch runs: what is compared is the rest.
+  await run(service.stop!);
   // Its copy of the primary's events stays off (the scheduler, below): replwatch's next rebuild replaces it.
   const copy = shell(
     `rm -rf ${r1.datadir}.raw && mkdir ${r1.datadir}.raw && mariabackup --backup --stream=xbstream --target-dir=${r1.datadir}.tmp --socket=${p.socket} --user=root 2>/dev/null | mbstream -x -C ${r1.datadir}.raw && mariabackup --prepare --target-dir=${r1.datadir}.raw 2>/dev/null && mv ${r1.datadir} ${r1.datadir}.old && mv ${r1.datadir}.raw ${r1.datadir}`,
   );
   if (!copy.ok) throw new Error(`the raw physical pipeline failed: ${copy.err}`);
   const pos = readFileSync(join(r1.datadir, 'xtrabackup_binlog_info'), 'utf8').split('\t')[2]!.trim();
-  await restartServer(sb, 'sandbox-r1');
+  await run(service.start!);
   await root(
     sb,
     'sandbox-r1',
-    `SET GLOBAL event_scheduler = OFF; RESET MASTER; SET GLOBAL gtid_slave_pos = '${pos}'; CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${p.port}, MASTER_USER = '${user}', MASTER_PASSWORD = '${password}', MASTER_USE_GTID = slave_pos; START SLAVE`,
+    `SET GLOBAL event_scheduler = OFF; STOP ALL SLAVES; RESET MASTER; SET GLOBAL gtid_slave_pos = '${pos}'; CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${p.port}, MASTER_USER = '${user}', MASTER_PASSWORD = '${password}', MASTER_USE_GTID = slave_pos; START SLAVE`,
   );
   await caughtUp(sb, 'sandbox-r1');
   const ms = performance.now() - t;
@@ -62,14 +56,22 @@ async function rawPhysical(sb: SandboxState): Promise<number> {
 }
 
 /** replwatch's rebuild of sandbox-r1 from the primary, whole: its checks, catch-up and checksums included. */
-async function replwatchRebuild(sb: SandboxState, strategy: 'physical' | 'logical'): Promise<number> {
+async function replwatchRebuild(sb: SandboxState, strategy: 'physical' | 'logical', steps?: Map<string, number>): Promise<number> {
   const t = performance.now();
+  let at = t;
   await rebuildReplica({
     config: await loadConfig(sb.configFile),
     request: { cluster: 'sandbox', replica: 'sandbox-r1', donor: 'sandbox-primary', strategy, execute: true, force: true },
     secrets: new SecretResolver(),
     store: new MemoryStore(),
-    execution: { workers: 4 },
+    execution: {
+      workers: 4,
+      onEvent: (e) => {
+        if (e.status !== 'done' || !steps) return;
+        steps.set(e.step, performance.now() - at);
+        at = performance.now();
+      },
+    },
   });
   return performance.now() - t;
 }
@@ -92,7 +94,7 @@ export async function benchPhysicalRebuild(): Promise<Record<string, Record<stri
         await root(
           sb,
           'sandbox-primary',
-          `CREATE TABLE IF NOT EXISTS benchdb.t${i} (id INT PRIMARY KEY, name VARCHAR(200), body TEXT, n1 BIGINT, n2 DOUBLE, created DATETIME);
+          `USE benchdb; CREATE TABLE IF NOT EXISTS benchdb.t${i} (id INT PRIMARY KEY, name VARCHAR(200), body TEXT, n1 BIGINT, n2 DOUBLE, created DATETIME);
            INSERT INTO benchdb.t${i} SELECT seq, CONCAT('name-', seq, '-', REPEAT('n', 40)), REPEAT(MD5(seq), 5), seq * 7, seq / 3, '2026-11-22 10:00:00' FROM seq_${loaded / TABLES + 1}_to_${per}`,
         );
       }
@@ -108,7 +110,9 @@ export async function benchPhysicalRebuild(): Promise<Record<string, Record<stri
       const r1 = sb.servers.find((s) => s.name === 'sandbox-r1')!;
       const figures: Record<string, number> = {};
       figures['raw physical pipeline (mariabackup | mbstream, prepare, start, replicate)'] = await rawPhysical(sb);
-      figures['replwatch physical (whole: checks, catch-up, checksums)'] = await replwatchRebuild(sb, 'physical');
+      const steps = new Map<string, number>();
+      figures['replwatch physical (whole: checks, catch-up, checksums)'] = await replwatchRebuild(sb, 'physical', steps);
+      console.log(`  replwatch physical by step, s: ${[...steps].map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)}`).join(', ')}`);
       figures['replwatch logical (whole: catch-up, checksums)'] = await replwatchRebuild(sb, 'logical');
       // The dump tools copy only: replication stopped, benchdb dropped on r1 first; r1 is rebuilt by replwatch after.
       const reset = () => root(sb, 'sandbox-r1', 'STOP SLAVE; SET sql_log_bin = 0; DROP DATABASE IF EXISTS benchdb; SET sql_log_bin = 1');

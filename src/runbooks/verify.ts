@@ -60,8 +60,11 @@ export async function checksumTables(tables: TableInfo[], primary: Connection, r
     await waitUntilApplied(replica, position, 60, timeoutMs, false);
     const out: ChecksumResult[] = [];
     for (const t of tables.filter((x) => x.columns.length > 0)) {
-      const [a] = await query<{ n: string; c: string }>(primary, checksumSql(t), LONG);
-      const [b] = await query<{ n: string; c: string }>(replica, checksumSql(t), LONG);
+      // Two servers, two connections: both sides of a table are read at once.
+      const [[a], [b]] = await Promise.all([
+        query<{ n: string; c: string }>(primary, checksumSql(t), LONG),
+        query<{ n: string; c: string }>(replica, checksumSql(t), LONG),
+      ]);
       out.push({ table: tableKey(t), rows: Number(a?.n), primary: String(a?.c), replica: String(b?.c), match: a?.n === b?.n && a?.c === b?.c });
     }
     await query(primary, 'COMMIT', timeoutMs);

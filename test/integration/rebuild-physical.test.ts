@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartServer, sandboxDown, sandboxUp, stopServer, type SandboxState } from '../../src/sandbox/sandbox';
+import { PHYSICAL_STEPS } from '../../src/runbooks/physical/plan';
 import { FileStore } from '../../src/state/file';
 import { cli } from '../support/cli';
 import { sql, waitFor } from '../support/sandbox';
@@ -90,19 +91,7 @@ describe('a physical rebuild through the local agent', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.status === 'done').map((e) => e.step)).toEqual([
-      'check space',
-      'stop replication',
-      'stop server',
-      'stream backup',
-      'prepare',
-      'swap datadir',
-      'start server',
-      'start replication',
-      'catch up',
-      'verify checksums',
-      'discard old datadir',
-    ]);
+    expect(events.filter((e) => e.status === 'done').map((e) => e.step)).toEqual([...PHYSICAL_STEPS]);
     expect(events.filter((e) => e.status === 'progress').at(-1)).toMatchObject({ step: 'stream backup', etaSeconds: 0 });
     expect(events.at(-1).result.checksums.every((c: { match: boolean }) => c.match)).toBe(true);
     await replicating('sandbox-r1');
