@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { sleep } from '../util/deadline';
 
 /** A free loopback port, chosen by the kernel, so two sandboxes never collide. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -15,6 +16,51 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Ports sandboxes hold, one file a port naming its sandbox's directory: a server a drill or a
+ * rebuild stopped keeps its port while it is down, so another sandbox starting meanwhile (tests
+ * run side by side) must not be handed it by the kernel.
+ */
+const CLAIMS = join(tmpdir(), 'replwatch-sandbox-ports');
+
+/** A free loopback port that no other sandbox on this machine holds, claimed for the sandbox in `dir`. */
+export async function claimPort(dir: string): Promise<number> {
+  mkdirSync(CLAIMS, { recursive: true });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await freePort();
+    const claim = join(CLAIMS, String(port));
+    try {
+      writeFileSync(claim, dir, { flag: 'wx' });
+      return port;
+    } catch {
+      // Held by a sandbox whose directory is gone (torn down by its reaper): free again.
+      if (!existsSync(readFileSync(claim, 'utf8'))) {
+        writeFileSync(claim, dir);
+        return port;
+      }
+    }
+  }
+  throw new Error(`no free port unclaimed by other sandboxes (claims in ${CLAIMS})`);
+}
+
+/** The ports the sandbox in `dir` claimed, given back. */
+export function releasePorts(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(CLAIMS);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const claim = join(CLAIMS, n);
+    try {
+      if (readFileSync(claim, 'utf8') === dir) rmSync(claim, { force: true });
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /** Starts a daemon in its own process group, detached, with output to `logFile`. */

@@ -8,7 +8,18 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './binaries';
-import { freePort, isAlive, isOurs, processState, startDaemon, startReaper, stopProcesses, writeReaperList, type OwnedProcess } from './processes';
+import {
+  claimPort,
+  isAlive,
+  releasePorts,
+  isOurs,
+  processState,
+  startDaemon,
+  startReaper,
+  stopProcesses,
+  writeReaperList,
+  type OwnedProcess,
+} from './processes';
 import { installHeartbeat } from '../heartbeat/install';
 import { createLossyHost, destroyLossyHost, lossyHostCleanup, netnsUnsupported, type LossyHost } from './netns';
 import { sleep } from '../util/deadline';
@@ -316,7 +327,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     specs.push({
       name,
       role: i === 0 ? 'primary' : 'replica',
-      port: await freePort(),
+      port: await claimPort(dir),
       socket: join(dir, `${name}.sock`),
       serverId: i + 1,
       datadir: join(dir, `${name}-data`),
@@ -363,7 +374,7 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
       state.servers.push({ ...s, pid: startDaemon(binaries.mariadbd, mariadbArgs(dir, s), join(dir, `${s.name}.out`)) });
     }
     for (const name of ['sessions-a', 'sessions-b']) {
-      const port = await freePort();
+      const port = await claimPort(dir);
       state.memcached.push({ name, port, pid: startMemcached(binaries, dir, name, port) });
     }
     await save();
@@ -483,6 +494,7 @@ export async function sandboxDown(dir: string): Promise<boolean> {
   const state = await readState(resolve(dir));
   if (!state) {
     if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
+    releasePorts(resolve(dir));
     return false;
   }
   if (state.reaperPid) {
@@ -499,6 +511,7 @@ export async function sandboxDown(dir: string): Promise<boolean> {
   );
   if (state.lossyHost) await destroyLossyHost(state.lossyHost);
   await rm(state.dir, { recursive: true, force: true });
+  releasePorts(state.dir);
   return true;
 }
 
