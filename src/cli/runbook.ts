@@ -70,6 +70,9 @@ function checkOptions(o: Options): void {
     throw new OperatorError("--password needs --user (the cluster's admin account has its own password in the config)");
   if (o.resume && !o.execute) throw new OperatorError('--resume continues a rebuild: it needs --execute');
   if (o.force && !o.execute) throw new OperatorError('--force is for --execute: the plan never changes anything');
+  // A lease is renewed every quarter of it by a timer, which Node caps at about 24 days; a rebuild lock held for weeks is a stuck lock.
+  if (o.lease !== undefined && o.lease > 7 * 24 * 3600_000)
+    throw new OperatorError(`--lease is at most 7d: a run that stops renewing it holds the cluster's rebuilds that long`);
 }
 
 function outcomeText({ planned, executed }: Awaited<ReturnType<typeof rebuildReplica>>, json: boolean | undefined): string {
