@@ -4,7 +4,7 @@ import type { SecretResolver } from '../../config/secrets';
 import { DEFAULT_SERVICE } from '../../config/schema';
 import { query, type Connection, type MysqlConnections } from '../../mysql/connections';
 import { qualified } from '../../mysql/identifiers';
-import { adminConnection, adminEndpoint, type AdminAccount } from '../accounts';
+import { adminConnection, adminEndpoint, isAccessError, type AdminAccount } from '../accounts';
 import { freshCheckpoint, type RebuildCheckpoint } from '../checkpoint';
 import { LeaseLost, RebuildFailed, RunbookRefusal } from '../errors';
 import type { RebuildEvent, RebuildResult } from '../logical';
@@ -142,7 +142,7 @@ class PhysicalRebuild {
   async stopReplication(): Promise<void> {
     const t = await this.target();
     await query(t, 'STOP ALL SLAVES', LONG).catch((e: Error) => {
-      throw /denied/i.test(e.message) ? new RunbookRefusal(`${e.message}: the account cannot stop replication there; nothing was changed`) : e;
+      throw isAccessError(e) ? new RunbookRefusal(`${e.message}: the account cannot stop replication there; nothing was changed`) : e;
     });
     await query(t, 'SET GLOBAL read_only = 1', LONG);
   }
