@@ -143,6 +143,49 @@ function interruptible(io: Io): { signal: AbortSignal; refuseIfInterrupted: () =
   };
 }
 
+async function runRebuild(o: Options, io: Io, setCode: (c: number) => void): Promise<void> {
+  checkOptions(o);
+  const configFile = configFileFrom(o.config);
+  const stateFile = stateFileFrom(o.state, configFile);
+  const config = await loadConfig(configFile);
+  const renderer = new ProgressRenderer({
+    tty: io.tty && Boolean(process.stderr.isTTY),
+    write: (t) => process.stderr.write(t),
+    progressLine: (l) => io.err(l),
+    stepLine: (l) => io.out(l),
+  });
+  // A plan only reads: Ctrl-C ends it as it ends any command.
+  const interrupt = o.execute ? interruptible(io) : undefined;
+  const request = {
+    cluster: o.cluster,
+    replica: o.replica,
+    donor: o.donor,
+    strategy: o.strategy,
+    execute: Boolean(o.execute),
+    resume: Boolean(o.resume),
+    force: Boolean(o.force),
+    admin: { user: o.user, password: o.password },
+    ...(io.tty && process.stdin.isTTY ? { confirmHealthy: askForName(io) } : {}),
+    ...(o.lease ? { leaseMs: o.lease } : {}),
+    ...(interrupt ? { approve: interrupt.refuseIfInterrupted } : {}),
+    commands: commandStyle({ configFile, stateFile }),
+    sinks: localSinks(config, configFile, io),
+  };
+  const execution = {
+    workers: o.workers,
+    ...(interrupt ? { signal: interrupt.signal } : {}),
+    onEvent: (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)),
+  };
+  try {
+    const outcome = await rebuildReplica({ config, request, secrets: new SecretResolver(), store: new FileStore(stateFile), execution });
+    io.out(outcomeText(outcome, o.json));
+  } catch (e) {
+    setCode(reportUnfinished(e, o.replica, io));
+  } finally {
+    interrupt?.done();
+  }
+}
+
 /** `replwatch runbook rebuild-replica`: the plan by default; `--execute` rebuilds. */
 export function registerRunbook(program: Command, io: Io, setCode: (c: number) => void): void {
   const runbook = program.command('runbook').description('hand-run repairs that pages point to');
@@ -177,57 +220,5 @@ export function registerRunbook(program: Command, io: Io, setCode: (c: number) =
       'where the per-cluster rebuild lock and checkpoint live (default: .replwatch/state.json beside the config, which watch and silence share)',
     )
     .option('--json', 'JSON: the plan, or one event per line while executing and the result last')
-    .action(async (o: Options) => {
-      checkOptions(o);
-      const configFile = configFileFrom(o.config);
-      const stateFile = stateFileFrom(o.state, configFile);
-      const config = await loadConfig(configFile);
-      const renderer = new ProgressRenderer({
-        tty: io.tty && Boolean(process.stderr.isTTY),
-        write: (t) => process.stderr.write(t),
-        progressLine: (l) => io.err(l),
-        stepLine: (l) => io.out(l),
-      });
-      const request = {
-        ...{
-          cluster: o.cluster,
-          replica: o.replica,
-          donor: o.donor,
-          strategy: o.strategy,
-          execute: Boolean(o.execute),
-          resume: Boolean(o.resume),
-          force: Boolean(o.force),
-        },
-        admin: { user: o.user, password: o.password },
-        ...(io.tty && process.stdin.isTTY ? { confirmHealthy: askForName(io) } : {}),
-        ...(o.lease ? { leaseMs: o.lease } : {}),
-        commands: commandStyle({ configFile, stateFile }),
-        sinks: localSinks(config, configFile, io),
-      };
-      // A plan only reads: Ctrl-C ends it as it ends any command.
-      const interrupt = o.execute ? interruptible(io) : undefined;
-      const execution = {
-        workers: o.workers,
-        ...(interrupt ? { signal: interrupt.signal } : {}),
-        onEvent: (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)),
-      };
-      try {
-        io.out(
-          outcomeText(
-            await rebuildReplica({
-              config,
-              request: { ...request, ...(interrupt ? { approve: interrupt.refuseIfInterrupted } : {}) },
-              secrets: new SecretResolver(),
-              store: new FileStore(stateFile),
-              execution,
-            }),
-            o.json,
-          ),
-        );
-      } catch (e) {
-        setCode(reportUnfinished(e, o.replica, io));
-      } finally {
-        interrupt?.done();
-      }
-    });
+    .action((o: Options) => runRebuild(o, io, setCode));
 }

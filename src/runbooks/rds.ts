@@ -218,26 +218,17 @@ function assertDeletable(db: DBInstance, replaces: string): void {
 
 const replicating = (db: DBInstance) => !(db.StatusInfos ?? []).some((s) => s.StatusType === 'read replication' && s.Normal === false);
 
-/**
- * The documented fix for a broken RDS read replica (MySQL/MariaDB): a new replica of the same
- * source with the old one's settings, the identifiers swapped so the endpoint stays, the old
- * one deleted. It reads where an earlier run stopped before acting, so running it again after
- * any failure finishes the job without a second replica; the source is never changed.
- */
-export async function rebuildRdsReplica(o: RdsRebuildOptions): Promise<RdsRebuildResult> {
-  const { rds } = o;
-  const ids = rebuildIds(o.replicaId);
-  const now = o.now ?? (() => new Date());
+type Emit = (step: RdsRebuildStepName, status: RdsRebuildEvent['status'], detail?: string) => void;
+type WaitFor = (step: RdsRebuildStepName, id: string, want: 'available' | 'renamed') => Promise<DBInstance>;
+
+/** 'renamed': the name answers and the rename is over (a broken replica may settle in storage-full rather than available). */
+function waiter(o: RdsRebuildOptions, now: () => Date, emit: Emit): WaitFor {
   const pause = o.sleep ?? realSleep;
   const timeoutMs = o.timeoutMs ?? 60 * 60_000;
-  const emit = (step: RdsRebuildStepName, status: RdsRebuildEvent['status'], detail?: string) =>
-    o.onEvent?.({ step, status, ...(detail ? { detail } : {}), at: now().toISOString() });
-
-  /** 'renamed': the name answers and the rename is over (a broken replica may settle in storage-full rather than available). */
-  const waitFor = async (step: RdsRebuildStepName, id: string, want: 'available' | 'renamed'): Promise<DBInstance> => {
+  return async (step, id, want) => {
     const deadline = now().getTime() + timeoutMs;
     for (;;) {
-      const db = await describe(rds, id);
+      const db = await describe(o.rds, id);
       const status = db?.DBInstanceStatus;
       if (db && (want === 'renamed' ? status !== 'renaming' : status === 'available' && replicating(db))) return db;
       if (want === 'available' && status && STUCK.has(status)) {
@@ -253,10 +244,18 @@ export async function rebuildRdsReplica(o: RdsRebuildOptions): Promise<RdsRebuil
       await pause(o.pollMs ?? 30_000);
     }
   };
-  const rename = (from: string, to: string, extra: { DeletionProtection?: boolean } = {}) =>
-    rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: from, NewDBInstanceIdentifier: to, ApplyImmediately: true, ...extra }), bounded());
+}
 
-  emit('validate', 'start');
+interface Validated {
+  at: Position;
+  sourceId: string;
+  current?: DBInstance;
+  /** Built only when the rebuild starts at `create`. */
+  create?: CreateDBInstanceReadReplicaCommandInput;
+  detail: string;
+}
+
+async function validate(rds: RDSClient, ids: ReturnType<typeof rebuildIds>): Promise<Validated> {
   const [current, fresh, old] = await Promise.all([describe(rds, ids.replica), describe(rds, ids.fresh), describe(rds, ids.old)]);
   const at = locate(ids, current, fresh, old);
   let sourceId = 'the same source';
@@ -271,17 +270,28 @@ export async function rebuildRdsReplica(o: RdsRebuildOptions): Promise<RdsRebuil
       create = replicaInput(ids.fresh, at.original, source, at.replaces);
     }
   }
-  const validated =
+  const detail =
     at.from === 'create'
       ? `${ids.replica} is a read replica of ${sourceId}, which is available`
       : `resuming an earlier rebuild of ${ids.replica} at ${at.from}`;
-  const steps: RdsRebuildStep[] = [{ name: 'validate', status: 'done', detail: validated }];
-  emit('validate', 'done', validated);
+  return { at, sourceId, current, create, detail };
+}
 
-  let replacement = at.from === 'delete-old' ? current : undefined;
-  const work: Record<Work, { detail: string; run: (resumed: boolean) => Promise<unknown> }> = {
+type WorkPlan = Record<Work, { detail: string; run: (resumed: boolean) => Promise<unknown> }>;
+
+function rdsWork(
+  rds: RDSClient,
+  ids: ReturnType<typeof rebuildIds>,
+  v: Validated,
+  waitFor: WaitFor,
+): { work: WorkPlan; replacement: () => DBInstance | undefined } {
+  const { create, at } = v;
+  let replacement = at.from === 'delete-old' ? v.current : undefined;
+  const rename = (from: string, to: string, extra: { DeletionProtection?: boolean } = {}) =>
+    rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: from, NewDBInstanceIdentifier: to, ApplyImmediately: true, ...extra }), bounded());
+  const work: WorkPlan = {
     create: {
-      detail: `create ${ids.fresh}, a read replica of ${sourceId}${create ? ` (${create.DBInstanceClass}, ${create.MultiAZ ? 'Multi-AZ' : create.AvailabilityZone}, parameter group ${create.DBParameterGroupName}, security groups ${create.VpcSecurityGroupIds?.join(' ')})` : ''}`,
+      detail: `create ${ids.fresh}, a read replica of ${v.sourceId}${create ? ` (${create.DBInstanceClass}, ${create.MultiAZ ? 'Multi-AZ' : create.AvailabilityZone}, parameter group ${create.DBParameterGroupName}, security groups ${create.VpcSecurityGroupIds?.join(' ')})` : ''}`,
       // Runs only when the rebuild starts here, which is when `create` was built.
       run: () => rds.send(new CreateDBInstanceReadReplicaCommand(create!), bounded()),
     },
@@ -315,18 +325,38 @@ export async function rebuildRdsReplica(o: RdsRebuildOptions): Promise<RdsRebuil
       },
     },
   };
+  return { work, replacement: () => replacement };
+}
 
+/**
+ * The documented fix for a broken RDS read replica (MySQL/MariaDB): a new replica of the same
+ * source with the old one's settings, the identifiers swapped so the endpoint stays, the old
+ * one deleted. It reads where an earlier run stopped before acting, so running it again after
+ * any failure finishes the job without a second replica; the source is never changed.
+ */
+export async function rebuildRdsReplica(o: RdsRebuildOptions): Promise<RdsRebuildResult> {
+  const ids = rebuildIds(o.replicaId);
+  const now = o.now ?? (() => new Date());
+  const emit: Emit = (step, status, detail) => o.onEvent?.({ step, status, ...(detail ? { detail } : {}), at: now().toISOString() });
+
+  emit('validate', 'start');
+  const validated = await validate(o.rds, ids);
+  const steps: RdsRebuildStep[] = [{ name: 'validate', status: 'done', detail: validated.detail }];
+  emit('validate', 'done', validated.detail);
+
+  const { work, replacement } = rdsWork(o.rds, ids, validated, waiter(o, now, emit));
   let reached = false;
   for (const name of WORK) {
-    reached ||= name === at.from;
+    reached ||= name === validated.at.from;
     const { detail, run } = work[name];
     const status = !reached ? 'skipped' : o.execute ? 'done' : 'planned';
     if (status === 'done') {
       emit(name, 'start', detail);
-      await run(name === at.from);
+      await run(name === validated.at.from);
     }
     steps.push({ name, status, detail });
     emit(name, status, detail);
   }
-  return { steps, ...(replacement?.Endpoint?.Address && o.execute ? { newEndpoint: replacement.Endpoint.Address } : {}) };
+  const endpoint = replacement()?.Endpoint?.Address;
+  return { steps, ...(endpoint && o.execute ? { newEndpoint: endpoint } : {}) };
 }

@@ -304,6 +304,73 @@ async function waitReplicasCaughtUp(state: SandboxState, timeoutMs = 15_000): Pr
   }
 }
 
+type ServerSpec = Omit<SandboxServer, 'pid'>;
+
+async function serverSpecs(dir: string, cluster: string, count: number): Promise<ServerSpec[]> {
+  const specs: ServerSpec[] = [];
+  for (let i = 0; i <= count; i++) {
+    const name = i === 0 ? `${cluster}-primary` : `${cluster}-r${i}`;
+    specs.push({
+      name,
+      role: i === 0 ? 'primary' : 'replica',
+      port: await claimPort(dir),
+      socket: join(dir, `${name}.sock`),
+      serverId: i + 1,
+      datadir: join(dir, `${name}-data`),
+    });
+  }
+  return specs;
+}
+
+/** One initialised datadir, copied to every server: one install instead of one per server. */
+async function makeDatadirs(binaries: Binaries, dir: string, specs: ServerSpec[]): Promise<void> {
+  const template = join(dir, 'template');
+  await run(binaries.installDb, [
+    '--no-defaults',
+    `--datadir=${template}`,
+    // A tmpdir of its own: a mariadbd starting elsewhere (another sandbox) removes the #sql
+    // temporary files it finds in its tmpdir, and /tmp is everyone's.
+    `--tmpdir=${join(dir, 'tmp')}`,
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
+    ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+    '--innodb-log-file-size=8M',
+    '--innodb-buffer-pool-size=32M',
+  ]).catch((e: Error & { stderr?: string }) => {
+    throw new Error(`mariadb-install-db failed: ${e.stderr ?? e.message}`);
+  });
+  await Promise.all(specs.map((s) => cp(template, s.datadir, { recursive: true })));
+  await rm(template, { recursive: true, force: true });
+}
+
+/** Starts every process, saving the state after each group so that `down` finds what did start. */
+async function startProcesses(state: SandboxState, specs: ServerSpec[], opts: UpOptions, log: (line: string) => void): Promise<void> {
+  const { dir, binaries } = state;
+  const save = () => saveState(state);
+  for (const s of specs) {
+    state.servers.push({ ...s, pid: startDaemon(binaries.mariadbd, mariadbArgs(dir, s), join(dir, `${s.name}.out`)) });
+  }
+  for (const name of ['sessions-a', 'sessions-b']) {
+    const port = await claimPort(dir);
+    state.memcached.push({ name, port, pid: startMemcached(binaries, dir, name, port) });
+  }
+  await save();
+  state.lossyHostSkipped = netnsUnsupported();
+  if (!state.lossyHostSkipped) {
+    // Packet-loss drills need it; everything else does not, so a failure here only skips them.
+    state.lossyHost = await createLossyHost(binaries.memcached, join(dir, 'lossy-host.log')).catch((e: Error) => {
+      state.lossyHostSkipped = `could not create a network namespace: ${e.message.split('\n')[0]}`;
+      log(`no lossy host: ${state.lossyHostSkipped}`);
+      return undefined;
+    });
+    await save();
+  }
+  if (opts.ownerPid) {
+    state.reaperPid = startReaper(opts.ownerPid, dir, state.lossyHost ? lossyHostCleanup(state.lossyHost) : '');
+    await save();
+  }
+}
+
 /**
  * Brings up a GTID primary, its replicas and two memcached nodes from the system's binaries,
  * on free loopback ports, in `dir`. About 2 s on a 2-core machine.
@@ -320,40 +387,9 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
   const binaries = ensureBinaries(log);
 
   const cluster = 'sandbox';
-  const count = opts.replicas ?? 2;
-  const specs: Array<Omit<SandboxServer, 'pid'>> = [];
-  for (let i = 0; i <= count; i++) {
-    const name = i === 0 ? `${cluster}-primary` : `${cluster}-r${i}`;
-    specs.push({
-      name,
-      role: i === 0 ? 'primary' : 'replica',
-      port: await claimPort(dir),
-      socket: join(dir, `${name}.sock`),
-      serverId: i + 1,
-      datadir: join(dir, `${name}-data`),
-    });
-  }
-  const template = join(dir, 'template');
-  const datadirs = async () => {
-    await run(binaries.installDb, [
-      '--no-defaults',
-      `--datadir=${template}`,
-      // A tmpdir of its own: a mariadbd starting elsewhere (another sandbox) removes the #sql
-      // temporary files it finds in its tmpdir, and /tmp is everyone's.
-      `--tmpdir=${join(dir, 'tmp')}`,
-      '--auth-root-authentication-method=normal',
-      '--skip-test-db',
-      ...(process.getuid?.() === 0 ? ['--user=root'] : []),
-      '--innodb-log-file-size=8M',
-      '--innodb-buffer-pool-size=32M',
-    ]).catch((e: Error & { stderr?: string }) => {
-      throw new Error(`mariadb-install-db failed: ${e.stderr ?? e.message}`);
-    });
-    await Promise.all(specs.map((s) => cp(template, s.datadir, { recursive: true })));
-    await rm(template, { recursive: true, force: true });
-  };
+  const specs = await serverSpecs(dir, cluster, opts.replicas ?? 2);
   // Together, and each failure handled: one failing leaves no unhandled rejection of the other.
-  await Promise.all([makeCertificates(binaries.openssl, join(dir, 'tls')), datadirs()]);
+  await Promise.all([makeCertificates(binaries.openssl, join(dir, 'tls')), makeDatadirs(binaries, dir, specs)]);
 
   const state: SandboxState = {
     dir,
@@ -368,30 +404,8 @@ export async function sandboxUp(opts: UpOptions): Promise<SandboxState> {
     tlsCa: join(dir, 'tls', 'ca.pem'),
     binaries,
   };
-  const save = () => saveState(state);
   try {
-    for (const s of specs) {
-      state.servers.push({ ...s, pid: startDaemon(binaries.mariadbd, mariadbArgs(dir, s), join(dir, `${s.name}.out`)) });
-    }
-    for (const name of ['sessions-a', 'sessions-b']) {
-      const port = await claimPort(dir);
-      state.memcached.push({ name, port, pid: startMemcached(binaries, dir, name, port) });
-    }
-    await save();
-    state.lossyHostSkipped = netnsUnsupported();
-    if (!state.lossyHostSkipped) {
-      // Packet-loss drills need it; everything else does not, so a failure here only skips them.
-      state.lossyHost = await createLossyHost(binaries.memcached, join(dir, 'lossy-host.log')).catch((e: Error) => {
-        state.lossyHostSkipped = `could not create a network namespace: ${e.message.split('\n')[0]}`;
-        log(`no lossy host: ${state.lossyHostSkipped}`);
-        return undefined;
-      });
-      await save();
-    }
-    if (opts.ownerPid) {
-      state.reaperPid = startReaper(opts.ownerPid, dir, state.lossyHost ? lossyHostCleanup(state.lossyHost) : '');
-      await save();
-    }
+    await startProcesses(state, specs, opts, log);
     await Promise.all(state.servers.map((s) => waitReady(s.socket, s.pid, join(dir, `${s.name}.err`))));
     await initialiseTopology(state);
     await writeFile(state.configFile, sandboxConfig(state), { mode: 0o600 });
