@@ -9,6 +9,12 @@ import type { Io } from './main';
 export const DEFAULT_SANDBOX_DIR = '.replwatch/sandbox';
 export const SANDBOX_DIR_OPTION = ['--dir <dir>', 'where the sandbox lives', DEFAULT_SANDBOX_DIR] as const;
 
+async function existingSandbox(dir: string) {
+  const state = await readState(resolve(dir));
+  if (!state) throw new OperatorError(`no sandbox in ${resolve(dir)}`);
+  return state;
+}
+
 export function registerSandbox(program: Command, io: Io, setCode: (c: number) => void): void {
   const sandbox = program.command('sandbox').description('the local topology used by tests and the game day');
   sandbox
@@ -43,8 +49,7 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
     .option(...SANDBOX_DIR_OPTION)
     .option('--json', 'print {"name", "was", "pid", "port"} as JSON')
     .action(async (name: string, opts: { dir: string; json?: boolean }) => {
-      const state = await readState(resolve(opts.dir));
-      if (!state) throw new OperatorError(`no sandbox in ${resolve(opts.dir)}`);
+      const state = await existingSandbox(opts.dir);
       const r = await restartPart(state, name);
       const was = { running: 'was running', stopped: 'was stopped (SIGSTOP)', gone: 'was not running' }[r.was];
       io.out(opts.json ? JSON.stringify(r) : `${r.name} ${was}; restarted: pid ${r.pid}, port ${r.port}`);
@@ -55,8 +60,7 @@ export function registerSandbox(program: Command, io: Io, setCode: (c: number) =
     .argument('<name>', 'a server, as `sandbox status` names it: sandbox-primary, sandbox-r1...')
     .option(...SANDBOX_DIR_OPTION)
     .action(async (name: string, opts: { dir: string }) => {
-      const state = await readState(resolve(opts.dir));
-      if (!state) throw new OperatorError(`no sandbox in ${resolve(opts.dir)}`);
+      const state = await existingSandbox(opts.dir);
       const r = await stopServer(state, name);
       io.out(r.was === 'gone' ? `${name} was not running` : `${name} stopped`);
     });

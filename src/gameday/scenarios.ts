@@ -68,26 +68,38 @@ const replicaSqlError: Scenario = {
   },
 };
 
-const replicaStopped: Scenario = {
+/** A fault one statement on one server makes, and another undoes (for recovery and restore alike). */
+const sqlFault = (o: Pick<Scenario, 'name' | 'fault' | 'detectTimeoutMs'> & { code: string; target: string; make: string; undo: string }): Scenario => ({
+  name: o.name,
+  fault: o.fault,
+  expected: () => ({ code: o.code, target: o.target }),
+  inject: async (ctx) => void (await sql(ctx, o.target, o.make)),
+  recover: async (ctx) => void (await sql(ctx, o.target, o.undo)),
+  restore: async (ctx) => void (await sql(ctx, o.target, o.undo)),
+  ...(o.detectTimeoutMs ? { detectTimeoutMs: o.detectTimeoutMs } : {}),
+});
+
+const replicaStopped = sqlFault({
   name: 'replica-stopped',
   fault: 'STOP SLAVE on sandbox-r2',
-  expected: () => ({ code: 'ReplicationStopped', target: 'sandbox-r2' }),
-  inject: async (ctx) => void (await sql(ctx, 'sandbox-r2', 'STOP SLAVE')),
-  recover: async (ctx) => void (await sql(ctx, 'sandbox-r2', 'START SLAVE')),
-  restore: async (ctx) => void (await sql(ctx, 'sandbox-r2', 'START SLAVE')),
-};
+  code: 'ReplicationStopped',
+  target: 'sandbox-r2',
+  make: 'STOP SLAVE',
+  undo: 'START SLAVE',
+});
 
+const delay = 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE';
 const undelay = 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE';
-const replicaLagging: Scenario = {
+const replicaLagging = sqlFault({
   name: 'replica-lagging',
   fault: 'sandbox-r1 applies events 60 s late (MASTER_DELAY): its heartbeat falls behind',
-  expected: () => ({ code: 'ReplicaLagging', target: 'sandbox-r1' }),
-  inject: async (ctx) => void (await sql(ctx, 'sandbox-r1', 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE')),
-  recover: async (ctx) => void (await sql(ctx, 'sandbox-r1', undelay)),
-  restore: async (ctx) => void (await sql(ctx, 'sandbox-r1', undelay)),
+  code: 'ReplicaLagging',
+  target: 'sandbox-r1',
+  make: delay,
+  undo: undelay,
   // Lag must pass the 5 s warning for 2 samples: about 7 s after the delay starts.
   detectTimeoutMs: 40_000,
-};
+});
 
 const primaryDown: Scenario = {
   name: 'primary-down',
@@ -104,15 +116,14 @@ const primaryDown: Scenario = {
   },
 };
 
-const readOnly = 'SET GLOBAL read_only = 1';
-const replicaWritable: Scenario = {
+const replicaWritable = sqlFault({
   name: 'replica-writable',
   fault: 'read_only turned off on sandbox-r1',
-  expected: () => ({ code: 'ReplicaWritable', target: 'sandbox-r1' }),
-  inject: async (ctx) => void (await sql(ctx, 'sandbox-r1', 'SET GLOBAL read_only = 0')),
-  recover: async (ctx) => void (await sql(ctx, 'sandbox-r1', readOnly)),
-  restore: async (ctx) => void (await sql(ctx, 'sandbox-r1', readOnly)),
-};
+  code: 'ReplicaWritable',
+  target: 'sandbox-r1',
+  make: 'SET GLOBAL read_only = 0',
+  undo: 'SET GLOBAL read_only = 1',
+});
 
 const errantTransaction: Scenario = {
   name: 'errant-transaction',
@@ -185,7 +196,7 @@ const lagWithFrozenSibling: Scenario = {
   alsoExpected: () => [{ code: 'ReplicaUnreachable', target: 'sandbox-r2' }],
   inject: async (ctx) => {
     signalPart(ctx.sandbox, 'sandbox-r2', 'SIGSTOP');
-    await sql(ctx, 'sandbox-r1', 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE');
+    await sql(ctx, 'sandbox-r1', delay);
   },
   recover: async (ctx) => {
     await sql(ctx, 'sandbox-r1', undelay);
