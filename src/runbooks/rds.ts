@@ -255,8 +255,21 @@ interface Validated {
   detail: string;
 }
 
+/** The first call tells whether RDS can be asked at all; nothing is written yet, so a failure here is a refusal a person can act on. */
+async function firstLook(rds: RDSClient, ids: ReturnType<typeof rebuildIds>): Promise<Array<DBInstance | undefined>> {
+  try {
+    return await Promise.all([describe(rds, ids.replica), describe(rds, ids.fresh), describe(rds, ids.old)]);
+  } catch (e) {
+    const err = e as Error;
+    const setup = /region is missing|credential/i.test(`${err.name} ${err.message}`)
+      ? ': set AWS_REGION and credentials (AWS_PROFILE, environment keys, or the instance or Lambda role)'
+      : '';
+    throw new RunbookRefusal(`cannot read ${ids.replica} from the RDS API (${err.name}: ${err.message.split('\n')[0]})${setup}; nothing was changed`);
+  }
+}
+
 async function validate(rds: RDSClient, ids: ReturnType<typeof rebuildIds>): Promise<Validated> {
-  const [current, fresh, old] = await Promise.all([describe(rds, ids.replica), describe(rds, ids.fresh), describe(rds, ids.old)]);
+  const [current, fresh, old] = await firstLook(rds, ids);
   const at = locate(ids, current, fresh, old);
   let sourceId = 'the same source';
   let create: CreateDBInstanceReadReplicaCommandInput | undefined;

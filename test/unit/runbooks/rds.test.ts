@@ -351,6 +351,19 @@ describe('rebuildRdsReplica', () => {
     expect(mutations()).toEqual([]);
   });
 
+  it('refuses in one line, changing nothing, when the RDS API cannot be asked at all (no region, no credentials)', async () => {
+    const rds = mockClient(RDSClient);
+    rds.on(DescribeDBInstancesCommand).rejects(new Error('Region is missing'));
+    const refused = await rebuildRdsReplica({ rds: new RDSClient({ region: 'eu-west-1' }), replicaId: REPLICA, execute: true }).catch((e: unknown) => e);
+    expect(refused).toEqual(
+      new RunbookRefusal(
+        `cannot read ${REPLICA} from the RDS API (Error: Region is missing): set AWS_REGION and credentials (AWS_PROFILE, environment keys, or the instance or Lambda role); nothing was changed`,
+      ),
+    );
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toEqual([]);
+    rds.restore();
+  });
+
   it('resumes at the second rename after ModifyDBInstance failed there, without a second replica', async () => {
     const oldResource = fake.get(REPLICA)!.DbiResourceId!;
     fake.breakOnce('ModifyDBInstance', (input) => input.DBInstanceIdentifier === `${REPLICA}-rb`, 'before');
