@@ -38,6 +38,8 @@ function unknownName(what: string, name: string, known: string[], configFile: st
  * pool or network group (or `replwatch`, the monitor's own), and a server name or host:port in it.
  * A mistyped one would silence nothing while the person believes the pages held.
  */
+const MAX_SILENCE_MS = 365 * 86_400_000;
+
 export function checkSilenceNames(config: Config, configFile: string, o: { cluster?: string; target?: string }): void {
   type Group = [string, { targets: string[]; anyHostPort: boolean }];
   const groups = new Map<string, Group[1]>([
@@ -94,7 +96,13 @@ export function registerSilence(program: Command, io: Io, setCode: (c: number) =
     checkSilenceNames(await loadConfig(configFile), configFile, o);
     const from = new Date();
     const to = o.until ? new Date(o.until) : new Date(from.getTime() + o.for);
-    if (Number.isNaN(to.getTime()) || to <= from) throw new OperatorError(`--until must be a future date-time, got ${o.until}`);
+    if (o.until && (Number.isNaN(to.getTime()) || to <= from)) throw new OperatorError(`--until must be a future date-time, got ${o.until}`);
+    // A --for too large for a date is NaN here, and as much too long as any.
+    if (!(to.getTime() - from.getTime() <= MAX_SILENCE_MS)) {
+      throw new OperatorError(
+        `a silence lasts at most 365 days (${o.until ? `--until ${o.until}` : 'that --for'} is longer): one that outlives its reason hides the next real incident`,
+      );
+    }
     const s: Silence = {
       id: randomBytes(4).toString('hex'),
       ...(o.cluster ? { cluster: o.cluster } : {}),

@@ -73,6 +73,15 @@ describe('replwatch silence', () => {
     expect(
       (await cli('silence', 'add', '--config', config, '--state', state, '--cluster', 'main', '--until', '2020-01-01T00:00:00Z', '--reason', 'x')).stderr,
     ).toContain('--until must be a future date-time');
+    for (const tooLong of [
+      ['--for', '99999999999h'],
+      ['--for', '400d'],
+      ['--until', '2099-01-01T00:00:00Z'],
+    ]) {
+      const r = await cli('silence', 'add', '--config', config, '--state', state, '--cluster', 'main', ...tooLong, '--reason', 'x');
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/^replwatch: a silence lasts at most 365 days \(.*is longer\): one that outlives its reason hides the next real incident\n$/);
+    }
     expect((await cli('silence', 'add', '--config', config, '--state', state, '--cluster', 'main', '--reason', 'x')).code).toBe(0);
   });
 
