@@ -1,9 +1,10 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { snsPublishInput, type Page } from '../alerting/page';
 import { snsFor } from '../aws/clients';
-import { sleep } from '../util/deadline';
+import { sleep, withDeadline } from '../util/deadline';
 
 /** Where pages go. `send` rejects when the page was not taken; the caller counts and retries. */
 export interface PageSink {
@@ -64,16 +65,31 @@ export class ConsolePageSink implements PageSink {
 }
 
 /** One JSON object per line: the local record of every page, which the game day scores from. */
+/** O_NONBLOCK: a FIFO nobody reads fails at once (ENXIO) instead of holding a libuv thread forever; a regular file is unaffected. */
+const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
+
 export class JsonlPageSink implements PageSink {
   /** Named by its file: two processes writing different files are two sinks, each owed its own RESOLVED. */
   readonly name: string;
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    private readonly timeoutMs = 2000,
+  ) {
     this.name = `jsonl:${resolve(file)}`;
   }
 
   async send(page: Page): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true });
     const { chatbot: _chatbot, ...record } = page;
-    await appendFile(this.file, `${JSON.stringify(record)}\n`);
+    const write = async () => {
+      await mkdir(dirname(this.file), { recursive: true });
+      const fh = await open(this.file, APPEND, 0o600);
+      try {
+        await fh.write(`${JSON.stringify(record)}\n`);
+      } finally {
+        await fh.close();
+      }
+    };
+    // A stalled filesystem (a hung NFS mount) costs this sink its page, never the sample.
+    await withDeadline(write(), this.timeoutMs, `writing ${this.file}`);
   }
 }
