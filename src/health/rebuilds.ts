@@ -45,11 +45,14 @@ export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now:
     if (live && !cp.continues) return [];
     const cluster = name.slice(REBUILD_LOCK_PREFIX.length);
     const copied = progressText(cp);
+    // A record written by hand or half-damaged may lack these; the page still reads as a sentence.
+    const owner = lock.owner || 'a run that left no name';
+    const renewed = lock.renewedAt ?? lock.startedAt ?? 'an unknown time';
     const summary = live
-      ? `rebuild of ${cp.replica} is being continued by ${lock.owner} (lease renewed at ${lock.renewedAt ?? lock.startedAt ?? '?'}), after ${cp.continues} stopped unfinished; ${copied}; the replica is out of service until it finishes`
+      ? `rebuild of ${cp.replica} is being continued by ${owner} (lease renewed at ${renewed}), after ${cp.continues} stopped unfinished; ${copied}; the replica is out of service until it finishes`
       : cp.failure
         ? `rebuild of ${cp.replica} failed at "${cp.failure.step}" at ${cp.failure.at}: ${cp.failure.message}; ${copied}; ${cp.strategy === 'rds' ? 'the old replica serves until the new one takes its name' : 'the replica is left stopped and read_only'}`
-        : `rebuild of ${cp.replica} stopped unfinished at "${cp.step ?? 'start'}": its run (${lock.owner}) last renewed its lease at ${lock.renewedAt ?? lock.startedAt ?? '?'} and was killed or crashed; ${copied}; the replica is left out of service`;
+        : `rebuild of ${cp.replica} stopped unfinished at "${cp.step ?? 'start'}": its run (${owner}) last renewed its lease at ${renewed} and was killed or crashed; ${copied}; the replica is left out of service`;
     const finding: Finding = {
       code: 'RebuildFailed',
       severity: 'critical',
@@ -60,10 +63,10 @@ export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now:
       details: {
         step: cp.failure?.step ?? cp.step ?? null,
         tablesDone: cp.tablesDone.length,
-        owner: lock.owner,
+        owner: lock.owner ?? null,
         startedAt: lock.startedAt ?? null,
         renewedAt: lock.renewedAt ?? null,
-        leaseEndedAt: lock.expiresAt,
+        leaseEndedAt: lock.expiresAt ?? null,
         ...(cp.failure ? { failure: cp.failure.message } : {}),
       },
     };

@@ -31,7 +31,8 @@ const config = (autoPlan: boolean) =>
     }),
     'replwatch.json',
   );
-const finding = (code: Finding['code']): Finding => ({ cluster: 'main', target: 'main-r1', code, severity: 'critical', summary: 's', action: 'a', details: {} }) as Finding;
+const finding = (code: Finding['code']): Finding =>
+  ({ cluster: 'main', target: 'main-r1', code, severity: 'critical', summary: 's', action: 'a', details: {} }) as Finding;
 
 describe('autoPlanAttacher', () => {
   it('attaches nothing to a finding a rebuild does not fix, nor where the cluster has not asked for it', async () => {

@@ -75,6 +75,14 @@ describe('a rebuild that died half-way', () => {
     expect(rebuildFindings([{ name: 'autorebuild/main', lock: lock() }], t(90))).toEqual([]);
   });
 
+  it('reads as a sentence from a record that kept only its checkpoint (written by hand, half-damaged)', () => {
+    const [f] = rebuildFindings([{ name: 'rebuild/main', lock: { checkpoint } as unknown as Lock }], t(90));
+    expect(f!.summary).toBe(
+      'rebuild of main-r1 stopped unfinished at "copy rows": its run (a run that left no name) last renewed its lease at an unknown time and was killed or crashed; 1 table(s) copied; the replica is left out of service',
+    );
+    expect(f!.details).toMatchObject({ owner: null, leaseEndedAt: null });
+  });
+
   it('is paged by the replication check, once: the runbook fires it, the monitor continues it and holds what the replica shows, a finished rebuild resolves it', async () => {
     expect(CODES_BY_CHECK.replication.has('RebuildFailed')).toBe(true);
     const store = new MemoryStore();
