@@ -5,7 +5,7 @@ import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import { DEFAULT_WORKERS, type RebuildEvent } from '../runbooks/logical';
 import { renderPlanned } from '../runbooks/planText';
-import { rebuildReplica } from '../runbooks/rebuild';
+import { PASSWORD_ENV, rebuildReplica } from '../runbooks/rebuild';
 import type { StrategyChoice } from '../runbooks/target';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
@@ -109,6 +109,7 @@ function reportUnfinished(e: unknown, replica: string, io: Io): number {
   if (!(e instanceof RebuildFailed)) throw e;
   io.err(`replwatch: ${e.message}`);
   if (e.resume) io.err(`replwatch: fix the cause, then continue it with: ${e.resume}`);
+  if (e.resume?.includes(`env:${PASSWORD_ENV}`)) io.err(`replwatch: (export ${PASSWORD_ENV}=<the password> first: a literal --password is never printed)`);
   if (e.page?.sent) io.err('replwatch: paged the failure');
   else if (e.page?.held) io.err(`replwatch: the failure was not paged: ${e.page.held}`);
   else if (e.page?.already) io.err(`replwatch: the failure was not paged: ${e.page.already}`);

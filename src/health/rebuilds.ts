@@ -2,7 +2,7 @@ import { type Silence, silenceMatches } from '../alerting/silence';
 import type { CommandStyle } from '../model/commands';
 import type { Finding } from '../model/findings';
 import { parseCheckpoint, progressText } from '../runbooks/checkpoint';
-import { rebuildCommands } from '../runbooks/target';
+import { resumeCommand } from '../runbooks/target';
 import { lapsed, type Lock } from '../state/store';
 
 /** A cluster's rebuild lock: one rebuild at a time per cluster. */
@@ -59,7 +59,7 @@ export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now:
       cluster,
       target: cp.replica,
       summary,
-      runbook: `${rebuildCommands(cluster, cp.replica, style, cp.strategy).execute} --resume`,
+      runbook: resumeCommand(cluster, cp.replica, style, cp.strategy, cp.flags),
       details: {
         step: cp.failure?.step ?? cp.step ?? null,
         tablesDone: cp.tablesDone.length,

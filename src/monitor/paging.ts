@@ -6,6 +6,7 @@ import type { StateStore } from '../state/store';
 import { endpointResolver } from './hosts';
 import { autoPlanAttacher } from '../automation/autoplan';
 import type { SecretResolver } from '../config/secrets';
+import { endDeadRebuilds } from './deadRebuilds';
 import { Pager } from './pager';
 import { REBUILD_LOCK_PREFIX, rebuildFindings } from '../health/rebuilds';
 
@@ -44,6 +45,13 @@ export function pagerFor(o: PagerOptions): Pager {
     silences: config.alerts.silences.map((s, i) => ({ id: `config-${i}`, ...s })),
     endpointOf: endpointResolver(config),
     // The rebuilds that died half-way, from their locks in the same store (health/rebuilds.ts).
-    ...(o.deadRebuilds ? { fromState: { lockPrefix: REBUILD_LOCK_PREFIX, findings: (locks, now) => rebuildFindings(locks, now, o.commands) } } : {}),
+    ...(o.deadRebuilds
+      ? {
+          fromState: {
+            lockPrefix: REBUILD_LOCK_PREFIX,
+            findings: (locks, now) => rebuildFindings(endDeadRebuilds({ locks, silences: [] }, now).locks, now, o.commands),
+          },
+        }
+      : {}),
   });
 }

@@ -7,6 +7,7 @@ import type { CommandStyle } from '../model/commands';
 import type { Finding } from '../model/findings';
 import type { StateStore } from '../state/store';
 import { Checker } from './checker';
+import { endDeadRebuilds } from './deadRebuilds';
 import { endpointResolver } from './hosts';
 import type { CheckReport } from './report';
 
@@ -26,7 +27,7 @@ export async function runCheck(
   const checker = new Checker(config, { ...(o.commands ? { commands: o.commands } : {}) });
   try {
     const sample = await checker.sample(secrets, { confirm: true });
-    const state = o.store ? await o.store.snapshot(REBUILD_LOCK_PREFIX) : { silences: [], locks: [] };
+    const state = endDeadRebuilds(o.store ? await o.store.snapshot(REBUILD_LOCK_PREFIX) : { silences: [], locks: [] }, now);
     const rebuilds = rebuildFindings(state.locks, now, o.commands);
     const findings = foldIntoRebuilds([...sample.findings, ...rebuilds], endpointResolver(config));
     return { checkedAt: now.toISOString(), ...sample, findings: heldByRebuild(findings, state.silences, now) };

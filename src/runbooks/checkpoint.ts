@@ -32,6 +32,12 @@ export const checkpointSchema = z.object({
   continues: z.string().optional(),
   /** The physical strategy's paths on the replica's host, and its steps done (a resume skips them). */
   physical: z.object({ datadir: z.string(), newDir: z.string(), asideDir: z.string(), donor: z.string().optional(), done: z.array(z.string()) }).optional(),
+  /**
+   * The flags its run was given beyond cluster and replica (--donor, --workers, --lease, --user and
+   * a --password reference; a literal password as env:REPLWATCH_REBUILD_PASSWORD), each with a
+   * leading space: its resume command repeats them, or it would not do the same.
+   */
+  flags: z.string().optional(),
   /** Why the last run stopped, when it failed. */
   failure: z.object({ step: z.string(), message: z.string(), at: z.string() }).optional(),
 });

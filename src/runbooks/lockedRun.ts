@@ -9,7 +9,7 @@ import { Lease } from './lease';
 import { pageRebuild } from './paging';
 import type { RebuildRequest } from './rebuild';
 import type { Executed, StrategyName, StrategyRun } from './strategies';
-import { rebuildCommands } from './target';
+import { resumeCommand } from './target';
 
 /** Longer than a sample's probes take (each under its own deadline): no sample outlasts it. */
 const SETTLE_MS = 10_000;
@@ -27,6 +27,8 @@ export interface LockedRunOptions {
   resume?: RebuildCheckpoint;
   /** The dead run this one continues: its incident stays open until this one ends. */
   continues?: string;
+  /** This run's flags, recorded in every checkpoint for the resume command (checkpoint.ts `flags`). */
+  flags?: string;
 }
 
 /**
@@ -75,7 +77,8 @@ export class LockedRun {
 
   /** Every checkpoint of a run that continues a dead one says so: its incident is open until the end. */
   private stamped(c: RebuildCheckpoint): RebuildCheckpoint {
-    return this.o.continues ? { ...c, continues: this.o.continues } : c;
+    const { flags, continues } = this.o;
+    return { ...c, ...(flags ? { flags } : {}), ...(continues ? { continues } : {}) };
   }
 
   /**
@@ -132,10 +135,10 @@ export class LockedRun {
    */
   private async parkFailed(e: RebuildFailed): Promise<RebuildFailed | LeaseLost> {
     const { store, lockName, owner, req } = this.o;
-    e.resume = `${rebuildCommands(req.cluster, req.replica, req.commands, this.o.strategy).execute} --resume`;
+    e.resume = resumeCommand(req.cluster, req.replica, req.commands, this.o.strategy, this.o.flags);
     try {
       // A run that failed before its first checkpoint has still stopped the replica (its cleanup).
-      const cp = parseCheckpoint((await store.readLock(lockName))?.checkpoint) ?? freshCheckpoint(req.replica, this.o.strategy);
+      const cp = this.stamped(parseCheckpoint((await store.readLock(lockName))?.checkpoint) ?? freshCheckpoint(req.replica, this.o.strategy));
       const now = new Date();
       if (!(await store.updateLock(lockName, owner, { ...cp, failure: { step: e.step, message: e.reason, at: now.toISOString() } }, now))) {
         return new LeaseLost(`${owner} no longer holds ${lockName}: the failure is the new holder's to handle`);

@@ -10,7 +10,7 @@ import { RunbookRefusal } from './errors';
 import { LockedRun } from './lockedRun';
 import { physicalAgents } from './physical/plan';
 import { chooseStrategy, strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
-import { rebuildCommands, resolveTarget, type StrategyChoice } from './target';
+import { rebuildCommands, resolveTarget, resumeCommand, type StrategyChoice } from './target';
 import { shellWord } from '../cli/paths';
 import { isSecretReference } from '../config/secrets';
 import { DEFAULT_WORKERS } from './logical';
@@ -94,7 +94,8 @@ export async function rebuildReplica({
     const leaseMs = req.leaseMs ?? LEASE_MS;
     const owner = ownerId();
     const taken = await lock.take(owner, leaseMs, tables);
-    const run = new LockedRun({ config, req, secrets, store, strategy: name, lockName: rebuildLockName(req.cluster), owner, leaseMs, ...taken });
+    const { flags } = carriedFlags(req, execution, sayStrategy);
+    const run = new LockedRun({ config, req, secrets, store, strategy: name, lockName: rebuildLockName(req.cluster), owner, leaseMs, flags, ...taken });
     return { planned, executed: await run.execute((ctl) => strategy.execute(planned, ctl)) };
   } finally {
     await strategy.close();
@@ -110,6 +111,9 @@ async function unfinishedRebuild(store: StateStore, req: RebuildRequest): Promis
   return held && dead && cp?.replica === req.replica ? { ...cp, held } : undefined;
 }
 
+/** Where the printed command reads a password that was given literally. */
+export const PASSWORD_ENV = 'REPLWATCH_REBUILD_PASSWORD';
+
 /** The flags a person gave the plan that its --execute must be given again to do the same. */
 function carriedFlags(req: RebuildRequest, execution: StrategyInput['execution'], first: string[]): { flags: string; unsaid?: string } {
   const flags: string[] = [...first];
@@ -117,9 +121,11 @@ function carriedFlags(req: RebuildRequest, execution: StrategyInput['execution']
   if (execution.workers !== undefined && execution.workers !== DEFAULT_WORKERS) flags.push(`--workers ${execution.workers}`);
   if (req.leaseMs !== undefined) flags.push(`--lease ${req.leaseMs % 1000 === 0 ? `${req.leaseMs / 1000}s` : `${req.leaseMs}ms`}`);
   const { user, password } = req.admin ?? {};
-  // A reference (env:, ssm:, secret:) is no secret; a literal password is never printed.
-  if (user && (!password || isSecretReference(password))) flags.push(`--user ${shellWord(user)}${password ? ` --password ${shellWord(password)}` : ''}`);
-  const unsaid = user && password && !isSecretReference(password) ? `--user ${user} and its --password (not printed)` : undefined;
+  // A reference (env:, ssm:, secret:) is no secret and is printed; a literal password never is:
+  // the command reads it from an environment variable the person sets first.
+  const literal = Boolean(user && password && !isSecretReference(password));
+  if (user) flags.push(`--user ${shellWord(user)}${password ? ` --password ${literal ? `env:${PASSWORD_ENV}` : shellWord(password)}` : ''}`);
+  const unsaid = literal ? `export ${PASSWORD_ENV}=<the password of ${user}> first: a literal --password is never printed` : undefined;
   return { flags: flags.map((f) => ` ${f}`).join(''), ...(unsaid ? { unsaid } : {}) };
 }
 
@@ -135,13 +141,16 @@ async function withRunCommand(
   first: string[],
 ): Promise<Planned> {
   const dead = await unfinishedRebuild(store, req);
-  const { flags, unsaid } = carriedFlags(req, execution, first);
+  const carried = carriedFlags(req, execution, first);
+  const { unsaid } = carried;
+  // Continuing a dead run with no flags of its own repeats that run's (its donor, its account).
+  const flags = dead && !carried.flags ? (dead.flags ?? '') : carried.flags;
   const run = (base: string) => `${dead ? base.replace(/ --force$/, '') : base}${flags}${dead ? ' --resume' : ''}`;
   const notes = [
     ...(dead
       ? [`a rebuild of ${req.replica} stopped unfinished (${dead.held.owner}, lease ended ${dead.held.expiresAt}): the command goes on from its checkpoint`]
       : []),
-    ...(unsaid ? [`give ${unsaid} again when running it`] : []),
+    ...(unsaid ? [unsaid] : []),
   ];
   if (planned.strategy === 'rds') return { ...planned, command: run(planned.command) };
   const plan = { command: run(planned.plan.command), warnings: [...planned.plan.warnings, ...notes] };
@@ -198,25 +207,25 @@ export async function examineLock(
   if (held && cp && cp.replica !== req.replica) {
     const other = rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute;
     throw new RunbookRefusal(
-      `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}${gone}): finish it first with ${other} --resume, or start it over with ${other} --force`,
+      `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}${gone}): finish it first with ${resumeCommand(req.cluster, cp.replica, req.commands, cp.strategy, cp.flags)}, or start it over with ${other}${cp.flags ?? ''} --force`,
     );
   }
   if (req.resume && !held) throw new RunbookRefusal(`no unfinished rebuild of ${req.replica} in cluster ${req.cluster} to resume`);
   if (req.resume && cp && (cp.strategy ?? 'logical') !== (req.strategy ?? 'logical')) {
     throw new RunbookRefusal(
-      `the unfinished rebuild of ${cp.replica} is a ${cp.strategy ?? 'logical'} one: continue it with ${rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute} --resume`,
+      `the unfinished rebuild of ${cp.replica} is a ${cp.strategy ?? 'logical'} one: continue it with ${resumeCommand(req.cluster, cp.replica, req.commands, cp.strategy, cp.flags)}`,
     );
   }
   const progress = cp !== undefined && (cp.schemaDone || cp.tablesDone.length > 0 || (cp.physical?.done.length ?? 0) > 0);
   if (held && cp?.strategy === 'physical' && progress && req.force && !req.resume && lapsed(held, now)) {
     // Its server may be stopped and its datadir swapped: only the steps it recorded know how to go on.
     throw new RunbookRefusal(
-      `the physical rebuild of ${cp.replica} stopped half-way (${progressText(cp)}): it is continued, not started over: ${execute} --resume (a resume streams again if the stream did not finish)`,
+      `the physical rebuild of ${cp.replica} stopped half-way (${progressText(cp)}): it is continued, not started over: ${resumeCommand(req.cluster, cp.replica, req.commands, cp.strategy, cp.flags)} (a resume streams again if the stream did not finish)`,
     );
   }
   if (held && cp && progress && !req.resume && !req.force && lapsed(held, now)) {
     throw new RunbookRefusal(
-      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${progressText(cp)}, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}${gone}); continue it with ${execute} --resume, or start over with ${execute} --force`,
+      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${progressText(cp)}, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}${gone}); continue it with ${resumeCommand(req.cluster, cp.replica, req.commands, cp.strategy, cp.flags)}, or start over with ${execute}${cp.flags ?? ''} --force`,
     );
   }
   return {

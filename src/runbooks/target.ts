@@ -60,6 +60,11 @@ export function resolveTarget(config: Config, clusterName: string, replicaName: 
  * The exact commands, for refusals and the plan's last line: the monitor's rebuild command, spelled
  * (model/commands.ts) to reach the same config and state from any directory.
  */
+/** The command that continues an unfinished rebuild, with the flags its run was given (recorded in its checkpoint). */
+export function resumeCommand(cluster: string, replica: string, style: CommandStyle | undefined, strategy: StrategyName | undefined, flags = ''): string {
+  return `${rebuildCommands(cluster, replica, style, strategy).execute}${flags} --resume`;
+}
+
 export function rebuildCommands(cluster: string, replica: string, style?: CommandStyle, strategy: StrategyName = 'logical'): { plan: string; execute: string } {
   const plan = `${rebuildCommand(cluster, replica, style)}${strategy === 'logical' ? '' : ` --strategy ${strategy}`}`;
   return { plan, execute: `${plan} --execute` };

@@ -104,9 +104,11 @@ describe('replwatch runbook rebuild-replica', () => {
     );
     const literal = await rebuild('--replica', 'sandbox-r1', '--user', 'replwatch_admin', '--password', sb.password);
     expect(literal.stdout).not.toContain(sb.password);
-    expect(literal.stdout).toContain('warning: give --user replwatch_admin and its --password (not printed) again when running it');
     expect(literal.stdout).toContain(
-      `To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --force`,
+      'warning: export REPLWATCH_REBUILD_PASSWORD=<the password of replwatch_admin> first: a literal --password is never printed',
+    );
+    expect(literal.stdout).toContain(
+      `To run it: replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --force --user replwatch_admin --password env:REPLWATCH_REBUILD_PASSWORD`,
     );
     const json = JSON.parse((await rebuild('--replica', 'sandbox-r1', '--json')).stdout);
     expect(json.plan.replicaHealth).toEqual({ healthy: true, findings: [] });

@@ -75,6 +75,12 @@ describe('a rebuild that died half-way', () => {
     expect(rebuildFindings([{ name: 'autorebuild/main', lock: lock() }], t(90))).toEqual([]);
   });
 
+  it('pages the resume command with the flags the dead run was given', () => {
+    const flags = ' --donor main-r2 --user admin --password env:ADMIN_PW';
+    const [f] = rebuildFindings([{ name: 'rebuild/main', lock: lock({ checkpoint: { ...checkpoint, flags } }) }], t(90));
+    expect(f!.runbook).toBe(`replwatch runbook rebuild-replica --cluster main --replica main-r1 --execute${flags} --resume`);
+  });
+
   it('reads as a sentence from a record that kept only its checkpoint (written by hand, half-damaged)', () => {
     const [f] = rebuildFindings([{ name: 'rebuild/main', lock: { checkpoint } as unknown as Lock }], t(90));
     expect(f!.summary).toBe(

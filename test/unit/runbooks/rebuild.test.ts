@@ -56,6 +56,23 @@ describe('a rebuild lock held by a process of this host', () => {
     }
   });
 
+  it("is continued with the dead run's own flags (donor, account reference, workers), which its checkpoint recorded", async () => {
+    const store = new MemoryStore();
+    const flags = ' --donor main-r2 --workers 2 --user admin --password env:ADMIN_PW';
+    store.locks.set('rebuild/main', {
+      owner: 'ann@bastion pid 7 #abc',
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+      checkpoint: { ...checkpoint, flags },
+    });
+    const dead = await refusal(examineLock(store, 'rebuild/main', req()));
+    expect(dead).toContain(
+      `continue it with replwatch runbook rebuild-replica --cluster main --replica main-r1 --execute${flags} --resume, or start over with`,
+    );
+    expect(dead).toContain(`--execute${flags} --force`);
+    const other = await refusal(examineLock(store, 'rebuild/main', req({ replica: 'main-r3' })));
+    expect(other).toContain(`finish it first with replwatch runbook rebuild-replica --cluster main --replica main-r1 --execute${flags} --resume`);
+  });
+
   it('cannot be told alive or dead from another host, a Lambda, or an id of another shape: the lease decides', () => {
     expect(ownerAlive(`ann@not-${hostname()} pid 1 #abc`)).toBeUndefined();
     expect(ownerAlive(`ann@${hostname()} pid 999999999 #abc`, { AWS_LAMBDA_FUNCTION_NAME: 'rebuildReplica' })).toBeUndefined();
