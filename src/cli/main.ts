@@ -70,15 +70,18 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     .command('check')
     .description('run every check once; exit 0 healthy, 1 warning, 2 critical, 3 unknown')
     .option(...CONFIG_OPTION)
-    .option('--state <file>', 'state file whose unfinished rebuilds the check reports (default: state.json beside the config); read only')
+    .option('--state <file>', 'state file whose unfinished rebuilds the check reports (default: .replwatch/state.json beside the config); read only')
     .option('--json', 'print one JSON document on stdout, nothing else')
     .action(async (opts: { config?: string; state?: string; json?: boolean }) => {
       const configFile = configFileFrom(opts.config);
       const config = await loadConfig(configFile);
       const stateFile = opts.state ?? defaultStateFile(configFile);
       // Read only, and only when it exists: a check never creates state.
-      const store = existsSync(stateFile) ? new FileStore(stateFile) : undefined;
-      const report = await runCheck(config, new SecretResolver(), { commands: commandStyle({ configFile, stateFile }), ...(store ? { store } : {}) });
+      const store = existsSync(stateFile) ? new FileStore(stateFile, undefined, { readOnly: true }) : undefined;
+      const report = await runCheck(config, new SecretResolver(), {
+        commands: commandStyle({ configFile, stateFile }),
+        ...(store ? { store, storeName: stateFile } : {}),
+      });
       io.out(opts.json ? JSON.stringify(report, null, 2) : renderReport(report, io.tty));
       let code = exitCodeFor(report.findings);
       // Its findings are printed (and in --json) as they are; the answer is that it could not look,

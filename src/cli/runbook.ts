@@ -178,7 +178,13 @@ async function runRebuild(o: Options, io: Io, setCode: (c: number) => void): Pro
     onEvent: (e: RebuildEvent) => (o.json ? io.out(JSON.stringify(e)) : renderer.onEvent(e)),
   };
   try {
-    const outcome = await rebuildReplica({ config, request, secrets: new SecretResolver(), store: new FileStore(stateFile), execution });
+    const outcome = await rebuildReplica({
+      config,
+      request,
+      secrets: new SecretResolver(),
+      store: new FileStore(stateFile, undefined, { readOnly: !o.execute }),
+      execution,
+    });
     io.out(outcomeText(outcome, o.json));
   } catch (e) {
     setCode(reportUnfinished(e, o.replica, io));

@@ -8,6 +8,7 @@ import type { Finding } from '../model/findings';
 import type { StateStore } from '../state/store';
 import { Checker } from './checker';
 import { endDeadRebuilds } from './deadRebuilds';
+import { stateUnreadable } from './storeOutage';
 import { endpointResolver } from './hosts';
 import type { CheckReport } from './report';
 
@@ -20,15 +21,19 @@ import type { CheckReport } from './report';
 export async function runCheck(
   config: Config,
   secrets: SecretResolver,
-  o: { now?: () => Date; commands?: CommandStyle; store?: StateStore } = {},
+  o: { now?: () => Date; commands?: CommandStyle; store?: StateStore; storeName?: string } = {},
 ): Promise<CheckReport> {
   const now = o.now?.() ?? new Date();
   await Promise.all(config.clusters.map((c) => secrets.resolve(c.password)));
   const checker = new Checker(config, { ...(o.commands ? { commands: o.commands } : {}) });
   try {
     const sample = await checker.sample(secrets, { confirm: true });
-    const state = endDeadRebuilds(o.store ? await o.store.snapshot(REBUILD_LOCK_PREFIX) : { silences: [], locks: [] }, now);
-    const rebuilds = rebuildFindings(state.locks, now, o.commands);
+    const read = o.store ? await o.store.snapshot(REBUILD_LOCK_PREFIX).catch((e: Error) => e) : { silences: [], locks: [] };
+    // A store that cannot be read hides the rebuilds it holds: said as a finding, and the rest still checked.
+    const unreadable =
+      read instanceof Error ? [stateUnreadable(o.storeName ?? 'the state store', read.message, 'unfinished rebuilds in it cannot be reported')] : [];
+    const state = endDeadRebuilds(read instanceof Error ? { silences: [], locks: [] } : read, now);
+    const rebuilds = [...rebuildFindings(state.locks, now, o.commands), ...unreadable];
     const findings = foldIntoRebuilds([...sample.findings, ...rebuilds], endpointResolver(config));
     return { checkedAt: now.toISOString(), ...sample, findings: heldByRebuild(findings, state.silences, now) };
   } finally {

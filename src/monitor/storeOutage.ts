@@ -10,13 +10,13 @@ import { pagerFor } from './paging';
 export const MONITOR_CLUSTER = 'replwatch';
 
 /** The finding for a state store that cannot be read or written: nothing pages through it meanwhile. */
-export function stateUnreadable(store: string, error: string): Finding {
+export function stateUnreadable(store: string, error: string, consequence = 'paging is off'): Finding {
   return {
     code: 'StateUnreadable',
     severity: 'critical',
     cluster: MONITOR_CLUSTER,
     target: store,
-    summary: `paging is off: the alert state ${store} cannot be read or written: ${error}`,
+    summary: `${consequence}: the alert state ${store} cannot be read or written: ${error}`,
     action: `make ${store} readable and writable by replwatch again (permissions, disk space, the path; for DynamoDB the table, its IAM policy and the route to it); until then watch the fleet by hand`,
     details: { error },
   };

@@ -61,7 +61,8 @@ export async function rebuildReplica({
   execution = {},
 }: RebuildOptions): Promise<{ planned: Planned; executed?: Executed }> {
   const target = resolveTarget(config, req.cluster, req.replica, req.donor);
-  const unfinished = await unfinishedRebuild(store, req);
+  const view = await lockView(store, req);
+  const { unfinished } = view;
   const choice = req.strategy === undefined || req.strategy === 'auto' ? chooseStrategy(target, unfinished) : undefined;
   const name: StrategyName = choice?.name ?? (req.strategy as StrategyName);
   // Logical asked for by name where auto would pick physical: said again in the plan's command, or it would not do the same.
@@ -82,7 +83,7 @@ export async function rebuildReplica({
     const plannedNow = await strategy.plan();
     const { healthy, tables } = plannedNow;
     const planned: Planned = choice ? { ...plannedNow.planned, chosen: choice.why } : plannedNow.planned;
-    if (!req.execute) return { planned: await withRunCommand(planned, req, execution, store, sayStrategy) };
+    if (!req.execute) return { planned: withRunCommand(planned, req, execution, view, sayStrategy) };
     // Another rebuild of the cluster is the first reason not to go on, whatever the replica's state.
     const lock = await examineLock(store, rebuildLockName(req.cluster), req);
     if (healthy && !req.force && !(await req.confirmHealthy?.(req.replica))) {
@@ -102,13 +103,36 @@ export async function rebuildReplica({
   }
 }
 
-/** The checkpoint of a dead rebuild of this very replica, if its cluster's lock holds one. */
-async function unfinishedRebuild(store: StateStore, req: RebuildRequest): Promise<(RebuildCheckpoint & { held: Lock }) | undefined> {
-  const held = await store.readLock(rebuildLockName(req.cluster)).catch(() => undefined);
-  const cp = parseCheckpoint(held?.checkpoint);
+/** The cluster's rebuild lock as a plan reads it (reads only): this replica's dead rebuild, another rebuild in the way, or a store that cannot be read. */
+interface LockView {
+  /** The checkpoint of a dead rebuild of this very replica. */
+  unfinished?: RebuildCheckpoint & { held: Lock };
+  /** Why --execute would refuse at once: another rebuild holds the cluster's lock, or the store cannot be read. */
+  inTheWay?: string;
+}
+
+async function lockView(store: StateStore, req: RebuildRequest): Promise<LockView> {
+  let held: Lock | undefined;
+  try {
+    held = await store.readLock(rebuildLockName(req.cluster));
+  } catch (e) {
+    return {
+      inTheWay: `the state store cannot be read (${(e as Error).message}): whether a rebuild of ${req.cluster} runs or stopped unfinished is unknown here; --execute reads it first, and sets a damaged file aside unless rebuild state in it cannot be read out`,
+    };
+  }
+  if (!held) return {};
+  const cp = parseCheckpoint(held.checkpoint);
   // A holder on this host whose process is gone is dead already (examineLock ends its lease).
-  const dead = held && (lockTakeable(held, new Date()) || (!held.handover && ownerAlive(held.owner) === false));
-  return held && dead && cp?.replica === req.replica ? { ...cp, held } : undefined;
+  const dead = lockTakeable(held, new Date()) || (!held.handover && ownerAlive(held.owner) === false);
+  if (dead && cp?.replica === req.replica) return { unfinished: { ...cp, held } };
+  if (!dead)
+    return { inTheWay: `a rebuild ${cp ? `of ${cp.replica} ` : ''}in cluster ${req.cluster} is running (${held.owner}): --execute refuses until it ends` };
+  if (cp && (cp.schemaDone || cp.tablesDone.length > 0 || (cp.physical?.done.length ?? 0) > 0)) {
+    return {
+      inTheWay: `the rebuild of ${cp.replica} stopped unfinished and holds the cluster's lock: --execute refuses until it is finished with ${resumeCommand(req.cluster, cp.replica, req.commands, cp.strategy, cp.flags)}`,
+    };
+  }
+  return {};
 }
 
 /** Where the printed command reads a password that was given literally. */
@@ -133,14 +157,8 @@ function carriedFlags(req: RebuildRequest, execution: StrategyInput['execution']
  * The plan's "To run it" as it must be run: with the flags given to the plan, and with --resume
  * (not a fresh start, which --execute would refuse) when a rebuild of this replica died half-way.
  */
-async function withRunCommand(
-  planned: Planned,
-  req: RebuildRequest,
-  execution: StrategyInput['execution'],
-  store: StateStore,
-  first: string[],
-): Promise<Planned> {
-  const dead = await unfinishedRebuild(store, req);
+function withRunCommand(planned: Planned, req: RebuildRequest, execution: StrategyInput['execution'], view: LockView, first: string[]): Planned {
+  const dead = view.unfinished;
   const carried = carriedFlags(req, execution, first);
   const { unsaid } = carried;
   // Continuing a dead run with no flags of its own repeats that run's (its donor, its account).
@@ -150,6 +168,7 @@ async function withRunCommand(
     ...(dead
       ? [`a rebuild of ${req.replica} stopped unfinished (${dead.held.owner}, lease ended ${dead.held.expiresAt}): the command goes on from its checkpoint`]
       : []),
+    ...(view.inTheWay ? [view.inTheWay] : []),
     ...(unsaid ? [unsaid] : []),
   ];
   if (planned.strategy === 'rds') return { ...planned, command: run(planned.command) };

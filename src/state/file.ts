@@ -88,6 +88,8 @@ export class FileStore implements StateStore {
   constructor(
     readonly file: string,
     private readonly notice: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+    /** For commands that only read (check, a plan): a damaged file is an error, left where it is for the watcher or the rebuild to set aside. */
+    private readonly o: { readOnly?: boolean } = {},
   ) {}
 
   /** The state. A damaged file is set aside only under the lock (`locked`): read outside it, the lock is taken for that. */
@@ -101,6 +103,11 @@ export class FileStore implements StateStore {
     }
     const { state, problem } = parseState(text);
     if (state) return state;
+    if (this.o.readOnly) {
+      throw new StateStoreError(
+        `${this.file} is not a valid state file (${problem}): left as it is, as this command only reads; replwatch watch or a rebuild sets it aside`,
+      );
+    }
     // Only under the lock: a second process may be setting it aside too, or have written a
     // fresh state since; the file is read again there, and only what is still damaged moves.
     if (!locked) return this.locked((s) => ({ result: s, changed: false }));

@@ -151,6 +151,34 @@ describe('a damaged state file holding rebuild locks', () => {
     expect(notices[0]).toContain('moved aside to');
   });
 
+  it('is left as it is by a command that only reads (check, a plan): an error naming it, nothing renamed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-damaged-ro-'));
+    const file = join(dir, 'state.json');
+    writeFileSync(file, '{garbage');
+    const notices: string[] = [];
+    const err = await new FileStore(file, (l) => notices.push(l), { readOnly: true }).snapshot('rebuild/').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StateStoreError);
+    expect((err as Error).message).toBe(
+      `${file} is not a valid state file (not JSON): left as it is, as this command only reads; replwatch watch or a rebuild sets it aside`,
+    );
+    expect(readdirSync(dir)).toEqual(['state.json']);
+    expect(notices).toEqual([]);
+  });
+
+  it('is reported by check as StateUnreadable beside its other findings, and left where it is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-damaged-check-'));
+    const state = join(dir, 'state.json');
+    writeFileSync(state, '{garbage');
+    const fleet = join(dir, 'fleet.yml');
+    writeFileSync(fleet, 'network:\n  - { name: main, targets: ["127.0.0.1:9"] }\n');
+    const r = await cli('check', '--config', fleet, '--state', state, '--json');
+    const report = JSON.parse(r.stdout) as { findings: Finding[]; observations: Array<{ kind: string }> };
+    expect(report.findings.map((f) => `${f.code} ${f.target}`)).toContain(`StateUnreadable ${state}`);
+    // The fleet was still checked.
+    expect(report.observations.map((o) => o.kind)).toContain('network');
+    expect(readdirSync(dir).sort()).toEqual(['fleet.yml', 'state.json']);
+  });
+
   it('a lock without a lease end (`{}`, a hand edit) has lapsed: it does not hold its cluster forever', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rw-lock-shape-')), 'state.json');
     writeFileSync(file, JSON.stringify({ alerts: {}, silences: [], locks: { 'rebuild/main': {}, 'rebuild/b': { owner: 'x', expiresAt: 'soon' } } }));
