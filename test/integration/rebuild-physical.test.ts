@@ -133,7 +133,7 @@ describe('a physical rebuild through the local agent', () => {
 
     const again = await rebuild('sandbox-r2', '--execute');
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain('--strategy physical --execute --resume');
+    expect(again.stderr).toContain('--strategy physical --execute --donor sandbox-primary --resume');
     const resumed = await rebuild('sandbox-r2', '--execute', '--resume', '--json');
     expect(resumed.code, resumed.stderr).toBe(0);
     const skipped = resumed.stdout

@@ -94,7 +94,7 @@ describe('an interrupted rebuild', () => {
     expect(early.code).toBe(1);
     expect(early.stderr).toMatch(
       new RegExp(
-        `a rebuild of sandbox-r1 in cluster sandbox is dead: it stopped at "copy rows" .*; its process \\(pid ${run.child.pid} on this host\\) is gone, so its lease was ended at once\\); continue it with .* --execute --resume`,
+        `a rebuild of sandbox-r1 in cluster sandbox is dead: it stopped at "copy rows" .*; its process \\(pid ${run.child.pid} on this host\\) is gone, so its lease was ended at once\\); continue it with .* --execute --workers 1 --lease 4s --resume`,
       ),
     );
     expect(early.stderr).not.toContain('is running');
@@ -103,7 +103,7 @@ describe('an interrupted rebuild', () => {
     expect(dead.code).toBe(1);
     expect(dead.stderr).toContain(`is dead: it stopped at "copy rows" with ${cp.tablesDone.length} table(s) copied, and its lease lapsed at`);
     expect(dead.stderr).toContain(
-      `continue it with replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume, or start over with`,
+      `continue it with replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --workers 1 --lease 4s --resume, or start over with`,
     );
 
     // Its plan says so too: what to run is the --resume, with the flags the plan was given.
@@ -127,7 +127,7 @@ describe('an interrupted rebuild', () => {
       .split('\n')
       .find((l) => l.startsWith('Fix: '))!
       .slice('Fix: '.length);
-    expect(fix).toBe(`replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume`);
+    expect(fix).toBe(`replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --workers 1 --lease 4s --resume`);
 
     // A one-shot check says the same: the unfinished rebuild, not START SLAVE for what it left.
     const checked = await cli('check', '--config', sb.configFile, '--state', state, '--json');
@@ -290,7 +290,7 @@ describe('an interrupted rebuild', () => {
     expect(await run.exit).toBe(2);
     expect(run.stderr()).toContain('replwatch: SIGINT: stopping the rebuild at its next statement');
     expect(run.stderr()).toMatch(/rebuild failed at "copy rows": interrupted by SIGINT; the replica is left stopped and read_only/);
-    expect(run.stderr()).toContain(`--replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --resume`);
+    expect(run.stderr()).toContain(`--replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --workers 1 --lease 4s --resume`);
     expect(run.stderr()).toContain('PAGE [CRITICAL] RebuildFailed sandbox/sandbox-r1');
     const lock = await lockOf();
     expect(lock?.checkpoint).toMatchObject({ replica: 'sandbox-r1', failure: { step: 'copy rows', message: 'interrupted by SIGINT' } });
