@@ -32,6 +32,17 @@ export function told(a: AlertState | undefined, sinks: readonly string[]): strin
 }
 
 /**
+ * The sinks of `sinks` a firing alert's recorded `toldSinks` lacks: never told it fired (an alert
+ * stored before that record counts as told everywhere, as `told` reads it).
+ */
+export function unaware(a: AlertState, sinks: readonly string[]): string[] {
+  return a.toldSinks ? minus(sinks, a.toldSinks) : [];
+}
+
+/** One process's terminal (`console:<host>:<pid>`): no other process can show it a page, so none is owed to it once that process is gone. */
+export const isEphemeral = (sink: string): boolean => sink.startsWith('console:');
+
+/**
  * How long a RESOLVED waits for a sink that was told the alert fired but that this process does
  * not have (the monitor's `--pages` file, when the runbook resolves): the process that has it
  * delivers it on its next sample. A sink that is gone for good is forgotten after this.
@@ -85,7 +96,7 @@ export function settle(a: AlertState, took: readonly string[], sinks: readonly s
   const before = a.toldSinks ?? told(a, sinks);
   const toldSinks = resolvedPage ? minus(before, took) : [...before, ...minus(took, before)];
   const handoff = resolvedPage && now.getTime() - Date.parse(owed.at) < HANDOFF_MS;
-  const left = owed.sinks.filter((s) => !took.includes(s) && (sinks.includes(s) || (handoff && toldSinks.includes(s))));
+  const left = owed.sinks.filter((s) => !took.includes(s) && (sinks.includes(s) || (handoff && toldSinks.includes(s) && !isEphemeral(s))));
   if (left.length === 0) return resolvedPage ? null : { ...rest, toldSinks, version: a.version + 1 };
   const { leaseUntil: _lease, unaware, ...page } = owed;
   const still = (unaware ?? []).filter((s) => left.includes(s));

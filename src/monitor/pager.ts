@@ -1,5 +1,5 @@
 import { alertKey, resolving, type AlertState } from '../alerting/alert';
-import { claim, leased, recipients, samePage, settle } from '../alerting/delivery';
+import { claim, leased, recipients, samePage, settle, unaware } from '../alerting/delivery';
 import { inhibitions } from '../alerting/inhibit';
 import { step, type LifecyclePolicy } from '../alerting/lifecycle';
 import { formatPage, type Page } from '../alerting/page';
@@ -113,8 +113,16 @@ export class Pager {
         result,
       );
     }
-    // Pages owed since an earlier sample (a refusing sink, a crash) and not superseded by one of
-    // this sample. A held alert is not paged, not even late; a RESOLVED still goes: it is over.
+    await this.deliverOwed(current, paged, held, now, result);
+    await this.tellUnaware(current, paged, held, now, result);
+    return result;
+  }
+
+  /**
+   * Pages owed since an earlier sample (a refusing sink, a crash) and not superseded by one of
+   * this sample. A held alert is not paged, not even late; a RESOLVED still goes: it is over.
+   */
+  private async deliverOwed(current: Map<string, AlertState>, paged: Set<string>, held: Set<string>, now: Date, result: PagerResult): Promise<void> {
     for (const a of current.values()) {
       const owed = a.undelivered;
       if (!owed || paged.has(a.key) || (owed.leaseUntil && Date.parse(owed.leaseUntil) > now.getTime())) continue;
@@ -132,7 +140,28 @@ export class Pager {
         result,
       );
     }
-    return result;
+  }
+
+  /**
+   * A firing alert that sinks of this process were never told of (another process paged it: the
+   * runbook's failure, a watcher started since or with another --pages file): they get its FIRING
+   * now, so that each of them reads FIRING before its RESOLVED, and none misses an open incident.
+   */
+  private async tellUnaware(current: Map<string, AlertState>, paged: Set<string>, held: Set<string>, now: Date, result: PagerResult): Promise<void> {
+    const sinks = this.o.sinks.map((s) => s.name);
+    for (const a of current.values()) {
+      if (paged.has(a.key) || held.has(a.key) || a.undelivered || a.status !== 'firing') continue;
+      const missing = unaware(a, sinks);
+      if (missing.length === 0) continue;
+      const at = now.toISOString();
+      const claimed: AlertState = { ...a, undelivered: { kind: 'firing', sinks: missing, at, leaseUntil: lease(now) }, version: a.version + 1 };
+      if (!(await this.o.store.write({ key: a.key, alert: claimed, expectedVersion: a.version }))) {
+        result.lostRaces++;
+        continue;
+      }
+      const attachment = this.o.attach ? await this.o.attach(a.finding) : undefined;
+      await this.deliver(formatPage({ kind: 'firing', alert: a, at, escalated: false, ...(attachment ? { attachment } : {}) }), claimed, result);
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { snsPublishInput, type Page } from '../alerting/page';
@@ -48,7 +49,8 @@ const COLOUR = { critical: '\x1b[31m', warning: '\x1b[33m', resolved: '\x1b[32m'
 
 /** One coloured line per transition, for a person watching a terminal. */
 export class ConsolePageSink implements PageSink {
-  readonly name = 'console';
+  /** This process's terminal: a watcher's console and a runbook's are two sinks, each told of an incident itself (delivery.ts isEphemeral). */
+  readonly name = `console:${hostname()}:${process.pid}`;
   constructor(
     private readonly write: (line: string) => void,
     private readonly tty: boolean,

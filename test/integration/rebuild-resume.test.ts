@@ -127,7 +127,9 @@ describe('an interrupted rebuild', () => {
       .split('\n')
       .find((l) => l.startsWith('Fix: '))!
       .slice('Fix: '.length);
-    expect(fix).toBe(`replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --workers 1 --lease 4s --resume`);
+    expect(fix).toBe(
+      `replwatch runbook rebuild-replica --cluster sandbox --replica sandbox-r1 --config ${sb.configFile} --state ${state} --execute --workers 1 --lease 4s --resume`,
+    );
 
     // A one-shot check says the same: the unfinished rebuild, not START SLAVE for what it left.
     const checked = await cli('check', '--config', sb.configFile, '--state', state, '--json');

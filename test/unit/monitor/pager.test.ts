@@ -49,6 +49,29 @@ describe('Pager', () => {
     expect(sink.pages.map((x) => x.subject)).toEqual(['[CRITICAL] ReplicationBroken main/main-r1', '[RESOLVED] ReplicationBroken main/main-r1']);
   });
 
+  it("tells its own sinks of an alert another process paged (the runbook's terminal and page file), and owes nothing to that process's terminal once it is gone", async () => {
+    // Now, not the fixed clock: a RESOLVED waits for another process's sink a day at most, by the real clock.
+    const now = (s: number) => new Date(Date.now() + s * 1000);
+    const store = new MemoryStore();
+    const runbook = [new RecordingSink('console:bastion:111'), new RecordingSink('jsonl:/srv/.replwatch/pages.jsonl')];
+    await pager(store, runbook).process([broken], now(0));
+    expect(runbook.map((s) => s.pages.length)).toEqual([1, 1]);
+    const watch = [new RecordingSink('console:bastion:222'), new RecordingSink('jsonl:/srv/watch-pages.jsonl')];
+    const p = pager(store, watch);
+    await p.process([broken], now(10));
+    await p.process([broken], now(20));
+    expect(watch.map((s) => s.pages.map((x) => x.kind))).toEqual([['firing'], ['firing']]);
+    expect(watch[1]!.pages[0]!.subject).toBe('[CRITICAL] ReplicationBroken main/main-r1');
+    await p.process([], now(30));
+    await p.process([], now(40));
+    expect(watch.map((s) => s.pages.map((x) => x.kind))).toEqual([
+      ['firing', 'resolved'],
+      ['firing', 'resolved'],
+    ]);
+    // The runbook's page file is owed its RESOLVED (its process may write it again); its terminal is not.
+    expect([...store.alerts.values()][0]!.undelivered).toMatchObject({ kind: 'resolved', sinks: ['jsonl:/srv/.replwatch/pages.jsonl'] });
+  });
+
   it('records a page a sink refused and sends it to that sink only, next sample', async () => {
     const sns = new RecordingSink('sns');
     const file = new RecordingSink('jsonl');
