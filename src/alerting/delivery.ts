@@ -8,8 +8,11 @@ import type { AlertState, AlertWrite, OwedPage } from './alert';
  *   is sent, and each sink is struck off once it took it: a crash leaves it owed, not lost;
  * - a newer page of the same alert supersedes the owed one. A repeat or escalation goes to every
  *   sink: for one that missed the FIRING it is a full page (what, since when, evidence, runbook);
- * - a RESOLVED goes only to the sinks that were told it fired. If the FIRING reached nobody, the
- *   alert just goes: an incident over before anyone could be told is not news worth a page;
+ * - a RESOLVED goes only to the sinks that were told it fired (and to this process's terminal). If
+ *   the FIRING reached nobody, the alert just goes: an incident over before anyone could be told is
+ *   not news worth a page;
+ * - a sink never told of a firing alert (another process paged it) is sent its FIRING (the pager's
+ *   tellUnaware), so it too reads FIRING before RESOLVED;
  * - an alert back before every sink took its RESOLVED fires again for the sinks that took it;
  *   to the others it never stopped, and they get nothing.
  * Pure: the pager does the writes and the sending.
@@ -52,7 +55,8 @@ export const HANDOFF_MS = 24 * 3600_000;
 /** The sinks a transition's page goes to, given what the stored alert `prev` still owes. */
 export function recipients(w: AlertWrite, prev: AlertState | undefined, sinks: readonly string[]): string[] {
   if (!w.page) return [];
-  if (w.page === 'resolved') return told(prev, sinks);
+  // This process's terminal hears the end of what it helped end (a rebuild's resume), told or not: a terminal keeps no inbox to confuse.
+  if (w.page === 'resolved') return [...new Set([...told(prev, sinks), ...sinks.filter(isEphemeral)])];
   if (prev && prev.undelivered?.kind === 'resolved') return minus(sinks, told(prev, sinks));
   return [...sinks];
 }

@@ -243,12 +243,18 @@ describe('an interrupted rebuild', () => {
       expect(lock?.checkpoint).toMatchObject({ replica: 'sandbox-r2', failure: { step: 'catch up' } });
       expect(Date.parse(lock!.expiresAt)).toBeLessThanOrEqual(Date.now());
 
-      // The monitor finds the same dead rebuild: it continues that alert, pages nothing new, and
-      // holds the stopped replica's own findings.
-      const watch = await cli('watch', '--config', bad, '--state', state, '--pages', join(sb.dir, 'fail-pages.jsonl'), '--every', '300ms', '--samples', '3');
+      // The monitor finds the same dead rebuild: it continues that alert (SNS, told already, is not
+      // paged again), tells its own page file, which never heard of it, once, and holds the stopped
+      // replica's own findings.
+      const failPages = join(sb.dir, 'fail-pages.jsonl');
+      const watch = await cli('watch', '--config', bad, '--state', state, '--pages', failPages, '--every', '300ms', '--samples', '3');
       expect(watch.code).toBe(0);
       expect(subjects()).toEqual(['[CRITICAL] RebuildFailed sandbox/sandbox-r2']);
-      expect(existsSync(join(sb.dir, 'fail-pages.jsonl'))).toBe(false);
+      const told = readFileSync(failPages, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { kind: string; code: string; target: string });
+      expect(told.map((p) => [p.kind, p.code, p.target])).toEqual([['firing', 'RebuildFailed', 'sandbox-r2']]);
 
       // Failing again while its alert fires: not paged again, and it says so (not an empty "not delivered: ").
       const again = await cli(...args, '--execute', '--resume');
