@@ -1,7 +1,8 @@
-import { realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { OperatorError } from '../util/errors';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import { replwatchLine, type CommandStyle } from '../model/commands';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { CommandStyle } from '../model/commands';
+import { printedProgram, shellWord } from '../util/printed';
 
 /**
  * Where the CLI finds its files when it is not told: the config from `--config`, else
@@ -55,42 +56,7 @@ export function commandFlags(o: { configFile: string; stateFile?: string }, env:
   return flags.join(' ');
 }
 
-const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'replwatch.mjs');
-
-/**
- * The program word of a printed command, as a person can paste it in any directory of this
- * machine: `replwatch` when that is on PATH and is this checkout (`npm link`), else the path of
- * this checkout's bin, which runs from anywhere (a bare `npx replwatch` works only inside the
- * checkout and elsewhere looks the name up on the registry; `npx --prefix` is slow and warns).
- */
-export function printedProgram(env: NodeJS.ProcessEnv = process.env): string {
-  const mine = realpathOrUndefined(BIN);
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const found = realpathOrUndefined(join(dir, 'replwatch'));
-    if (found !== undefined) return found === mine ? 'replwatch' : shellWord(BIN);
-  }
-  return shellWord(BIN);
-}
-
-function realpathOrUndefined(file: string): string | undefined {
-  try {
-    return realpathSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
 /** How this CLI process spells the commands it prints, to reach `configFile` and `stateFile` from anywhere. */
 export function commandStyle(o: { configFile: string; stateFile?: string }, env: NodeJS.ProcessEnv = process.env): CommandStyle {
   return { program: printedProgram(env), flags: commandFlags(o, env) };
-}
-
-/** `replwatch ARGS` as a person can paste it in any directory of this machine. */
-export function replwatchCommand(args: string): string {
-  return replwatchLine(args, { program: printedProgram(), flags: '' });
-}
-
-/** A path as one shell word: quoted only when it must be. */
-export function shellWord(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readState, restartPart, sandboxDown, sandboxStatus, sandboxUp, stopServer } from '../sandbox/sandbox';
 import { OperatorError } from '../util/errors';
-import { replwatchCommand, shellWord } from './paths';
+import { replwatchCommand, shellWord } from '../util/printed';
 import { table } from './table';
 import type { Io } from './main';
 

@@ -5,7 +5,8 @@ import { everyOption, runWatch } from './watch';
 import { countOption } from './options';
 import { SANDBOX_DIR_OPTION } from './sandbox';
 import type { Io } from './main';
-import { commandStyle, defaultPagesFile, defaultStateFile, replwatchCommand, shellWord } from './paths';
+import { replwatchCommand, shellWord } from '../util/printed';
+import { commandStyle, defaultPagesFile, defaultStateFile } from './paths';
 
 /** A fault to make by hand: the command that breaks, what must page (code and target), and the command that heals. */
 export interface Fault {

@@ -14,7 +14,7 @@ import { sleep } from '../util/deadline';
 import { deadManAlarm, evaluateDeadMan, type Datapoint, type DeadManAlarm } from './deadman';
 import { FakeSns, type ReceivedPage } from './fakeSns';
 import { drillAwsEnv, Monitor, REPLWATCH_BIN } from './monitor';
-import { printedProgram } from '../cli/paths';
+import { printedProgram } from '../util/printed';
 import { sandboxDown, sandboxUp } from '../sandbox/sandbox';
 import { selectScenarios, type DrillContext, type Scenario } from './scenarios';
 import { score, type ScenarioRun, type Scorecard } from './scorecard';

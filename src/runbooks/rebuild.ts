@@ -11,7 +11,7 @@ import { LockedRun } from './lockedRun';
 import { physicalAgents } from './physical/plan';
 import { chooseStrategy, strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
 import { rebuildCommands, resolveTarget, resumeCommand, type StrategyChoice } from './target';
-import { shellWord } from '../cli/paths';
+import { shellWord } from '../util/printed';
 import { isSecretReference } from '../config/secrets';
 import { DEFAULT_WORKERS } from './logical';
 

@@ -24,7 +24,7 @@ import { installHeartbeat } from '../heartbeat/install';
 import { createLossyHost, destroyLossyHost, lossyHostCleanup, netnsUnsupported, type LossyHost } from './netns';
 import { sleep } from '../util/deadline';
 import { OperatorError } from '../util/errors';
-import { replwatchCommand, shellWord } from '../cli/paths';
+import { replwatchCommand, shellWord } from '../util/printed';
 
 const run = promisify(execFile);
 

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AlertState, AlertWrite } from '../alerting/alert';
 import type { Silence } from '../alerting/silence';
-import { shellWord } from '../cli/paths';
+import { shellWord } from '../util/printed';
 import { acquire, holds, release, STALE_LOCK_MS } from './lockfile';
 import { fileStateSchema, firstProblem, StateStoreError } from './schema';
 import { lapsed, lockHeldBy, lockTakeable, takenLock, versionMatches, type Lock, type StateSnapshot, type StateStore } from './store';

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile, shellWord, stateFileFrom } from '../../../src/cli/paths';
+import { commandFlags, configFileFrom, defaultPagesFile, defaultStateFile, stateFileFrom } from '../../../src/cli/paths';
+import { shellWord } from '../../../src/util/printed';
 import { OperatorError } from '../../../src/util/errors';
 
 describe('where the CLI looks for its files', () => {

@@ -1,8 +1,8 @@
-import { mkdtempSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { printedProgram } from '../../../src/cli/paths';
+import { printedProgram } from '../../../src/util/printed';
 
 const bin = resolve(import.meta.dirname, '../../../bin/replwatch.mjs');
 
@@ -11,6 +11,13 @@ describe('the program word of a printed command', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-path-'));
     symlinkSync(bin, join(dir, 'replwatch'));
     expect(printedProgram({ PATH: `/nonexistent:${dir}:/usr/bin` })).toBe('replwatch');
+  });
+
+  it("is this checkout's bin when the replwatch on PATH is npm's node_modules/.bin (npx, npm start): that PATH is the child's, not the person's", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'rw-npx-')), 'node_modules', '.bin');
+    mkdirSync(dir, { recursive: true });
+    symlinkSync(bin, join(dir, 'replwatch'));
+    expect(printedProgram({ PATH: `${dir}:/usr/bin` })).toBe(bin);
   });
 
   it("is this checkout's bin, which runs from anywhere, when replwatch is not on PATH or is another install", () => {
