@@ -1,8 +1,7 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { readState, sandboxDown, sandboxUp, type SandboxState } from '../sandbox/sandbox';
-import { everyOption, runWatch } from './watch';
-import { countOption } from './options';
+import { everyOption, runWatch, SAMPLES_OPTION } from './watch';
 import { SANDBOX_DIR_OPTION } from './sandbox';
 import type { Io } from './main';
 import { replwatchCommand, shellWord } from '../util/printed';
@@ -74,8 +73,8 @@ export function registerStart(program: Command, io: Io): void {
     .command('start')
     .description('bring the local sandbox up and watch it, paging to the terminal, until Ctrl-C (what `npm start` runs)')
     .option(...SANDBOX_DIR_OPTION)
-    .addOption(new Option('--every <duration>', 'time between samples').argParser(everyOption).default(2000, '2s'))
-    .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
+    .addOption(everyOption(2000))
+    .option(...SAMPLES_OPTION)
     .action(async (opts: { dir: string; every: number; samples?: number }) => {
       io.err('starting the sandbox (mariadbd primary + 2 replicas, 2 memcached)...');
       const state = await sandboxUp({ dir: opts.dir, ownerPid: process.pid, log: io.err });

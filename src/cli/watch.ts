@@ -185,19 +185,25 @@ export async function runWatch(o: WatchOptions): Promise<void> {
   }
 }
 
-/** `--every` of `watch` and `start`. */
-export const everyOption = durationOption(SAMPLE_EVERY_MIN_MS, 'sampling more often would hammer the servers watched');
+const everyParser = durationOption(SAMPLE_EVERY_MIN_MS, 'sampling more often would hammer the servers watched');
+
+/** `--every` of `watch` and `start`, which differ only in the default. */
+export const everyOption = (defaultMs: number): Option =>
+  new Option('--every <duration>', 'time between samples, e.g. 1s, 500ms').argParser(everyParser).default(defaultMs, `${defaultMs / 1000}s`);
+
+/** `--samples` of `watch` and `start`. */
+export const SAMPLES_OPTION = ['--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1)] as const;
 
 export function registerWatch(program: Command, io: Io): void {
   program
     .command('watch')
     .description('monitor continuously: live table, one page per alert transition (console, JSONL, SNS)')
     .option(...CONFIG_OPTION)
-    .addOption(new Option('--every <duration>', 'time between samples, e.g. 1s, 500ms').argParser(everyOption).default(5000, '5s'))
+    .addOption(everyOption(5000))
     .option('--state <file>', 'alert state, JSON, shared safely by several watchers (default: .replwatch/state.json beside the config)')
     .option('--pages <file>', 'every page, one JSON object per line (default: .replwatch/pages.jsonl beside the config)')
     .option('--metrics <file>', "also write each sample's CloudWatch metrics here, one JSON datum per line")
-    .option('--samples <n>', 'stop after this many samples (default: until Ctrl-C)', countOption(1))
+    .option(...SAMPLES_OPTION)
     .action(async (opts: { config?: string; every: number; state?: string; pages?: string; metrics?: string; samples?: number }) => {
       const configFile = configFileFrom(opts.config);
       const stateFile = stateFileFrom(opts.state, configFile);
