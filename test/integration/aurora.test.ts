@@ -56,23 +56,29 @@ describe('an Aurora cluster on the sandbox', () => {
       const sample = async () => {
         const s = await checker.sample(new SecretResolver());
         return {
-          codes: s.findings.map((f) => `${f.code}/${f.severity}/${f.target}`),
+          findings: s.findings,
           lag: (t: string) => s.observations.find((o) => o.target === t) as MysqlReplicaObservation,
         };
       };
       const first = new Date(Date.now() - 60_000);
       publish({ 'db-r1': [12_000], 'db-r2': [20] }, first);
       const one = await sample();
-      expect(one.codes).toEqual([]);
+      expect(one).toHaveFindings([]);
       expect(one.lag('sandbox-r1')).toMatchObject({ lagSeconds: 12, lagSource: 'cloudwatch', ioRunning: null, sqlRunning: null, reachable: true });
       expect(one.lag('sandbox-r2')).toMatchObject({ lagSeconds: 0.02, lagSource: 'cloudwatch' });
       const dims = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Metric!.Dimensions![0]!.Value);
       expect(dims).toEqual(['db-r1', 'db-r2']);
       // The same minute's datapoint again: still one sample of the two that must agree.
-      expect((await sample()).codes).toEqual([]);
+      expect(await sample()).toHaveFindings([]);
       publish({ 'db-r1': [14_000, 12_000] }, new Date());
       const three = await sample();
-      expect(three.codes).toEqual(['ReplicaLagging/warning/sandbox-r1', 'LagUnknown/warning/sandbox-r2']);
+      expect(three).toHaveFindings(
+        [
+          { code: 'ReplicaLagging', severity: 'warning', target: 'sandbox-r1' },
+          { code: 'LagUnknown', severity: 'warning', target: 'sandbox-r2' },
+        ],
+        { inOrder: true },
+      );
       expect(three.lag('sandbox-r1').lagSeconds).toBe(14);
     } finally {
       await sql(sb, 'sandbox-r2', 'START SLAVE');

@@ -50,9 +50,7 @@ describe.skipIf(unsupported)('packet loss through a real lossy link (network nam
     await setLoss(sb.lossyHost!, 0.5);
     try {
       const lossy = JSON.parse((await cli('check', '--config', sb.configFile, '--json')).stdout);
-      expect(
-        lossy.findings.filter((f: { target: string }) => f.target === target).map((f: { code: string; severity: string }) => `${f.code}/${f.severity}`),
-      ).toEqual(['PacketLoss/critical']);
+      expect(lossy.findings.filter((f: { target: string }) => f.target === target)).toHaveFindings([{ code: 'PacketLoss', severity: 'critical' }]);
       const obs = lossy.observations.find((o: { kind: string; target: string }) => o.kind === 'network' && o.target === target);
       expect(obs).toMatchObject({ group: 'sandbox-hosts', source: 'tcp', sent: 50 });
       expect(obs.lossPercent).toBeGreaterThan(25);
@@ -60,7 +58,7 @@ describe.skipIf(unsupported)('packet loss through a real lossy link (network nam
       const dark = await cli('check', '--config', sb.configFile, '--json');
       expect(dark.code).toBe(2);
       const findings = JSON.parse(dark.stdout).findings.filter((f: { target: string }) => f.target === target);
-      expect(findings.map((f: { code: string }) => f.code)).toEqual(['HostUnreachable']);
+      expect(findings).toHaveFindings(['HostUnreachable']);
       expect(findings[0].summary).toContain('timeout: 50');
     } finally {
       await setLoss(sb.lossyHost!, 0);

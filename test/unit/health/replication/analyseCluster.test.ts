@@ -1,7 +1,7 @@
-import { channel } from '../../support/readings';
+import { channel } from '../../../support/readings';
 import { describe, expect, it } from 'vitest';
-import { analyseCluster, shortSqlError, type ClusterReadings } from '../../../src/health/replication';
-import type { ServerReading } from '../../../src/model/observations';
+import { analyseCluster, shortSqlError, type ClusterReadings } from '../../../../src/health/replication';
+import type { ServerReading } from '../../../../src/model/observations';
 
 const primary = (over: Partial<ServerReading> = {}): ServerReading => ({
   cluster: 'main',
