@@ -8,7 +8,7 @@ import { lambdaConfig, logger } from '../src/lambda/runtime';
 import { ASSUMED_BYTES_PER_SECOND } from '../src/runbooks/plan';
 import { rebuildReplica } from '../src/runbooks/rebuild';
 import { lambdaSinks, lambdaStore } from '../src/lambda/worker';
-import { RunbookRefusal, LeaseLost, RebuildPaused, RebuildFailed } from '../src/runbooks/errors';
+import { RebuildPaused, RunbookRefusal, unfinished } from '../src/runbooks/errors';
 
 /** The manual invocation: `confirm` must repeat the replica's name before anything is written. */
 export const eventSchema = z
@@ -81,17 +81,12 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
       logger.info('rebuild handed to the next invocation', { checkpoint: err.checkpoint });
       return { ok: true, paused: true, checkpoint: err.checkpoint, waiting: err.message };
     }
-    if (err instanceof RunbookRefusal) return { ok: false, error: `refused: ${err.message}` };
-    if (err instanceof LeaseLost) {
-      logger.error('rebuild stopped: it lost its lock to another run, which owns the replica now', { error: err.message });
-      return { ok: false, error: `stopped: ${err.message}; the replica was left to that run` };
-    }
-    logger.error('rebuild failed', { error: (err as Error).message });
-    if (err instanceof RebuildFailed && err.page && !err.page.sent) {
-      if (err.page.errors.length > 0) logger.error('the failure page was not delivered', { errors: err.page.errors });
-      else logger.warn('the failure was not paged', { why: err.page.held ?? err.page.already ?? 'no sink took it' });
-    }
-    return { ok: false, error: (err as Error).message, ...(err instanceof RebuildFailed && err.resume ? { resume: err.resume } : {}) };
+    // Any other error is returned too, never thrown: an asynchronous invocation that throws is retried, and a retry would rebuild again.
+    const u = unfinished(err, e.replica) ?? { outcome: 'failed', message: (err as Error).message };
+    if (u.outcome !== 'refused') logger.error(`rebuild ${u.outcome}`, { error: u.message });
+    if (u.paging?.state === 'refused') logger.error(u.paging.text);
+    else if (u.paging?.state === 'not paged') logger.warn(u.paging.text);
+    return { ok: false, error: u.message, ...(u.resume ? { resume: u.resume } : {}) };
   }
 };
 

@@ -56,7 +56,7 @@ export class AutoRebuilder {
       const job = rebuildReplica({ config: this.config, request, secrets: this.secrets, store: this.store })
         .then(({ executed }) =>
           this.log(
-            `auto-rebuild of ${page.target} done${executed?.strategy === 'logical' ? ` in ${executed.result.seconds.toFixed(1)} s, ${executed.result.checksums.length} table checksums equal` : ''}`,
+            `auto-rebuild of ${page.target} done${executed && executed.strategy !== 'rds' ? ` (${executed.strategy}) in ${executed.result.seconds.toFixed(1)} s, ${executed.result.checksums.length} table checksums equal` : ''}`,
           ),
         )
         .catch((e: Error & { resume?: string }) =>

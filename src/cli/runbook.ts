@@ -14,7 +14,7 @@ import type { Io } from './main';
 import { commandStyle, configFileFrom, defaultPagesFile, stateFileFrom } from './paths';
 import { countOption, durationOption, CONFIG_OPTION } from './options';
 import { ProgressRenderer } from './rebuildProgress';
-import { LeaseLost, RebuildFailed, RebuildPaused, RunbookRefusal } from '../runbooks/errors';
+import { RunbookRefusal, unfinished } from '../runbooks/errors';
 
 /** More connections than this per server is a load no replica rebuild needs. */
 const MAX_WORKERS = 64;
@@ -92,30 +92,15 @@ function outcomeText({ planned, executed }: Awaited<ReturnType<typeof rebuildRep
   return `rebuilt ${planned.strategy === 'rds' ? '' : planned.plan.replica} in ${r.seconds.toFixed(1)} s: ${what}, GTID ${r.gtidPosition}, ${r.checksums.length} table checksums equal`;
 }
 
-/** How a rebuild that did not finish is told: one line each, and its exit code (1 refused, 2 stopped or failed). */
+/** A rebuild that did not finish, told in lines (runbooks/errors.ts `unfinished`): exit 1 refused, 2 stopped or failed. */
 function reportUnfinished(e: unknown, replica: string, io: Io): number {
-  if (e instanceof RunbookRefusal) {
-    io.err(`replwatch: refused: ${e.message}`);
-    return 1;
-  }
-  if (e instanceof LeaseLost) {
-    io.err(`replwatch: stopped at once: ${e.message}; ${replica} was left as it is, without cleanup: it is that run's now`);
-    return 2;
-  }
-  if (e instanceof RebuildPaused) {
-    io.err(`replwatch: ${e.message}`);
-    return 2;
-  }
-  if (!(e instanceof RebuildFailed)) throw e;
-  io.err(`replwatch: ${e.message}`);
-  if (e.resume) io.err(`replwatch: fix the cause, then continue it with: ${e.resume}`);
-  if (e.resume?.includes(`env:${PASSWORD_ENV}`)) io.err(`replwatch: (export ${PASSWORD_ENV}=<the password> first: a literal --password is never printed)`);
-  if (e.page?.sent) io.err('replwatch: paged the failure');
-  else if (e.page?.held) io.err(`replwatch: the failure was not paged: ${e.page.held}`);
-  else if (e.page?.already) io.err(`replwatch: the failure was not paged: ${e.page.already}`);
-  else if (e.page?.errors.length) io.err(`replwatch: the failure page was not delivered: ${e.page.errors.join('; ')}`);
-  else if (e.page) io.err('replwatch: the failure was not paged: no sink is configured to take it');
-  return 2;
+  const u = unfinished(e, replica);
+  if (!u) throw e;
+  io.err(`replwatch: ${u.message}`);
+  if (u.resume) io.err(`replwatch: fix the cause, then continue it with: ${u.resume}`);
+  if (u.resume?.includes(`env:${PASSWORD_ENV}`)) io.err(`replwatch: (export ${PASSWORD_ENV}=<the password> first: a literal --password is never printed)`);
+  if (u.paging) io.err(`replwatch: ${u.paging.text}`);
+  return u.outcome === 'refused' ? 1 : 2;
 }
 
 /**

@@ -61,3 +61,38 @@ export class RdsRebuildTimeout extends Error {
     super(message);
   }
 }
+
+/**
+ * How a rebuild that did not finish is told, the same by the CLI (one line each, and an exit
+ * code) and the Lambda (its result and log): `refused` before anything was written, `stopped` (it
+ * lost its lock, or paused to hand over), or `failed` (left stopped and resumable), with the
+ * command that continues it and what became of its page. Anything else is not a rebuild's stop.
+ */
+export interface Unfinished {
+  outcome: 'refused' | 'stopped' | 'paused' | 'failed';
+  message: string;
+  resume?: string;
+  /** What became of the failure page: sent, not paged (held, already firing, no sink), or refused by a sink. */
+  paging?: { text: string; state: 'sent' | 'not paged' | 'refused' };
+}
+
+export function unfinished(e: unknown, replica: string): Unfinished | undefined {
+  if (e instanceof RunbookRefusal) return { outcome: 'refused', message: `refused: ${e.message}` };
+  if (e instanceof LeaseLost)
+    return { outcome: 'stopped', message: `stopped at once: ${e.message}; ${replica} was left as it is, without cleanup: it is that run's now` };
+  if (e instanceof RebuildPaused) return { outcome: 'paused', message: e.message };
+  if (!(e instanceof RebuildFailed)) return undefined;
+  const p = e.page;
+  const paging = !p
+    ? undefined
+    : p.sent
+      ? { text: 'paged the failure', state: 'sent' as const }
+      : p.held
+        ? { text: `the failure was not paged: ${p.held}`, state: 'not paged' as const }
+        : p.already
+          ? { text: `the failure was not paged: ${p.already}`, state: 'not paged' as const }
+          : p.errors.length
+            ? { text: `the failure page was not delivered: ${p.errors.join('; ')}`, state: 'refused' as const }
+            : { text: 'the failure was not paged: no sink is configured to take it', state: 'not paged' as const };
+  return { outcome: 'failed', message: e.message, ...(e.resume ? { resume: e.resume } : {}), ...(paging ? { paging } : {}) };
+}

@@ -64,7 +64,7 @@ describe('autoRebuild under replwatch watch', () => {
     await waitFor('the auto-rebuild to finish', async () => stderr.includes('auto-rebuild of sandbox-r1 done'), 30_000);
     await waitFor('the resolve page', async () => pages().some((p) => p.kind === 'resolved' && p.code === 'ReplicationBroken'), 15_000);
     expect(stderr).toContain('auto-rebuild of sandbox-r1 (cluster sandbox) started');
-    expect(stderr).toMatch(/auto-rebuild of sandbox-r1 done in [\d.]+ s, \d+ table checksums equal/);
+    expect(stderr).toMatch(/auto-rebuild of sandbox-r1 done \(logical\) in [\d.]+ s, \d+ table checksums equal/);
 
     await breakR1(61);
     await waitFor('the second firing page', async () => pages().filter((p) => p.kind === 'firing' && p.code === 'ReplicationBroken').length === 2, 15_000);
