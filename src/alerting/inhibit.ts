@@ -20,7 +20,7 @@ const sameTarget = (a: Finding, b: Finding) => a.cluster === b.cluster && a.targ
  */
 const REACH: Array<[CauseCode, (cause: Finding, symptom: Finding) => boolean]> = [
   ['RebuildFailed', sameTarget],
-  ['ErrantTransactions', (e, f) => sameTarget(e, f) && f.details.lastSqlErrno === STRICT_OUT_OF_ORDER],
+  ['ErrantTransactions', (e, f) => sameTarget(e, f) && f.code === 'ReplicationBroken' && f.details.lastSqlErrno === STRICT_OUT_OF_ORDER],
   ['ClusterUnchecked', (u, f) => u.cluster === f.cluster],
   ['PrimaryUnreachable', (p, f) => p.cluster === f.cluster && p.severity === 'critical'],
   ['ReplicaIoError', sameTarget],
