@@ -1,4 +1,4 @@
-import { DEAD_PRIMARY_SYMPTOMS } from '../../model/codes';
+import { DEAD_PRIMARY_SYMPTOMS, REBUILD_CODES } from '../../model/codes';
 import type { Finding } from '../../model/findings';
 import type { MysqlPrimaryObservation, MysqlReplicaObservation } from '../../model/observations';
 import { clusterFacts, reason, type ClusterFacts, type ClusterReadings } from './facts';
@@ -7,6 +7,7 @@ import { PRIMARY_RULES } from './rules/primary';
 import {
   errantTransactions,
   lagging,
+  rebuildCommand,
   lagUnknown,
   notReplicating,
   replicaUnreachable,
@@ -47,7 +48,10 @@ const REPLICA_RULES: ReplicaRule[] = [
 
 export function analyseCluster(input: ClusterReadings): ClusterAnalysis {
   const facts = clusterFacts(input);
-  const replicaFindings = facts.replicas.flatMap((r) => REPLICA_RULES.flatMap((rule) => rule(facts, r)));
+  // The rebuild command goes with every finding the catalogue says a rebuild fixes (model/codes.ts), not rule by rule.
+  const withRunbook = (f: Finding): Finding =>
+    REBUILD_CODES.has(f.code) && !f.runbook ? { ...f, runbook: rebuildCommand(input.cluster, f.target, input.commands) } : f;
+  const replicaFindings = facts.replicas.flatMap((r) => REPLICA_RULES.flatMap((rule) => rule(facts, r))).map(withRunbook);
   // What a dead primary explains is folded into its one finding when it is down, passed on otherwise.
   const symptoms = replicaFindings.filter((f) => DEAD_PRIMARY_SYMPTOMS.has(f.code));
   const primary = PRIMARY_RULES.reduce<Finding[] | undefined>((found, rule) => found ?? rule(facts, symptoms), undefined) ?? [];

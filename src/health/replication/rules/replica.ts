@@ -47,7 +47,6 @@ export const notReplicating: ReplicaRule = (c, r) =>
           code: 'NotReplicating',
           severity: 'critical',
           summary: `no replication configured on ${r.reading.target} (replica status is empty)`,
-          runbook: rebuildCommand(c.input.cluster, r.reading.target, c.input.commands),
           details: {},
         },
       ];
@@ -100,7 +99,6 @@ export const errantTransactions: ReplicaRule = (c, r) =>
           code: 'ErrantTransactions',
           severity: 'critical',
           summary: `transactions exist only on ${r.reading.target}, never on the primary: ${r.errant.length > 120 ? `${r.errant.slice(0, 117)}...` : r.errant}`,
-          runbook: rebuildCommand(c.input.cluster, r.reading.target, c.input.commands),
           details: { errant: r.errant, replicaGtids: r.reading.gtidExecuted, primaryGtids: c.primary.gtidExecuted },
         },
       ];
@@ -132,7 +130,6 @@ export const threadStates: ReplicaRule = (c, r) => {
           code: 'ReplicationBroken',
           severity: 'critical',
           summary,
-          runbook: rebuildCommand(c.input.cluster, target, c.input.commands),
           details: { lastSqlErrno: ch.sqlErrno, lastSqlError: ch.sqlError, source },
         },
         ch,
