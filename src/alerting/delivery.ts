@@ -42,7 +42,7 @@ export function unaware(a: AlertState, sinks: readonly string[]): string[] {
   return a.toldSinks ? minus(sinks, a.toldSinks) : [];
 }
 
-/** One process's terminal (`console:<host>:<pid>`): no other process can show it a page, so none is owed to it once that process is gone. */
+/** One process's terminal (`console:<host>:<pid>`): only that process can show it a page, so one is owed to it only while that process runs (`alive`). */
 export const isEphemeral = (sink: string): boolean => sink.startsWith('console:');
 
 /**
@@ -52,11 +52,14 @@ export const isEphemeral = (sink: string): boolean => sink.startsWith('console:'
  */
 export const HANDOFF_MS = 24 * 3600_000;
 
-/** The sinks a transition's page goes to, given what the stored alert `prev` still owes. */
-export function recipients(w: AlertWrite, prev: AlertState | undefined, sinks: readonly string[]): string[] {
+/**
+ * The sinks a transition's page goes to, given what the stored alert `prev` still owes.
+ * `announce`: this process ended the incident itself (a rebuild that finished), so its own
+ * terminal hears the RESOLVED whether or not it showed the FIRING.
+ */
+export function recipients(w: AlertWrite, prev: AlertState | undefined, sinks: readonly string[], announce = false): string[] {
   if (!w.page) return [];
-  // This process's terminal hears the end of what it helped end (a rebuild's resume), told or not: a terminal keeps no inbox to confuse.
-  if (w.page === 'resolved') return [...new Set([...told(prev, sinks), ...sinks.filter(isEphemeral)])];
+  if (w.page === 'resolved') return [...new Set([...told(prev, sinks), ...(announce ? sinks.filter(isEphemeral) : [])])];
   if (prev && prev.undelivered?.kind === 'resolved') return minus(sinks, told(prev, sinks));
   return [...sinks];
 }
@@ -93,14 +96,20 @@ export function leased(a: AlertState, leaseUntil: string): AlertState {
  * it; nothing owed once all took it, and a resolving alert then goes (null). Sinks this process
  * does not have are forgotten, except, for a RESOLVED, those told it fired (for HANDOFF_MS).
  */
-export function settle(a: AlertState, took: readonly string[], sinks: readonly string[], now = new Date()): AlertState | null {
+export function settle(
+  a: AlertState,
+  took: readonly string[],
+  sinks: readonly string[],
+  now = new Date(),
+  alive: (sink: string) => boolean = () => false,
+): AlertState | null {
   const { undelivered: owed, ...rest } = a;
   if (!owed) return { ...rest, version: a.version + 1 };
   const resolvedPage = owed.kind === 'resolved';
   const before = a.toldSinks ?? told(a, sinks);
   const toldSinks = resolvedPage ? minus(before, took) : [...before, ...minus(took, before)];
   const handoff = resolvedPage && now.getTime() - Date.parse(owed.at) < HANDOFF_MS;
-  const left = owed.sinks.filter((s) => !took.includes(s) && (sinks.includes(s) || (handoff && toldSinks.includes(s) && !isEphemeral(s))));
+  const left = owed.sinks.filter((s) => !took.includes(s) && (sinks.includes(s) || (handoff && toldSinks.includes(s) && (!isEphemeral(s) || alive(s)))));
   if (left.length === 0) return resolvedPage ? null : { ...rest, toldSinks, version: a.version + 1 };
   const { leaseUntil: _lease, unaware, ...page } = owed;
   const still = (unaware ?? []).filter((s) => left.includes(s));

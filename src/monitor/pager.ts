@@ -6,7 +6,7 @@ import { formatPage, type Page } from '../alerting/page';
 import { activeSilence, silenceMatches, type Silence } from '../alerting/silence';
 import { DEAD_PRIMARY_SYMPTOMS } from '../model/codes';
 import { isProvisional, type Finding, type FindingCode } from '../model/findings';
-import type { PageSink } from '../sinks/pages';
+import { consoleAlive, type PageSink } from '../sinks/pages';
 import type { StateSnapshot, StateStore } from '../state/store';
 
 export interface PagerResult {
@@ -44,6 +44,8 @@ export interface PagerOptions {
    * the sample's paging as a whole, never counts their alerts clear.
    */
   fromState?: { lockPrefix: string; findings: (locks: StateSnapshot['locks'], now: Date) => Finding[] };
+  /** This process ends incidents itself (the rebuild runbook): its terminal hears their RESOLVED. */
+  announceResolved?: boolean;
   /** How long a resolved dead primary still holds its replicas' symptoms (alerts.recoverySeconds); 0: not at all. */
   recoveryMs?: number;
   /** Samples in a row without any of its symptoms after which a recovery hold is lifted (longer than a lag's sustained window). */
@@ -95,7 +97,7 @@ export class Pager {
     for (const w of step(alerts, findings, held, now, this.o.policy)) {
       if (w.page === 'resolved' && w.paged) await this.holdRecovery(w.paged.finding, now);
       const prev = alerts.get(w.key);
-      const to = recipients(w, prev, sinks);
+      const to = recipients(w, prev, sinks, this.o.announceResolved);
       const attachment = w.page === 'firing' && to.length > 0 && this.o.attach ? await this.o.attach(w.paged!.finding) : undefined;
       const write = claim(w, prev, to, sinks, at, lease(now));
       if (!(await this.o.store.write(write))) {
@@ -261,7 +263,7 @@ export class Pager {
     const sinks = this.o.sinks.map((s) => s.name);
     let base = claimed;
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.o.store.write({ key: base.key, alert: settle(base, took, sinks, new Date()), expectedVersion: base.version })) return;
+      if (await this.o.store.write({ key: base.key, alert: settle(base, took, sinks, new Date(), consoleAlive), expectedVersion: base.version })) return;
       // Another run wrote the alert while this one sent (a clear sample, say): strike off the
       // sinks on what it holds now, if that still owes this very page; a newer one superseded it.
       const fresh = await this.o.store.loadAlert(base.key);

@@ -26,6 +26,8 @@ export interface PagerOptions {
   /** The alerts it may resolve: a shard's own. */
   scope?: (f: Pick<Finding, 'cluster' | 'target'>) => boolean;
   resolveSamples?: number;
+  /** This process ends the incidents it resolves itself (the rebuild runbook): its terminal hears their RESOLVED. */
+  announceResolved?: boolean;
   commands?: CommandStyle;
   /** Page the rebuilds that died half-way, read from their locks in the same store. */
   deadRebuilds?: boolean;
@@ -36,6 +38,7 @@ export function pagerFor(o: PagerOptions): Pager {
   return new Pager({
     ...(o.codes ? { codes: o.codes } : {}),
     ...(o.scope ? { scope: o.scope } : {}),
+    ...(o.announceResolved ? { announceResolved: true } : {}),
     attach: autoPlanAttacher(config, secrets, o.commands),
     store,
     sinks,

@@ -33,6 +33,7 @@ export function pageRebuild({ config, store, sinks, secrets, at, findings, now }
     codes: new Set(['RebuildFailed']),
     scope: (f) => f.cluster === at.cluster && f.target === at.replica,
     resolveSamples: 1,
+    announceResolved: true,
   });
   return pager.process(findings, now);
 }

@@ -48,6 +48,18 @@ export class SnsPageSink implements PageSink {
 const COLOUR = { critical: '\x1b[31m', warning: '\x1b[33m', resolved: '\x1b[32m' };
 
 /** One coloured line per transition, for a person watching a terminal. */
+/** Whether the terminal sink named `sink` (`console:<host>:<pid>`) belongs to a process that runs on this host now. */
+export function consoleAlive(sink: string): boolean {
+  const m = /^console:(.+):(\d+)$/.exec(sink);
+  if (!m || m[1] !== hostname()) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class ConsolePageSink implements PageSink {
   /** This process's terminal: a watcher's console and a runbook's are two sinks, each told of an incident itself (delivery.ts isEphemeral). */
   readonly name = `console:${hostname()}:${process.pid}`;

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pager } from '../../../src/monitor/pager';
@@ -70,6 +70,29 @@ describe('Pager', () => {
     ]);
     // The runbook's page file is owed its RESOLVED (its process may write it again); its terminal is not.
     expect([...store.alerts.values()][0]!.undelivered).toMatchObject({ kind: 'resolved', sinks: ['jsonl:/srv/.replwatch/pages.jsonl'] });
+  });
+
+  it('owes a RESOLVED to the terminal of another watcher while that watcher runs, which shows it on its next sample', async () => {
+    const now = (s: number) => new Date(Date.now() + s * 1000);
+    const store = new MemoryStore();
+    const a = new RecordingSink(`console:${hostname()}:${process.pid}`);
+    const b = new RecordingSink(`console:${hostname()}:${process.ppid}`);
+    const [pa, pb] = [pager(store, [a]), pager(store, [b])];
+    await pa.process([broken], now(0));
+    await pb.process([broken], now(1));
+    await pb.process([], now(10));
+    await pb.process([], now(20));
+    expect(b.pages.map((x) => x.kind)).toEqual(['firing', 'resolved']);
+    expect(a.pages.map((x) => x.kind)).toEqual(['firing']);
+    await pa.process([], now(21));
+    expect(a.pages.map((x) => x.kind)).toEqual(['firing', 'resolved']);
+    expect(store.alerts.size).toBe(0);
+    // A watcher started after the incident, its terminal never told, hears no RESOLVED of it.
+    const late = new RecordingSink(`console:${hostname()}:${process.pid}-late`);
+    await pa.process([broken], now(30));
+    await pa.process([], now(40));
+    await pager(store, [late]).process([], now(50));
+    expect(late.pages).toEqual([]);
   });
 
   it('records a page a sink refused and sends it to that sink only, next sample', async () => {
