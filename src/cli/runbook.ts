@@ -5,7 +5,8 @@ import type { Config } from '../config/schema';
 import { SecretResolver } from '../config/secrets';
 import { DEFAULT_WORKERS, type RebuildEvent } from '../runbooks/logical';
 import { renderPlanned } from '../runbooks/planText';
-import { PASSWORD_ENV, rebuildReplica } from '../runbooks/rebuild';
+import { rebuildReplica } from '../runbooks/rebuild';
+import { passwordNote } from '../runbooks/target';
 import type { StrategyChoice } from '../runbooks/target';
 import { ConsolePageSink, JsonlPageSink, SnsPageSink, type PageSink } from '../sinks/pages';
 import { FileStore } from '../state/file';
@@ -98,7 +99,7 @@ function reportUnfinished(e: unknown, replica: string, io: Io): number {
   if (!u) throw e;
   io.err(`replwatch: ${u.message}`);
   if (u.resume) io.err(`replwatch: fix the cause, then continue it with: ${u.resume}`);
-  if (u.resume?.includes(`env:${PASSWORD_ENV}`)) io.err(`replwatch: (export ${PASSWORD_ENV}=<the password> first: a literal --password is never printed)`);
+  if (u.resume && passwordNote(u.resume)) io.err(`replwatch:${passwordNote(u.resume)}`);
   if (u.paging) io.err(`replwatch: ${u.paging.text}`);
   return u.outcome === 'refused' ? 1 : 2;
 }

@@ -2,7 +2,7 @@ import { type Silence, silenceMatches } from '../alerting/silence';
 import type { CommandStyle } from '../model/commands';
 import type { Finding } from '../model/findings';
 import { parseCheckpoint, progressText } from '../runbooks/checkpoint';
-import { resumeCommand } from '../runbooks/target';
+import { passwordNote, resumeCommand } from '../runbooks/target';
 import { lapsed, type Lock } from '../state/store';
 
 /** A cluster's rebuild lock: one rebuild at a time per cluster. */
@@ -58,7 +58,7 @@ export function rebuildFindings(locks: Array<{ name: string; lock: Lock }>, now:
       severity: 'critical',
       cluster,
       target: cp.replica,
-      summary,
+      summary: `${summary}${passwordNote(cp.flags ?? '')}`,
       runbook: resumeCommand(cluster, cp.replica, style, cp.strategy, cp.flags),
       details: {
         step: cp.failure?.step ?? cp.step ?? null,

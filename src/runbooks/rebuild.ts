@@ -10,7 +10,7 @@ import { RunbookRefusal } from './errors';
 import { LockedRun } from './lockedRun';
 import { physicalAgents } from './physical/plan';
 import { chooseStrategy, strategyFor, type Executed, type Planned, type StrategyInput, type StrategyName } from './strategies';
-import { rebuildCommands, resolveTarget, resumeCommand, type StrategyChoice } from './target';
+import { mergeFlags, PASSWORD_ENV, passwordNote, rebuildCommands, resolveTarget, resumeCommand, type StrategyChoice } from './target';
 import { shellWord } from '../util/printed';
 import { isSecretReference } from '../config/secrets';
 import { DEFAULT_WORKERS } from './logical';
@@ -95,7 +95,9 @@ export async function rebuildReplica({
     const leaseMs = req.leaseMs ?? LEASE_MS;
     const owner = ownerId();
     const taken = await lock.take(owner, leaseMs, tables);
-    const { flags } = carriedFlags(req, execution, sayStrategy);
+    const given = carriedFlags(req, execution, sayStrategy).flags;
+    // A resume keeps the dead run's own flags where this run gives none of its own.
+    const flags = taken.resume ? mergeFlags(taken.resume.flags, given) : given;
     const run = new LockedRun({ config, req, secrets, store, strategy: name, lockName: rebuildLockName(req.cluster), owner, leaseMs, flags, ...taken });
     return { planned, executed: await run.execute((ctl) => strategy.execute(planned, ctl)) };
   } finally {
@@ -135,9 +137,6 @@ async function lockView(store: StateStore, req: RebuildRequest): Promise<LockVie
   return {};
 }
 
-/** Where the printed command reads a password that was given literally. */
-export const PASSWORD_ENV = 'REPLWATCH_REBUILD_PASSWORD';
-
 /** The flags a person gave the plan that its --execute must be given again to do the same. */
 function carriedFlags(req: RebuildRequest, execution: StrategyInput['execution'], first: string[]): { flags: string; unsaid?: string } {
   const flags: string[] = [...first];
@@ -161,12 +160,14 @@ function withRunCommand(planned: Planned, req: RebuildRequest, execution: Strate
   const dead = view.unfinished;
   const carried = carriedFlags(req, execution, first);
   const { unsaid } = carried;
-  // Continuing a dead run with no flags of its own repeats that run's (its donor, its account).
-  const flags = dead && !carried.flags ? (dead.flags ?? '') : carried.flags;
+  // Continuing a dead run repeats that run's flags (its donor, its account) where the plan gives none of its own.
+  const flags = dead ? mergeFlags(dead.flags, carried.flags) : carried.flags;
   const run = (base: string) => `${dead ? base.replace(/ --force$/, '') : base}${flags}${dead ? ' --resume' : ''}`;
   const notes = [
     ...(dead
-      ? [`a rebuild of ${req.replica} stopped unfinished (${dead.held.owner}, lease ended ${dead.held.expiresAt}): the command goes on from its checkpoint`]
+      ? [
+          `a rebuild of ${req.replica} stopped unfinished (${dead.held.owner}, ${Date.parse(dead.held.expiresAt) > Date.now() ? 'its process on this host is gone' : `lease ended ${dead.held.expiresAt}`}): the command goes on from its checkpoint${unsaid ? '' : passwordNote(flags)}`,
+        ]
       : []),
     ...(view.inTheWay ? [view.inTheWay] : []),
     ...(unsaid ? [unsaid] : []),
@@ -226,7 +227,7 @@ export async function examineLock(
   if (held && cp && cp.replica !== req.replica) {
     const other = rebuildCommands(req.cluster, cp.replica, req.commands, cp.strategy).execute;
     throw new RunbookRefusal(
-      `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}${gone}): finish it first with ${resumeCommand(req.cluster, cp.replica, req.commands, cp.strategy, cp.flags)}, or start it over with ${other}${cp.flags ?? ''} --force`,
+      `the rebuild of ${cp.replica} in cluster ${req.cluster} stopped unfinished and holds the cluster's lock (${held.owner}, its lease lapsed at ${held.expiresAt}${gone}): finish it first with ${resumeCommand(req.cluster, cp.replica, req.commands, cp.strategy, cp.flags)}, or start it over with ${other}${cp.flags ?? ''} --force${passwordNote(cp.flags ?? '')}`,
     );
   }
   if (req.resume && !held) throw new RunbookRefusal(`no unfinished rebuild of ${req.replica} in cluster ${req.cluster} to resume`);
@@ -244,7 +245,7 @@ export async function examineLock(
   }
   if (held && cp && progress && !req.resume && !req.force && lapsed(held, now)) {
     throw new RunbookRefusal(
-      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${progressText(cp)}, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}${gone}); continue it with ${resumeCommand(req.cluster, cp.replica, req.commands, cp.strategy, cp.flags)}, or start over with ${execute}${cp.flags ?? ''} --force`,
+      `a rebuild of ${cp.replica} in cluster ${req.cluster} is dead: ${cp.failure ? `it failed at "${cp.failure.step}"` : `it stopped at "${cp.step ?? 'start'}"`} with ${progressText(cp)}, and its lease lapsed at ${held.expiresAt} (${held.owner}, started ${held.startedAt ?? '?'}, last renewed ${held.renewedAt ?? '?'}${gone}); continue it with ${resumeCommand(req.cluster, cp.replica, req.commands, cp.strategy, cp.flags)}, or start over with ${execute}${cp.flags ?? ''} --force${passwordNote(cp.flags ?? '')}`,
     );
   }
   return {

@@ -60,6 +60,28 @@ export function resolveTarget(config: Config, clusterName: string, replicaName: 
  * The exact commands, for refusals and the plan's last line: the monitor's rebuild command, spelled
  * (model/commands.ts) to reach the same config and state from any directory.
  */
+/**
+ * A dead run's `recorded` flags with those `given` now in their place, by name: a plan or resume
+ * given --workers 3 still repeats the dead run's --donor and account. A new --user brings its own
+ * --password (or none).
+ */
+export function mergeFlags(recorded = '', given = ''): string {
+  const parts = (f: string) => f.split(/(?= --[a-z])/).filter((p) => p.trim());
+  const name = (p: string) => /--([a-z-]+)/.exec(p)?.[1] ?? p;
+  const now = parts(given);
+  const names = new Set(now.map(name));
+  if (names.has('user')) names.add('password');
+  return [...parts(recorded).filter((p) => !names.has(name(p))), ...now].join('');
+}
+
+/** Where a printed command reads a password that was given literally (never printed). */
+export const PASSWORD_ENV = 'REPLWATCH_REBUILD_PASSWORD';
+
+/** What a person must do before running a command whose password is read from PASSWORD_ENV; '' when nothing. */
+export function passwordNote(command: string): string {
+  return command.includes(`env:${PASSWORD_ENV}`) ? ` (export ${PASSWORD_ENV}=<the password> first: a literal --password is never printed)` : '';
+}
+
 /** The command that continues an unfinished rebuild, with the flags its run was given (recorded in its checkpoint). */
 export function resumeCommand(cluster: string, replica: string, style: CommandStyle | undefined, strategy: StrategyName | undefined, flags = ''): string {
   return `${rebuildCommands(cluster, replica, style, strategy).execute}${flags} --resume`;

@@ -103,15 +103,15 @@ export class FileStore implements StateStore {
     }
     const { state, problem } = parseState(text);
     if (state) return state;
-    if (this.o.readOnly) {
+    const { kept, unsalvageable } = locksIn(text, new Date());
+    if (this.o.readOnly && unsalvageable.length === 0) {
       throw new StateStoreError(
         `${this.file} is not a valid state file (${problem}): left as it is, as this command only reads; replwatch watch or a rebuild sets it aside`,
       );
     }
     // Only under the lock: a second process may be setting it aside too, or have written a
     // fresh state since; the file is read again there, and only what is still damaged moves.
-    if (!locked) return this.locked((s) => ({ result: s, changed: false }));
-    const { kept, unsalvageable } = locksIn(text, new Date());
+    if (!locked && !this.o.readOnly) return this.locked((s) => ({ result: s, changed: false }));
     if (unsalvageable.length > 0) {
       const aside = `${this.file}.damaged`;
       throw new StateStoreError(

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RunbookRefusal } from '../../../src/runbooks/errors';
 import { ownerAlive } from '../../../src/runbooks/lease';
 import { examineLock, type RebuildRequest } from '../../../src/runbooks/rebuild';
+import { mergeFlags, passwordNote } from '../../../src/runbooks/target';
 import { MemoryStore } from '../../../src/state/store';
 
 const checkpoint = { v: 2, replica: 'main-r1', position: '0-1-10', schemaDone: true, tablesDone: ['`app`.`a`'], step: 'copy rows' };
@@ -78,5 +79,22 @@ describe('a rebuild lock held by a process of this host', () => {
     expect(ownerAlive(`ann@${hostname()} pid 999999999 #abc`, { AWS_LAMBDA_FUNCTION_NAME: 'rebuildReplica' })).toBeUndefined();
     expect(ownerAlive('someone')).toBeUndefined();
     expect(ownerAlive(`ann@${hostname()} pid ${process.pid} #abc`)).toBe(true);
+  });
+});
+
+describe("a dead run's flags and the flags given now", () => {
+  it("keep the dead run's donor and account where the new command gives none of its own, and take the new ones by name", () => {
+    const recorded = ' --donor main-r2 --workers 2 --user admin --password env:REPLWATCH_REBUILD_PASSWORD';
+    expect(mergeFlags(recorded, ' --workers 3')).toBe(' --donor main-r2 --user admin --password env:REPLWATCH_REBUILD_PASSWORD --workers 3');
+    expect(mergeFlags(recorded, ' --user ops')).toBe(' --donor main-r2 --workers 2 --user ops');
+    expect(mergeFlags(undefined, ' --lease 60s')).toBe(' --lease 60s');
+    expect(mergeFlags(recorded, '')).toBe(recorded);
+  });
+
+  it('say to export the password a printed command reads from the environment', () => {
+    expect(passwordNote('replwatch ... --password env:REPLWATCH_REBUILD_PASSWORD --resume')).toContain(
+      'export REPLWATCH_REBUILD_PASSWORD=<the password> first',
+    );
+    expect(passwordNote('replwatch ... --password env:ADMIN_PW --resume')).toBe('');
   });
 });
