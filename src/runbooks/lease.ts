@@ -1,3 +1,4 @@
+import { pidRuns } from '../util/pids';
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { StateStore } from '../state/store';
@@ -29,14 +30,7 @@ export function ownerAlive(owner: string, env: NodeJS.ProcessEnv = process.env):
   if (!m || m[1] !== hostname() || env.AWS_LAMBDA_FUNCTION_NAME !== undefined) return undefined;
   const pid = Number(m[2]);
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: there, but another user's.
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
+  return pid === process.pid || pidRuns(pid);
 }
 
 /**

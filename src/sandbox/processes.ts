@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { sleep } from '../util/deadline';
+import { pidRuns } from '../util/pids';
 
 /** A free loopback port, chosen by the kernel, so two sandboxes never collide. */
 function freePort(): Promise<number> {
@@ -76,14 +77,7 @@ export function startDaemon(command: string, args: string[], logFile: string): n
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const isAlive = pidRuns;
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {

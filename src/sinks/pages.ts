@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { pidRuns } from '../util/pids';
 import { dirname, resolve } from 'node:path';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { snsPublishInput, type Page } from '../alerting/page';
@@ -51,13 +52,7 @@ const COLOUR = { critical: '\x1b[31m', warning: '\x1b[33m', resolved: '\x1b[32m'
 /** Whether the terminal sink named `sink` (`console:<host>:<pid>`) belongs to a process that runs on this host now. */
 export function consoleAlive(sink: string): boolean {
   const m = /^console:(.+):(\d+)$/.exec(sink);
-  if (!m || m[1] !== hostname()) return false;
-  try {
-    process.kill(Number(m[2]), 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return m !== null && m[1] === hostname() && pidRuns(Number(m[2]));
 }
 
 export class ConsolePageSink implements PageSink {
