@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh clone runnable: installs npm dependencies when they are missing or stale.
-# System packages (mariadb-server, mariadb-backup, memcached, iptables) are ensured by the sandbox itself
+# System packages (mariadb-server, mariadb-backup, memcached, iptables, socat) are ensured by the sandbox itself
 # (src/sandbox/binaries.ts), the one place that knows which binaries it starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."

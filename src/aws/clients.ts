@@ -64,9 +64,10 @@ export const rds = async (): Promise<RDSClient> => {
   return once('rds', () => new RDSClient({ maxAttempts: ATTEMPTS.control }));
 };
 
-export const ssm = async (): Promise<SSMClient> => {
+/** `paging` (one attempt) for Run Command's SendCommand: a retry after a lost answer would run a host step twice. */
+export const ssm = async (use: ClientUse = 'reading'): Promise<SSMClient> => {
   const { SSMClient } = await import('@aws-sdk/client-ssm');
-  return once('ssm', () => new SSMClient({ maxAttempts: ATTEMPTS.reading }));
+  return once(`ssm:${use}`, () => new SSMClient({ maxAttempts: ATTEMPTS[use] }));
 };
 
 export const secretsManager = async (): Promise<SecretsManagerClient> => {

@@ -11,6 +11,10 @@ export const secretRef = z.string();
 
 const port = z.number().int().min(1).max(65535);
 
+export const DEFAULT_HOST_STEPS_DOCUMENT = 'replwatch-host-steps';
+/** Where a physical rebuild's stream arrives when it crosses hosts: mariabackup's customary port. */
+export const DEFAULT_STREAM_PORT = 4444;
+
 const rdsInstanceId = z
   .string()
   .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'expected an RDS instance identifier')
@@ -21,7 +25,19 @@ const rdsInstanceId = z
  * user: a laptop, a bastion that is the host, the sandbox) or SSM Run Command on an EC2 instance.
  */
 const agent = z
-  .union([z.literal('local'), z.strictObject({ ssm: z.string().regex(/^(i|mi)-[0-9a-f]{8,17}$/, 'expected an instance id such as i-0abc12345') })])
+  .union([
+    z.literal('local'),
+    z.strictObject({
+      ssm: z.string().regex(/^(i|mi)-[0-9a-f]{8,17}$/, 'expected an instance id such as i-0abc12345'),
+      /** The SSM document that runs host-steps.sh there: the one serverless.yml deploys (param hostStepsDocument). */
+      document: z
+        .string()
+        .regex(/^[a-zA-Z0-9_.-]{3,128}$/, 'expected an SSM document name')
+        .default(DEFAULT_HOST_STEPS_DOCUMENT),
+      /** The port this host takes a backup stream on, when it is the replica rebuilt (open it to the donor's security group). */
+      streamPort: port.default(DEFAULT_STREAM_PORT),
+    }),
+  ])
   .optional();
 /** How the server is started and stopped on its host, run through its agent (default: DEFAULT_SERVICE). */
 const service = z.strictObject({ start: z.string().min(1).optional(), stop: z.string().min(1).optional() }).optional();

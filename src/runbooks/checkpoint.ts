@@ -30,8 +30,21 @@ export const checkpointSchema = z.object({
    * RebuildFailed) stays open, held, until this run finishes it.
    */
   continues: z.string().optional(),
-  /** The physical strategy's paths on the replica's host, and its steps done (a resume skips them). */
-  physical: z.object({ datadir: z.string(), newDir: z.string(), asideDir: z.string(), donor: z.string().optional(), done: z.array(z.string()) }).optional(),
+  /**
+   * The physical strategy's paths on the replica's host, its steps done (a resume skips them), and
+   * the host commands of the step under way that may still be running (SSM command ids by
+   * `donor|replica host-step`): a resume waits for those instead of starting them again.
+   */
+  physical: z
+    .object({
+      datadir: z.string(),
+      newDir: z.string(),
+      asideDir: z.string(),
+      donor: z.string().optional(),
+      done: z.array(z.string()),
+      commands: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
   /**
    * The flags its run was given beyond cluster and replica (--donor, --workers, --lease, --user and
    * a --password reference; a literal password as env:REPLWATCH_REBUILD_PASSWORD), each with a

@@ -13,10 +13,12 @@ export interface Binaries {
   /** The physical rebuild's backup tool and its stream extractor (Debian's mariadb-backup). */
   mariabackup: string;
   mbstream: string;
+  /** Carries the stream between two hosts (an SSM agent's rebuild). */
+  socat: string;
 }
 
 const SEARCH = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', '/sbin'];
-export const APT_PACKAGES = ['mariadb-server', 'mariadb-client', 'mariadb-backup', 'memcached', 'iptables', 'openssl'];
+export const APT_PACKAGES = ['mariadb-server', 'mariadb-client', 'mariadb-backup', 'memcached', 'iptables', 'openssl', 'socat'];
 export const INSTALL_COMMAND = `sudo apt-get update && sudo apt-get install -y ${APT_PACKAGES.join(' ')}`;
 
 function which(names: string[]): string | undefined {
@@ -43,6 +45,7 @@ function find(): Partial<Binaries> {
     openssl: which(['openssl']),
     mariabackup: which(['mariabackup', 'mariadb-backup']),
     mbstream: which(['mbstream']),
+    socat: which(['socat']),
   };
 }
 

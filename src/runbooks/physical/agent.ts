@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import type { ServerConfig } from '../../config/schema';
+import { DEFAULT_STREAM_PORT } from '../../config/schema';
+import { RunbookRefusal } from '../errors';
 
 /** The one script of host steps (host-steps.sh): what every agent runs on a database host. */
 export const HOST_STEPS = fileURLToPath(new URL('./host-steps.sh', import.meta.url));
@@ -19,6 +20,36 @@ export class HostStepError extends Error {
   }
 }
 
+/**
+ * A host step still running when this run had to stop waiting (a Lambda invocation about to end):
+ * the next run waits for the same command rather than starting the step again.
+ */
+export class HostStepPending extends Error {
+  override name = 'HostStepPending';
+  constructor(
+    readonly step: string,
+    readonly where: string,
+    readonly commandId: string,
+  ) {
+    super(`${step} is still running on ${where} (command ${commandId})`);
+  }
+}
+
+/** How a step is run and waited for. */
+export interface RunOptions {
+  timeoutMs: number;
+  /** Written to its stdin (a password, never argv); only an agent whose steps run here takes one. */
+  input?: string;
+  /** Aborted: the step is stopped (a child killed, an SSM command cancelled) and fails. */
+  signal?: AbortSignal;
+  /** A command an earlier run started for this step, which may still be running: waited for, not sent again. */
+  inflight?: string;
+  /** Told a command's id as soon as it is sent, before waiting on it, so a later run can find it. */
+  sent?: (commandId: string) => Promise<void>;
+  /** Asked while waiting: true ends the wait with HostStepPending, the step left running. */
+  shouldPause?: () => boolean;
+}
+
 /** A step whose output or input is a stream (the backup, its extraction): running until `done`. */
 export interface StreamingStep {
   stdout: Readable;
@@ -31,15 +62,21 @@ export interface StreamingStep {
 export interface HostAgent {
   /** As a person reads it in a plan or an error: `local` or `ssm i-...`. */
   readonly where: string;
-  /** Runs a step to its end within `timeoutMs`: its stdout, or a HostStepError. `input` goes to its stdin (a password, never argv). */
-  run(step: string, args: string[], o: { timeoutMs: number; input?: string }): Promise<string>;
-  /** Starts a step that streams: its stdin and stdout stay open to the caller. */
-  start(step: string, args: string[], o: { input?: string }): StreamingStep;
+  /** Runs a step to its end within `timeoutMs`: its stdout, or a HostStepError. */
+  run(step: string, args: string[], o: RunOptions): Promise<string>;
+  /**
+   * Starts a step that streams, its stdin and stdout open to this process: only an agent whose
+   * steps run here has it. Between two such agents the backup passes through this process;
+   * otherwise it crosses from host to host over TCP (host-steps.sh send | listen).
+   */
+  start?(step: string, args: string[], o: { input?: string }): StreamingStep;
+  /** The port a stream to this host arrives on. */
+  readonly streamPort: number;
 }
 
 /** The last lines of stderr, enough to say why, never a flood. */
 const TAIL = 2000;
-const tail = (text: string) => text.trim().split('\n').slice(-6).join(' | ').slice(-TAIL);
+export const tail = (text: string) => text.trim().split('\n').slice(-6).join(' | ').slice(-TAIL);
 
 /**
  * `agent: local`: the steps run on this machine as child processes, as this user. A laptop or a
@@ -47,6 +84,7 @@ const tail = (text: string) => text.trim().split('\n').slice(-6).join(' | ').sli
  */
 export class LocalAgent implements HostAgent {
   readonly where = 'local';
+  readonly streamPort = DEFAULT_STREAM_PORT;
 
   private spawn(step: string, args: string[]): { child: ChildProcess; stderr: () => string; done: Promise<void> } {
     const child = spawn('bash', [HOST_STEPS, step, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -66,8 +104,11 @@ export class LocalAgent implements HostAgent {
     return { child, stderr: () => err, done };
   }
 
-  async run(step: string, args: string[], o: { timeoutMs: number; input?: string }): Promise<string> {
+  async run(step: string, args: string[], o: RunOptions): Promise<string> {
+    o.signal?.throwIfAborted();
     const { child, stderr, done } = this.spawn(step, args);
+    const abort = () => child.kill('SIGKILL');
+    o.signal?.addEventListener('abort', abort, { once: true });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -85,6 +126,7 @@ export class LocalAgent implements HostAgent {
       return out.trim();
     } finally {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', abort);
     }
   }
 
@@ -96,11 +138,12 @@ export class LocalAgent implements HostAgent {
 }
 
 /**
- * The agent a server's config names, or why it has none the physical strategy can use: an SSM
- * agent is configured as `agent: { ssm: i-... }` but its Run Command transport is not built yet.
+ * Where a donor's host reads the backup's password itself: an SSM command's parameters are kept in
+ * its history, so only a reference its instance role can read (ssm:, secret:) may go there.
  */
-export function agentFor(s: ServerConfig): HostAgent | string {
-  if (s.agent === 'local') return new LocalAgent();
-  if (s.agent) return `${s.name}'s agent (ssm ${s.agent.ssm}) cannot run the physical steps yet: only agent: local can`;
-  return `${s.name} has no agent (add agent: local, or agent: { ssm: INSTANCE_ID }, to its entry in the config)`;
+export function remotePasswordSource(password: string, where: string): string {
+  if (/^(ssm|secret):/.test(password)) return password;
+  throw new RunbookRefusal(
+    `the donor's agent (${where}) reads the backup's password on its host, so the admin password must be an ssm:/path or secret:ID reference its instance role can read, not ${/^env:/.test(password) ? 'an env: reference' : 'a literal'}; nothing was changed`,
+  );
 }

@@ -6,13 +6,13 @@ import { query, type Connection, type MysqlConnections } from '../../mysql/conne
 import { qualified } from '../../mysql/identifiers';
 import { adminConnection, adminEndpoint, isAccessError, type AdminAccount } from '../accounts';
 import { freshCheckpoint, type RebuildCheckpoint } from '../checkpoint';
-import { LeaseLost, RebuildFailed, RunbookRefusal } from '../errors';
+import { LeaseLost, RebuildFailed, RebuildPaused, RunbookRefusal } from '../errors';
 import type { RebuildEvent, RebuildResult } from '../logical';
 import { waitUntilApplied } from '../replication';
 import type { RebuildTarget } from '../target';
 import { Throughput } from '../throughput';
 import { checksumTables } from '../verify';
-import type { HostAgent } from './agent';
+import { HostStepPending, remotePasswordSource, type HostAgent } from './agent';
 import { HOST_QUERY_MS, refuseNoRoom, type PhysicalPlan, type PhysicalStep } from './plan';
 
 /** Admin on the replica and the checksums: they wait on the data, not a round trip. */
@@ -21,8 +21,11 @@ const LONG = 600_000;
 const SERVICE_MS = 300_000;
 /** The backup, its extraction and its prepare: the data's time. A stream that stops moving for this long has failed. */
 const STREAM_IDLE_MS = 300_000;
+const STREAM_MS = 24 * 3600_000;
 const PREPARE_MS = 6 * 3600_000;
 const PROGRESS_EVERY_MS = 500;
+/** A stream between hosts is measured by the size of what has arrived: a host step each time. */
+const REMOTE_PROGRESS_EVERY_MS = 5000;
 
 export interface PhysicalExecuteOptions {
   plan: PhysicalPlan;
@@ -37,6 +40,8 @@ export interface PhysicalExecuteOptions {
   signal?: AbortSignal;
   onEvent?: (e: RebuildEvent) => void;
   catchUpTimeoutSeconds?: number;
+  /** Asked while a host step runs: true hands the wait to the next run (a Lambda invocation about to end). */
+  shouldPause?: () => boolean;
 }
 
 /**
@@ -54,7 +59,7 @@ export async function executePhysical(o: PhysicalExecuteOptions): Promise<Rebuil
     await run.step('stop replication', () => run.stopReplication());
     await run.step('stop server', () => run.service('stop'));
     await run.step('stream backup', () => run.stream());
-    await run.step('prepare', () => o.agents.replica.run('prepare', [o.plan.tool, o.plan.newDir], { timeoutMs: PREPARE_MS }).then(() => undefined));
+    await run.step('prepare', () => run.host('replica', 'prepare', [o.plan.tool, o.plan.newDir], PREPARE_MS));
     await run.step('swap datadir', () => run.swap());
     await run.step('start server', async () => {
       await run.service('start');
@@ -63,7 +68,7 @@ export async function executePhysical(o: PhysicalExecuteOptions): Promise<Rebuil
     await run.step('start replication', () => run.startReplication());
     await run.step('catch up', () => run.catchUp());
     const checksums = await run.step('verify checksums', () => run.verify());
-    await run.step('discard old datadir', () => o.agents.replica.run('discard', [o.plan.asideDir], { timeoutMs: SERVICE_MS }).then(() => undefined));
+    await run.step('discard old datadir', () => run.host('replica', 'discard', [o.plan.asideDir], SERVICE_MS));
     return { gtidPosition: run.position, rowsCopied: 0, seconds: run.seconds(), checksums: checksums ?? [] };
   } catch (e) {
     throw await run.failed(e as Error);
@@ -116,15 +121,47 @@ class PhysicalRebuild {
       return undefined;
     }
     this.fence();
+    // Too little time left for a step to end in this run (a Lambda invocation): the next run starts it.
+    if (this.o.shouldPause?.()) throw new RebuildPaused(this.cp, `paused before ${name}`);
     this.current = name;
     this.cp.step = name;
     await this.save();
     this.emit({ step: name, status: 'start' });
-    const out = await fn();
+    let out: T;
+    try {
+      out = await fn();
+    } catch (e) {
+      if (e instanceof HostStepPending) throw new RebuildPaused(this.cp, `${e.message}; the next run waits for it`);
+      throw e;
+    }
     done.push(name);
+    delete this.cp.physical!.commands;
     await this.save();
     this.emit({ step: name, status: 'done' });
     return out;
+  }
+
+  /**
+   * A host step of the step under way. Its command id is kept in the checkpoint as soon as it is
+   * sent, so a run that resumes waits for that command rather than running the step twice.
+   */
+  async host(role: 'donor' | 'replica', step: string, args: string[], timeoutMs: number, o: { input?: string; signal?: AbortSignal } = {}): Promise<string> {
+    const agent = this.o.agents[role];
+    // Putting things back runs to its end, in this run: nothing of it is handed over.
+    if (this.cleaning) return agent.run(step, args, { timeoutMs, ...o });
+    const cp = this.cp.physical!;
+    const key = `${role} ${step}`;
+    const inflight = cp.commands?.[key];
+    return agent.run(step, args, {
+      timeoutMs,
+      ...o,
+      ...(inflight ? { inflight } : {}),
+      sent: async (id) => {
+        cp.commands = { ...cp.commands, [key]: id };
+        await this.save();
+      },
+      ...(this.o.shouldPause ? { shouldPause: this.o.shouldPause } : {}),
+    });
   }
 
   private async target(): Promise<Connection> {
@@ -135,7 +172,7 @@ class PhysicalRebuild {
 
   /** Right before the replica stops: the room measured by the plan may have gone since. */
   async checkSpace(): Promise<void> {
-    const [, free] = (await this.o.agents.replica.run('layout', [this.o.plan.datadir], { timeoutMs: HOST_QUERY_MS })).split('\n');
+    const [, free] = (await this.host('replica', 'layout', [this.o.plan.datadir], HOST_QUERY_MS)).split('\n');
     refuseNoRoom({ ...this.o.plan, freeBytes: Number(free) });
   }
 
@@ -150,7 +187,7 @@ class PhysicalRebuild {
   async service(what: 'start' | 'stop'): Promise<void> {
     const r = this.o.target.replica;
     const command = r.service?.[what] ?? DEFAULT_SERVICE[what];
-    await this.o.agents.replica.run('service', [command], { timeoutMs: SERVICE_MS });
+    await this.host('replica', 'service', [command], SERVICE_MS);
     if (what === 'start') await this.answering();
   }
 
@@ -169,23 +206,36 @@ class PhysicalRebuild {
     }
   }
 
+  /** The backup's password for the donor's agent: `-` and the password on stdin here, else the reference its host reads (never the password in a command). */
+  private async passwordFor(donor: HostAgent): Promise<{ from: string; input?: string }> {
+    if (donor.start) return { from: '-', input: await this.o.secrets.resolve(this.o.admin.password) };
+    return { from: remotePasswordSource(this.o.admin.password, donor.where) };
+  }
+
+  private backupArgs(from: string): string[] {
+    const donor = this.o.target.donor;
+    return [this.o.plan.tool, donor.host, String(donor.port), this.o.admin.user, from];
+  }
+
+  private readonly slaveInfo = () => (this.o.target.donor.role === 'replica' ? ['--slave-info'] : []);
+
+  /** Both agents run their steps here: the backup passes through this process; else it crosses from host to host. */
+  async stream(): Promise<void> {
+    const { donor, replica } = this.o.agents;
+    if (donor.start && replica.start) await this.pipeStream(donor.start.bind(donor), replica.start.bind(replica));
+    else await this.tcpStream();
+  }
+
   /**
    * The donor's backup tool writes to its stdout, the replica's extraction reads its stdin, and
    * this process carries the bytes between them (counting them for the progress line; the two
-   * die with it, so a killed run leaves no stream writing). Across hosts the agents open the path.
+   * die with it, so a killed run leaves no stream writing).
    */
-  async stream(): Promise<void> {
-    const { plan, agents, target } = this.o;
-    const password = await this.o.secrets.resolve(this.o.admin.password);
-    const donor = target.donor;
-    const backup = agents.donor.start(
-      'backup',
-      [plan.tool, donor.host, String(donor.port), this.o.admin.user, ...(donor.role === 'replica' ? ['--slave-info'] : [])],
-      {
-        input: password,
-      },
-    );
-    const receive = agents.replica.start('receive', [plan.tool, plan.newDir], {});
+  private async pipeStream(startDonor: NonNullable<HostAgent['start']>, startReplica: NonNullable<HostAgent['start']>): Promise<void> {
+    const { plan } = this.o;
+    const { from, input } = await this.passwordFor(this.o.agents.donor);
+    const backup = startDonor('backup', [...this.backupArgs(from), ...this.slaveInfo()], input === undefined ? {} : { input });
+    const receive = startReplica('receive', [plan.tool, plan.newDir], {});
     const pace = new Throughput();
     let bytes = 0;
     let lastEmit = 0;
@@ -215,8 +265,7 @@ class PhysicalRebuild {
         const now = Date.now();
         if (now - lastEmit >= PROGRESS_EVERY_MS) {
           lastEmit = now;
-          const m = pace.measure({ rows: bytes, bytes }, plan.dataBytes);
-          this.emit({ step: 'stream backup', status: 'progress', doneBytes: bytes, allBytes: plan.dataBytes, ...round(m) });
+          this.progress(pace, bytes);
         }
         next(null, chunk);
       },
@@ -230,21 +279,86 @@ class PhysicalRebuild {
     } finally {
       clearTimeout(idle);
     }
-    this.emit({ step: 'stream backup', status: 'progress', doneBytes: bytes, allBytes: Math.max(bytes, plan.dataBytes), etaSeconds: 0 });
+    this.streamed(bytes);
+  }
+
+  /**
+   * Host to host (an SSM agent on either side): the replica's host listens on its stream port for
+   * the donor's address only, the donor's host sends its backup there (socat, host-steps.sh), and
+   * this process only follows the two commands, measuring what has arrived for the progress line.
+   * One side failing stops the other, so no listener is left waiting and no copy keeps writing.
+   */
+  private async tcpStream(): Promise<void> {
+    const { plan, target, agents } = this.o;
+    const { from, input } = await this.passwordFor(agents.donor);
+    const port = String(agents.replica.streamPort);
+    const idle = String(STREAM_IDLE_MS / 1000);
+    const stop = new AbortController();
+    const sides = [
+      this.host('replica', 'listen', [plan.tool, plan.newDir, port, target.donor.host, idle], STREAM_MS, { signal: stop.signal }),
+      this.host('donor', 'send', [...this.backupArgs(from), target.replica.host, port, idle, ...this.slaveInfo()], STREAM_MS, {
+        signal: stop.signal,
+        ...(input === undefined ? {} : { input }),
+      }),
+    ].map((p) =>
+      p.catch((e: Error) => {
+        if (!(e instanceof HostStepPending)) stop.abort();
+        throw e;
+      }),
+    );
+    const watching = this.watchArrival(stop.signal);
+    const settled = await Promise.allSettled(sides);
+    stop.abort();
+    await watching;
+    const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    const first = failures.find((e) => !(e instanceof HostStepPending)) ?? failures[0];
+    if (first) throw first;
+    this.streamed(Number(await this.host('replica', 'data-bytes', [plan.newDir], HOST_QUERY_MS).catch(() => plan.dataBytes)));
+  }
+
+  /** The size of the new datadir as it grows, until `stop`: a stream this process does not carry. */
+  private async watchArrival(stop: AbortSignal): Promise<void> {
+    const pace = new Throughput();
+    while (!stop.aborted) {
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, REMOTE_PROGRESS_EVERY_MS);
+        stop.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            res();
+          },
+          { once: true },
+        );
+      });
+      if (stop.aborted) return;
+      // Its own command each time, never handed over: a reading lost is only a line not updated.
+      const bytes = await this.o.agents.replica.run('data-bytes', [this.o.plan.newDir], { timeoutMs: HOST_QUERY_MS, signal: stop }).catch(() => undefined);
+      if (bytes !== undefined && !stop.aborted) this.progress(pace, Number(bytes));
+    }
+  }
+
+  private progress(pace: Throughput, bytes: number): void {
+    const m = pace.measure({ rows: bytes, bytes }, this.o.plan.dataBytes);
+    this.emit({ step: 'stream backup', status: 'progress', doneBytes: bytes, allBytes: this.o.plan.dataBytes, ...round(m) });
+  }
+
+  private streamed(bytes: number): void {
+    this.emit({ step: 'stream backup', status: 'progress', doneBytes: bytes, allBytes: Math.max(bytes, this.o.plan.dataBytes), etaSeconds: 0 });
   }
 
   async swap(): Promise<void> {
     const { datadir, newDir, asideDir } = this.cp.physical!;
     // Its position is read before the swap, which removes the backup's own files from the datadir.
-    this.cp.position = await this.o.agents.replica.run('position', [newDir], { timeoutMs: HOST_QUERY_MS });
+    this.cp.position = await this.host('replica', 'position', [newDir], HOST_QUERY_MS);
     if (!/^\d+-\d+-\d+(,\d+-\d+-\d+)*$/.test(this.cp.position)) throw new Error(`the backup's GTID position is not one: '${this.cp.position}'`);
     await this.save();
     if (!this.o.target.cluster.replication) {
       // The replica's own replication account, kept in the old datadir's master.info (the backup has the donor's, or none).
-      const [user, password] = (await this.o.agents.replica.run('source-account', [datadir], { timeoutMs: HOST_QUERY_MS })).split('\n');
+      const [user, password] = (await this.host('replica', 'source-account', [datadir], HOST_QUERY_MS)).split('\n');
       this.sourceAccount = { user: user ?? '', password: password ?? '' };
     }
-    await this.o.agents.replica.run('swap', [datadir, newDir, asideDir], { timeoutMs: SERVICE_MS });
+    await this.host('replica', 'swap', [datadir, newDir, asideDir], SERVICE_MS);
   }
 
   async startReplication(): Promise<void> {
@@ -290,7 +404,7 @@ class PhysicalRebuild {
 
   /** A resumed run after the swap: the old datadir (with the replica's master.info) is aside. */
   private async accountFromAside(): Promise<{ user: string; password: string }> {
-    const [user, password] = (await this.o.agents.replica.run('source-account', [this.cp.physical!.asideDir], { timeoutMs: HOST_QUERY_MS })).split('\n');
+    const [user, password] = (await this.host('replica', 'source-account', [this.cp.physical!.asideDir], HOST_QUERY_MS)).split('\n');
     return { user: user ?? '', password: password ?? '' };
   }
 
@@ -316,11 +430,11 @@ class PhysicalRebuild {
    * replication stopped and read_only; the checkpoint then starts over: nothing of the copy is kept.
    */
   async failed(e: Error): Promise<Error> {
-    if (e instanceof LeaseLost) return e;
+    // Handed over: the host commands keep running, and the next run waits for them.
+    if (e instanceof LeaseLost || e instanceof RebuildPaused) return e;
     this.o.fence?.();
     if (e instanceof RunbookRefusal && !this.cp.physical!.done.includes('stop replication')) return e;
     this.cleaning = true;
-    const { agents } = this.o;
     const { datadir, newDir, asideDir } = this.cp.physical!;
     const left: string[] = [];
     const attempt = async (what: string, fn: () => Promise<unknown>) => {
@@ -335,16 +449,17 @@ class PhysicalRebuild {
     if (reached('swap datadir')) {
       // The new datadir may be running: stopped before the old one goes back under it.
       if (reached('start server') || done.includes('swap datadir')) await attempt('stop the server', () => this.service('stop'));
-      await attempt('put the old datadir back', () => agents.replica.run('put-back', [datadir, asideDir], { timeoutMs: SERVICE_MS }));
+      await attempt('put the old datadir back', () => this.host('replica', 'put-back', [datadir, asideDir], SERVICE_MS));
     }
-    await attempt('remove the partial copy', () => agents.replica.run('discard', [newDir], { timeoutMs: SERVICE_MS }));
+    await attempt('remove the partial copy', () => this.host('replica', 'discard', [newDir], SERVICE_MS));
     if (reached('stop server')) await attempt('start the server again', () => this.service('start'));
     await attempt('stop replication', async () => {
       const t = await this.target();
       await query(t, 'STOP ALL SLAVES', LONG);
       await query(t, 'SET GLOBAL read_only = 1', LONG);
     });
-    this.cp.physical = { ...this.cp.physical!, done: [] };
+    const { commands: _, ...paths } = this.cp.physical!;
+    this.cp.physical = { ...paths, done: [] };
     await this.save().catch(() => undefined);
     return new RebuildFailed(
       this.current,

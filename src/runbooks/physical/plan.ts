@@ -1,4 +1,4 @@
-import { clusterServers, type ServerConfig } from '../../config/schema';
+import { clusterServers, DEFAULT_SERVICE, type ServerConfig } from '../../config/schema';
 import type { SecretResolver } from '../../config/secrets';
 import { analyseCluster } from '../../health/replication';
 import { query, type MysqlConnections } from '../../mysql/connections';
@@ -8,7 +8,8 @@ import { RunbookRefusal } from '../errors';
 import { readInventory, type Inventory } from '../inventory';
 import { ASSUMED_BYTES_PER_SECOND, probeRebuildServers } from '../plan';
 import type { RebuildTarget } from '../target';
-import { agentFor, type HostAgent } from './agent';
+import { remotePasswordSource, type HostAgent } from './agent';
+import { agentFor } from './agents';
 
 /**
  * Streamed backup, extraction and prepare throughput assumed for the estimate, bytes/s, and the
@@ -30,6 +31,8 @@ export interface PhysicalPlan {
   /** The backup tool, chosen by the donor's server (mariabackup for MariaDB). */
   tool: 'mariabackup';
   agents: { donor: string; replica: string };
+  /** Where the stream arrives on the replica's host when it crosses hosts (absent: it passes through this process). */
+  streamPort?: number;
   /** The replica's datadir (its real path) and where the new one is extracted and the old one kept. */
   datadir: string;
   newDir: string;
@@ -119,6 +122,7 @@ export async function planPhysical(o: {
   const c = t.cluster;
   const agents = physicalAgents(t);
   if (typeof agents === 'string') throw new RunbookRefusal(`the physical strategy needs an agent on the donor and the replica: ${agents}`);
+  if (!agents.donor.start) remotePasswordSource(o.admin.password, agents.donor.where);
   const stopped = o.unfinished?.strategy === 'physical' && o.unfinished.physical?.done.includes('stop server') ? o.unfinished.physical : undefined;
   const { primary, replica } = await probeRebuildServers(t, o.connections, o.secrets, { replicaDown: Boolean(stopped) });
   if (primary.flavor !== 'mariadb')
@@ -126,6 +130,8 @@ export async function planPhysical(o: {
       'the physical strategy streams mariabackup, for MariaDB; Percona Server and MySQL (xtrabackup) are not built yet: use --strategy logical or rds',
     );
   const donorConn = await adminConnection(o.connections, c, t.donor, o.admin, o.secrets);
+  // Unless both agents run their steps here, the stream goes from host to host through socat.
+  const crossesHosts = !(agents.donor.start && agents.replica.start);
   const [tools, donorTools] = await Promise.all([
     agents.replica.run('tools', [], { timeoutMs: HOST_QUERY_MS }),
     agents.donor.run('tools', [], { timeoutMs: HOST_QUERY_MS }),
@@ -134,8 +140,11 @@ export async function planPhysical(o: {
     [t.replica.name, tools],
     [t.donor.name, donorTools],
   ] as const) {
-    const missing = ['mariabackup', 'mbstream'].filter((x) => !have.split('\n').includes(x));
-    if (missing.length) throw new RunbookRefusal(`${name} has no ${missing.join(' or ')}: install mariadb-backup there (apt-get install mariadb-backup)`);
+    const missing = [...['mariabackup', 'mbstream'], ...(crossesHosts ? ['socat'] : [])].filter((x) => !have.split('\n').includes(x));
+    if (missing.length)
+      throw new RunbookRefusal(
+        `${name} has no ${missing.join(' or ')}: install them there (Debian: apt-get install mariadb-backup socat; Amazon Linux: dnf install MariaDB-backup socat)`,
+      );
   }
   const [donorDir] = await query<{ d: string }>(donorConn, 'SELECT @@datadir AS d', c.timeoutMs);
   const replicaDir = stopped
@@ -167,6 +176,7 @@ export async function planPhysical(o: {
     primary: t.primary.name,
     tool: 'mariabackup',
     agents: { donor: agents.donor.where, replica: agents.replica.where },
+    ...(crossesHosts ? { streamPort: agents.replica.streamPort } : {}),
     datadir,
     newDir: `${datadir.replace(/\/+$/, '')}.replwatch-new`,
     asideDir: `${datadir.replace(/\/+$/, '')}.replwatch-old`,
@@ -196,7 +206,7 @@ export function refuseNoRoom(p: Pick<PhysicalPlan, 'replica' | 'datadir' | 'need
 }
 
 function physicalSteps(t: RebuildTarget, p: PhysicalPlan): string[] {
-  const service = { start: t.replica.service?.start ?? 'systemctl start mariadb', stop: t.replica.service?.stop ?? 'systemctl stop mariadb' };
+  const service = { ...DEFAULT_SERVICE, ...t.replica.service };
   const replication = t.cluster.replication
     ? `the configured replication account ${t.cluster.replication.user}`
     : `${t.replica.name}'s own replication account (its master.info)`;
@@ -205,7 +215,7 @@ function physicalSteps(t: RebuildTarget, p: PhysicalPlan): string[] {
     `Take the rebuild lock of cluster ${t.cluster.name} (one rebuild at a time per cluster; a lease its run renews).`,
     `Check again that ${mb(p.needBytes)} is free beside ${p.datadir} (${mb(p.freeBytes)} now).`,
     `Stop replication on ${t.replica.name} and keep it read_only; stop the server (${p.agents.replica}: ${service.stop}).`,
-    `Stream a ${p.tool} backup of ${t.donor.name} (${p.agents.donor}, ${mb(p.dataBytes)} in ${p.donorDatadir}) into ${p.newDir}, with no copy on disk in between; prepare it.`,
+    `Stream a ${p.tool} backup of ${t.donor.name} (${p.agents.donor}, ${mb(p.dataBytes)} in ${p.donorDatadir}) into ${p.newDir}, with no copy on disk in between${p.streamPort ? ` (host to host: ${t.donor.host} sends to ${t.replica.host}:${p.streamPort}, which must be open to it)` : ''}; prepare it.`,
     `Move the old datadir aside to ${p.asideDir} (kept until the new one verifies; put back if anything fails) and the new one into ${p.datadir}.`,
     `Start the server (${service.start}); set gtid_slave_pos to the backup's own GTID position and replicate from ${t.primary.name} with GTID, using ${replication}.`,
     `Wait until ${t.replica.name} has caught up with ${t.primary.name}; verify every table's checksum between them at a common GTID position; then remove ${p.asideDir}.`,
