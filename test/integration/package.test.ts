@@ -282,8 +282,10 @@ describe('serverless package (osls, offline, stage local)', () => {
         .filter((a) => a.startsWith('cloudwatch:'))
         .sort(),
     ).toEqual([...FUNCTIONS[name].cloudwatch]);
-    // Only CloudWatch's metric calls (no resource-level permissions) may use Resource "*".
-    for (const s of statements.filter((s) => s.Effect === 'Allow' && !actions(s).every((a) => a.startsWith('cloudwatch:')))) {
+    // Only the calls without resource-level permissions may use Resource "*": CloudWatch's metric
+    // calls, and following or cancelling a Run Command already sent (which SendCommand scopes).
+    const unscoped = (a: string) => a.startsWith('cloudwatch:') || a === 'ssm:GetCommandInvocation' || a === 'ssm:CancelCommand';
+    for (const s of statements.filter((s) => s.Effect === 'Allow' && !actions(s).every(unscoped))) {
       expect(text(s.Resource), text(s)).not.toBe('"*"');
     }
   });
@@ -366,6 +368,29 @@ describe('serverless package (osls, offline, stage local)', () => {
     ]);
     for (const r of rdsStatements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])))
       expect(text(r)).toMatch(/:rds:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(db|pg|og|subgrp):\*"/);
+  });
+
+  it('deploys host-steps.sh as the SSM document, and lets only rebuildReplica send only it, only to tagged instances', () => {
+    const docs = ofType('AWS::SSM::Document');
+    expect(docs.map(([id]) => id)).toEqual(['HostStepsDocument']);
+    const doc = docs[0]![1].Properties;
+    expect(doc.Name).toBe('replwatch-host-steps');
+    expect(doc.DocumentType).toBe('Command');
+    const script = doc.Content.mainSteps[0].inputs.runCommand.join('\n');
+    expect(script).toContain(readFileSync(join(root, 'src/runbooks/physical/host-steps.sh'), 'utf8').trimEnd());
+    expect(doc.Content.parameters.argv.allowedPattern).toBe('^[A-Za-z0-9+/]+={0,2}$');
+
+    const send = (name: FunctionName) => grants(roleStatements(roleOf(name)), 'ssm:SendCommand');
+    for (const name of NAMES.filter((n) => n !== 'rebuildReplica')) expect(send(name), name).toEqual([]);
+    const statements = send('rebuildReplica');
+    const documentGrant = statements.find((s) => text(s.Resource).includes(':document/'));
+    expect(text(documentGrant!.Resource)).toMatch(/:document\/replwatch-host-steps"/);
+    expect(documentGrant!.Condition).toBeUndefined();
+    const instances = statements.filter((s) => s !== documentGrant);
+    expect(instances).toHaveLength(1);
+    expect(text(instances[0]!.Resource)).toMatch(/instance\/\*/);
+    expect(instances[0]!.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/replwatch-host-steps': 'allowed' } });
+    expect(actions(instances[0]!)).toEqual(['ssm:SendCommand']);
   });
 
   describe('paging resources', () => {

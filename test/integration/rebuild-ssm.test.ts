@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxDown, sandboxUp, type SandboxState } from '../../src/sandbox/sandbox';
 import { cli } from '../support/cli';
 import { physicalChecks } from '../support/physical';
-import { sql } from '../support/sandbox';
 
 /*
  * Systems Manager is replaced, and only it: SendCommand runs the document serverless.yml deploys
@@ -45,7 +44,7 @@ const invocations = new Map<string, Invocation>();
 let sb: SandboxState;
 let fakeAws: string;
 let ssmConfig: string;
-const { identicalToPrimary, replicating, primaryUntouched, breakReplica } = physicalChecks(() => sb);
+const { identicalToPrimary, replicating, primaryUntouched, breakReplica, seed } = physicalChecks(() => sb);
 
 function fakeSsm(): void {
   ssm.on(GetParameterCommand, { Name: PARAMETER }).callsFake(() => ({ Parameter: { Value: sb.password } }));
@@ -120,14 +119,7 @@ beforeAll(async () => {
     `#!/bin/sh\n[ "$1 $2 $4 $5" = "ssm get-parameter --name ${PARAMETER}" ] || { echo "fake aws: unexpected call: $*" >&2; exit 2; }\nprintf '%s\\n' "$FAKE_PARAMETER_VALUE"\n`,
   );
   chmodSync(join(fakeAws, 'aws'), 0o755);
-  await sql(
-    sb,
-    'sandbox-primary',
-    `USE app;
-     CREATE TABLE broken (id INT PRIMARY KEY);
-     CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(200));
-     INSERT INTO big SELECT seq, REPEAT('s', 180) FROM seq_1_to_200000;`,
-  );
+  await seed(200_000);
   ssmConfig = await configWithSsmAgents(`ssm:${PARAMETER}`);
   process.env.AWS_REGION = 'us-east-1';
   fakeSsm();

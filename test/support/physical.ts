@@ -44,6 +44,18 @@ export function physicalChecks(current: () => SandboxState) {
       expect(s.split(',').map((g) => g.split('-')[1])).toEqual(['1']);
     },
 
+    /** The tables the rebuilds copy: `broken` for breakReplica, and `rows` rows of 180 bytes in `big`. */
+    async seed(rows: number): Promise<void> {
+      await sql(
+        current(),
+        'sandbox-primary',
+        `USE app;
+         CREATE TABLE broken (id INT PRIMARY KEY);
+         CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(200));
+         INSERT INTO big SELECT seq, REPEAT('p', 180) FROM seq_1_to_${rows};`,
+      );
+    },
+
     /** Breaks a replica: a row of its own where the primary then writes the same key (an errant transaction, replication stopped). */
     async breakReplica(replica: string, id: number): Promise<void> {
       const sb = current();
