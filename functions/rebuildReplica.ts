@@ -18,8 +18,12 @@ export const eventSchema = z
     donor: z.string().min(1).optional(),
     mode: z.enum(['plan', 'execute']).default('plan'),
     confirm: z.string().optional(),
-    /** logical: copy over SQL (MariaDB); rds: replace an RDS read replica, keeping its endpoint. */
-    strategy: z.enum(['logical', 'rds']).default('logical'),
+    /**
+     * auto: physical where the donor and the replica have SSM agents, else logical. logical: copy
+     * over SQL (MariaDB); physical: stream the data files through SSM Run Command; rds: replace
+     * an RDS read replica, keeping its endpoint.
+     */
+    strategy: z.enum(['auto', 'logical', 'physical', 'rds']).default('auto'),
     /** Rebuild a replica that is healthy (replicating, no error); without it such a replica is refused. */
     force: z.boolean().default(false),
     /** Set by the function itself when it hands an unfinished copy to its next invocation. */
@@ -29,6 +33,8 @@ export const eventSchema = z
 
 /** Time kept back at the end of an invocation for catch-up, checksums and handing over. */
 const RESERVE_MS = 90_000;
+/** The function's timeout (serverless.yml). */
+const INVOCATION_MS = 900_000;
 
 /**
  * Plans, or executes a rebuild. A copy longer than one invocation stops at a table boundary
@@ -58,6 +64,15 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
         // On-call runs what the pages say with their own config: commands without flags.
         sinks: lambdaSinks(config),
         approve: (p) => {
+          if (p.strategy === 'physical') {
+            // The host steps wait across invocations; the checksums are one pass over every table, in one.
+            const verifyMs = (p.plan.inventory.tables.reduce((a, t) => a + t.bytes, 0) / ASSUMED_BYTES_PER_SECOND) * 1000;
+            if (verifyMs > INVOCATION_MS - RESERVE_MS)
+              throw new RunbookRefusal(`verifying the copy by checksum would take longer than one invocation; run it with the CLI: ${p.plan.command}`);
+            // No step starts that could not end in this invocation: the rest goes to the next one.
+            largestTableMs = verifyMs;
+            return;
+          }
           if (p.strategy !== 'logical') return;
           largestTableMs = (Math.max(0, ...p.plan.inventory.tables.map((t) => t.bytes)) / ASSUMED_BYTES_PER_SECOND) * 2000;
           if (largestTableMs > context.getRemainingTimeInMillis() - RESERVE_MS) {
