@@ -198,6 +198,8 @@ case "$cmd" in
     # state (relay logs, master.info) do not belong in it.
     rm -f "$new"/xtrabackup_* "$new"/backup-my.cnf "$new"/*relay-bin* "$new"/relay-log*.info "$new"/master*.info "$new"/multi-master.info
     mv "$datadir" "$aside"
+    # put-back restores only a directory this step moved aside, never one an earlier run left.
+    touch "$aside/.replwatch-aside"
     mv "$new" "$datadir"
     chown -R "$owner" "$datadir"
     chmod "$mode" "$datadir"
@@ -207,8 +209,10 @@ case "$cmd" in
     safe_path "$datadir"
     safe_path "$aside"
     [ -d "$aside" ] || exit 0 # nothing was moved aside: the old datadir never left its place
+    [ -f "$aside/.replwatch-aside" ] || die "$aside was not moved aside by this rebuild: it and $datadir are left as they are"
     rm -rf "$datadir"
     mv "$aside" "$datadir"
+    rm -f "$datadir/.replwatch-aside"
     ;;
   discard)
     safe_path "$1"
