@@ -5,6 +5,8 @@ import type { CheckName } from '../sinks/cloudwatch';
  * read at each use so a test or a warm container sees the value of the moment.
  */
 export const lambdaEnvironment = {
+  /** This process is a Lambda function (no host of its own: no pids to ask, no database host's steps to run). */
+  isLambda: (env: NodeJS.ProcessEnv = process.env): boolean => env.AWS_LAMBDA_FUNCTION_NAME !== undefined,
   /** The bundled config file. */
   configFile: (): string => process.env.REPLWATCH_CONFIG ?? 'replwatch.yml',
   /** The DynamoDB table of alert state, silences and rebuild locks; without it, state lives as long as the container. */

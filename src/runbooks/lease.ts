@@ -1,3 +1,4 @@
+import { lambdaEnvironment } from '../lambda/environment';
 import { pidRuns } from '../util/pids';
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
@@ -27,7 +28,7 @@ export function ownerId(): string {
  */
 export function ownerAlive(owner: string, env: NodeJS.ProcessEnv = process.env): boolean | undefined {
   const m = /^[^@\s]+@(\S+) pid (\d+) #\w+$/.exec(owner);
-  if (!m || m[1] !== hostname() || env.AWS_LAMBDA_FUNCTION_NAME !== undefined) return undefined;
+  if (!m || m[1] !== hostname() || lambdaEnvironment.isLambda(env)) return undefined;
   const pid = Number(m[2]);
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
   return pid === process.pid || pidRuns(pid);

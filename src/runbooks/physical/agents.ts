@@ -1,3 +1,4 @@
+import { lambdaEnvironment } from '../../lambda/environment';
 import type { ServerConfig } from '../../config/schema';
 import { LocalAgent, type HostAgent } from './agent';
 import { SsmAgent } from './ssm';
@@ -8,7 +9,7 @@ import { SsmAgent } from './ssm';
  */
 export function agentFor(s: ServerConfig, env: NodeJS.ProcessEnv = process.env): HostAgent | string {
   if (s.agent === 'local') {
-    if (env.AWS_LAMBDA_FUNCTION_NAME !== undefined)
+    if (lambdaEnvironment.isLambda(env))
       return `${s.name}'s agent is local, which runs the steps where replwatch runs, and this is a Lambda: give it agent: { ssm: INSTANCE_ID }, or run the rebuild with the CLI on its host`;
     return new LocalAgent();
   }

@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SecretResolver } from '../../config/secrets';
@@ -320,17 +321,7 @@ class PhysicalRebuild {
   private async watchArrival(stop: AbortSignal): Promise<void> {
     const pace = new Throughput();
     while (!stop.aborted) {
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, REMOTE_PROGRESS_EVERY_MS);
-        stop.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            res();
-          },
-          { once: true },
-        );
-      });
+      await wait(REMOTE_PROGRESS_EVERY_MS, undefined, { signal: stop }).catch(() => undefined);
       if (stop.aborted) return;
       // Its own command each time, never handed over: a reading lost is only a line not updated.
       const bytes = await this.o.agents.replica.run('data-bytes', [this.o.plan.newDir], { timeoutMs: HOST_QUERY_MS, signal: stop }).catch(() => undefined);
