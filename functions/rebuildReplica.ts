@@ -92,7 +92,8 @@ export const rebuildReplicaHandler = async (event: unknown, context: Context) =>
     return { ok: true, plan: planned.plan, ...(executed ? { result: executed.result } : {}) };
   } catch (err) {
     if (err instanceof RebuildPaused) {
-      await invokeSelf(context, { ...e, resume: true });
+      // The next invocation continues the strategy this one chose, not `auto` again.
+      await invokeSelf(context, { ...e, strategy: err.checkpoint.strategy ?? 'logical', resume: true });
       logger.info('rebuild handed to the next invocation', { checkpoint: err.checkpoint });
       return { ok: true, paused: true, checkpoint: err.checkpoint, waiting: err.message };
     }
