@@ -143,7 +143,7 @@ export async function planPhysical(o: {
     const missing = [...['mariabackup', 'mbstream'], ...(crossesHosts ? ['socat'] : [])].filter((x) => !have.split('\n').includes(x));
     if (missing.length)
       throw new RunbookRefusal(
-        `${name} has no ${missing.join(' or ')}: install them there (Debian: apt-get install mariadb-backup socat; Amazon Linux: dnf install MariaDB-backup socat)`,
+        `${name} has no ${missing.join(' or ')}: install mariadb-backup and socat there from its distribution (Debian, Ubuntu: sudo apt-get install mariadb-backup socat)`,
       );
   }
   const [donorDir] = await query<{ d: string }>(donorConn, 'SELECT @@datadir AS d', c.timeoutMs);
